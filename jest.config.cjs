@@ -1,0 +1,14 @@
+/** Jest: TypeScript through swc; @middy/core 7 is ESM-only, so map it to its file and let swc transform it. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest'] },
+  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
+  moduleNameMapper: {
+    '^@middy/core$': '<rootDir>/node_modules/@middy/core/index.js',
+    '^@middy/util$': '<rootDir>/node_modules/@middy/util/index.js',
+    '^@middy/http-error-handler$': '<rootDir>/node_modules/@middy/http-error-handler/index.js',
+  },
+  testTimeout: 30000,
+};

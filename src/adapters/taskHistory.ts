@@ -1,0 +1,188 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { Classification } from '../domain/classify';
+import type { TaskTransition } from '../domain/lifecycle';
+
+/**
+ * Task history in the single table:
+ *   pk TASK#<taskId>  sk V#<version, zero-padded>  one item per state change (immutable)
+ *   pk TASK#<taskId>  sk SUMMARY                   the newest state, replaced only by a higher version
+ * The summary carries the keys of two indexes: byCluster (cluster, time) and byClassification
+ * (cluster#classification, time), so listing never scans.
+ */
+export const TASK_PK = (taskId: string) => `TASK#${taskId}`;
+export const SUMMARY_SK = 'SUMMARY';
+const VERSION_SK = (version: number) => `V#${String(version).padStart(10, '0')}`;
+export const BY_CLUSTER_INDEX = 'byCluster';
+export const BY_CLASSIFICATION_INDEX = 'byClassification';
+
+export interface RecordOutcome {
+  /** false when this exact (task, version) was stored before: a duplicate delivery. */
+  isNew: boolean;
+  /** true when this transition became the task's summary (it is the newest seen). */
+  isNewest: boolean;
+  /** true the first time the task's summary reaches STOPPED. */
+  firstStop: boolean;
+}
+
+export type RecordTransition = (t: TaskTransition) => Promise<RecordOutcome>;
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as Error)?.name === 'ConditionalCheckFailedException';
+}
+
+export function buildRecordTransition(
+  db: DynamoDBDocumentClient,
+  table: string,
+  retentionDays: number,
+  now: () => number = Date.now,
+): RecordTransition {
+  return async (t) => {
+    const expiresAt = Math.floor(now() / 1000) + retentionDays * 86_400;
+    const pk = TASK_PK(t.taskId);
+    let isNew = true;
+    try {
+      await db.send(
+        new PutCommand({
+          TableName: table,
+          Item: { pk, sk: VERSION_SK(t.version), kind: 'transition', ...t, expiresAt },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      isNew = false;
+    }
+    // Always attempt the summary, even for a duplicate: a crash between the two writes must heal on retry.
+    try {
+      const activity = `${t.eventTime}#${t.taskId}`;
+      const result = await db.send(
+        new PutCommand({
+          TableName: table,
+          Item: {
+            pk,
+            sk: SUMMARY_SK,
+            kind: 'summary',
+            ...t,
+            expiresAt,
+            gsi1pk: t.cluster,
+            gsi1sk: activity,
+            gsi2pk: `${t.cluster}#${t.classification}`,
+            gsi2sk: activity,
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR version < :version',
+          ExpressionAttributeValues: { ':version': t.version },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const previousStatus = result.Attributes?.lastStatus as string | undefined;
+      return { isNew, isNewest: true, firstStop: t.lastStatus === 'STOPPED' && previousStatus !== 'STOPPED' };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return { isNew, isNewest: false, firstStop: false };
+    }
+  };
+}
+
+export type TaskSummary = TaskTransition;
+
+export interface TaskHistory {
+  summary: TaskSummary;
+  transitions: TaskTransition[];
+}
+
+const STRIP = ['pk', 'sk', 'kind', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'expiresAt'];
+function strip<T>(item: Record<string, unknown>): T {
+  const copy = { ...item };
+  for (const key of STRIP) delete copy[key];
+  return copy as T;
+}
+
+export type GetTaskHistory = (taskId: string) => Promise<TaskHistory | undefined>;
+
+export function buildGetTaskHistory(db: DynamoDBDocumentClient, table: string): GetTaskHistory {
+  return async (taskId) => {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await db.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': TASK_PK(taskId) },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    const summary = items.find((i) => i.sk === SUMMARY_SK);
+    if (!summary) return undefined;
+    const transitions = items
+      .filter((i) => i.kind === 'transition')
+      .sort((a, b) => (a.version as number) - (b.version as number))
+      .map((i) => strip<TaskTransition>(i));
+    return { summary: strip<TaskSummary>(summary), transitions };
+  };
+}
+
+export interface ListTasksQuery {
+  cluster: string;
+  classification?: Classification;
+  since?: string;
+  limit: number;
+  nextToken?: string;
+}
+
+export interface ListTasksPage {
+  tasks: TaskSummary[];
+  nextToken?: string;
+}
+
+export type ListTasks = (q: ListTasksQuery) => Promise<ListTasksPage>;
+
+export class InvalidPageTokenError extends Error {
+  constructor() {
+    super('nextToken is not a token this API returned');
+    this.name = 'InvalidPageTokenError';
+  }
+}
+
+function encodeToken(key: Record<string, unknown> | undefined): string | undefined {
+  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+}
+
+function decodeToken(token: string | undefined): Record<string, unknown> | undefined {
+  if (token === undefined) return undefined;
+  try {
+    const key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (typeof key !== 'object' || key === null || typeof key.pk !== 'string') throw new Error('shape');
+    return key;
+  } catch {
+    throw new InvalidPageTokenError();
+  }
+}
+
+export function buildListTasks(db: DynamoDBDocumentClient, table: string): ListTasks {
+  return async (q) => {
+    const [index, partitionKey, sortKey, partition] = q.classification
+      ? [BY_CLASSIFICATION_INDEX, 'gsi2pk', 'gsi2sk', `${q.cluster}#${q.classification}`]
+      : [BY_CLUSTER_INDEX, 'gsi1pk', 'gsi1sk', q.cluster];
+    const page = await db.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: index,
+        KeyConditionExpression: q.since ? '#p = :p AND #s >= :since' : '#p = :p',
+        ExpressionAttributeNames: q.since ? { '#p': partitionKey, '#s': sortKey } : { '#p': partitionKey },
+        ExpressionAttributeValues: q.since ? { ':p': partition, ':since': q.since } : { ':p': partition },
+        ScanIndexForward: false,
+        Limit: q.limit,
+        ExclusiveStartKey: decodeToken(q.nextToken),
+      }),
+    );
+    return {
+      tasks: (page.Items ?? []).map((i) => strip<TaskSummary>(i)),
+      nextToken: encodeToken(page.LastEvaluatedKey),
+    };
+  };
+}

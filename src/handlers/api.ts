@@ -1,0 +1,62 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import {
+  type GetTaskHistory,
+  InvalidPageTokenError,
+  type ListTasks,
+} from '../adapters/taskHistory';
+import { CLASSIFICATIONS } from '../domain/classify';
+import { badRequest, describeIssues, json, notFound, httpError } from '../http';
+
+export interface ApiDeps {
+  getTaskHistory: GetTaskHistory;
+  listTasks: ListTasks;
+}
+
+type Route = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
+
+const taskIdSchema = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an ECS task id (1 to 64 letters, digits, -)');
+
+const listTasksQuerySchema = z.strictObject({
+  cluster: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be a cluster name (1 to 255 letters, digits, -, _)'),
+  classification: z.enum(CLASSIFICATIONS, `must be one of ${CLASSIFICATIONS.join(', ')}`).optional(),
+  since: z
+    .string()
+    .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 date or time')
+    .transform((s) => new Date(Date.parse(s)).toISOString())
+    .optional(),
+  limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100').default(25),
+  nextToken: z.string().max(2048, 'must be at most 2048 characters').optional(),
+});
+
+function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, where: string): z.infer<T> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw badRequest(`invalid ${where}: ${describeIssues(result.error)}`);
+  return result.data;
+}
+
+export function buildApiHandler(deps: ApiDeps) {
+  const routes: Record<string, Route> = {
+    'GET /tasks/{taskId}': async (event) => {
+      const taskId = parseOrThrow(taskIdSchema, event.pathParameters?.taskId, 'path parameter taskId');
+      const history = await deps.getTaskHistory(taskId);
+      if (!history) throw notFound(`no history for task ${taskId}`);
+      return json(200, { task: history.summary, transitions: history.transitions });
+    },
+    'GET /tasks': async (event) => {
+      const query = parseOrThrow(listTasksQuerySchema, event.queryStringParameters ?? {}, 'query');
+      try {
+        return json(200, await deps.listTasks(query));
+      } catch (error) {
+        if (error instanceof InvalidPageTokenError) throw badRequest(`invalid query: nextToken: ${error.message}`);
+        throw error;
+      }
+    },
+  };
+
+  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> => {
+    const route = routes[event.routeKey];
+    if (!route) throw httpError(404, 'NotFound', `no route ${event.routeKey}`);
+    return route(event);
+  };
+}

@@ -1,0 +1,27 @@
+import { createError } from '@middy/util';
+import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { z } from 'zod';
+
+/**
+ * HTTP errors whose message is a JSON body ({ error, message }); @middy/http-error-handler shows 4xx
+ * to the caller as they are and replaces anything else with the generic 500 body below.
+ */
+export const INTERNAL_ERROR_BODY = JSON.stringify({ error: 'InternalError', message: 'internal error' });
+
+export function httpError(statusCode: number, error: string, message: string) {
+  return createError(statusCode, JSON.stringify({ error, message }));
+}
+
+export const badRequest = (message: string) => httpError(400, 'BadRequest', message);
+export const notFound = (message: string) => httpError(404, 'NotFound', message);
+
+/** "field: rule" for the first problem zod found, so the caller knows what to fix. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(body)'}: ${issue.message}`)
+    .join('; ');
+}
+
+export function json(statusCode: number, body: unknown): APIGatewayProxyResultV2 {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
