@@ -6,7 +6,8 @@ const splitList = (value) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-const clusterMatchers = (names) => names.map((name) => (name.startsWith('arn:') ? name : { suffix: `:cluster/${name}` }));
+const clusterMatchers = (names) =>
+  names.map((name) => (name.startsWith('arn:') ? name : { suffix: `:cluster/${name}` }));
 
 module.exports = async ({ resolveVariable }) => {
   const clusters = splitList(await resolveVariable('param:clusters'));

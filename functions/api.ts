@@ -1,6 +1,6 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { buildGetTaskHistory, buildListTasks } from '../src/adapters/taskHistory';
 import { dynamoDb } from '../src/clients/dynamodb';
 import { readConfig, tableName } from '../src/config';
@@ -17,4 +17,9 @@ export const handler = middy(
   }),
 )
   .use(injectLambdaContext(logger))
-  .use(httpErrorHandler({ logger: (error: unknown) => logger.error('request failed', { error }), fallbackMessage: INTERNAL_ERROR_BODY }));
+  .use(
+    httpErrorHandler({
+      logger: (error: unknown) => logger.error('request failed', { error }),
+      fallbackMessage: INTERNAL_ERROR_BODY,
+    }),
+  );

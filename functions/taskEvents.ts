@@ -1,5 +1,5 @@
-import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
 import { buildRecordTransition } from '../src/adapters/taskHistory';
 import { dynamoDb } from '../src/clients/dynamodb';
 import { positiveInt, readConfig, tableName } from '../src/config';

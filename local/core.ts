@@ -142,4 +142,7 @@ export interface LambdaInvoker {
 }
 
 /** A service emulator: one awsJson/rest operation in, a JSON-serialisable result out, or an AwsError thrown. */
-export type OperationHandler = (operation: string, input: Record<string, unknown>) => Promise<unknown> | unknown;
+export type OperationHandler = (
+  operation: string,
+  input: Record<string, unknown>,
+) => Promise<unknown> | unknown;

@@ -1,7 +1,15 @@
 // `serverless package` offline: dummy credentials (packaging never calls AWS) and no telemetry.
 import { spawnSync } from 'node:child_process';
 
-const args = ['serverless', 'package', '--stage', process.env.STAGE ?? 'dev', '--region', process.env.REGION ?? 'us-east-1', ...process.argv.slice(2)];
+const args = [
+  'serverless',
+  'package',
+  '--stage',
+  process.env.STAGE ?? 'dev',
+  '--region',
+  process.env.REGION ?? 'us-east-1',
+  ...process.argv.slice(2),
+];
 const result = spawnSync('npx', args, {
   stdio: 'inherit',
   env: {

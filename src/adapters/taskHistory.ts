@@ -28,7 +28,10 @@ export interface RecordOutcome {
 export type RecordTransition = (t: TaskTransition) => Promise<RecordOutcome>;
 
 function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as Error)?.name === 'ConditionalCheckFailedException';
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error as Error)?.name === 'ConditionalCheckFailedException'
+  );
 }
 
 export function buildRecordTransition(

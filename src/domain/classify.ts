@@ -71,7 +71,10 @@ export function classify(
 ): Verdict {
   // A Spot warning is final for classification even while the task is still RUNNING.
   if (isSpotInterruption(detail)) {
-    return { classification: 'spot-interrupted', failure: { kind: 'infrastructure', reason: detail.stoppedReason } };
+    return {
+      classification: 'spot-interrupted',
+      failure: { kind: 'infrastructure', reason: detail.stoppedReason },
+    };
   }
   if (detail.lastStatus !== 'STOPPED') return { classification: 'running' };
 

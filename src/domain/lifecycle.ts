@@ -46,7 +46,10 @@ export function durationsOf(detail: Pick<TaskDetail, 'createdAt' | 'startedAt' |
   };
 }
 
-export function toTransition(event: TaskStateChangeEvent, essentialContainers?: ReadonlySet<string>): TaskTransition {
+export function toTransition(
+  event: TaskStateChangeEvent,
+  essentialContainers?: ReadonlySet<string>,
+): TaskTransition {
   const d = event.detail;
   const id = taskIdentity(d);
   const verdict = classify(d, essentialContainers);

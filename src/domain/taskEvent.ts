@@ -7,9 +7,11 @@ import { z } from 'zod';
  */
 
 // Old format: task/<id>; new format: task/<cluster>/<id>.
-const TASK_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task\/(?:([A-Za-z0-9_-]{1,255})\/)?([A-Za-z0-9-]{1,64})$/;
+const TASK_ARN =
+  /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task\/(?:([A-Za-z0-9_-]{1,255})\/)?([A-Za-z0-9-]{1,64})$/;
 const CLUSTER_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/([A-Za-z0-9_-]{1,255})$/;
-const TASK_DEFINITION_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/([A-Za-z0-9_-]{1,255}):(\d+)$/;
+const TASK_DEFINITION_ARN =
+  /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/([A-Za-z0-9_-]{1,255}):(\d+)$/;
 
 const isoTime = z.iso.datetime({ offset: true });
 const nameValue = z.looseObject({ name: z.string(), value: z.string().optional() });
@@ -137,7 +139,9 @@ export interface TaskIdentity {
   revision: number;
 }
 
-export function taskIdentity(detail: Pick<TaskDetail, 'taskArn' | 'clusterArn' | 'taskDefinitionArn'>): TaskIdentity {
+export function taskIdentity(
+  detail: Pick<TaskDetail, 'taskArn' | 'clusterArn' | 'taskDefinitionArn'>,
+): TaskIdentity {
   const task = TASK_ARN.exec(detail.taskArn);
   const cluster = CLUSTER_ARN.exec(detail.clusterArn);
   const definition = TASK_DEFINITION_ARN.exec(detail.taskDefinitionArn);

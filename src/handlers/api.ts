@@ -1,12 +1,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
-import {
-  type GetTaskHistory,
-  InvalidPageTokenError,
-  type ListTasks,
-} from '../adapters/taskHistory';
+import { type GetTaskHistory, InvalidPageTokenError, type ListTasks } from '../adapters/taskHistory';
 import { CLASSIFICATIONS } from '../domain/classify';
-import { badRequest, describeIssues, json, notFound, httpError } from '../http';
+import { badRequest, describeIssues, httpError, json, notFound } from '../http';
 
 export interface ApiDeps {
   getTaskHistory: GetTaskHistory;
@@ -15,17 +11,26 @@ export interface ApiDeps {
 
 type Route = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
 
-const taskIdSchema = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an ECS task id (1 to 64 letters, digits, -)');
+const taskIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an ECS task id (1 to 64 letters, digits, -)');
 
 const listTasksQuerySchema = z.strictObject({
-  cluster: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be a cluster name (1 to 255 letters, digits, -, _)'),
+  cluster: z
+    .string({ error: 'is required (tasks are listed per cluster)' })
+    .regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be a cluster name (1 to 255 letters, digits, -, _)'),
   classification: z.enum(CLASSIFICATIONS, `must be one of ${CLASSIFICATIONS.join(', ')}`).optional(),
   since: z
     .string()
     .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 date or time')
     .transform((s) => new Date(Date.parse(s)).toISOString())
     .optional(),
-  limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100').default(25),
+  limit: z.coerce
+    .number()
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(100, 'must be at most 100')
+    .default(25),
   nextToken: z.string().max(2048, 'must be at most 2048 characters').optional(),
 });
 
@@ -48,7 +53,8 @@ export function buildApiHandler(deps: ApiDeps) {
       try {
         return json(200, await deps.listTasks(query));
       } catch (error) {
-        if (error instanceof InvalidPageTokenError) throw badRequest(`invalid query: nextToken: ${error.message}`);
+        if (error instanceof InvalidPageTokenError)
+          throw badRequest(`invalid query: nextToken: ${error.message}`);
         throw error;
       }
     },

@@ -19,7 +19,10 @@ export function buildTaskEventsHandler(deps: TaskEventsDeps) {
     const transition = toTransition(parseTaskStateChange(event));
     const outcome = await deps.recordTransition(transition);
     if (!outcome.isNew) {
-      deps.logger.debug('duplicate task state change ignored', { taskArn: transition.taskArn, version: transition.version });
+      deps.logger.debug('duplicate task state change ignored', {
+        taskArn: transition.taskArn,
+        version: transition.version,
+      });
       return outcome;
     }
     deps.logger.info({ message: 'task state change', ...transition, late: !outcome.isNewest });

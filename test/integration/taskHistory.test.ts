@@ -1,0 +1,149 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  createTablesFromTemplate,
+  localClientConfig,
+  type RunningDynalite,
+  startDynalite,
+} from '../../local/dynamo';
+import { loadTemplate } from '../../local/template';
+import {
+  buildGetTaskHistory,
+  buildListTasks,
+  buildRecordTransition,
+  InvalidPageTokenError,
+} from '../../src/adapters/taskHistory';
+import { toTransition } from '../../src/domain/lifecycle';
+import { parseTaskStateChange, type TaskStateChangeEvent } from '../../src/domain/taskEvent';
+import { fixture } from '../support/fixtures';
+
+let dynamo: RunningDynalite;
+let db: DynamoDBDocumentClient;
+let table: string;
+let tableCount = 0;
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  db = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(dynamo.endpoint)), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+});
+afterAll(async () => {
+  db.destroy();
+  await dynamo.close();
+});
+// A fresh table per test (the stack's own definition, GSIs included) isolates the data.
+beforeEach(async () => {
+  table = `history-${++tableCount}`;
+  await createTablesFromTemplate(dynamo.endpoint, loadTemplate(), () => table);
+});
+
+const NOW = Date.parse('2024-05-14T10:00:00Z');
+const record = () => buildRecordTransition(db, table, 30, () => NOW);
+const transition = (e: TaskStateChangeEvent) => toTransition(parseTaskStateChange(e));
+
+/** The life of one task: PROVISIONING(1), PENDING(2), RUNNING(3), STOPPED(6). */
+function lifeOfOneTask() {
+  return ['provisioning', 'pending', 'running', 'stopped-exit-1'].map((name) => transition(fixture(name)));
+}
+
+describe('task history in DynamoDB (dynalite)', () => {
+  it('stores every transition in order and the newest state as the summary', async () => {
+    for (const t of lifeOfOneTask()) await record()(t);
+    const history = await buildGetTaskHistory(db, table)('0f3c2b1a9d8e4f7a8b6c5d4e3f2a1b0c');
+    expect(history?.transitions.map((t) => [t.version, t.lastStatus])).toEqual([
+      [1, 'PROVISIONING'],
+      [2, 'PENDING'],
+      [3, 'RUNNING'],
+      [6, 'STOPPED'],
+    ]);
+    expect(history?.summary).toMatchObject({ version: 6, lastStatus: 'STOPPED', classification: 'failed' });
+    expect(history?.summary).not.toHaveProperty('pk');
+  });
+
+  it('ignores a duplicate delivery: same history, no second first-stop', async () => {
+    const stopped = transition(fixture('stopped-exit-1'));
+    const first = await record()(stopped);
+    const again = await record()(stopped);
+    expect(first).toEqual({ isNew: true, isNewest: true, firstStop: true });
+    expect(again).toEqual({ isNew: false, isNewest: false, firstStop: false });
+    const history = await buildGetTaskHistory(db, table)('0f3c2b1a9d8e4f7a8b6c5d4e3f2a1b0c');
+    expect(history?.transitions).toHaveLength(1);
+  });
+
+  it('keeps the newest state when events arrive in reverse order, duplicated', async () => {
+    const reversed = lifeOfOneTask().reverse();
+    for (const t of [...reversed, ...reversed]) await record()(t);
+    const history = await buildGetTaskHistory(db, table)('0f3c2b1a9d8e4f7a8b6c5d4e3f2a1b0c');
+    expect(history?.summary).toMatchObject({ version: 6, lastStatus: 'STOPPED' });
+    expect(history?.transitions.map((t) => t.version)).toEqual([1, 2, 3, 6]);
+  });
+
+  it('sets a TTL of the retention period on every item', async () => {
+    await record()(transition(fixture('running')));
+    const { Items } = await db.send(
+      new (await import('@aws-sdk/lib-dynamodb')).QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'TASK#0f3c2b1a9d8e4f7a8b6c5d4e3f2a1b0c' },
+      }),
+    );
+    expect(Items?.map((i) => i.expiresAt)).toEqual([NOW / 1000 + 30 * 86_400, NOW / 1000 + 30 * 86_400]);
+  });
+
+  it('returns undefined for a task it never saw', async () => {
+    expect(await buildGetTaskHistory(db, table)('ffffffffffffffffffffffffffffffff')).toBeUndefined();
+  });
+
+  describe('listing', () => {
+    /** Three tasks in batch-cluster, stopped a minute apart, and one in another cluster. */
+    async function seed() {
+      const put = record();
+      const make = (name: string, taskId: string, minute: number, cluster = 'batch-cluster') => {
+        const e = fixture(name);
+        e.detail.taskArn = `arn:aws:ecs:us-east-1:111122223333:task/${cluster}/${taskId}`;
+        e.detail.clusterArn = `arn:aws:ecs:us-east-1:111122223333:cluster/${cluster}`;
+        e.time = `2024-05-14T09:${String(minute).padStart(2, '0')}:00Z`;
+        return put(transition(e));
+      };
+      await make('stopped-exit-1', 'a0000000000000000000000000000001', 10);
+      await make('stopped-exit-0', 'a0000000000000000000000000000002', 11);
+      await make('stopped-exit-1', 'a0000000000000000000000000000003', 12);
+      await make('stopped-exit-1', 'b0000000000000000000000000000001', 13, 'other-cluster');
+    }
+
+    it('lists a cluster newest first, page by page', async () => {
+      await seed();
+      const list = buildListTasks(db, table);
+      const first = await list({ cluster: 'batch-cluster', limit: 2 });
+      expect(first.tasks.map((t) => t.taskId)).toEqual([
+        'a0000000000000000000000000000003',
+        'a0000000000000000000000000000002',
+      ]);
+      expect(first.nextToken).toEqual(expect.any(String));
+      const second = await list({ cluster: 'batch-cluster', limit: 2, nextToken: first.nextToken });
+      expect(second.tasks.map((t) => t.taskId)).toEqual(['a0000000000000000000000000000001']);
+    });
+
+    it('filters by classification and by time through the indexes', async () => {
+      await seed();
+      const list = buildListTasks(db, table);
+      const failed = await list({ cluster: 'batch-cluster', classification: 'failed', limit: 10 });
+      expect(failed.tasks.map((t) => t.taskId)).toEqual([
+        'a0000000000000000000000000000003',
+        'a0000000000000000000000000000001',
+      ]);
+      const recent = await list({ cluster: 'batch-cluster', since: '2024-05-14T09:11:00.000Z', limit: 10 });
+      expect(recent.tasks.map((t) => t.taskId)).toEqual([
+        'a0000000000000000000000000000003',
+        'a0000000000000000000000000000002',
+      ]);
+    });
+
+    it('rejects a page token it did not issue', async () => {
+      await expect(
+        buildListTasks(db, table)({ cluster: 'batch-cluster', limit: 1, nextToken: 'garbage' }),
+      ).rejects.toThrow(InvalidPageTokenError);
+    });
+  });
+});

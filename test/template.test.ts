@@ -1,0 +1,127 @@
+/** Checks over the packaged CloudFormation template: what `sls deploy` would actually create. */
+import { type CfnTemplate, loadTemplate, resourcesOfType } from '../local/template';
+
+let template: CfnTemplate;
+beforeAll(() => {
+  template = loadTemplate();
+});
+
+const resource = (id: string) => {
+  const r = template.Resources[id];
+  if (!r) throw new Error(`template has no resource ${id}`);
+  return r;
+};
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+function statementsOf(roleId: string): Statement[] {
+  return (resource(roleId).Properties?.Policies ?? []).flatMap(
+    (p: { PolicyDocument: { Statement: Statement[] } }) => p.PolicyDocument.Statement,
+  );
+}
+
+describe('packaged stack', () => {
+  it('routes ECS Task State Change events to taskEvents, with retries and a DLQ', () => {
+    const rules = resourcesOfType(template, 'AWS::Events::Rule');
+    const rule = rules.find(
+      ([, r]) => r.Properties?.EventPattern?.['detail-type']?.[0] === 'ECS Task State Change',
+    );
+    expect(rule).toBeDefined();
+    const props = rule?.[1].Properties ?? {};
+    expect(props.EventPattern).toEqual({ source: ['aws.ecs'], 'detail-type': ['ECS Task State Change'] });
+    expect(props.Targets[0].Arn).toEqual({ 'Fn::GetAtt': ['TaskEventsLambdaFunction', 'Arn'] });
+    expect(props.Targets[0].DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': ['TaskEventsDlq', 'Arn'] });
+    expect(props.Targets[0].RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
+  });
+
+  it('sends taskEvents invocations that keep failing to the DLQ', () => {
+    const config = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').find(
+      ([, r]) => r.Properties?.FunctionName?.Ref === 'TaskEventsLambdaFunction',
+    );
+    expect(config?.[1].Properties?.DestinationConfig.OnFailure.Destination).toEqual({
+      'Fn::GetAtt': ['TaskEventsDlq', 'Arn'],
+    });
+    expect(
+      resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(
+        ([, r]) => r.Properties?.Dimensions?.[0]?.Value,
+      ),
+    ).toContainEqual({
+      'Fn::GetAtt': ['TaskEventsDlq', 'QueueName'],
+    });
+  });
+
+  it('keeps history in one on-demand table with TTL and point-in-time recovery', () => {
+    const tables = resourcesOfType(template, 'AWS::DynamoDB::Table');
+    expect(tables).toHaveLength(1);
+    const props = resource('Table').Properties ?? {};
+    expect(props.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(props.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(props.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(props.GlobalSecondaryIndexes.map((i: { IndexName: string }) => i.IndexName)).toEqual([
+      'byCluster',
+      'byClassification',
+    ]);
+  });
+
+  it('runs every function on nodejs22.x arm64', () => {
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThanOrEqual(2);
+    for (const [, fn] of functions) {
+      expect(fn.Properties?.Runtime).toBe('nodejs22.x');
+      expect(fn.Properties?.Architectures).toEqual(['arm64']);
+    }
+  });
+
+  it('requires AWS_IAM on every HTTP route', () => {
+    const routes = resourcesOfType(template, 'AWS::ApiGatewayV2::Route');
+    expect(routes.map(([, r]) => r.Properties?.RouteKey)).toEqual(
+      expect.arrayContaining(['GET /tasks', 'GET /tasks/{taskId}']),
+    );
+    for (const [, route] of routes) expect(route.Properties?.AuthorizationType).toBe('AWS_IAM');
+  });
+
+  it('gives every function its own role', () => {
+    const roles = resourcesOfType(template, 'AWS::Lambda::Function').map(([, fn]) =>
+      JSON.stringify(fn.Properties?.Role),
+    );
+    expect(new Set(roles).size).toBe(roles.length);
+  });
+
+  it('grants no wildcard action and names a resource in every statement', () => {
+    const statements = resourcesOfType(template, 'AWS::IAM::Role').flatMap(([id]) => statementsOf(id));
+    expect(statements.length).toBeGreaterThan(0);
+    for (const s of statements) {
+      for (const action of [s.Action].flat()) expect(action).not.toMatch(/\*/);
+      expect(JSON.stringify(s.Resource)).not.toBe('"*"');
+    }
+  });
+
+  it('lets taskEvents write history and nothing else', () => {
+    const actions = statementsOf('TaskEventsRole').flatMap((s) => [s.Action].flat());
+    expect(actions.sort()).toEqual([
+      'dynamodb:PutItem',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'sqs:SendMessage',
+    ]);
+  });
+
+  it('lets the API only read', () => {
+    const actions = statementsOf('ApiRole').flatMap((s) => [s.Action].flat());
+    expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+    ]);
+  });
+});
+
+describe('stage parameters', () => {
+  it('narrows the task event rule to the listed clusters', () => {
+    const narrowed = loadTemplate({
+      params: ['clusters=prod,arn:aws:ecs:eu-west-1:111122223333:cluster/batch'],
+    });
+    const [, rule] = resourcesOfType(narrowed, 'AWS::Events::Rule')[0] ?? [];
+    expect(rule?.Properties?.EventPattern.detail).toEqual({
+      clusterArn: [{ suffix: ':cluster/prod' }, 'arn:aws:ecs:eu-west-1:111122223333:cluster/batch'],
+    });
+  }, 60_000);
+});

@@ -1,0 +1,117 @@
+import middy from '@middy/core';
+import httpErrorHandler from '@middy/http-error-handler';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { ListTasksQuery, TaskHistory } from '../../src/adapters/taskHistory';
+import { InvalidPageTokenError } from '../../src/adapters/taskHistory';
+import { toTransition } from '../../src/domain/lifecycle';
+import { parseTaskStateChange } from '../../src/domain/taskEvent';
+import { buildApiHandler } from '../../src/handlers/api';
+import { INTERNAL_ERROR_BODY } from '../../src/http';
+import { fixture } from '../support/fixtures';
+
+const stopped = toTransition(parseTaskStateChange(fixture('stopped-exit-1')));
+const history: TaskHistory = { summary: stopped, transitions: [stopped] };
+
+function api(overrides: Partial<Parameters<typeof buildApiHandler>[0]> = {}) {
+  const queries: ListTasksQuery[] = [];
+  const handler = middy(
+    buildApiHandler({
+      getTaskHistory: async (id) => (id === stopped.taskId ? history : undefined),
+      listTasks: async (q) => {
+        queries.push(q);
+        return { tasks: [stopped], nextToken: undefined };
+      },
+      ...overrides,
+    }),
+  ).use(httpErrorHandler({ logger: false, fallbackMessage: INTERNAL_ERROR_BODY }));
+  const call = async (routeKey: string, parts: Partial<APIGatewayProxyEventV2> = {}) =>
+    (await handler(
+      { routeKey, ...parts } as APIGatewayProxyEventV2,
+      {} as never,
+    )) as APIGatewayProxyStructuredResultV2;
+  return { call, queries };
+}
+
+const body = (r: APIGatewayProxyStructuredResultV2) => JSON.parse(r.body ?? 'null');
+
+describe('GET /tasks/{taskId}', () => {
+  it('returns the summary and the ordered transitions', async () => {
+    const r = await api().call('GET /tasks/{taskId}', { pathParameters: { taskId: stopped.taskId } });
+    expect(r.statusCode).toBe(200);
+    expect(body(r)).toEqual(JSON.parse(JSON.stringify({ task: stopped, transitions: [stopped] })));
+  });
+
+  it('answers 404 for a task it has no history of', async () => {
+    const r = await api().call('GET /tasks/{taskId}', {
+      pathParameters: { taskId: 'ffffffffffffffffffffffffffffffff' },
+    });
+    expect(r.statusCode).toBe(404);
+    expect(body(r)).toEqual({
+      error: 'NotFound',
+      message: 'no history for task ffffffffffffffffffffffffffffffff',
+    });
+  });
+
+  it('answers 400 naming the parameter for a malformed task id', async () => {
+    const r = await api().call('GET /tasks/{taskId}', { pathParameters: { taskId: 'not a task!' } });
+    expect(r.statusCode).toBe(400);
+    expect(body(r).message).toMatch(/^invalid path parameter taskId: .*must be an ECS task id/);
+  });
+});
+
+describe('GET /tasks', () => {
+  it('passes validated filters to the index query', async () => {
+    const { call, queries } = api();
+    const r = await call('GET /tasks', {
+      queryStringParameters: {
+        cluster: 'batch-cluster',
+        classification: 'failed',
+        since: '2024-05-14',
+        limit: '10',
+      },
+    });
+    expect(r.statusCode).toBe(200);
+    expect(body(r).tasks).toHaveLength(1);
+    expect(queries).toEqual([
+      { cluster: 'batch-cluster', classification: 'failed', since: '2024-05-14T00:00:00.000Z', limit: 10 },
+    ]);
+  });
+
+  it.each([
+    [{}, /cluster: is required/],
+    [{ cluster: 'c', classification: 'exploded' }, /classification: must be one of running, succeeded/],
+    [{ cluster: 'c', since: 'yesterday-ish' }, /since: must be an ISO-8601 date or time/],
+    [{ cluster: 'c', limit: '0' }, /limit: must be at least 1/],
+    [{ cluster: 'c', limit: '1000' }, /limit: must be at most 100/],
+    [{ cluster: 'c', limit: 'ten' }, /limit:/],
+    [{ cluster: 'c', colour: 'blue' }, /colour/],
+  ])('answers 400 naming the parameter for %j', async (query, message) => {
+    const { call, queries } = api();
+    const r = await call('GET /tasks', { queryStringParameters: query as Record<string, string> });
+    expect(r.statusCode).toBe(400);
+    expect(body(r).message).toMatch(message);
+    expect(queries).toEqual([]);
+  });
+
+  it('answers 400 for a page token it did not issue', async () => {
+    const { call } = api({
+      listTasks: async () => {
+        throw new InvalidPageTokenError();
+      },
+    });
+    const r = await call('GET /tasks', { queryStringParameters: { cluster: 'c', nextToken: 'x' } });
+    expect(r.statusCode).toBe(400);
+    expect(body(r).message).toMatch(/nextToken/);
+  });
+
+  it('hides internals behind a generic 500', async () => {
+    const { call } = api({
+      listTasks: async () => {
+        throw new Error('ProvisionedThroughputExceeded on table secret-table-name');
+      },
+    });
+    const r = await call('GET /tasks', { queryStringParameters: { cluster: 'c' } });
+    expect(r.statusCode).toBe(500);
+    expect(r.body).toBe(INTERNAL_ERROR_BODY);
+  });
+});

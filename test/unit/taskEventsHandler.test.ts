@@ -1,0 +1,93 @@
+import type { RecordOutcome } from '../../src/adapters/taskHistory';
+import type { TaskTransition } from '../../src/domain/lifecycle';
+import { buildTaskEventsHandler } from '../../src/handlers/taskEvents';
+import { fixture } from '../support/fixtures';
+
+function setup(outcome: RecordOutcome) {
+  const recorded: TaskTransition[] = [];
+  const lines: unknown[] = [];
+  const metricCalls: unknown[][] = [];
+  const metric = {
+    addDimension: (...args: unknown[]) => metricCalls.push(['dimension', ...args]),
+    addMetric: (...args: unknown[]) => metricCalls.push(['metric', ...args]),
+  };
+  const handler = buildTaskEventsHandler({
+    recordTransition: async (t) => {
+      recorded.push(t);
+      return outcome;
+    },
+    logger: { info: (line: unknown) => lines.push(line), debug: () => undefined } as never,
+    metrics: { singleMetric: () => metric } as never,
+  });
+  return { handler, recorded, lines, metricCalls };
+}
+
+describe('taskEvents handler', () => {
+  it('prints one lifecycle line with the fields an operator needs', async () => {
+    const { handler, lines } = setup({ isNew: true, isNewest: true, firstStop: true });
+    await handler(fixture('stopped-oom'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      message: 'task state change',
+      cluster: 'batch-cluster',
+      taskId: '0f3c2b1a9d8e4f7a8b6c5d4e3f2a1b0c',
+      taskDefinition: 'worker:7',
+      group: 'family:worker',
+      startedBy: 'job-42',
+      launchType: 'FARGATE',
+      capacityProvider: 'FARGATE',
+      lastStatus: 'STOPPED',
+      desiredStatus: 'STOPPED',
+      stopCode: 'EssentialContainerExited',
+      stoppedReason: 'Essential container in task exited',
+      containers: [
+        {
+          name: 'worker',
+          lastStatus: 'STOPPED',
+          exitCode: 137,
+          reason: 'OutOfMemoryError: Container killed due to memory usage',
+        },
+      ],
+      durations: { createdToRunningMs: 26_328, runningToStoppedMs: 142_183 },
+      classification: 'failed',
+      late: false,
+    });
+  });
+
+  it('counts a stopped task once, by classification and family', async () => {
+    const { handler, metricCalls } = setup({ isNew: true, isNewest: true, firstStop: true });
+    await handler(fixture('stopped-exit-0'));
+    expect(metricCalls).toEqual([
+      ['dimension', 'classification', 'succeeded'],
+      ['dimension', 'family', 'worker'],
+      ['metric', 'StoppedTasks', 'Count', 1],
+    ]);
+  });
+
+  it('does not count a task that is still running', async () => {
+    const { handler, metricCalls } = setup({ isNew: true, isNewest: true, firstStop: false });
+    await handler(fixture('running'));
+    expect(metricCalls).toEqual([]);
+  });
+
+  it('prints nothing and counts nothing for a duplicate delivery', async () => {
+    const { handler, lines, metricCalls } = setup({ isNew: false, isNewest: false, firstStop: false });
+    await handler(fixture('stopped-exit-1'));
+    expect(lines).toEqual([]);
+    expect(metricCalls).toEqual([]);
+  });
+
+  it('marks a state change that arrived after a newer one as late', async () => {
+    const { handler, lines } = setup({ isNew: true, isNewest: false, firstStop: false });
+    await handler(fixture('pending'));
+    expect(lines[0]).toMatchObject({ lastStatus: 'PENDING', late: true });
+  });
+
+  it('throws on an event that is not an ECS task event, so Lambda retries and dead-letters it', async () => {
+    const { handler, recorded } = setup({ isNew: true, isNewest: true, firstStop: false });
+    await expect(handler({ 'detail-type': 'ECS Service Action' })).rejects.toThrow(
+      /not an ECS Task State Change/,
+    );
+    expect(recorded).toEqual([]);
+  });
+});
