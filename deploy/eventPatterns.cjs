@@ -1,5 +1,5 @@
-// EventBridge patterns computed from stage parameters at package time, so an empty cluster list
-// means "every cluster" instead of an invalid empty match list.
+// Values computed from stage parameters at package time: event patterns (an empty cluster list means
+// "every cluster", not an invalid empty match list) and the role ARNs the launcher may pass.
 const splitList = (value) =>
   String(value ?? '')
     .split(',')
@@ -12,11 +12,18 @@ const clusterMatchers = (names) =>
 module.exports = async ({ resolveVariable }) => {
   const clusters = splitList(await resolveVariable('param:clusters'));
   const detail = clusters.length ? { clusterArn: clusterMatchers(clusters) } : undefined;
+  const roles = splitList(await resolveVariable('param:passRoles'));
   return {
     taskStateChange: {
       source: ['aws.ecs'],
       'detail-type': ['ECS Task State Change'],
       ...(detail && { detail }),
     },
+    // iam:PassRole only for these named roles (task and execution roles of launched tasks).
+    passRoleArns: roles.map((name) =>
+      name.startsWith('arn:')
+        ? name
+        : { 'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${name}` },
+    ),
   };
 };

@@ -1,24 +1,20 @@
-/** DynamoDB for the sandbox and the integration tests: dynalite (the real wire protocol, in memory). */
+/**
+ * DynamoDB for the sandbox and the integration tests: dynalite (the real wire protocol, in memory),
+ * fronted by a listener that adds TransactWriteItems, which dynalite lacks.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { AwsError } from './core';
+import { transactWriteItems } from './dynamoTransactions';
 import type { CfnTemplate } from './template';
 
-export interface RunningDynalite {
-  server: ReturnType<typeof dynalite>;
+export interface RunningDynamo {
   endpoint: string;
+  /** The request listener (the sandbox's edge server hands DynamoDB requests to it). */
+  listener: (req: IncomingMessage, res: ServerResponse) => void;
   close(): Promise<void>;
-}
-
-export async function startDynalite(port = 0): Promise<RunningDynalite> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const { port: actual } = server.address() as AddressInfo;
-  return {
-    server,
-    endpoint: `http://127.0.0.1:${actual}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
 }
 
 export function localClientConfig(endpoint: string) {
@@ -28,6 +24,75 @@ export function localClientConfig(endpoint: string) {
     credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
     maxAttempts: 1,
   };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Starts dynalite on a private port; `port` is where the fronting listener is served (0 = any). */
+export async function startDynalite(port = 0): Promise<RunningDynamo> {
+  const inner = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => inner.listen(0, '127.0.0.1', resolve));
+  const innerEndpoint = `http://127.0.0.1:${(inner.address() as AddressInfo).port}`;
+  const client = new DynamoDBClient(localClientConfig(innerEndpoint));
+  const keyNames = new Map<string, string[]>();
+  const tableKeys = async (table: string) => {
+    let names = keyNames.get(table);
+    if (!names) {
+      const out = await client.send(new DescribeTableCommand({ TableName: table }));
+      names = (out.Table?.KeySchema ?? []).map((k) => k.AttributeName as string);
+      keyNames.set(table, names);
+    }
+    return names;
+  };
+  const forward = inner.listeners('request')[0] as (req: IncomingMessage, res: ServerResponse) => void;
+
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.headers['x-amz-target'] !== 'DynamoDB_20120810.TransactWriteItems') return forward(req, res);
+    readBody(req)
+      .then((body) => transactWriteItems(client, JSON.parse(body), tableKeys))
+      .then(
+        (out) => reply(res, 200, out),
+        (error) =>
+          error instanceof AwsError
+            ? reply(res, error.status, {
+                __type: `com.amazonaws.dynamodb.v20120810#${error.code}`,
+                message: error.message,
+                ...error.extra,
+              })
+            : reply(res, 500, {
+                __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+                message: String(error),
+              }),
+      );
+  };
+
+  const front = createServer(listener);
+  await new Promise<void>((resolve) => front.listen(port, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(front.address() as AddressInfo).port}`,
+    listener,
+    close: async () => {
+      client.destroy();
+      await new Promise((resolve) => front.close(() => resolve(undefined)));
+      await new Promise((resolve) => inner.close(() => resolve(undefined)));
+    },
+  };
+}
+
+function reply(res: ServerResponse, status: number, body: unknown) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.0',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
 }
 
 /** Creates every AWS::DynamoDB::Table of the template under the given name (default: its logical id). */

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { networkConfigurationSchema } from './domain/launchRequest';
+import { restartPolicySchema } from './domain/restartPolicy';
 
 /**
  * Environment read once per cold start and validated: a missing or malformed variable fails the
@@ -12,5 +14,29 @@ export function readConfig<T extends z.ZodRawShape>(shape: T, env: NodeJS.Proces
   return result.data;
 }
 
+/** A JSON-valued variable (stage parameters that are maps), parsed and validated. */
+export function jsonVariable<T extends z.ZodType>(schema: T) {
+  return z
+    .string()
+    .default('{}')
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text || '{}');
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}
+
 export const tableName = z.string().min(1);
 export const positiveInt = z.coerce.number().int().positive();
+export const queueUrl = z.url();
+
+const partialPolicy = restartPolicySchema.partial();
+export const restartSettings = {
+  RESTART_MAX_ATTEMPTS: z.coerce.number().int().min(0).max(10).default(3),
+  RESTART_FAMILY_POLICIES: jsonVariable(z.record(z.string(), partialPolicy)),
+  NETWORK_DEFAULTS: jsonVariable(z.record(z.string(), networkConfigurationSchema)),
+};

@@ -95,14 +95,48 @@ describe('packaged stack', () => {
     }
   });
 
-  it('lets taskEvents write history and nothing else', () => {
+  it('gives taskEvents only what the lifecycle log and the restart decision use', () => {
     const actions = statementsOf('TaskEventsRole').flatMap((s) => [s.Action].flat());
     expect(actions.sort()).toEqual([
+      'dynamodb:GetItem',
       'dynamodb:PutItem',
+      'ecs:DescribeTasks',
+      'events:PutEvents',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
       'sqs:SendMessage',
     ]);
+  });
+
+  it('lets the launcher run tasks, pass only named roles to ECS tasks, and tag only at launch', () => {
+    const statements = statementsOf('LauncherRole');
+    const actions = statements.flatMap((s) => [s.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['ecs:RunTask', 'ecs:TagResource', 'iam:PassRole']));
+    const passRole = statements.find((s) => [s.Action].flat().includes('iam:PassRole')) as Statement & {
+      Condition: unknown;
+    };
+    expect(passRole.Condition).toEqual({
+      StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+    });
+    expect(JSON.stringify(passRole.Resource)).toContain(':role/ecsTaskExecutionRole');
+    const tag = statements.find((s) => [s.Action].flat().includes('ecs:TagResource')) as Statement & {
+      Condition: unknown;
+    };
+    expect(tag.Condition).toEqual({ StringEquals: { 'ecs:CreateAction': 'RunTask' } });
+  });
+
+  it('feeds the launcher from the launch queue in bounded batches, reporting partial failures', () => {
+    const [, mapping] = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')[0] ?? [];
+    expect(mapping?.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['LaunchQueue', 'Arn'] },
+      FunctionName: { 'Fn::GetAtt': ['LauncherLambdaFunction', 'Arn'] },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+    expect(resource('LaunchQueue').Properties?.RedrivePolicy.deadLetterTargetArn).toEqual({
+      'Fn::GetAtt': ['LaunchDlq', 'Arn'],
+    });
   });
 
   it('lets the API only read', () => {

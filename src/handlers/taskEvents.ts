@@ -1,11 +1,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { RecordTransition } from '../adapters/taskHistory';
-import { toTransition } from '../domain/lifecycle';
-import { parseTaskStateChange } from '../domain/taskEvent';
+import { type TaskTransition, toTransition } from '../domain/lifecycle';
+import { parseTaskStateChange, type TaskDetail } from '../domain/taskEvent';
 
 export interface TaskEventsDeps {
   recordTransition: RecordTransition;
+  /** Reactions to a task's final state (restart); absent in tests of the lifecycle log alone. */
+  onStopped?: (t: TaskTransition, detail: TaskDetail) => Promise<unknown>;
   logger: Pick<Logger, 'info' | 'debug'>;
   metrics: Pick<Metrics, 'singleMetric'>;
 }
@@ -16,22 +18,27 @@ export interface TaskEventsDeps {
  */
 export function buildTaskEventsHandler(deps: TaskEventsDeps) {
   return async (event: unknown) => {
-    const transition = toTransition(parseTaskStateChange(event));
+    const parsed = parseTaskStateChange(event);
+    const transition = toTransition(parsed);
     const outcome = await deps.recordTransition(transition);
-    if (!outcome.isNew) {
-      deps.logger.debug('duplicate task state change ignored', {
+    if (outcome.isNew) {
+      deps.logger.info({ message: 'task state change', ...transition, late: !outcome.isNewest });
+      if (outcome.firstStop) {
+        const metric = deps.metrics.singleMetric();
+        metric.addDimension('classification', transition.classification);
+        metric.addDimension('family', transition.family);
+        metric.addMetric('StoppedTasks', MetricUnit.Count, 1);
+      }
+    } else {
+      deps.logger.debug('duplicate task state change', {
         taskArn: transition.taskArn,
         version: transition.version,
       });
-      return outcome;
     }
-    deps.logger.info({ message: 'task state change', ...transition, late: !outcome.isNewest });
-    if (outcome.firstStop) {
-      const metric = deps.metrics.singleMetric();
-      metric.addDimension('classification', transition.classification);
-      metric.addDimension('family', transition.family);
-      metric.addMetric('StoppedTasks', MetricUnit.Count, 1);
-    }
+    // Reactions run for duplicates too, so a delivery retried after a crash finishes what it started;
+    // they are idempotent (one conditional decision per task).
+    if (transition.lastStatus === 'STOPPED' && deps.onStopped)
+      await deps.onStopped(transition, parsed.detail);
     return outcome;
   };
 }

@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   createTablesFromTemplate,
   localClientConfig,
-  type RunningDynalite,
+  type RunningDynamo,
   startDynalite,
 } from '../../local/dynamo';
 import { loadTemplate } from '../../local/template';
@@ -17,7 +17,7 @@ import { toTransition } from '../../src/domain/lifecycle';
 import { parseTaskStateChange, type TaskStateChangeEvent } from '../../src/domain/taskEvent';
 import { fixture } from '../support/fixtures';
 
-let dynamo: RunningDynalite;
+let dynamo: RunningDynamo;
 let db: DynamoDBDocumentClient;
 let table: string;
 let tableCount = 0;

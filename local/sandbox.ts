@@ -1,0 +1,326 @@
+/**
+ * The whole backend on one machine: emulated AWS on one port (server.ts), the real Lambda handlers and
+ * HTTP API through serverless-offline, wired together the way the deployed stack is (from serverless.yml).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { ACCOUNT_ID, type BusEvent, type LambdaInvoker, REGION, VirtualClock } from './core';
+import { createTablesFromTemplate, startDynalite } from './dynamo';
+import { EcsEmulator, type EcsTimings } from './ecs';
+import { EventBridgeEmulator } from './eventbridge';
+import { AsyncLambda } from './lambdaAsync';
+import { OfflineLambdaInvoker } from './lambdaInvoker';
+import { SchedulerEmulator } from './scheduler';
+import { CallCounter, createEdgeServer, listen } from './server';
+import { SqsEmulator } from './sqs';
+import { printConfig, type SandboxStack, stackFromConfig } from './stack';
+import { ROOT } from './template';
+
+export interface SandboxOptions {
+  /** AWS endpoint port (0 = any free port). */
+  port?: number;
+  /** HTTP API port of serverless-offline. */
+  httpPort?: number;
+  /** serverless-offline's Lambda invoke port. */
+  lambdaPort?: number;
+  stage?: string;
+  timings?: Partial<EcsTimings>;
+  throttling?: boolean;
+  /** Forward serverless-offline's output (function logs) to this process' stdout. */
+  verbose?: boolean;
+  /** Run without serverless-offline, with this invoker (tests of the emulators' wiring). */
+  invoker?: LambdaInvoker;
+}
+
+export interface Sandbox {
+  endpoint: string;
+  apiUrl: string | undefined;
+  stage: string;
+  stack: SandboxStack;
+  clock: VirtualClock;
+  ecs: EcsEmulator;
+  events: EventBridgeEmulator;
+  sqs: SqsEmulator;
+  scheduler: SchedulerEmulator;
+  lambda: AsyncLambda;
+  calls: CallCounter;
+  /** Environment for a process (a test, the CLI, the AWS CLI) that talks to the sandbox. */
+  clientEnv: Record<string, string>;
+  control(command: string, body?: unknown): Promise<unknown>;
+  /** Waits until no event, invocation or queued message is in flight. */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const SANDBOX_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'sandbox', AWS_SECRET_ACCESS_KEY: 'sandbox' };
+
+const DURATION = /^\+?(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+export function parseDuration(text: string): number {
+  const m = DURATION.exec(text.trim());
+  if (!m?.[1] || !m[2]) throw new Error(`not a duration: ${text} (use e.g. +30s, +10m, +2h)`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2]] ?? 1;
+  return Number(m[1]) * unit;
+}
+
+function startOffline(
+  stage: string,
+  ports: { http: number; lambda: number },
+  env: Record<string, string>,
+  verbose: boolean,
+): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'serverless', 'bin', 'serverless.js'),
+      'offline',
+      'start',
+      '--stage',
+      stage,
+      '--noAuth',
+      '--host',
+      '127.0.0.1',
+      '--httpPort',
+      String(ports.http),
+      '--lambdaPort',
+      String(ports.lambda),
+      '--noPrependStageInUrl',
+    ],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString();
+      if (verbose) process.stdout.write(text);
+      if (output !== undefined) {
+        output += text;
+        if (output.includes('Server ready')) {
+          output = '';
+          resolve(child);
+        }
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`serverless offline exited with ${code}:\n${output}`)));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const stage = options.stage ?? 'sandbox';
+  const clock = new VirtualClock();
+  const calls = new CallCounter();
+  const port = options.port || (await freePort());
+  const httpPort = options.httpPort ?? (options.invoker ? 0 : await freePort());
+  const lambdaPort = options.lambdaPort ?? (options.invoker ? 0 : await freePort());
+
+  const invoker: LambdaInvoker =
+    options.invoker ?? new OfflineLambdaInvoker(`http://127.0.0.1:${lambdaPort}`);
+  const sqs = new SqsEmulator({ clock, baseUrl: `http://127.0.0.1:${port}`, invoker });
+  const sqsArn = (name: string) => `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${name}`;
+  let stack: SandboxStack | undefined;
+
+  const lambda = new AsyncLambda({
+    clock,
+    invoker,
+    configFor: (functionName) => {
+      const config = stack?.asyncConfig(functionName) ?? {
+        maximumRetryAttempts: 2,
+        maximumEventAgeSeconds: 21_600,
+      };
+      const dlq =
+        config.onFailureLogicalId && stack
+          ? sqsArn(stack.physicalName(config.onFailureLogicalId))
+          : undefined;
+      return {
+        maximumRetryAttempts: config.maximumRetryAttempts,
+        maximumEventAgeSeconds: config.maximumEventAgeSeconds,
+        onFailure: dlq ? (record: unknown) => sqs.sendToArn(dlq, JSON.stringify(record)) : undefined,
+      };
+    },
+  });
+  const events = new EventBridgeEmulator({
+    clock,
+    deliver: {
+      lambda: (functionName, event) => lambda.invokeAsync(functionName, event),
+      sqs: (queueArn, body) => sqs.sendToArn(queueArn, body),
+    },
+  });
+  const publish = (event: BusEvent) => events.publish(event);
+  const ecs = new EcsEmulator({ clock, publish, timings: options.timings, throttling: options.throttling });
+  const scheduler = new SchedulerEmulator({
+    clock,
+    deliver: (target: { Arn: string; Input?: string }) => {
+      if (target.Arn.startsWith('arn:aws:sqs:')) sqs.sendToArn(target.Arn, target.Input ?? '{}');
+      else if (target.Arn.startsWith('arn:aws:lambda:')) {
+        lambda.invokeAsync(target.Arn.split(':')[6] ?? '', target.Input ? JSON.parse(target.Input) : {});
+      } else console.warn(`[sandbox] scheduler target ${target.Arn} is not run in the sandbox`);
+    },
+  });
+
+  const dynamo = await startDynalite();
+
+  const control = async (command: string, body: unknown = {}): Promise<unknown> => {
+    const b = (body ?? {}) as Record<string, unknown>;
+    const text = (key: string) => {
+      const v = b[key];
+      if (typeof v !== 'string' || !v) throw new Error(`${command}: ${key} is required`);
+      return v;
+    };
+    switch (command) {
+      case 'exit':
+        return ecs.exitTask(text('taskId'), Number(b.code ?? 1));
+      case 'oom':
+        return ecs.oom(text('taskId'));
+      case 'fail-start':
+        return ecs.failStart(text('taskId'), text('reason'));
+      case 'interrupt':
+        return ecs.interrupt(text('taskId'));
+      case 'spot-warning':
+        return ecs.spotWarning(text('instanceId'));
+      case 'spot-capacity':
+        return ecs.setSpotCapacity(b.on !== false && b.on !== 'off');
+      case 'faults':
+        return ecs.setFaults({
+          throttle: Number(b.throttle ?? 0),
+          error: Number(b.error ?? 0),
+          api: Array.isArray(b.api) ? (b.api as string[]) : typeof b.api === 'string' ? [b.api] : undefined,
+        });
+      case 'throttling':
+        return ecs.setThrottling(b.on !== false);
+      case 'events':
+        return events.setDelivery({
+          duplicateRate: Number(b.duplicate ?? 0),
+          shuffleWindowMs: b.shuffle ? 2000 : 0,
+        });
+      case 'clock': {
+        const ms = parseDuration(text('advance'));
+        clock.advance(ms);
+        return { now: new Date(clock.now()).toISOString() };
+      }
+      case 'emit':
+        events.publish(b.event as BusEvent);
+        return { emitted: (b.event as BusEvent)?.id };
+      case 'tasks':
+        return ecs.taskTable();
+      case 'stats':
+        return {
+          calls: calls.snapshot(),
+          events: events.stats(),
+          lambda: lambda.stats(),
+          now: new Date(clock.now()).toISOString(),
+        };
+      case 'reset-stats':
+        calls.reset();
+        return { ok: true };
+      case 'idle':
+        await sandbox.idle();
+        return { ok: true };
+      default:
+        throw new Error(`unknown sandbox command ${command}`);
+    }
+  };
+
+  const server = createEdgeServer(
+    {
+      ecs: (op, input) => ecs.handle(op, input),
+      events: (op, input) => events.handle(op, input),
+      sqs: (op, input) => sqs.handle(op, input),
+      dynamodb: (req, res) => dynamo.listener(req, res),
+      scheduler: (method, path, query, body) => scheduler.handleRest(method, path, query, body),
+      control,
+    },
+    calls,
+  );
+  const actualPort = await listen(server, port);
+  const endpoint = `http://127.0.0.1:${actualPort}`;
+
+  const clientEnv: Record<string, string> = {
+    ...SANDBOX_CREDENTIALS,
+    AWS_REGION: REGION,
+    AWS_DEFAULT_REGION: REGION,
+    AWS_ENDPOINT_URL: endpoint,
+    SANDBOX_PORT: String(actualPort),
+    AWS_SDK_JS_SUPPRESS_NODEJS_VERSION_WARNING: '1',
+  };
+
+  // Read the stack (3 s) while serverless-offline bundles and starts (6 s).
+  const offline = options.invoker
+    ? undefined
+    : startOffline(stage, { http: httpPort, lambda: lambdaPort }, clientEnv, options.verbose ?? false);
+  let offlineProcess: ChildProcess | undefined;
+  try {
+    stack = stackFromConfig(await printConfig(stage, { ...process.env, ...clientEnv }));
+    const names = stack;
+    await createTablesFromTemplate(endpoint, stack.template, (id) => names.physicalName(id));
+    sqs.loadTemplate(
+      stack.template,
+      (id) => names.functionNameForLogicalId(id),
+      (id) => names.physicalName(id),
+    );
+    events.loadTemplate(
+      stack.template,
+      (id) => names.functionNameForLogicalId(id),
+      (id) => sqsArn(names.physicalName(id)),
+    );
+    ecs.seed();
+    offlineProcess = await offline;
+  } catch (error) {
+    offline?.then((c) => c.kill()).catch(() => undefined);
+    server.close();
+    await dynamo.close();
+    clock.stop();
+    sqs.stop();
+    throw error;
+  }
+
+  const sandbox: Sandbox = {
+    endpoint,
+    apiUrl: options.invoker ? undefined : `http://127.0.0.1:${httpPort}`,
+    stage,
+    stack,
+    clock,
+    ecs,
+    events,
+    sqs,
+    scheduler,
+    lambda,
+    calls,
+    clientEnv,
+    control,
+    async idle() {
+      // Quiet twice in a row: a delivery can start new work (a Lambda that sends to a queue).
+      for (let quietRounds = 0; quietRounds < 2; ) {
+        await lambda.idle();
+        await sqs.idle();
+        const busy = lambda.pending() > 0;
+        quietRounds = busy ? 0 : quietRounds + 1;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async stop() {
+      offlineProcess?.kill('SIGTERM');
+      sqs.stop();
+      clock.stop();
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await dynamo.close();
+    },
+  };
+  return sandbox;
+}

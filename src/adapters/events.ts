@@ -1,0 +1,46 @@
+import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+
+export const EVENT_SOURCE = 'ecs-autopilot';
+
+export interface OutgoingEvent {
+  detailType: string;
+  detail: Record<string, unknown>;
+  resources?: string[];
+}
+
+export type PublishEvents = (events: OutgoingEvent[]) => Promise<void>;
+
+export class PublishEventsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PublishEventsError';
+  }
+}
+
+/** PutEvents reports failed entries with HTTP 200; a failed entry is an error here (style rule 10). */
+export function buildPublishEvents(client: EventBridgeClient, eventBusName: string): PublishEvents {
+  return async (events) => {
+    for (let i = 0; i < events.length; i += 10) {
+      const batch = events.slice(i, i + 10);
+      const out = await client.send(
+        new PutEventsCommand({
+          Entries: batch.map((e) => ({
+            Source: EVENT_SOURCE,
+            DetailType: e.detailType,
+            Detail: JSON.stringify(e.detail),
+            Resources: e.resources,
+            EventBusName: eventBusName,
+          })),
+        }),
+      );
+      if (out.FailedEntryCount) {
+        const failed = (out.Entries ?? [])
+          .filter((e) => e.ErrorCode)
+          .map((e) => `${e.ErrorCode}: ${e.ErrorMessage}`);
+        throw new PublishEventsError(
+          `PutEvents failed for ${out.FailedEntryCount} entries: ${failed.join('; ')}`,
+        );
+      }
+    }
+  };
+}

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+
+/**
+ * Restart policy for failed standalone tasks, after Kubernetes Job (backoffLimit, 10 s doubling to a
+ * 6-minute cap, disruptions not counted) and AWS Batch (evaluateOnExit by exit code and reason).
+ */
+
+/** An exit-code range like "1-5" or a single code like 137. */
+const exitCodeMatcher = z.union([
+  z.number().int(),
+  z
+    .string()
+    .regex(/^-?\d+-\d+$/, 'must be an exit code or a range like "1-5"')
+    .refine((s) => {
+      const [lo, hi] = parseRange(s);
+      return lo <= hi;
+    }, 'range must go from low to high'),
+]);
+
+function parseRange(s: string): [number, number] {
+  const m = /^(-?\d+)-(\d+)$/.exec(s);
+  return [Number(m?.[1]), Number(m?.[2])];
+}
+
+export const exitRuleSchema = z
+  .object({
+    exitCodes: z.array(exitCodeMatcher).min(1).optional(),
+    reasonPrefixes: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .strict()
+  .refine((r) => r.exitCodes || r.reasonPrefixes, 'a rule needs exitCodes or reasonPrefixes');
+export type ExitRule = z.infer<typeof exitRuleSchema>;
+
+export const restartPolicySchema = z
+  .object({
+    /** Attempts after the first run; 0 never restarts. */
+    maxAttempts: z.number().int().min(0).max(10),
+    backoff: z
+      .object({
+        baseSeconds: z.number().min(0).max(3600),
+        factor: z.number().min(1).max(10),
+        maxSeconds: z.number().min(0).max(86_400),
+        jitter: z.boolean(),
+      })
+      .strict(),
+    /** When set, only failures matching a rule are retried. */
+    retryOn: z.array(exitRuleSchema).optional(),
+    /** Failures matching a rule are never retried (checked first). */
+    giveUpOn: z.array(exitRuleSchema).optional(),
+  })
+  .strict();
+export type RestartPolicy = z.infer<typeof restartPolicySchema>;
+export type PartialRestartPolicy = Partial<RestartPolicy>;
+
+export const DEFAULT_POLICY: RestartPolicy = {
+  maxAttempts: 3,
+  backoff: { baseSeconds: 10, factor: 2, maxSeconds: 360, jitter: true },
+};
+
+/** Relaunches for infrastructure causes use no attempt, but are still bounded: never loop forever. */
+export const MAX_INFRASTRUCTURE_RELAUNCHES = 5;
+
+export const RESTART_TAG = 'ecs-autopilot:restart';
+export const MAX_ATTEMPTS_TAG = 'ecs-autopilot:max-attempts';
+
+/** Policy from task tags: `ecs-autopilot:restart=off` disables, `ecs-autopilot:max-attempts=N` sets attempts. */
+export function policyFromTags(tags: Record<string, string>): PartialRestartPolicy {
+  const policy: PartialRestartPolicy = {};
+  const restart = tags[RESTART_TAG]?.trim().toLowerCase();
+  if (restart === 'off' || restart === 'false' || restart === 'never') policy.maxAttempts = 0;
+  const max = tags[MAX_ATTEMPTS_TAG]?.trim();
+  if (max !== undefined && /^\d+$/.test(max)) policy.maxAttempts = Math.min(10, Number(max));
+  return policy;
+}
+
+/** Most specific first: the launch request's own policy, task tags, per-family rules, defaults. */
+export function resolvePolicy(...sources: (PartialRestartPolicy | undefined)[]): RestartPolicy {
+  let policy: RestartPolicy = DEFAULT_POLICY;
+  for (const source of [...sources].reverse()) {
+    if (!source) continue;
+    policy = {
+      ...policy,
+      ...source,
+      backoff: { ...policy.backoff, ...(source.backoff ?? {}) },
+    };
+  }
+  return policy;
+}
+
+/** Delay before attempt `attempt` (1-based): base * factor^(attempt-1), capped, with equal jitter. */
+export function backoffSeconds(
+  policy: RestartPolicy,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
+  const { baseSeconds, factor, maxSeconds, jitter } = policy.backoff;
+  const raw = Math.min(maxSeconds, baseSeconds * factor ** Math.max(0, attempt - 1));
+  // Equal jitter keeps at least half the delay, so a wave of failures spreads without firing at once.
+  return Math.round(jitter ? raw / 2 + random() * (raw / 2) : raw);
+}
+
+export interface FailureFacts {
+  exitCode?: number;
+  stoppedReason?: string;
+  containerReason?: string;
+}
+
+function codeMatches(matcher: number | string, code: number): boolean {
+  if (typeof matcher === 'number') return matcher === code;
+  const [lo, hi] = parseRange(matcher);
+  return code >= lo && code <= hi;
+}
+
+export function ruleMatches(rule: ExitRule, f: FailureFacts): boolean {
+  const byCode = rule.exitCodes
+    ? f.exitCode !== undefined && rule.exitCodes.some((m) => codeMatches(m, f.exitCode as number))
+    : undefined;
+  const reasons = [f.stoppedReason, f.containerReason].filter((r): r is string => !!r);
+  const byReason = rule.reasonPrefixes
+    ? reasons.some((r) => rule.reasonPrefixes?.some((p) => r.startsWith(p)))
+    : undefined;
+  // Both given: both must hold (like AWS Batch's evaluateOnExit); one given: that one decides.
+  return (byCode ?? true) && (byReason ?? true);
+}
