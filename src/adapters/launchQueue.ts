@@ -1,18 +1,20 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { LaunchRequest } from '../domain/launchRequest';
 
-/** SQS caps DelaySeconds at 15 minutes; longer waits are re-enqueued by the launcher (notBefore). */
+/** SQS caps DelaySeconds at 15 minutes; the rest travels in the request (deferSeconds) for the next hop. */
 export const MAX_SQS_DELAY_SECONDS = 900;
 
 export type SendLaunchRequest = (request: LaunchRequest, delaySeconds: number) => Promise<void>;
 
 export function buildSendLaunchRequest(sqs: SQSClient, queueUrl: string): SendLaunchRequest {
   return async (request, delaySeconds) => {
+    const total = Math.max(0, Math.ceil(delaySeconds));
+    const now = Math.min(MAX_SQS_DELAY_SECONDS, total);
     await sqs.send(
       new SendMessageCommand({
         QueueUrl: queueUrl,
-        MessageBody: JSON.stringify(request),
-        DelaySeconds: Math.max(0, Math.min(MAX_SQS_DELAY_SECONDS, Math.ceil(delaySeconds))),
+        MessageBody: JSON.stringify({ ...request, deferSeconds: total - now }),
+        DelaySeconds: now,
       }),
     );
   };

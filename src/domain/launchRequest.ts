@@ -94,8 +94,12 @@ export const launchRequestSchema = z.object({
   runTask: runTaskInputSchema,
   lineage: lineageSchema.optional(),
   policy: restartPolicySchema.partial().optional(),
-  /** When to launch (ISO). SQS delays are capped at 15 minutes; the launcher re-enqueues for longer waits. */
-  notBefore: z.string().optional(),
+  /**
+   * Delay still to wait when the message arrives. SQS delays at most 15 minutes per hop; the launcher
+   * sends the request on again until this is 0. A duration, not a wall-clock time, so time passes
+   * only through the queue (which the sandbox can fast-forward).
+   */
+  deferSeconds: z.number().int().min(0).default(0),
   /** Launch retries after capacity failures (RunTask failures[]), each with its own clientToken. */
   capacityRetries: z.number().int().min(0).default(0),
   /** Who asked (IAM principal for API launches, "ecs-autopilot" for automatic ones). */

@@ -154,7 +154,6 @@ export interface RestartInputs {
   familyPolicy?: PartialRestartPolicy;
   defaultPolicy?: PartialRestartPolicy;
   networkDefaults: NetworkDefaults;
-  now: number;
   random?: () => number;
 }
 
@@ -238,7 +237,7 @@ export function decideRestart(i: RestartInputs): RestartDecision {
       ],
     },
     policy: i.launch?.policy,
-    notBefore: new Date(i.now + delaySeconds * 1000).toISOString(),
+    deferSeconds: 0,
     capacityRetries: 0,
     requestedBy: 'ecs-autopilot',
   };

@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 import type { RunTask } from '../adapters/ecs';
 import type { PublishEvents } from '../adapters/events';
-import { MAX_SQS_DELAY_SECONDS, type SendLaunchRequest } from '../adapters/launchQueue';
+import type { SendLaunchRequest } from '../adapters/launchQueue';
 import type { LaunchStore } from '../adapters/launchStore';
 import {
   capacityRetryDelaySeconds,
@@ -20,7 +20,6 @@ export interface LauncherDeps {
   sendLaunchRequest: SendLaunchRequest;
   publishEvents: PublishEvents;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
-  now?: () => number;
   random?: () => number;
 }
 
@@ -53,14 +52,10 @@ const LAUNCHED_EVENT: Record<LaunchRequest['reason'], string> = {
  * Throwing leaves the message on the queue (partial batch failure), so nothing is lost.
  */
 export function buildLaunchRecord(deps: LauncherDeps) {
-  const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
 
   const requeue = (request: LaunchRequest, delaySeconds: number) =>
-    deps.sendLaunchRequest(
-      { ...request, notBefore: new Date(now() + delaySeconds * 1000).toISOString() },
-      delaySeconds,
-    );
+    deps.sendLaunchRequest(request, delaySeconds);
 
   async function giveUp(request: LaunchRequest, failures: RunTaskFailure[] | string): Promise<LaunchResult> {
     const list = typeof failures === 'string' ? [{ reason: failures }] : failures;
@@ -87,10 +82,9 @@ export function buildLaunchRecord(deps: LauncherDeps) {
   }
 
   return async (request: LaunchRequest): Promise<LaunchResult> => {
-    const waitSeconds = request.notBefore ? (Date.parse(request.notBefore) - now()) / 1000 : 0;
-    if (waitSeconds > 1) {
-      // Longer than SQS can delay in one hop: wait again.
-      await deps.sendLaunchRequest(request, Math.min(MAX_SQS_DELAY_SECONDS, waitSeconds));
+    if (request.deferSeconds > 0) {
+      // A wait longer than SQS can delay in one hop: another hop.
+      await deps.sendLaunchRequest({ ...request, deferSeconds: 0 }, request.deferSeconds);
       return 'deferred';
     }
     if (await deps.store.getRequest(request)) return 'already-launched';

@@ -61,7 +61,6 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
       familyPolicy: deps.config.familyPolicies[t.family],
       defaultPolicy: deps.config.defaultPolicy,
       networkDefaults: deps.config.networkDefaults,
-      now: now(),
       random: deps.random,
     });
     if (decision.action === 'none') return decision;
@@ -150,10 +149,7 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
     if (existing.action !== 'restart' || !existing.request || existing.replacementTaskArns) return;
     const age = now() - Date.parse(existing.decidedAt);
     if (!(age >= 0 && age < RESEND_WINDOW_MS)) return;
-    const remaining = Math.max(
-      0,
-      (Date.parse(existing.request.notBefore ?? existing.decidedAt) - now()) / 1000,
-    );
+    const remaining = Math.max(0, (existing.delaySeconds ?? 0) - age / 1000);
     await deps.sendLaunchRequest(existing.request, remaining);
   }
 }
