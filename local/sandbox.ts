@@ -236,8 +236,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
   };
 
+  let stopping = false;
   const server = createEdgeServer(
     {
+      isStopping: () => stopping,
       ecs: (op, input) => ecs.handle(op, input),
       events: (op, input) => events.handle(op, input),
       sqs: (op, input) => sqs.handle(op, input),
@@ -314,11 +316,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       }
     },
     async stop() {
-      offlineProcess?.kill('SIGTERM');
+      // Functions first (they call the endpoint), then the emulators' timers, then the endpoint, then storage.
+      stopping = true;
+      if (offlineProcess && offlineProcess.exitCode === null) {
+        const exited = new Promise((resolve) => offlineProcess?.once('exit', resolve));
+        offlineProcess.kill('SIGTERM');
+        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3000))]);
+        if (offlineProcess.exitCode === null) offlineProcess.kill('SIGKILL');
+      }
       sqs.stop();
       clock.stop();
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise((resolve) => setTimeout(resolve, 50));
       await dynamo.close();
     },
   };

@@ -13,6 +13,8 @@ import type { AddressInfo } from 'node:net';
 import { AwsError, type OperationHandler } from './core';
 
 export interface EdgeServices {
+  /** While the sandbox stops, requests get 503 instead of reaching emulators being torn down. */
+  isStopping?: () => boolean;
   ecs: OperationHandler;
   events: OperationHandler;
   sqs: OperationHandler;
@@ -94,6 +96,11 @@ export function createEdgeServer(services: EdgeServices, counter = new CallCount
   return createServer(async (req, res) => {
     const target = req.headers['x-amz-target'];
     const targetName = Array.isArray(target) ? target[0] : target;
+    if (services.isStopping?.()) {
+      res.writeHead(503, { connection: 'close' });
+      res.end();
+      return;
+    }
     try {
       if (targetName?.startsWith('DynamoDB_20120810.')) {
         counter.add(`dynamodb.${targetName.slice('DynamoDB_20120810.'.length)}`);

@@ -90,8 +90,13 @@ export function buildRecordTransition(
 export type TaskSummary = TaskTransition;
 
 export interface TaskHistory {
-  summary: TaskSummary;
+  /** Absent for a task ecs-autopilot launched whose first event has not arrived yet. */
+  summary?: TaskSummary;
   transitions: TaskTransition[];
+  /** What ecs-autopilot recorded when it launched this task (LAUNCH item), if it did. */
+  launch?: Record<string, unknown>;
+  /** The restart/fallback decision taken on this task's failure (DECISION item), if any. */
+  decision?: Record<string, unknown>;
 }
 
 const STRIP = ['pk', 'sk', 'kind', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'expiresAt'];
@@ -120,12 +125,19 @@ export function buildGetTaskHistory(db: DynamoDBDocumentClient, table: string): 
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     const summary = items.find((i) => i.sk === SUMMARY_SK);
-    if (!summary) return undefined;
+    const launch = items.find((i) => i.sk === 'LAUNCH');
+    const decision = items.find((i) => i.sk === 'DECISION');
+    if (!summary && !launch) return undefined;
     const transitions = items
       .filter((i) => i.kind === 'transition')
       .sort((a, b) => (a.version as number) - (b.version as number))
       .map((i) => strip<TaskTransition>(i));
-    return { summary: strip<TaskSummary>(summary), transitions };
+    return {
+      summary: summary && strip<TaskSummary>(summary),
+      transitions,
+      launch: launch && strip(launch),
+      decision: decision && strip(decision),
+    };
   };
 }
 

@@ -1,7 +1,14 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { type GetTaskHistory, InvalidPageTokenError, type ListTasks } from '../adapters/taskHistory';
+import {
+  type GetTaskHistory,
+  InvalidPageTokenError,
+  type ListTasks,
+  type TaskHistory,
+} from '../adapters/taskHistory';
+import { buildAttemptChain, type ChainTask } from '../domain/attemptChain';
 import { CLASSIFICATIONS } from '../domain/classify';
+import type { Attempt } from '../domain/launchRequest';
 import { badRequest, describeIssues, httpError, json, notFound } from '../http';
 
 export interface ApiDeps {
@@ -40,13 +47,57 @@ function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, where: str
   return result.data;
 }
 
+const MAX_CHAIN_HOPS = 12;
+const taskIdOf = (arn: string) => arn.split('/').pop() ?? arn;
+
+function chainTask(taskArn: string, h: TaskHistory): ChainTask {
+  const lineage = h.launch?.lineage as { attempt?: number } | undefined;
+  const s = h.summary;
+  return {
+    taskArn,
+    attempt: lineage?.attempt ?? 0,
+    current:
+      s?.lastStatus === 'STOPPED'
+        ? {
+            exitCode: s.failure?.exitCode,
+            stopCode: s.stopCode,
+            stoppedReason: s.stoppedReason,
+            failureKind: s.failure?.kind,
+          }
+        : undefined,
+    decision: h.decision as ChainTask['decision'],
+  };
+}
+
 export function buildApiHandler(deps: ApiDeps) {
+  /** Restart chain around a task: only for tasks in one (launched by a restart, or with a decision). */
+  async function restartChain(taskId: string, history: TaskHistory) {
+    const lineage = history.launch?.lineage as { originTaskArn: string; chain: Attempt[] } | undefined;
+    if (!lineage && !history.decision) return {};
+    const taskArn = (history.summary?.taskArn ?? history.launch?.taskArn ?? taskId) as string;
+    const forward: ChainTask[] = [];
+    let next = (history.decision?.replacementTaskArns as string[] | undefined)?.[0];
+    while (next && forward.length < MAX_CHAIN_HOPS) {
+      const h = await deps.getTaskHistory(taskIdOf(next));
+      if (!h) break;
+      forward.push(chainTask(next, h));
+      next = (h.decision?.replacementTaskArns as string[] | undefined)?.[0];
+    }
+    return buildAttemptChain({ task: chainTask(taskArn, history), lineage, forward });
+  }
+
   const routes: Record<string, Route> = {
     'GET /tasks/{taskId}': async (event) => {
       const taskId = parseOrThrow(taskIdSchema, event.pathParameters?.taskId, 'path parameter taskId');
       const history = await deps.getTaskHistory(taskId);
       if (!history) throw notFound(`no history for task ${taskId}`);
-      return json(200, { task: history.summary, transitions: history.transitions });
+      return json(200, {
+        task: history.summary ?? null,
+        transitions: history.transitions,
+        ...(history.launch && { launch: history.launch }),
+        ...(history.decision && { decision: history.decision }),
+        ...(await restartChain(taskId, history)),
+      });
     },
     'GET /tasks': async (event) => {
       const query = parseOrThrow(listTasksQuerySchema, event.queryStringParameters ?? {}, 'query');

@@ -38,14 +38,17 @@ describe('sandbox', () => {
     const history = await waitFor('the STOPPED state in the history API', async () => {
       const response = await fetch(`${env.sandbox.apiUrl}/tasks/${taskId}`);
       if (response.status !== 200) return undefined;
-      const body = await response.json();
+      const body = (await response.json()) as {
+        task: Record<string, unknown>;
+        transitions: { lastStatus: string; version: number }[];
+      };
       return body.task.lastStatus === 'STOPPED' ? body : undefined;
     });
     expect(history.task).toMatchObject({ taskArn, cluster: 'sandbox', classification: 'succeeded' });
-    const statuses = history.transitions.map((t: { lastStatus: string }) => t.lastStatus);
+    const statuses = history.transitions.map((t) => t.lastStatus);
     expect(statuses[0]).toBe('PROVISIONING');
     expect(statuses).toEqual(expect.arrayContaining(['PENDING', 'RUNNING', 'STOPPED']));
-    const versions = history.transitions.map((t: { version: number }) => t.version);
+    const versions = history.transitions.map((t) => t.version);
     expect(versions).toEqual([...versions].sort((a, b) => a - b));
   });
 

@@ -55,3 +55,63 @@ export async function waitFor<T>(
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export type { Sandbox };
+
+/** Like waitFor, but moves the sandbox clock forward between checks, so backoffs and delays pass. */
+export async function advanceUntil<T>(
+  sandbox: Sandbox,
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  options: { stepMs?: number; timeoutMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    sandbox.clock.advance(options.stepMs ?? 5_000);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Collects the events ecs-autopilot puts on the bus, through a rule and an SQS queue (the way a user would). */
+export async function captureProductEvents(clients: SandboxClients, name: string) {
+  const { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, DeleteMessageCommand } =
+    await import('@aws-sdk/client-sqs');
+  const { PutRuleCommand, PutTargetsCommand } = await import('@aws-sdk/client-eventbridge');
+  const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: name }));
+  const attrs = await clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  await clients.events.send(
+    new PutRuleCommand({ Name: name, EventPattern: JSON.stringify({ source: ['ecs-autopilot'] }) }),
+  );
+  await clients.events.send(
+    new PutTargetsCommand({
+      Rule: name,
+      Targets: [{ Id: 'capture', Arn: attrs.Attributes?.QueueArn as string }],
+    }),
+  );
+  const seen: { id: string; 'detail-type': string; detail: Record<string, unknown>; resources: string[] }[] =
+    [];
+  const ids = new Set<string>();
+  return {
+    seen,
+    async drain() {
+      for (;;) {
+        const out = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
+        if (!out.Messages?.length) return seen;
+        for (const m of out.Messages) {
+          // EventBridge delivers at least once: a consumer dedupes by event id, and so does this one.
+          const event = JSON.parse(m.Body as string);
+          if (!ids.has(event.id)) seen.push(event);
+          ids.add(event.id);
+          await clients.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: m.ReceiptHandle }));
+        }
+      }
+    },
+    async ofType(detailType: string) {
+      await this.drain();
+      return seen.filter((e) => e['detail-type'] === detailType);
+    },
+  };
+}
