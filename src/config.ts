@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { networkConfigurationSchema } from './domain/launchRequest';
-import { restartPolicySchema } from './domain/restartPolicy';
+import { partialRestartPolicySchema } from './domain/restartPolicy';
 
 /**
  * Environment read once per cold start and validated: a missing or malformed variable fails the
@@ -34,7 +34,7 @@ export const tableName = z.string().min(1);
 export const positiveInt = z.coerce.number().int().positive();
 export const queueUrl = z.url();
 
-const partialPolicy = restartPolicySchema.partial();
+const partialPolicy = partialRestartPolicySchema;
 export const restartSettings = {
   RESTART_MAX_ATTEMPTS: z.coerce.number().int().min(0).max(10).default(3),
   RESTART_FAMILY_POLICIES: jsonVariable(z.record(z.string(), partialPolicy)),

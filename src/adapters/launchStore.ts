@@ -4,8 +4,10 @@ import {
   GetCommand,
   PutCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { LaunchRequest, RunTaskInput } from '../domain/launchRequest';
+import type { OutgoingEvent } from './events';
 import { TASK_PK } from './taskHistory';
 
 /**
@@ -38,16 +40,28 @@ export interface DecisionRecord {
   decidedAt: string;
   delaySeconds?: number;
   attempt?: number;
-  /** The launch request sent for this decision, kept so a crashed delivery can resend it. */
+  /** The launch request sent for this decision, kept so an interrupted delivery can send it again. */
   request?: LaunchRequest;
+  /** Events announcing the decision, published after the request is sent. */
+  events: OutgoingEvent[];
+  /** true once the request was sent and the events published. */
+  done: boolean;
   replacementTaskArns?: string[];
   [key: string]: unknown;
 }
 
-export interface RequestRecord {
-  status: 'launched' | 'failed';
+/**
+ * What became of one RunTask attempt, written once (the idempotency marker), with the follow-ups it
+ * still owes: a retry to enqueue and events to publish. A redelivery finds the marker and only finishes
+ * the follow-ups, so it never calls RunTask again, and nothing owed is lost if a follow-up fails.
+ */
+export interface RequestOutcome {
+  status: 'launched' | 'failed' | 'requeued';
   taskArns: string[];
   failures?: unknown[];
+  requeue?: { request: LaunchRequest; delaySeconds: number };
+  events: OutgoingEvent[];
+  done: boolean;
   at: string;
 }
 
@@ -68,18 +82,24 @@ export const requestKey = (r: Pick<LaunchRequest, 'requestId' | 'capacityRetries
 
 export interface LaunchStore {
   getLaunch(taskId: string): Promise<LaunchRecord | undefined>;
-  getDecision(taskId: string): Promise<DecisionRecord | undefined>;
   /** Conditional put: `created` false (and the existing decision) when one was taken before. */
   putDecision(
     taskId: string,
     decision: DecisionRecord,
   ): Promise<{ created: true } | { created: false; existing: DecisionRecord }>;
-  getRequest(
+  markDecisionDone(taskId: string): Promise<void>;
+  getOutcome(
     request: Pick<LaunchRequest, 'requestId' | 'capacityRetries'>,
-  ): Promise<RequestRecord | undefined>;
-  /** One transaction: request marker, a LAUNCH item per task, the replaced task's decision updated. `first` false on a replay. */
-  recordLaunch(request: LaunchRequest, taskArns: string[]): Promise<{ first: boolean }>;
-  recordFailure(request: LaunchRequest, failures: unknown[]): Promise<void>;
+  ): Promise<RequestOutcome | undefined>;
+  /**
+   * One transaction: the outcome marker, a LAUNCH item per started task, and the replaced task's decision
+   * pointing at its replacement. `first` false when a marker was already there (then its outcome is returned).
+   */
+  recordOutcome(
+    request: LaunchRequest,
+    outcome: Omit<RequestOutcome, 'done' | 'at'>,
+  ): Promise<{ first: boolean; outcome: RequestOutcome }>;
+  markOutcomeDone(request: Pick<LaunchRequest, 'requestId' | 'capacityRetries'>): Promise<void>;
 }
 
 export function buildLaunchStore(
@@ -97,7 +117,6 @@ export function buildLaunchStore(
 
   return {
     getLaunch: (taskId) => get<LaunchRecord>(TASK_PK(taskId), LAUNCH_SK),
-    getDecision: (taskId) => get<DecisionRecord>(TASK_PK(taskId), DECISION_SK),
 
     async putDecision(taskId, decision) {
       try {
@@ -125,97 +144,88 @@ export function buildLaunchStore(
       }
     },
 
-    getRequest: (r) => get<RequestRecord>(REQ_PK(requestKey(r)), 'REQ'),
-
-    async recordLaunch(request, taskArns) {
-      const at = iso();
-      const ttl = expiresAt();
-      const previous = request.lineage?.previousTaskArn;
-      try {
-        await db.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: table,
-                  Item: {
-                    pk: REQ_PK(requestKey(request)),
-                    sk: 'REQ',
-                    status: 'launched',
-                    taskArns,
-                    at,
-                    expiresAt: ttl,
-                  },
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
-              },
-              ...taskArns.map((taskArn) => ({
-                Put: {
-                  TableName: table,
-                  Item: {
-                    pk: TASK_PK(taskIdOf(taskArn)),
-                    sk: LAUNCH_SK,
-                    kind: 'launch',
-                    taskArn,
-                    taskId: taskIdOf(taskArn),
-                    requestId: request.requestId,
-                    reason: request.reason,
-                    runTask: request.runTask,
-                    lineage: request.lineage,
-                    policy: request.policy,
-                    requestedBy: request.requestedBy,
-                    context: request.context,
-                    launchedAt: at,
-                    expiresAt: ttl,
-                  } satisfies LaunchRecord & Record<string, unknown>,
-                },
-              })),
-              ...(previous
-                ? [
-                    {
-                      Update: {
-                        TableName: table,
-                        Key: { pk: TASK_PK(taskIdOf(previous)), sk: DECISION_SK },
-                        UpdateExpression: 'SET replacementTaskArns = :arns, replacedAt = :at',
-                        ConditionExpression: 'attribute_exists(pk)',
-                        ExpressionAttributeValues: { ':arns': taskArns, ':at': at },
-                      },
-                    },
-                  ]
-                : []),
-            ],
-          }),
-        );
-        return { first: true };
-      } catch (error) {
-        if (isConditionFailure(error)) {
-          const marker = await get<RequestRecord>(REQ_PK(requestKey(request)), 'REQ');
-          // The request marker exists: a replay. Otherwise the replaced task's decision is missing: record without it.
-          if (marker) return { first: false };
-          if (previous) {
-            return this.recordLaunch(
-              { ...request, lineage: request.lineage && { ...request.lineage, previousTaskArn: undefined } },
-              taskArns,
-            );
-          }
-        }
-        throw error;
-      }
+    markDecisionDone: async (taskId) => {
+      await db.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk: TASK_PK(taskId), sk: DECISION_SK },
+          UpdateExpression: 'SET done = :true',
+          ExpressionAttributeValues: { ':true': true },
+        }),
+      );
     },
 
-    async recordFailure(request, failures) {
-      await db.send(
-        new PutCommand({
-          TableName: table,
-          Item: {
-            pk: REQ_PK(requestKey(request)),
-            sk: 'REQ',
-            status: 'failed',
-            taskArns: [],
-            failures,
-            at: iso(),
-            expiresAt: expiresAt(),
+    getOutcome: (r) => get<RequestOutcome>(REQ_PK(requestKey(r)), 'REQ'),
+
+    async recordOutcome(request, outcome) {
+      const at = iso();
+      const ttl = expiresAt();
+      const marker: RequestOutcome = { ...outcome, done: false, at };
+      const previous = outcome.taskArns.length > 0 ? request.lineage?.previousTaskArn : undefined;
+      const items = (withPrevious: boolean) => [
+        {
+          Put: {
+            TableName: table,
+            Item: { pk: REQ_PK(requestKey(request)), sk: 'REQ', kind: 'request', ...marker, expiresAt: ttl },
+            ConditionExpression: 'attribute_not_exists(pk)',
           },
+        },
+        ...outcome.taskArns.map((taskArn) => ({
+          Put: {
+            TableName: table,
+            Item: {
+              pk: TASK_PK(taskIdOf(taskArn)),
+              sk: LAUNCH_SK,
+              kind: 'launch',
+              taskArn,
+              taskId: taskIdOf(taskArn),
+              requestId: request.requestId,
+              reason: request.reason,
+              runTask: request.runTask,
+              lineage: request.lineage,
+              policy: request.policy,
+              requestedBy: request.requestedBy,
+              context: request.context,
+              launchedAt: at,
+              expiresAt: ttl,
+            } satisfies LaunchRecord & Record<string, unknown>,
+          },
+        })),
+        ...(previous && withPrevious
+          ? [
+              {
+                Update: {
+                  TableName: table,
+                  Key: { pk: TASK_PK(taskIdOf(previous)), sk: DECISION_SK },
+                  UpdateExpression: 'SET replacementTaskArns = :arns, replacedAt = :at',
+                  ConditionExpression: 'attribute_exists(pk)',
+                  ExpressionAttributeValues: { ':arns': outcome.taskArns, ':at': at },
+                },
+              },
+            ]
+          : []),
+      ];
+      for (const withPrevious of previous ? [true, false] : [false]) {
+        try {
+          await db.send(new TransactWriteCommand({ TransactItems: items(withPrevious) }));
+          return { first: true, outcome: marker };
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+          const existing = await get<RequestOutcome>(REQ_PK(requestKey(request)), 'REQ');
+          if (existing) return { first: false, outcome: existing };
+          // No marker: the replaced task has no decision to point from (a launch not from a restart); record without it.
+        }
+      }
+      throw new Error(`could not record the outcome of ${request.requestId}`);
+    },
+
+    markOutcomeDone: async (r) => {
+      await db.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk: REQ_PK(requestKey(r)), sk: 'REQ' },
+          UpdateExpression: 'SET done = :true',
+          ExpressionAttributeValues: { ':true': true },
         }),
       );
     },

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { restartPolicySchema } from './restartPolicy';
+import { partialRestartPolicySchema } from './restartPolicy';
 
 /**
  * A launch request: everything the launcher needs to start tasks, and everything needed later to
@@ -93,7 +93,7 @@ export const launchRequestSchema = z.object({
   reason: z.enum(LAUNCH_REASONS),
   runTask: runTaskInputSchema,
   lineage: lineageSchema.optional(),
-  policy: restartPolicySchema.partial().optional(),
+  policy: partialRestartPolicySchema.optional(),
   /**
    * Delay still to wait when the message arrives. SQS delays at most 15 minutes per hop; the launcher
    * sends the request on again until this is 0. A duration, not a wall-clock time, so time passes

@@ -132,8 +132,10 @@ function replacementTags(
   original: RunTaskInput['tags'],
   extra: Record<string, string>,
 ): NonNullable<RunTaskInput['tags']> {
+  const lineage = Object.entries(extra).map(([key, value]) => ({ key, value }));
+  // ECS allows 50 tags; the lineage tags are the ones that must survive.
   const kept = (original ?? []).filter((t) => !t.key.startsWith('aws:') && !OWN_TAGS.has(t.key));
-  return [...kept, ...Object.entries(extra).map(([key, value]) => ({ key, value }))].slice(0, 50);
+  return [...kept.slice(0, 50 - lineage.length), ...lineage];
 }
 
 /** startedBy allows letters, digits, -, / and _ (≤128): the replacement's names its lineage. */
@@ -196,7 +198,8 @@ export function decideRestart(i: RestartInputs): RestartDecision {
 
   if (policy.maxAttempts === 0) return giveUp('restart disabled');
   if (infrastructure) {
-    if (launches >= MAX_INFRASTRUCTURE_RELAUNCHES + policy.maxAttempts)
+    // Relaunches that used no attempt are the infrastructure ones.
+    if (launches - attemptsUsed >= MAX_INFRASTRUCTURE_RELAUNCHES)
       return giveUp('infrastructure relaunch limit');
   } else {
     if (policy.giveUpOn?.some((rule) => ruleMatches(rule, facts))) return giveUp('matched giveUpOn');

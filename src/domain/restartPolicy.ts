@@ -50,7 +50,12 @@ export const restartPolicySchema = z
   })
   .strict();
 export type RestartPolicy = z.infer<typeof restartPolicySchema>;
-export type PartialRestartPolicy = Partial<RestartPolicy>;
+
+/** A policy source (request, family rule, defaults) may set any subset, backoff fields included. */
+export const partialRestartPolicySchema = restartPolicySchema
+  .extend({ backoff: restartPolicySchema.shape.backoff.partial() })
+  .partial();
+export type PartialRestartPolicy = z.infer<typeof partialRestartPolicySchema>;
 
 export const DEFAULT_POLICY: RestartPolicy = {
   maxAttempts: 3,
@@ -66,10 +71,11 @@ export const MAX_ATTEMPTS_TAG = 'ecs-autopilot:max-attempts';
 /** Policy from task tags: `ecs-autopilot:restart=off` disables, `ecs-autopilot:max-attempts=N` sets attempts. */
 export function policyFromTags(tags: Record<string, string>): PartialRestartPolicy {
   const policy: PartialRestartPolicy = {};
-  const restart = tags[RESTART_TAG]?.trim().toLowerCase();
-  if (restart === 'off' || restart === 'false' || restart === 'never') policy.maxAttempts = 0;
   const max = tags[MAX_ATTEMPTS_TAG]?.trim();
   if (max !== undefined && /^\d+$/.test(max)) policy.maxAttempts = Math.min(10, Number(max));
+  // "off" wins over a number: switching restarts off must not need removing the other tag.
+  const restart = tags[RESTART_TAG]?.trim().toLowerCase();
+  if (restart === 'off' || restart === 'false' || restart === 'never') policy.maxAttempts = 0;
   return policy;
 }
 

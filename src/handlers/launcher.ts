@@ -1,9 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 import type { RunTask } from '../adapters/ecs';
-import type { PublishEvents } from '../adapters/events';
+import type { OutgoingEvent, PublishEvents } from '../adapters/events';
 import type { SendLaunchRequest } from '../adapters/launchQueue';
-import type { LaunchStore } from '../adapters/launchStore';
+import type { LaunchStore, RequestOutcome } from '../adapters/launchStore';
 import {
   capacityRetryDelaySeconds,
   classifyRunTask,
@@ -16,7 +16,7 @@ import { resolvePolicy } from '../domain/restartPolicy';
 
 export interface LauncherDeps {
   runTask: RunTask;
-  store: Pick<LaunchStore, 'getRequest' | 'recordLaunch' | 'recordFailure'>;
+  store: Pick<LaunchStore, 'getOutcome' | 'recordOutcome' | 'markOutcomeDone'>;
   sendLaunchRequest: SendLaunchRequest;
   publishEvents: PublishEvents;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
@@ -25,7 +25,7 @@ export interface LauncherDeps {
 
 export type LaunchResult =
   | 'deferred'
-  | 'already-launched'
+  | 'replayed'
   | 'launched'
   | 'requeued-throttled'
   | 'requeued-capacity'
@@ -46,40 +46,89 @@ const LAUNCHED_EVENT: Record<LaunchRequest['reason'], string> = {
   'run-now': 'Task Launched',
 };
 
+type Outcome = Omit<RequestOutcome, 'done' | 'at'>;
+
+const summary = (request: LaunchRequest) => ({
+  requestId: request.requestId,
+  reason: request.reason,
+  cluster: request.runTask.cluster,
+  taskDefinition: request.runTask.taskDefinition,
+  originTaskArn: request.lineage?.originTaskArn,
+  ...request.context,
+});
+
+function launchFailed(
+  request: LaunchRequest,
+  failures: RunTaskFailure[],
+  retry?: { delaySeconds: number },
+): OutgoingEvent {
+  return {
+    detailType: 'Task Launch Failed',
+    resources: request.lineage?.previousTaskArn ? [request.lineage.previousTaskArn] : [],
+    detail: {
+      ...summary(request),
+      failures,
+      willRetry: retry !== undefined,
+      ...(retry && { retryInSeconds: retry.delaySeconds }),
+      capacityRetries: request.capacityRetries + (retry ? 1 : 0),
+    },
+  };
+}
+
 /**
- * One launch request from the queue. Every path ends in exactly one of: launched (recorded once),
- * put back on the queue (later, throttled, capacity), or given up with `Task Launch Failed`.
- * Throwing leaves the message on the queue (partial batch failure), so nothing is lost.
+ * One launch request from the queue. Each RunTask attempt ends in one recorded outcome (launched,
+ * requeued for capacity, or given up), written once with the follow-ups it owes (a retry to enqueue,
+ * events to publish); the follow-ups run after the record and are marked done, so a redelivery
+ * finishes them without a second RunTask. Throwing leaves the message on the queue: nothing is lost.
  */
 export function buildLaunchRecord(deps: LauncherDeps) {
   const random = deps.random ?? Math.random;
 
-  const requeue = (request: LaunchRequest, delaySeconds: number) =>
-    deps.sendLaunchRequest(request, delaySeconds);
-
-  async function giveUp(request: LaunchRequest, failures: RunTaskFailure[] | string): Promise<LaunchResult> {
-    const list = typeof failures === 'string' ? [{ reason: failures }] : failures;
-    await deps.store.recordFailure(request, list);
-    deps.logger.warn('launch failed', { requestId: request.requestId, failures: list });
-    await deps.publishEvents([
-      {
-        detailType: 'Task Launch Failed',
-        resources: request.lineage?.previousTaskArn ? [request.lineage.previousTaskArn] : [],
+  /** What a RunTask answer means for this request, as a recordable outcome. */
+  function outcomeOf(request: LaunchRequest, taskArns: string[], failures: RunTaskFailure[]): Outcome {
+    const outcome = classifyRunTask(taskArns, failures);
+    const events: OutgoingEvent[] = [];
+    if (taskArns.length > 0) {
+      events.push({
+        detailType: LAUNCHED_EVENT[request.reason],
+        resources: taskArns,
         detail: {
-          requestId: request.requestId,
-          reason: request.reason,
-          cluster: request.runTask.cluster,
-          taskDefinition: request.runTask.taskDefinition,
-          failures: list,
-          willRetry: false,
-          capacityRetries: request.capacityRetries,
-          originTaskArn: request.lineage?.originTaskArn,
-          ...request.context,
+          ...summary(request),
+          taskArns,
+          attempt: request.lineage?.attempt,
+          replacedTaskArn: request.lineage?.previousTaskArn,
         },
-      },
-    ]);
-    return 'gave-up';
+      });
+    }
+    if (failures.length === 0) return { status: 'launched', taskArns, events };
+    const missing = request.runTask.count - taskArns.length;
+    if (outcome.kind === 'capacity' && request.capacityRetries < MAX_CAPACITY_RETRIES && missing > 0) {
+      const retry = request.capacityRetries + 1;
+      const delaySeconds = capacityRetryDelaySeconds(retry, resolvePolicy(request.policy), random);
+      events.push(launchFailed(request, failures, { delaySeconds }));
+      return {
+        status: taskArns.length > 0 ? 'launched' : 'requeued',
+        taskArns,
+        failures,
+        events,
+        requeue: {
+          request: { ...request, capacityRetries: retry, runTask: { ...request.runTask, count: missing } },
+          delaySeconds,
+        },
+      };
+    }
+    events.push(launchFailed(request, failures));
+    return { status: taskArns.length > 0 ? 'launched' : 'failed', taskArns, failures, events };
   }
+
+  async function finish(request: LaunchRequest, outcome: RequestOutcome | Outcome) {
+    if (outcome.requeue) await deps.sendLaunchRequest(outcome.requeue.request, outcome.requeue.delaySeconds);
+    if (outcome.events.length > 0) await deps.publishEvents(outcome.events);
+    await deps.store.markOutcomeDone(request);
+  }
+
+  const resultOf = (o: Outcome): LaunchResult =>
+    o.requeue ? 'requeued-capacity' : o.status === 'launched' ? 'launched' : 'gave-up';
 
   return async (request: LaunchRequest): Promise<LaunchResult> => {
     if (request.deferSeconds > 0) {
@@ -87,87 +136,41 @@ export function buildLaunchRecord(deps: LauncherDeps) {
       await deps.sendLaunchRequest({ ...request, deferSeconds: 0 }, request.deferSeconds);
       return 'deferred';
     }
-    if (await deps.store.getRequest(request)) return 'already-launched';
+    const known = await deps.store.getOutcome(request);
+    if (known) {
+      if (!known.done) await finish(request, known);
+      return 'replayed';
+    }
 
-    let result: Awaited<ReturnType<RunTask>>;
+    let outcome: Outcome;
     try {
-      result = await deps.runTask(request.runTask, clientTokenFor(request));
+      const result = await deps.runTask(request.runTask, clientTokenFor(request));
+      outcome = outcomeOf(request, result.taskArns, result.failures);
     } catch (error) {
       if (isTransientError(error)) {
-        // Throttled or ECS-side fault: back on the queue, spread over a few seconds. Never dropped.
-        await requeue(request, 1 + Math.round(random() * 4));
+        // Throttled or an ECS-side fault: back on the queue, spread over a few seconds, never dropped.
+        // A retry reuses the clientToken, so a call that did start a task is not repeated.
+        await deps.sendLaunchRequest(request, 1 + Math.round(random() * 4));
         deps.logger.info('launch throttled, requeued', {
           requestId: request.requestId,
           error: (error as Error).name,
         });
         return 'requeued-throttled';
       }
-      return giveUp(request, `${(error as Error).name}: ${(error as Error).message}`);
+      const failures = [{ reason: `${(error as Error).name}: ${(error as Error).message}` }];
+      outcome = { status: 'failed', taskArns: [], failures, events: [launchFailed(request, failures)] };
     }
 
-    const outcome = classifyRunTask(result.taskArns, result.failures);
-    if (outcome.taskArns.length > 0) {
-      const { first } = await deps.store.recordLaunch(request, outcome.taskArns);
-      if (first) {
-        deps.logger.info('launched', {
-          requestId: request.requestId,
-          reason: request.reason,
-          taskArns: outcome.taskArns,
-        });
-        await deps.publishEvents([
-          {
-            detailType: LAUNCHED_EVENT[request.reason],
-            resources: outcome.taskArns,
-            detail: {
-              requestId: request.requestId,
-              reason: request.reason,
-              cluster: request.runTask.cluster,
-              taskDefinition: request.runTask.taskDefinition,
-              taskArns: outcome.taskArns,
-              attempt: request.lineage?.attempt,
-              originTaskArn: request.lineage?.originTaskArn,
-              replacedTaskArn: request.lineage?.previousTaskArn,
-              ...request.context,
-            },
-          },
-        ]);
-      }
-    }
-    if (outcome.failures.length === 0) return 'launched';
-
-    const missing = request.runTask.count - outcome.taskArns.length;
-    if (outcome.kind === 'capacity' && request.capacityRetries < MAX_CAPACITY_RETRIES && missing > 0) {
-      const retry = request.capacityRetries + 1;
-      const delay = capacityRetryDelaySeconds(retry, resolvePolicy(request.policy), random);
-      await requeue(
-        { ...request, capacityRetries: retry, runTask: { ...request.runTask, count: missing } },
-        delay,
-      );
-      deps.logger.info('no capacity, launch requeued', {
-        requestId: request.requestId,
-        retry,
-        delaySeconds: delay,
-      });
-      await deps.publishEvents([
-        {
-          detailType: 'Task Launch Failed',
-          resources: [],
-          detail: {
-            requestId: request.requestId,
-            reason: request.reason,
-            cluster: request.runTask.cluster,
-            taskDefinition: request.runTask.taskDefinition,
-            failures: outcome.failures,
-            willRetry: true,
-            retryInSeconds: delay,
-            capacityRetries: retry,
-            ...request.context,
-          },
-        },
-      ]);
-      return 'requeued-capacity';
-    }
-    return giveUp(request, outcome.failures);
+    const recorded = await deps.store.recordOutcome(request, outcome);
+    const log = outcome.status === 'failed' ? deps.logger.warn : deps.logger.info;
+    log.call(deps.logger, `launch ${resultOf(recorded.outcome)}`, {
+      requestId: request.requestId,
+      reason: request.reason,
+      taskArns: recorded.outcome.taskArns,
+      failures: recorded.outcome.failures,
+    });
+    if (!recorded.outcome.done) await finish(request, recorded.outcome);
+    return recorded.first ? resultOf(outcome) : 'replayed';
   };
 }
 

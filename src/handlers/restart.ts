@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DescribeTaskTags } from '../adapters/ecs';
-import type { PublishEvents } from '../adapters/events';
+import type { OutgoingEvent, PublishEvents } from '../adapters/events';
 import type { SendLaunchRequest } from '../adapters/launchQueue';
 import type { DecisionRecord, LaunchStore } from '../adapters/launchStore';
 import type { TaskTransition } from '../domain/lifecycle';
@@ -20,7 +20,7 @@ export interface RestartConfig {
 }
 
 export interface RestartDeps {
-  store: Pick<LaunchStore, 'getLaunch' | 'putDecision'>;
+  store: Pick<LaunchStore, 'getLaunch' | 'putDecision' | 'markDecisionDone'>;
   describeTaskTags: DescribeTaskTags;
   sendLaunchRequest: SendLaunchRequest;
   publishEvents: PublishEvents;
@@ -30,9 +30,6 @@ export interface RestartDeps {
   now?: () => number;
   random?: () => number;
 }
-
-/** A decision younger than this may not have reached the queue (crash between write and send): resend it. */
-const RESEND_WINDOW_MS = 15 * 60_000;
 
 /**
  * The restart path for one STOPPED task: decide once (conditional write), then enqueue the launch.
@@ -65,6 +62,12 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
     });
     if (decision.action === 'none') return decision;
 
+    const base = {
+      taskArn: t.taskArn,
+      cluster: t.cluster,
+      family: t.family,
+      taskDefinition: t.taskDefinition,
+    };
     const record: DecisionRecord = {
       taskArn: t.taskArn,
       action: decision.action,
@@ -78,51 +81,70 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
       }),
       ...(decision.action === 'give-up' && { chain: decision.chain, originTaskArn: decision.originTaskArn }),
       maxAttempts: decision.policy.maxAttempts,
+      events: announce(decision, t, base),
+      done: false,
     };
     const put = await deps.store.putDecision(t.taskId, record);
     if (!put.created) {
-      await resendIfRecent(put.existing);
+      // Decided before. If that delivery stopped before its follow-ups were done, finish them; resending is
+      // safe (the launcher's clientToken and outcome marker start no second task).
+      if (!put.existing.done) await followUp(t.taskId, put.existing);
       return decision;
     }
-
     deps.countDecision(decision.action, t.family);
-    const base = {
-      taskArn: t.taskArn,
-      cluster: t.cluster,
-      family: t.family,
-      taskDefinition: t.taskDefinition,
-    };
-    switch (decision.action) {
-      case 'restart': {
-        await deps.sendLaunchRequest(decision.request, decision.delaySeconds);
-        deps.logger.info('restart scheduled', {
-          ...base,
-          attempt: decision.request.lineage?.attempt,
-          delaySeconds: decision.delaySeconds,
-        });
-        await deps.publishEvents([
-          {
-            detailType: 'Task Restart Scheduled',
-            resources: [t.taskArn],
-            detail: {
-              ...base,
-              attempt: decision.request.lineage?.attempt,
-              maxAttempts: decision.policy.maxAttempts,
-              delaySeconds: decision.delaySeconds,
-              infrastructure: decision.infrastructure,
-              originTaskArn: decision.request.lineage?.originTaskArn,
-              exitCode: t.failure?.exitCode,
-              stopCode: t.stopCode,
-              stoppedReason: t.stoppedReason,
-            },
+    const log = decision.action === 'not-restartable' ? deps.logger.warn : deps.logger.info;
+    log.call(deps.logger, `restart decision: ${decision.action}`, {
+      ...base,
+      reason: record.reason,
+      attempt: record.attempt,
+      delaySeconds: record.delaySeconds,
+      ...(decision.action === 'not-restartable' && {
+        hint: 'set the networkDefaults stage parameter for this cluster',
+      }),
+    });
+    await followUp(t.taskId, record);
+    return decision;
+  };
+
+  /** Sends the launch request (restart) and publishes the events, then marks the decision done. */
+  async function followUp(taskId: string, record: DecisionRecord) {
+    if (record.action === 'restart' && record.request && !record.replacementTaskArns) {
+      await deps.sendLaunchRequest(record.request, record.delaySeconds ?? 0);
+    }
+    if (record.events.length > 0) await deps.publishEvents(record.events);
+    await deps.store.markDecisionDone(taskId);
+  }
+}
+
+function announce(
+  decision: RestartDecision,
+  t: TaskTransition,
+  base: Record<string, unknown>,
+): OutgoingEvent[] {
+  switch (decision.action) {
+    case 'restart':
+      return [
+        {
+          detailType: 'Task Restart Scheduled',
+          resources: [t.taskArn],
+          detail: {
+            ...base,
+            attempt: decision.request.lineage?.attempt,
+            maxAttempts: decision.policy.maxAttempts,
+            delaySeconds: decision.delaySeconds,
+            infrastructure: decision.infrastructure,
+            originTaskArn: decision.request.lineage?.originTaskArn,
+            exitCode: t.failure?.exitCode,
+            stopCode: t.stopCode,
+            stoppedReason: t.stoppedReason,
           },
-        ]);
-        return decision;
-      }
-      case 'give-up':
-        deps.logger.info('restart given up', { ...base, reason: decision.reason });
-        if (decision.reason !== 'restart disabled') {
-          await deps.publishEvents([
+        },
+      ];
+    case 'give-up':
+      // A task whose policy says "never" is not news; every other give-up is.
+      return decision.reason === 'restart disabled'
+        ? []
+        : [
             {
               detailType: 'Task Restart Exhausted',
               resources: [t.taskArn],
@@ -133,23 +155,8 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
                 attempts: decision.chain,
               },
             },
-          ]);
-        }
-        return decision;
-      case 'not-restartable':
-        deps.logger.warn('not restartable: network configuration unknown', {
-          ...base,
-          hint: 'set the networkDefaults stage parameter for this cluster',
-        });
-        return decision;
-    }
-  };
-
-  async function resendIfRecent(existing: DecisionRecord) {
-    if (existing.action !== 'restart' || !existing.request || existing.replacementTaskArns) return;
-    const age = now() - Date.parse(existing.decidedAt);
-    if (!(age >= 0 && age < RESEND_WINDOW_MS)) return;
-    const remaining = Math.max(0, (existing.delaySeconds ?? 0) - age / 1000);
-    await deps.sendLaunchRequest(existing.request, remaining);
+          ];
+    default:
+      return [];
   }
 }

@@ -391,15 +391,16 @@ describe('deciding whether to restart a failed task', () => {
     expect(decision.request.runTask).not.toHaveProperty('platformVersion');
   });
 
-  it(`stops relaunching for infrastructure causes after the attempts plus ${MAX_INFRASTRUCTURE_RELAUNCHES} launches`, () => {
-    const limit = MAX_INFRASTRUCTURE_RELAUNCHES + 3;
-    const below = decideRestart({ ...inputs('failed-to-start-memory'), launch: launchedByUs(0, limit - 1) });
+  it(`stops relaunching for infrastructure causes after ${MAX_INFRASTRUCTURE_RELAUNCHES} relaunches that used no attempt`, () => {
+    // Two attempts used plus the infrastructure relaunches: only the latter count towards the limit.
+    const limit = MAX_INFRASTRUCTURE_RELAUNCHES + 2;
+    const below = decideRestart({ ...inputs('failed-to-start-memory'), launch: launchedByUs(2, limit - 1) });
     expect(below).toMatchObject({
       action: 'restart',
       infrastructure: true,
       request: { lineage: { launches: limit } },
     });
-    const at = decideRestart({ ...inputs('failed-to-start-memory'), launch: launchedByUs(0, limit) });
+    const at = decideRestart({ ...inputs('failed-to-start-memory'), launch: launchedByUs(2, limit) });
     expect(at).toMatchObject({
       action: 'give-up',
       reason: 'infrastructure relaunch limit',

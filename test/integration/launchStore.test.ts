@@ -1,0 +1,118 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  createTablesFromTemplate,
+  localClientConfig,
+  type RunningDynamo,
+  startDynalite,
+} from '../../local/dynamo';
+import { loadTemplate } from '../../local/template';
+import { buildLaunchStore, type DecisionRecord } from '../../src/adapters/launchStore';
+import type { LaunchRequest } from '../../src/domain/launchRequest';
+
+let dynamo: RunningDynamo;
+let db: DynamoDBDocumentClient;
+let table: string;
+let count = 0;
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  db = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(dynamo.endpoint)), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+});
+afterAll(async () => {
+  db.destroy();
+  await dynamo.close();
+});
+beforeEach(async () => {
+  table = `launches-${++count}`;
+  await createTablesFromTemplate(dynamo.endpoint, loadTemplate(), () => table);
+});
+
+const FAILED = 'arn:aws:ecs:us-east-1:111122223333:task/batch/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
+const NEW = 'arn:aws:ecs:us-east-1:111122223333:task/batch/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
+const request: LaunchRequest = {
+  requestId: 'r-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+  reason: 'restart',
+  runTask: { cluster: 'batch', taskDefinition: 'worker:7', count: 1 },
+  lineage: { originTaskArn: FAILED, attempt: 1, launches: 1, previousTaskArn: FAILED, chain: [] },
+  capacityRetries: 0,
+  deferSeconds: 0,
+};
+const decision: DecisionRecord = {
+  taskArn: FAILED,
+  action: 'restart',
+  decidedAt: '2024-05-14T09:13:00Z',
+  events: [],
+  done: false,
+};
+const launched = {
+  status: 'launched' as const,
+  taskArns: [NEW],
+  events: [{ detailType: 'Task Restarted', detail: {} }],
+};
+
+describe('launch bookkeeping in DynamoDB (dynalite)', () => {
+  it('takes one decision per task: a second put finds the first', async () => {
+    const store = buildLaunchStore(db, table, 30);
+    expect(await store.putDecision('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', decision)).toEqual({ created: true });
+    const again = await store.putDecision('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', {
+      ...decision,
+      action: 'give-up',
+    });
+    expect(again).toMatchObject({ created: false, existing: { action: 'restart', done: false } });
+  });
+
+  it('records a launch once, with its LAUNCH item and the replaced task pointing at it', async () => {
+    const store = buildLaunchStore(db, table, 30);
+    await store.putDecision('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', decision);
+    const first = await store.recordOutcome(request, launched);
+    const replay = await store.recordOutcome(request, { ...launched, taskArns: ['arn:other'] });
+    expect(first).toMatchObject({
+      first: true,
+      outcome: { status: 'launched', taskArns: [NEW], done: false },
+    });
+    expect(replay).toMatchObject({ first: false, outcome: { taskArns: [NEW] } });
+    const launch = await store.getLaunch('bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb');
+    expect(launch).toMatchObject({
+      taskArn: NEW,
+      requestId: request.requestId,
+      reason: 'restart',
+      lineage: request.lineage,
+    });
+    const { Item } = await db.send(
+      new (await import('@aws-sdk/lib-dynamodb')).GetCommand({
+        TableName: table,
+        Key: { pk: 'TASK#aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', sk: 'DECISION' },
+      }),
+    );
+    expect(Item?.replacementTaskArns).toEqual([NEW]);
+  });
+
+  it('marks follow-ups done so a redelivery knows there is nothing left to do', async () => {
+    const store = buildLaunchStore(db, table, 30);
+    await store.recordOutcome(request, launched);
+    expect((await store.getOutcome(request))?.done).toBe(false);
+    await store.markOutcomeDone(request);
+    expect((await store.getOutcome(request))?.done).toBe(true);
+    expect(await store.getOutcome({ ...request, capacityRetries: 1 })).toBeUndefined();
+  });
+
+  it('records a launch that replaces no decided task (a scheduled run) without failing', async () => {
+    const store = buildLaunchStore(db, table, 30);
+    const scheduled = { ...request, requestId: 's-nightly-1', reason: 'schedule' as const };
+    expect(await store.recordOutcome(scheduled, launched)).toMatchObject({ first: true });
+  });
+
+  it('rolls the whole record back when the marker already exists (no half-written launch)', async () => {
+    const store = buildLaunchStore(db, table, 30);
+    await store.recordOutcome(
+      { ...request, lineage: undefined },
+      { status: 'failed', taskArns: [], events: [] },
+    );
+    const replay = await store.recordOutcome({ ...request, lineage: undefined }, launched);
+    expect(replay).toMatchObject({ first: false, outcome: { status: 'failed' } });
+    expect(await store.getLaunch('bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb')).toBeUndefined();
+  });
+});
