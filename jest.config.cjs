@@ -1,4 +1,6 @@
 /** Jest: TypeScript through swc; @middy/core 7 is ESM-only, so map it to its file and let swc transform it. */
+// The machine runs Node 20 (Lambda runs nodejs22.x); the SDK's notice about Node 20 support is noise in tests.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],

@@ -1,4 +1,7 @@
 /** `npm start`: the sandbox in the foreground, until Ctrl-C. */
+// Node 20 here, nodejs22.x in Lambda: the SDK's notice about Node 20 is noise in the sandbox.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 import { startSandbox } from './sandbox';
 
 async function main() {
