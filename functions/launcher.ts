@@ -11,7 +11,7 @@ import { dynamoDb } from '../src/clients/dynamodb';
 import { ecs } from '../src/clients/ecs';
 import { eventBridge } from '../src/clients/eventbridge';
 import { sqs } from '../src/clients/sqs';
-import { positiveInt, queueUrl, readConfig, tableName } from '../src/config';
+import { positiveInt, queueUrl, readConfig, spotSettings, tableName } from '../src/config';
 import { buildLaunchRecord, parseLaunchRecord } from '../src/handlers/launcher';
 import { logger } from '../src/observability';
 
@@ -20,6 +20,7 @@ const config = readConfig({
   HISTORY_RETENTION_DAYS: positiveInt,
   LAUNCH_QUEUE_URL: queueUrl,
   EVENT_BUS_NAME: z.string().min(1).default('default'),
+  SPOT_TO_ON_DEMAND: spotSettings.SPOT_TO_ON_DEMAND,
 });
 
 const launch = buildLaunchRecord({
@@ -28,6 +29,7 @@ const launch = buildLaunchRecord({
   sendLaunchRequest: buildSendLaunchRequest(sqs, config.LAUNCH_QUEUE_URL),
   publishEvents: buildPublishEvents(eventBridge, config.EVENT_BUS_NAME),
   logger,
+  spotMapping: config.SPOT_TO_ON_DEMAND,
 });
 
 const processor = new BatchProcessor(EventType.SQS);

@@ -11,7 +11,7 @@ import { dynamoDb } from '../src/clients/dynamodb';
 import { ecs } from '../src/clients/ecs';
 import { eventBridge } from '../src/clients/eventbridge';
 import { sqs } from '../src/clients/sqs';
-import { positiveInt, queueUrl, readConfig, restartSettings, tableName } from '../src/config';
+import { positiveInt, queueUrl, readConfig, restartSettings, spotSettings, tableName } from '../src/config';
 import { buildHandleStoppedTask } from '../src/handlers/restart';
 import { buildTaskEventsHandler } from '../src/handlers/taskEvents';
 import { logger, metrics } from '../src/observability';
@@ -22,6 +22,7 @@ const config = readConfig({
   LAUNCH_QUEUE_URL: queueUrl,
   EVENT_BUS_NAME: z.string().min(1).default('default'),
   ...restartSettings,
+  ...spotSettings,
 });
 
 const handleStoppedTask = buildHandleStoppedTask({
@@ -33,6 +34,8 @@ const handleStoppedTask = buildHandleStoppedTask({
     defaultPolicy: { maxAttempts: config.RESTART_MAX_ATTEMPTS },
     familyPolicies: config.RESTART_FAMILY_POLICIES,
     networkDefaults: config.NETWORK_DEFAULTS,
+    spotMapping: config.SPOT_TO_ON_DEMAND,
+    spotOptOutFamilies: new Set(config.SPOT_FALLBACK_OPT_OUT_FAMILIES),
   },
   logger,
   countDecision: (action, family) => {

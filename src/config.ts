@@ -35,6 +35,21 @@ export const positiveInt = z.coerce.number().int().positive();
 export const queueUrl = z.url();
 
 const partialPolicy = partialRestartPolicySchema;
+const commaList = z
+  .string()
+  .default('')
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+
+export const spotSettings = {
+  SPOT_TO_ON_DEMAND: jsonVariable(z.record(z.string(), z.record(z.string(), z.string().min(1)))),
+  SPOT_FALLBACK_OPT_OUT_FAMILIES: commaList,
+};
+
 export const restartSettings = {
   RESTART_MAX_ATTEMPTS: z.coerce.number().int().min(0).max(10).default(3),
   RESTART_FAMILY_POLICIES: jsonVariable(z.record(z.string(), partialPolicy)),

@@ -82,6 +82,7 @@ export const requestKey = (r: Pick<LaunchRequest, 'requestId' | 'capacityRetries
 
 export interface LaunchStore {
   getLaunch(taskId: string): Promise<LaunchRecord | undefined>;
+  getDecision(taskId: string): Promise<DecisionRecord | undefined>;
   /** Conditional put: `created` false (and the existing decision) when one was taken before. */
   putDecision(
     taskId: string,
@@ -117,6 +118,7 @@ export function buildLaunchStore(
 
   return {
     getLaunch: (taskId) => get<LaunchRecord>(TASK_PK(taskId), LAUNCH_SK),
+    getDecision: (taskId) => get<DecisionRecord>(TASK_PK(taskId), DECISION_SK),
 
     async putDecision(taskId, decision) {
       try {

@@ -81,7 +81,7 @@ function hasEni(detail: Pick<TaskDetail, 'attachments'>): boolean {
  * configuration is never in events, so an awsvpc task needs the cluster's configured default.
  */
 export function rebuildRunTask(
-  t: TaskTransition,
+  t: Pick<TaskTransition, 'cluster' | 'clusterArn'>,
   detail: TaskDetail,
   tags: Record<string, string>,
   networkDefaults: NetworkDefaults,
@@ -128,7 +128,7 @@ export function rebuildRunTask(
 }
 
 /** Tags for a replacement: the original ones (AWS-reserved and our own lineage tags dropped) plus lineage. */
-function replacementTags(
+export function replacementTags(
   original: RunTaskInput['tags'],
   extra: Record<string, string>,
 ): NonNullable<RunTaskInput['tags']> {

@@ -13,6 +13,7 @@ import {
 } from '../domain/launchOutcome';
 import { clientTokenFor, type LaunchRequest, launchRequestSchema } from '../domain/launchRequest';
 import { resolvePolicy } from '../domain/restartPolicy';
+import { type SpotMapping, toOnDemand } from '../domain/spotFallback';
 
 export interface LauncherDeps {
   runTask: RunTask;
@@ -20,6 +21,8 @@ export interface LauncherDeps {
   sendLaunchRequest: SendLaunchRequest;
   publishEvents: PublishEvents;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Spot provider -> on-demand provider, per cluster, for launches Spot capacity cannot take. */
+  spotMapping?: SpotMapping;
   random?: () => number;
 }
 
@@ -102,6 +105,39 @@ export function buildLaunchRecord(deps: LauncherDeps) {
     }
     if (failures.length === 0) return { status: 'launched', taskArns, events };
     const missing = request.runTask.count - taskArns.length;
+    const clusterName = request.runTask.cluster.split('/').pop() ?? request.runTask.cluster;
+    const onDemand =
+      outcome.kind === 'capacity'
+        ? toOnDemand(request.runTask, clusterName, deps.spotMapping ?? {})
+        : undefined;
+    if (onDemand && missing > 0 && request.capacityRetries < MAX_CAPACITY_RETRIES) {
+      // Spot has no capacity: the same launch on on-demand at once (a new clientToken: the parameters differ).
+      events.push({
+        detailType: 'Spot Fallback',
+        resources: [],
+        detail: {
+          ...summary(request),
+          cause: 'spot-capacity',
+          failures,
+          from: request.runTask.capacityProviderStrategy,
+          to: onDemand.capacityProviderStrategy,
+        },
+      });
+      return {
+        status: taskArns.length > 0 ? 'launched' : 'requeued',
+        taskArns,
+        failures,
+        events,
+        requeue: {
+          request: {
+            ...request,
+            capacityRetries: request.capacityRetries + 1,
+            runTask: { ...onDemand, count: missing },
+          },
+          delaySeconds: 0,
+        },
+      };
+    }
     if (outcome.kind === 'capacity' && request.capacityRetries < MAX_CAPACITY_RETRIES && missing > 0) {
       const retry = request.capacityRetries + 1;
       const delaySeconds = capacityRetryDelaySeconds(retry, resolvePolicy(request.policy), random);

@@ -3,6 +3,7 @@ import type { DescribeTaskTags } from '../adapters/ecs';
 import type { OutgoingEvent, PublishEvents } from '../adapters/events';
 import type { SendLaunchRequest } from '../adapters/launchQueue';
 import type { DecisionRecord, LaunchStore } from '../adapters/launchStore';
+import { isSpotInterruption } from '../domain/classify';
 import type { TaskTransition } from '../domain/lifecycle';
 import {
   decideRestart,
@@ -11,16 +12,21 @@ import {
   type RestartDecision,
 } from '../domain/restartDecision';
 import { type PartialRestartPolicy, policyFromTags } from '../domain/restartPolicy';
+import { decideSpotFallback, type SpotDecision, type SpotMapping } from '../domain/spotFallback';
 import type { TaskDetail } from '../domain/taskEvent';
 
 export interface RestartConfig {
   defaultPolicy?: PartialRestartPolicy;
   familyPolicies: Record<string, PartialRestartPolicy>;
   networkDefaults: NetworkDefaults;
+  /** Spot provider -> on-demand provider, per cluster (FARGATE_SPOT -> FARGATE is built in). */
+  spotMapping?: SpotMapping;
+  /** Families whose standalone tasks are not moved off Spot. */
+  spotOptOutFamilies?: ReadonlySet<string>;
 }
 
 export interface RestartDeps {
-  store: Pick<LaunchStore, 'getLaunch' | 'putDecision' | 'markDecisionDone'>;
+  store: Pick<LaunchStore, 'getLaunch' | 'getDecision' | 'putDecision' | 'markDecisionDone'>;
   describeTaskTags: DescribeTaskTags;
   sendLaunchRequest: SendLaunchRequest;
   publishEvents: PublishEvents;
@@ -32,14 +38,26 @@ export interface RestartDeps {
 }
 
 /**
- * The restart path for one STOPPED task: decide once (conditional write), then enqueue the launch.
+ * The automatic reactions to one task state change, taken once per task (a conditional write):
+ * a Spot interruption of a standalone task moves it to on-demand at once (on the warning or the stop,
+ * whichever arrives first); the final STOPPED state of a failed standalone task restarts it by policy.
  * Duplicate and concurrent deliveries find the decision and do nothing new; the launcher's clientToken and
- * request marker make a resend after a crash start no second task.
+ * outcome marker make a resend after a crash start no second task.
  */
 export function buildHandleStoppedTask(deps: RestartDeps) {
   const now = deps.now ?? Date.now;
-  return async (t: TaskTransition, detail: TaskDetail): Promise<RestartDecision | undefined> => {
-    if (!mayNeedRestart(t)) return undefined;
+  return async (
+    t: TaskTransition,
+    detail: TaskDetail,
+  ): Promise<RestartDecision | SpotDecision | undefined> => {
+    const spot = isSpotInterruption(detail) && !t.group?.startsWith('service:');
+    if (!spot && !mayNeedRestart(t)) return undefined;
+    // Every later event of an interrupted or failed task lands here too: a decided task costs one read.
+    const earlier = await deps.store.getDecision(t.taskId);
+    if (earlier) {
+      if (!earlier.done) await followUp(t.taskId, earlier);
+      return undefined;
+    }
 
     const launch = await deps.store.getLaunch(t.taskId);
     // Tags are read from ECS only for failed tasks launched elsewhere; our own launches recorded them.
@@ -49,18 +67,40 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
           deps.logger.warn('could not read task tags; deciding without them', { taskArn: t.taskArn, error });
           return {} as Record<string, string>;
         });
-    const decision = decideRestart({
-      transition: t,
-      detail,
-      launch,
-      tags,
-      tagPolicy: policyFromTags(tags),
-      familyPolicy: deps.config.familyPolicies[t.family],
-      defaultPolicy: deps.config.defaultPolicy,
-      networkDefaults: deps.config.networkDefaults,
-      random: deps.random,
-    });
-    if (decision.action === 'none') return decision;
+    const decision: RestartDecision | SpotDecision = spot
+      ? decideSpotFallback({
+          ...t,
+          detail,
+          launch,
+          tags,
+          optOutFamilies: deps.config.spotOptOutFamilies ?? new Set(),
+          mapping: deps.config.spotMapping ?? {},
+          networkDefaults: deps.config.networkDefaults,
+        })
+      : decideRestart({
+          transition: t,
+          detail,
+          launch,
+          tags,
+          tagPolicy: policyFromTags(tags),
+          familyPolicy: deps.config.familyPolicies[t.family],
+          defaultPolicy: deps.config.defaultPolicy,
+          networkDefaults: deps.config.networkDefaults,
+          random: deps.random,
+        });
+    if (decision.action === 'none') {
+      // Recorded for Spot only: an interrupted task sends several more events, each would ask ECS for tags again.
+      if (spot)
+        await deps.store.putDecision(t.taskId, {
+          taskArn: t.taskArn,
+          action: 'none',
+          reason: decision.reason,
+          decidedAt: new Date(now()).toISOString(),
+          events: [],
+          done: true,
+        });
+      return decision;
+    }
 
     const base = {
       taskArn: t.taskArn,
@@ -79,8 +119,9 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
         infrastructure: decision.infrastructure,
         request: decision.request,
       }),
+      ...(decision.action === 'spot-fallback' && { delaySeconds: 0, request: decision.request }),
       ...(decision.action === 'give-up' && { chain: decision.chain, originTaskArn: decision.originTaskArn }),
-      maxAttempts: decision.policy.maxAttempts,
+      ...('policy' in decision && { maxAttempts: decision.policy.maxAttempts }),
       events: announce(decision, t, base),
       done: false,
     };
@@ -108,7 +149,7 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
 
   /** Sends the launch request (restart) and publishes the events, then marks the decision done. */
   async function followUp(taskId: string, record: DecisionRecord) {
-    if (record.action === 'restart' && record.request && !record.replacementTaskArns) {
+    if (record.request && !record.replacementTaskArns) {
       await deps.sendLaunchRequest(record.request, record.delaySeconds ?? 0);
     }
     if (record.events.length > 0) await deps.publishEvents(record.events);
@@ -117,7 +158,7 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
 }
 
 function announce(
-  decision: RestartDecision,
+  decision: RestartDecision | SpotDecision,
   t: TaskTransition,
   base: Record<string, unknown>,
 ): OutgoingEvent[] {

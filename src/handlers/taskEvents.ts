@@ -37,8 +37,12 @@ export function buildTaskEventsHandler(deps: TaskEventsDeps) {
     }
     // Reactions run for duplicates too, so a delivery retried after a crash finishes what it started;
     // they are idempotent (one conditional decision per task).
-    if (transition.lastStatus === 'STOPPED' && deps.onStopped)
+    if (
+      deps.onStopped &&
+      (transition.lastStatus === 'STOPPED' || transition.classification === 'spot-interrupted')
+    ) {
       await deps.onStopped(transition, parsed.detail);
+    }
     return outcome;
   };
 }

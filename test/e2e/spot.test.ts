@@ -1,0 +1,115 @@
+/** Spot to on-demand, end to end in the sandbox. */
+import { RunTaskCommand } from '@aws-sdk/client-ecs';
+import {
+  advanceUntil,
+  captureProductEvents,
+  type startTestSandbox as Start,
+  SUBNETS,
+  sleep,
+  startTestSandbox,
+  waitFor,
+} from '../support/sandbox';
+
+let env: Awaited<ReturnType<typeof Start>>;
+let events: Awaited<ReturnType<typeof captureProductEvents>>;
+
+beforeAll(async () => {
+  env = await startTestSandbox();
+  events = await captureProductEvents(env.clients, 'spot-test-events');
+}, 60_000);
+afterAll(() => env?.stop());
+
+const tasks = () => env.sandbox.ecs.taskTable();
+const task = (id: string) => tasks().find((t) => t.taskId === id);
+const replacementsOf = (originArn: string) =>
+  tasks().filter((t) => t.tags['ecs-autopilot:origin-task'] === originArn);
+
+async function runSpotTask(options: { exitCode?: number; tags?: Record<string, string> } = {}) {
+  const out = await env.clients.ecs.send(
+    new RunTaskCommand({
+      cluster: 'sandbox',
+      taskDefinition: 'sandbox-worker',
+      capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }],
+      networkConfiguration: { awsvpcConfiguration: { subnets: SUBNETS } },
+      ...(options.exitCode !== undefined && {
+        overrides: {
+          containerOverrides: [
+            { name: 'worker', environment: [{ name: 'SANDBOX_EXIT_CODE', value: String(options.exitCode) }] },
+          ],
+        },
+      }),
+      tags: Object.entries(options.tags ?? {}).map(([key, value]) => ({ key, value })),
+    }),
+  );
+  const arn = out.tasks?.[0]?.taskArn as string;
+  return { arn, id: arn.split('/').pop() as string };
+}
+
+describe('Spot to on-demand', () => {
+  it('starts an interrupted Fargate Spot task on FARGATE before the Spot task stops, exactly once', async () => {
+    const spot = await runSpotTask({ tags: { team: 'ml' } });
+    await waitFor('the Spot task to run', () => task(spot.id)?.lastStatus === 'RUNNING');
+    const warnedAt = Date.now();
+    await env.sandbox.control('interrupt', { taskId: spot.id });
+
+    // No clock fast-forward: the Spot task has its two minutes; the replacement must be RUNNING within them.
+    const [replacement] = await waitFor('a RUNNING replacement', () => {
+      const r = replacementsOf(spot.arn).filter((t) => t.lastStatus === 'RUNNING');
+      return r.length > 0 && r;
+    });
+    const secondsToRunning = (Date.now() - warnedAt) / 1000;
+    expect(task(spot.id)?.lastStatus).not.toBe('STOPPED');
+    expect(replacement?.capacityProvider).toBe('FARGATE');
+    expect(replacement?.tags).toMatchObject({
+      team: 'ml',
+      'ecs-autopilot:reason': 'spot-interruption',
+      'ecs-autopilot:origin-task': spot.arn,
+      'ecs-autopilot:attempt': '0',
+    });
+    console.log(
+      `Spot warning to replacement RUNNING: ${secondsToRunning.toFixed(2)} s (sandbox, fast timings)`,
+    );
+
+    // The Spot task's later events (STOPPING, STOPPED) change nothing.
+    await advanceUntil(env.sandbox, 'the Spot task to stop', () => task(spot.id)?.lastStatus === 'STOPPED');
+    env.sandbox.clock.advance(300_000);
+    await sleep(1000);
+    expect(replacementsOf(spot.arn)).toHaveLength(1);
+    const fallbacks = (await events.ofType('Spot Fallback')).filter(
+      (e) => e.detail.originTaskArn === spot.arn,
+    );
+    expect(fallbacks).toHaveLength(1);
+  }, 60_000);
+
+  it('leaves a task tagged ecs-autopilot:spot-fallback=off where it is', async () => {
+    const spot = await runSpotTask({ tags: { 'ecs-autopilot:spot-fallback': 'off' } });
+    await waitFor('the Spot task to run', () => task(spot.id)?.lastStatus === 'RUNNING');
+    await env.sandbox.control('interrupt', { taskId: spot.id });
+    await advanceUntil(env.sandbox, 'the Spot task to stop', () => task(spot.id)?.lastStatus === 'STOPPED');
+    await sleep(1000);
+    expect(replacementsOf(spot.arn)).toEqual([]);
+  }, 60_000);
+
+  it('lands a launch on on-demand when Spot has no capacity', async () => {
+    const spot = await runSpotTask({ exitCode: 1, tags: { 'ecs-autopilot:max-attempts': '1' } });
+    await waitFor('the Spot task to run', () => task(spot.id)?.lastStatus === 'RUNNING');
+    await env.sandbox.control('spot-capacity', { on: false });
+    try {
+      // The task fails; its restart asks for FARGATE_SPOT, gets the capacity failure, and goes to FARGATE.
+      const [replacement] = await advanceUntil(env.sandbox, 'a replacement', () => {
+        const r = replacementsOf(spot.arn);
+        return r.length > 0 && r;
+      });
+      expect(replacement?.capacityProvider).toBe('FARGATE');
+      const fallback = (await events.ofType('Spot Fallback')).find(
+        (e) => e.detail.originTaskArn === spot.arn,
+      );
+      expect(fallback?.detail).toMatchObject({
+        cause: 'spot-capacity',
+        to: [{ capacityProvider: 'FARGATE', weight: 1 }],
+      });
+    } finally {
+      await env.sandbox.control('spot-capacity', { on: true });
+    }
+  }, 60_000);
+});
