@@ -1,10 +1,8 @@
 /** Jest: TypeScript through swc; @middy/core 7 is ESM-only, so map it to its file and let swc transform it. */
 // The machine runs Node 20 (Lambda runs nodejs22.x); the SDK's notice about Node 20 support is noise in tests.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-module.exports = {
+const shared = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest'] },
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   moduleNameMapper: {
@@ -12,5 +10,27 @@ module.exports = {
     '^@middy/util$': '<rootDir>/node_modules/@middy/util/index.js',
     '^@middy/http-error-handler$': '<rootDir>/node_modules/@middy/http-error-handler/index.js',
   },
-  testTimeout: 30000,
+};
+
+/**
+ * Two projects: fast tests in parallel, then the end-to-end suites one at a time (each starts a sandbox
+ * with serverless-offline; two at once on a 2-core machine starve each other).
+ */
+module.exports = {
+  testTimeout: 60000,
+  projects: [
+    {
+      ...shared,
+      displayName: 'fast',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['/test/e2e/'],
+    },
+    {
+      ...shared,
+      displayName: 'e2e',
+      roots: ['<rootDir>/test/e2e'],
+      testMatch: ['**/*.test.ts'],
+    },
+  ],
 };

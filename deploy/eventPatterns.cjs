@@ -13,11 +13,19 @@ module.exports = async ({ resolveVariable }) => {
   const clusters = splitList(await resolveVariable('param:clusters'));
   const detail = clusters.length ? { clusterArn: clusterMatchers(clusters) } : undefined;
   const roles = splitList(await resolveVariable('param:passRoles'));
+  const rebalance = String(await resolveVariable('param:spotRebalance')) === 'true';
   return {
     taskStateChange: {
       source: ['aws.ecs'],
       'detail-type': ['ECS Task State Change'],
       ...(detail && { detail }),
+    },
+    spotInstanceWarning: {
+      source: ['aws.ec2'],
+      'detail-type': [
+        'EC2 Spot Instance Interruption Warning',
+        ...(rebalance ? ['EC2 Instance Rebalance Recommendation'] : []),
+      ],
     },
     // iam:PassRole only for these named roles (task and execution roles of launched tasks).
     passRoleArns: roles.map((name) =>

@@ -138,6 +138,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const lambda = new AsyncLambda({
     clock,
     invoker,
+    // serverless-offline starts a worker thread (a cold start) per concurrent invocation; on a 2-core
+    // machine a few warm workers per function drain a burst faster than many cold ones.
+    maxConcurrency: Number(process.env.SANDBOX_LAMBDA_CONCURRENCY ?? 3),
     configFor: (functionName) => {
       const config = stack?.asyncConfig(functionName) ?? {
         maximumRetryAttempts: 2,

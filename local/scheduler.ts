@@ -3,7 +3,15 @@
  * rate(), cron() and at() schedules on the virtual clock.
  */
 import { randomUUID } from 'node:crypto';
-import { CronExpressionParser } from 'cron-parser';
+import {
+  validateScheduleExpression as checkScheduleExpression,
+  isValidTimezone,
+  nextCronOccurrence,
+  nextFireTimes,
+  type ParsedScheduleExpression,
+  parseScheduleExpression,
+  wallTimeToUtc,
+} from '../src/domain/scheduleExpression';
 import { ACCOUNT_ID, AwsError, REGION, type TimerHandle, type VirtualClock } from './core';
 
 export interface ScheduleTarget {
@@ -64,313 +72,14 @@ export interface RestResponse {
   headers?: Record<string, string>;
 }
 
-// ---------- schedule expressions ----------
+// ---------- schedule expressions (product code in src/domain/scheduleExpression) ----------
 
-type Wall = [year: number, month: number, day: number, hour: number, minute: number, second: number];
+export { isValidTimezone, nextFireTimes };
 
-interface CronParsed {
-  kind: 'cron';
-  /** Six-field expression (seconds first) for cron-parser, day-of-week converted to 0-6. */
-  expression: string;
-  /** Allowed years, ascending; undefined for `*`. */
-  years?: number[];
-  /** `nW` / `LW` in day-of-month: the weekday nearest to day n / the last weekday of the month. */
-  nearestWeekday?: number | 'L';
-}
-
-type ParsedExpression = { kind: 'rate'; periodMs: number } | { kind: 'at'; wall: Wall } | CronParsed;
-
-const MONTH_NAMES = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
-const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
-const RATE_UNITS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
-const MAX_ITERATIONS = 100_000;
-
-function parseValue(token: string, min: number, max: number, names?: string[]): number | undefined {
-  let value: number | undefined;
-  if (/^\d+$/.test(token)) value = Number(token);
-  else if (names) {
-    const index = names.indexOf(token.toUpperCase());
-    value = index >= 0 ? index + min : undefined;
-  }
-  return value !== undefined && value >= min && value <= max ? value : undefined;
-}
-
-/** Expands `*`, `n`, `n-m`, `*\/s`, `n/s`, `n-m/s` and comma lists; undefined when invalid. */
-function expandField(field: string, min: number, max: number, names?: string[]): number[] | undefined {
-  const values = new Set<number>();
-  for (const part of field.split(',')) {
-    const match = /^([^/]+)(?:\/(\d+))?$/.exec(part);
-    if (!match?.[1]) return undefined;
-    const range = match[1];
-    const step = match[2] === undefined ? undefined : Number(match[2]);
-    if (step !== undefined && (step < 1 || step > max)) return undefined;
-    let from: number | undefined;
-    let to: number | undefined;
-    if (range === '*') {
-      from = min;
-      to = max;
-    } else if (range.includes('-')) {
-      const [a, b, ...rest] = range.split('-');
-      if (a === undefined || b === undefined || rest.length > 0) return undefined;
-      from = parseValue(a, min, max, names);
-      to = parseValue(b, min, max, names);
-    } else {
-      from = parseValue(range, min, max, names);
-      to = step === undefined ? from : max;
-    }
-    if (from === undefined || to === undefined || from > to) return undefined;
-    for (let value = from; value <= to; value += step ?? 1) values.add(value);
-  }
-  return [...values].sort((a, b) => a - b);
-}
-
-function parseCron(body: string): CronParsed | string {
-  const fields = body.trim().split(/\s+/);
-  if (fields.length !== 6)
-    return 'a cron expression needs six fields: minutes hours day-of-month month day-of-week year';
-  const [minuteField, hourField, domField, monthField, dowField, yearField] = fields as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
-  const minutes = expandField(minuteField, 0, 59);
-  if (!minutes) return `invalid minutes field '${minuteField}'`;
-  const hours = expandField(hourField, 0, 23);
-  if (!hours) return `invalid hours field '${hourField}'`;
-  const months = expandField(monthField, 1, 12, MONTH_NAMES);
-  if (!months) return `invalid month field '${monthField}'`;
-  if ((domField === '?') === (dowField === '?')) {
-    return 'exactly one of day-of-month and day-of-week must be ?';
-  }
-
-  let dom = '*';
-  let nearestWeekday: number | 'L' | undefined;
-  if (domField === 'L') dom = 'L';
-  else if (domField === 'LW') nearestWeekday = 'L';
-  else if (/^\d{1,2}W$/.test(domField)) {
-    nearestWeekday = Number(domField.slice(0, -1));
-    if (nearestWeekday < 1 || nearestWeekday > 31) return `invalid day-of-month field '${domField}'`;
-  } else if (domField !== '?') {
-    const days = expandField(domField, 1, 31);
-    if (!days) return `invalid day-of-month field '${domField}'`;
-    dom = days.join(',');
-  }
-
-  let dow = '*';
-  if (dowField === 'L') dow = '6';
-  else if (/^[^,#]+L$/.test(dowField)) {
-    const day = parseValue(dowField.slice(0, -1), 1, 7, DAY_NAMES);
-    if (day === undefined) return `invalid day-of-week field '${dowField}'`;
-    dow = `${day - 1}L`;
-  } else if (dowField.includes('#')) {
-    const match = /^([^,#]+)#([1-5])$/.exec(dowField);
-    const day = match?.[1] === undefined ? undefined : parseValue(match[1], 1, 7, DAY_NAMES);
-    if (day === undefined || !match) return `invalid day-of-week field '${dowField}'`;
-    dow = `${day - 1}#${match[2]}`;
-  } else if (dowField !== '?') {
-    const days = expandField(dowField, 1, 7, DAY_NAMES);
-    if (!days) return `invalid day-of-week field '${dowField}'`;
-    dow = days.map((day) => day - 1).join(',');
-  }
-
-  let years: number[] | undefined;
-  if (yearField !== '*') {
-    years = expandField(yearField, 1970, 2199);
-    if (!years) return `invalid year field '${yearField}'`;
-  }
-  const expression = `0 ${minutes.join(',')} ${hours.join(',')} ${dom} ${months.join(',')} ${dow}`;
-  try {
-    CronExpressionParser.parse(expression, { tz: 'UTC' });
-  } catch (error) {
-    return (error as Error).message;
-  }
-  return {
-    kind: 'cron',
-    expression,
-    ...(years ? { years } : {}),
-    ...(nearestWeekday ? { nearestWeekday } : {}),
-  };
-}
-
-function parseExpression(expression: string): ParsedExpression | string {
-  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
-  if (rate?.[1] && rate[2]) {
-    const value = Number(rate[1]);
-    const unit = rate[2];
-    if (value < 1) return 'the rate value must be a positive integer';
-    if ((value === 1) !== !unit.endsWith('s')) {
-      return value === 1
-        ? `use the singular unit for 1: rate(1 ${unit.slice(0, -1)})`
-        : `use a plural unit for ${value}`;
-    }
-    return { kind: 'rate', periodMs: value * (RATE_UNITS[unit.replace(/s$/, '')] ?? 0) };
-  }
-  const at = /^at\((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\)$/.exec(expression);
-  if (at) {
-    const wall = at.slice(1, 7).map(Number) as Wall;
-    const [year, month, day, hour, minute, second] = wall;
-    const check = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
-    if (
-      check.getUTCFullYear() !== year ||
-      check.getUTCMonth() !== month - 1 ||
-      check.getUTCDate() !== day ||
-      hour > 23 ||
-      minute > 59 ||
-      second > 59
-    ) {
-      return 'the at() date is not a valid date';
-    }
-    return { kind: 'at', wall };
-  }
-  const cron = /^cron\((.*)\)$/.exec(expression);
-  if (cron?.[1] !== undefined) return parseCron(cron[1]);
-  return 'the expression must be rate(value unit), cron(fields) or at(yyyy-mm-ddThh:mm:ss)';
-}
-
-/** Undefined when `expression` is a valid Scheduler expression, else why it is not. */
+/** Undefined when `expression` is a valid Scheduler expression, else why not (in the Scheduler's wording). */
 export function validateScheduleExpression(expression: string): string | undefined {
-  const parsed = parseExpression(expression);
-  return typeof parsed === 'string' ? `Invalid Schedule Expression ${expression}: ${parsed}` : undefined;
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timezone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timezone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone: timezone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timezone, formatter);
-  }
-  return formatter;
-}
-
-/** Whether `timezone` is an IANA time zone the runtime knows. */
-export function isValidTimezone(timezone: string): boolean {
-  try {
-    formatterFor(timezone);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Offset (ms) of `timezone` from UTC at the instant `utcMs`. */
-function timezoneOffset(utcMs: number, timezone: string): number {
-  const parts = formatterFor(timezone).formatToParts(new Date(utcMs));
-  const part = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const asUtc = Date.UTC(
-    part('year'),
-    part('month') - 1,
-    part('day'),
-    part('hour'),
-    part('minute'),
-    part('second'),
-  );
-  return asUtc - Math.floor(utcMs / 1000) * 1000;
-}
-
-/** The instant at which the wall-clock time `wall` occurs in `timezone`. */
-function wallToUtc(wall: Wall, timezone: string): number {
-  const [year, month, day, hour, minute, second] = wall;
-  const guess = Date.UTC(year, month - 1, day, hour, minute, second);
-  const first = guess - timezoneOffset(guess, timezone);
-  return guess - timezoneOffset(first, timezone);
-}
-
-function nearestWeekdayOf(year: number, month: number, spec: number | 'L'): number | undefined {
-  const last = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  const weekday = (day: number) => new Date(Date.UTC(year, month - 1, day)).getUTCDay();
-  if (spec === 'L') {
-    const dow = weekday(last);
-    return dow === 6 ? last - 1 : dow === 0 ? last - 2 : last;
-  }
-  if (spec > last) return undefined;
-  const dow = weekday(spec);
-  if (dow === 6) return spec === 1 ? 3 : spec - 1;
-  if (dow === 0) return spec === last ? spec - 2 : spec + 1;
-  return spec;
-}
-
-/** First cron occurrence strictly after `afterMs`, or undefined. */
-function cronNext(parsed: CronParsed, timezone: string, afterMs: number): number | undefined {
-  const start = (fromMs: number) =>
-    CronExpressionParser.parse(parsed.expression, { tz: timezone, currentDate: new Date(fromMs) });
-  let iterator = start(afterMs);
-  for (let i = 0; i < MAX_ITERATIONS; i++) {
-    let date: ReturnType<typeof iterator.next>;
-    try {
-      date = iterator.next();
-    } catch {
-      return undefined;
-    }
-    const year = date.getFullYear();
-    const month = date.getMonth() + 1;
-    if (parsed.years && !parsed.years.includes(year)) {
-      const nextYear = parsed.years.find((candidate) => candidate > year);
-      if (nextYear === undefined) return undefined;
-      iterator = start(wallToUtc([nextYear, 1, 1, 0, 0, 0], timezone) - 1000);
-      continue;
-    }
-    if (parsed.nearestWeekday !== undefined) {
-      const target = nearestWeekdayOf(year, month, parsed.nearestWeekday);
-      const day = date.getDate();
-      if (target === undefined || day > target) {
-        const [nextYear, nextMonth] = month === 12 ? [year + 1, 1] : [year, month + 1];
-        iterator = start(wallToUtc([nextYear, nextMonth, 1, 0, 0, 0], timezone) - 1000);
-        continue;
-      }
-      if (day < target) {
-        iterator = start(wallToUtc([year, month, target, 0, 0, 0], timezone) - 1000);
-        continue;
-      }
-    }
-    return date.getTime();
-  }
-  return undefined;
-}
-
-/**
- * The next `count` occurrences of `expression` strictly after `from`, in `timezone` (default UTC).
- * rate() counts from `from`; at() yields its one instant if it is after `from`. Throws on an invalid expression.
- */
-export function nextFireTimes(
-  expression: string,
-  timezone: string | undefined,
-  from: Date,
-  count: number,
-): Date[] {
-  const parsed = parseExpression(expression);
-  if (typeof parsed === 'string') throw new Error(`Invalid Schedule Expression ${expression}: ${parsed}`);
-  const tz = timezone || 'UTC';
-  if (!isValidTimezone(tz)) throw new Error(`Invalid ScheduleExpressionTimezone ${tz}`);
-  const result: Date[] = [];
-  if (parsed.kind === 'rate') {
-    for (let i = 1; i <= count; i++) result.push(new Date(from.getTime() + i * parsed.periodMs));
-  } else if (parsed.kind === 'at') {
-    const at = wallToUtc(parsed.wall, tz);
-    if (at > from.getTime() && count > 0) result.push(new Date(at));
-  } else {
-    let cursor = from.getTime();
-    while (result.length < count) {
-      const next = cronNext(parsed, tz, cursor);
-      if (next === undefined) break;
-      result.push(new Date(next));
-      cursor = next;
-    }
-  }
-  return result;
+  const rule = checkScheduleExpression(expression);
+  return rule === undefined ? undefined : `Invalid Schedule Expression ${expression}: ${rule}`;
 }
 
 // ---------- the emulator ----------
@@ -381,7 +90,7 @@ const DEFAULT_GROUP = 'default';
 
 interface ScheduleState {
   schedule: Schedule;
-  parsed: ParsedExpression;
+  parsed: ParsedScheduleExpression;
   seq: number;
   /** Virtual time of the creation, or of the last update (rate() counts from it when there is no StartDate). */
   activatedAt: number;
@@ -686,7 +395,7 @@ export class SchedulerEmulator {
     name: string,
     body: Record<string, unknown>,
     now: number,
-  ): { schedule: Schedule; parsed: ParsedExpression } {
+  ): { schedule: Schedule; parsed: ParsedScheduleExpression } {
     validateName(name, 'name');
     const groupName = optionalString(body, 'GroupName', 64) ?? DEFAULT_GROUP;
     validateName(groupName, 'groupName');
@@ -696,7 +405,7 @@ export class SchedulerEmulator {
         "1 validation error detected: Value at 'scheduleExpression' failed to satisfy constraint: Member must have length between 1 and 256",
       );
     }
-    const parsed = parseExpression(expression);
+    const parsed = parseScheduleExpression(expression);
     if (typeof parsed === 'string') throw validation(`Invalid Schedule Expression ${expression}.`);
     const timezone = optionalString(body, 'ScheduleExpressionTimezone', 50);
     if (timezone !== undefined && !isValidTimezone(timezone)) {
@@ -942,7 +651,7 @@ export class SchedulerEmulator {
     const timezone = schedule.ScheduleExpressionTimezone ?? 'UTC';
     if (parsed.kind === 'at') {
       // One-time schedules ignore StartDate/EndDate; one already in the past fires at once (UNCERTAIN).
-      return state.fired ? undefined : wallToUtc(parsed.wall, timezone);
+      return state.fired ? undefined : wallTimeToUtc(parsed.wall, timezone);
     }
     let next: number | undefined;
     if (parsed.kind === 'rate') {
@@ -956,7 +665,7 @@ export class SchedulerEmulator {
     } else {
       const after =
         schedule.StartDate !== undefined ? Math.max(state.cursor, schedule.StartDate - 1) : state.cursor;
-      next = cronNext(parsed, timezone, after);
+      next = nextCronOccurrence(parsed, timezone, after);
     }
     if (next === undefined || (schedule.EndDate !== undefined && next > schedule.EndDate)) return undefined;
     return next;

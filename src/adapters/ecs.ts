@@ -1,4 +1,13 @@
-import { DescribeTasksCommand, type ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeTasksCommand,
+  type ECSClient,
+  ListClustersCommand,
+  ListContainerInstancesCommand,
+  ListTasksCommand,
+  RunTaskCommand,
+  type Task,
+  UpdateContainerInstancesStateCommand,
+} from '@aws-sdk/client-ecs';
 import type { RunTaskFailure } from '../domain/launchOutcome';
 import type { RunTaskInput } from '../domain/launchRequest';
 
@@ -40,4 +49,81 @@ export function buildDescribeTaskTags(ecs: ECSClient): DescribeTaskTags {
     const tags = out.tasks?.[0]?.tags ?? [];
     return Object.fromEntries(tags.filter((t) => t.key).map((t) => [t.key as string, t.value ?? '']));
   };
+}
+
+export interface InstanceTasks {
+  cluster: string;
+  containerInstanceArn: string;
+  /** Running tasks on the instance, in DescribeTasks form with tags. */
+  tasks: Task[];
+}
+
+export type DrainSpotInstance = (
+  clusters: string[],
+  ec2InstanceId: string,
+) => Promise<InstanceTasks | undefined>;
+
+/**
+ * Finds the container instance of an EC2 instance in the given clusters (all clusters when none are
+ * configured), sets it DRAINING (ECS moves service tasks; standalone tasks are ours to move), and returns
+ * its running tasks with their tags.
+ */
+export function buildDrainSpotInstance(ecs: ECSClient): DrainSpotInstance {
+  return async (clusters, ec2InstanceId) => {
+    const candidates = clusters.length > 0 ? clusters : await listAllClusters(ecs);
+    for (const cluster of candidates) {
+      const found = await ecs.send(
+        new ListContainerInstancesCommand({ cluster, filter: `ec2InstanceId == ${ec2InstanceId}` }),
+      );
+      const containerInstanceArn = found.containerInstanceArns?.[0];
+      if (!containerInstanceArn) continue;
+      await ecs.send(
+        new UpdateContainerInstancesStateCommand({
+          cluster,
+          containerInstances: [containerInstanceArn],
+          status: 'DRAINING',
+        }),
+      );
+      const tasks: Task[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await ecs.send(
+          new ListTasksCommand({
+            cluster,
+            containerInstance: containerInstanceArn,
+            desiredStatus: 'RUNNING',
+            nextToken,
+          }),
+        );
+        nextToken = page.nextToken;
+        const arns = page.taskArns ?? [];
+        for (let i = 0; i < arns.length; i += 100) {
+          const described = await ecs.send(
+            new DescribeTasksCommand({ cluster, tasks: arns.slice(i, i + 100), include: ['TAGS'] }),
+          );
+          tasks.push(...(described.tasks ?? []));
+        }
+      } while (nextToken);
+      return { cluster, containerInstanceArn, tasks };
+    }
+    return undefined;
+  };
+}
+
+async function listAllClusters(ecs: ECSClient): Promise<string[]> {
+  const arns: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ecs.send(new ListClustersCommand({ nextToken }));
+    arns.push(...(page.clusterArns ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return arns;
+}
+
+/** A DescribeTasks task in the shape of an event's `detail` (ISO times), so one decision path serves both. */
+export function taskAsEventDetail(task: Task): Record<string, unknown> {
+  return JSON.parse(
+    JSON.stringify(task, (_key, value) => (value instanceof Date ? value.toISOString() : value)),
+  );
 }

@@ -133,15 +133,13 @@ export function buildLaunchStore(
               expiresAt: expiresAt(),
             },
             ConditionExpression: 'attribute_not_exists(pk)',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
         return { created: true };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        const existing =
-          (error as { Item?: DecisionRecord }).Item ??
-          (await get<DecisionRecord>(TASK_PK(taskId), DECISION_SK));
+        // Read it back: the item attached to the error is not converted by the DocumentClient (aws-sdk-js-v3 #6723).
+        const existing = await get<DecisionRecord>(TASK_PK(taskId), DECISION_SK);
         return { created: false, existing: existing as DecisionRecord };
       }
     },

@@ -49,8 +49,10 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
   return async (
     t: TaskTransition,
     detail: TaskDetail,
+    /** The EC2 Spot warning names an instance, not its tasks: the caller knows they are being interrupted. */
+    options: { spotInterrupted?: boolean } = {},
   ): Promise<RestartDecision | SpotDecision | undefined> => {
-    const spot = isSpotInterruption(detail) && !t.group?.startsWith('service:');
+    const spot = (options.spotInterrupted || isSpotInterruption(detail)) && !t.group?.startsWith('service:');
     if (!spot && !mayNeedRestart(t)) return undefined;
     // Every later event of an interrupted or failed task lands here too: a decided task costs one read.
     const earlier = await deps.store.getDecision(t.taskId);

@@ -14,7 +14,7 @@ let env: Awaited<ReturnType<typeof Start>>;
 let events: Awaited<ReturnType<typeof captureProductEvents>>;
 
 beforeAll(async () => {
-  env = await startTestSandbox();
+  env = await startTestSandbox({ verbose: !!process.env.SANDBOX_VERBOSE });
   events = await captureProductEvents(env.clients, 'spot-test-events');
 }, 60_000);
 afterAll(() => env?.stop());
@@ -111,5 +111,50 @@ describe('Spot to on-demand', () => {
     } finally {
       await env.sandbox.control('spot-capacity', { on: true });
     }
+  }, 60_000);
+});
+
+describe('EC2 Spot', () => {
+  it('drains an interrupted instance and relaunches its standalone tasks on on-demand, each once', async () => {
+    const { DescribeContainerInstancesCommand, DescribeTasksCommand } = await import('@aws-sdk/client-ecs');
+    const out = await env.clients.ecs.send(
+      new RunTaskCommand({
+        cluster: 'sandbox',
+        taskDefinition: 'sandbox-ec2-worker',
+        capacityProviderStrategy: [{ capacityProvider: 'sandbox-ec2-spot', weight: 1 }],
+        tags: [{ key: 'team', value: 'batch' }],
+      }),
+    );
+    const arn = out.tasks?.[0]?.taskArn as string;
+    const id = arn.split('/').pop() as string;
+    await waitFor('the EC2 Spot task to run', () => task(id)?.lastStatus === 'RUNNING');
+    const described = await env.clients.ecs.send(
+      new DescribeTasksCommand({ cluster: 'sandbox', tasks: [arn] }),
+    );
+    const instanceArn = described.tasks?.[0]?.containerInstanceArn as string;
+    const instances = await env.clients.ecs.send(
+      new DescribeContainerInstancesCommand({ cluster: 'sandbox', containerInstances: [instanceArn] }),
+    );
+    const ec2InstanceId = instances.containerInstances?.[0]?.ec2InstanceId as string;
+
+    await env.sandbox.control('spot-warning', { instanceId: ec2InstanceId });
+    const [replacement] = await waitFor('an on-demand replacement', () => {
+      const r = replacementsOf(arn);
+      return r.length > 0 && r;
+    }).catch(async (e) => {
+      console.log('DEBUG', ec2InstanceId, JSON.stringify(await env.sandbox.control('stats')), JSON.stringify(tasks().slice(-3)));
+      throw e;
+    });
+    expect(replacement?.capacityProvider).toBe('sandbox-ec2');
+    expect(replacement?.tags).toMatchObject({ team: 'batch', 'ecs-autopilot:reason': 'spot-interruption' });
+    const drained = await env.clients.ecs.send(
+      new DescribeContainerInstancesCommand({ cluster: 'sandbox', containerInstances: [instanceArn] }),
+    );
+    expect(drained.containerInstances?.[0]?.status).toBe('DRAINING');
+
+    // Two minutes later the instance goes away and the task stops (TerminationNotice): still one replacement.
+    await advanceUntil(env.sandbox, 'the Spot task to stop', () => task(id)?.lastStatus === 'STOPPED');
+    await sleep(1000);
+    expect(replacementsOf(arn)).toHaveLength(1);
   }, 60_000);
 });

@@ -327,6 +327,27 @@ describe('deciding whether to restart a failed task', () => {
     expect(decideRestart(inputs('stopped-oom', { familyPolicy }))).toMatchObject({ action: 'restart' });
   });
 
+  it('gives a task with 50 tags of its own the three lineage tags, within the 50 tags ECS allows', () => {
+    const own = Object.fromEntries(
+      Array.from({ length: 50 }, (_, i) => [`tag-${String(i + 1).padStart(2, '0')}`, `value-${i + 1}`]),
+    );
+    const decision = decideRestart(inputs('stopped-exit-1', { tags: own }));
+    if (decision.action !== 'restart') throw new Error(`expected a restart, got ${decision.action}`);
+    const tags = decision.request.runTask.tags ?? [];
+    expect(tags).toHaveLength(50);
+    expect(tags.slice(-3)).toEqual([
+      { key: 'ecs-autopilot:attempt', value: '1' },
+      { key: 'ecs-autopilot:origin-task', value: TASK_ARN },
+      { key: 'ecs-autopilot:reason', value: 'restart' },
+    ]);
+    expect(tags.slice(0, 47)).toEqual(
+      Object.entries(own)
+        .slice(0, 47)
+        .map(([key, value]) => ({ key, value })),
+    );
+    expect(() => launchRequestSchema.parse(decision.request)).not.toThrow();
+  });
+
   it('does not restart a task tagged ecs-autopilot:max-attempts=0, even when its family allows attempts', () => {
     const decision = decideRestart(
       inputs('stopped-exit-1', {

@@ -83,6 +83,15 @@ describe('restart policy from task tags', () => {
     expect(policyFromTags({ 'ecs-autopilot:restart': 'on' })).toEqual({});
   });
 
+  it('disables restarts when ecs-autopilot:restart=off is set next to ecs-autopilot:max-attempts=5', () => {
+    expect(policyFromTags({ 'ecs-autopilot:restart': 'off', 'ecs-autopilot:max-attempts': '5' })).toEqual({
+      maxAttempts: 0,
+    });
+    expect(policyFromTags({ 'ecs-autopilot:max-attempts': '5', 'ecs-autopilot:restart': 'off' })).toEqual({
+      maxAttempts: 0,
+    });
+  });
+
   it('sets attempts from ecs-autopilot:max-attempts', () => {
     expect(policyFromTags({ 'ecs-autopilot:max-attempts': '5' })).toEqual({ maxAttempts: 5 });
     expect(policyFromTags({ 'ecs-autopilot:max-attempts': ' 0 ' })).toEqual({ maxAttempts: 0 });

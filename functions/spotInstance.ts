@@ -1,0 +1,22 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { buildDrainSpotInstance } from '../src/adapters/ecs';
+import { ecs } from '../src/clients/ecs';
+import { readConfig } from '../src/config';
+import { buildSpotInstanceHandler } from '../src/handlers/spotInstance';
+import { logger } from '../src/observability';
+import { reactToTask } from '../src/wiring/reactions';
+
+const config = readConfig({ CLUSTERS: z.string().default('') });
+
+export const handler = middy(
+  buildSpotInstanceHandler({
+    clusters: config.CLUSTERS.split(',')
+      .map((c) => c.trim())
+      .filter(Boolean),
+    drainSpotInstance: buildDrainSpotInstance(ecs),
+    react: reactToTask,
+    logger,
+  }),
+).use(injectLambdaContext(logger));

@@ -1,0 +1,524 @@
+/**
+ * The HTTP API's request bodies for scheduled and immediate task launches: schedules (POST /schedules,
+ * PUT and PATCH /schedules/{name}) and run-now requests (POST /tasks). Every message reads as the rule the
+ * caller broke, and describeValidationError turns a ZodError into "field.path: rule; ...".
+ * The launch fields keep RunTask's own camelCase shapes, so a body reads next to the ECS API reference.
+ */
+import { z } from 'zod';
+import type { RunTaskInput } from './launchRequest';
+import { partialRestartPolicySchema } from './restartPolicy';
+import { isValidTimezone, validateScheduleExpression } from './scheduleExpression';
+
+/** One rule message for a field, whatever check failed; a missing required field "is required". */
+function rule(message: string) {
+  return { error: (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : message) };
+}
+
+/** Strict objects: an unknown member is an error naming it (describeValidationError lists one per key). */
+function strictObject<T extends z.core.$ZodLooseShape>(shape: T) {
+  return z.strictObject(shape, {
+    error: (issue) => {
+      if (issue.code === 'unrecognized_keys') {
+        const keys = (issue as { keys?: string[] }).keys ?? [];
+        return `unknown field${keys.length === 1 ? '' : 's'} ${keys.join(', ')} (allowed: ${Object.keys(shape).join(', ')})`;
+      }
+      return issue.input === undefined ? 'is required' : 'must be an object';
+    },
+  });
+}
+
+// ---------- launch fields (RunTask) ----------
+
+const NAME_CHARS = /^[0-9A-Za-z_.-]+$/;
+const CLUSTER =
+  /^(?:[A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]{1,255})$/;
+const TASK_DEFINITION =
+  /^(?:[A-Za-z0-9_-]{1,255}(?::[1-9]\d{0,8})?|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}(?::[1-9]\d{0,8})?)$/;
+const SUBNET = /^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/;
+const SECURITY_GROUP = /^sg-[0-9a-f]{8}([0-9a-f]{9})?$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+/** Tag keys and values: Unicode letters, digits, spaces and _ . : / = + - @ (the ECS tagging rules). */
+const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const FARGATE_PROVIDERS = new Set(['FARGATE', 'FARGATE_SPOT']);
+export const MAX_OVERRIDES_CHARS = 8192;
+export const LAUNCH_TYPES = ['FARGATE', 'EC2', 'EXTERNAL'] as const;
+export const SCHEDULE_STATES = ['ENABLED', 'PAUSED'] as const;
+export const CONCURRENCY_POLICIES = ['Allow', 'Forbid', 'Replace'] as const;
+export const RESERVED_TAG_PREFIXES = ['aws:', 'ecs-autopilot:'] as const;
+
+const clusterSchema = z
+  .string(rule('must be a cluster name (1 to 255 letters, digits, -, _) or a cluster ARN'))
+  .regex(CLUSTER)
+  .describe('Cluster name or ARN.');
+
+const taskDefinitionSchema = z
+  .string(
+    rule(
+      'must be a task definition family, family:revision or task-definition ARN (family: letters, digits, -, _)',
+    ),
+  )
+  .regex(TASK_DEFINITION)
+  .describe('family (the latest ACTIVE revision at each run), family:revision, or a task-definition ARN.');
+
+const countSchema = z
+  .number(rule('must be an integer from 1 to 10 (RunTask starts at most 10 tasks per call)'))
+  .int()
+  .min(1)
+  .max(10)
+  .describe('Tasks to start per run.');
+
+const launchTypeSchema = z
+  .enum(LAUNCH_TYPES, rule(`must be one of ${LAUNCH_TYPES.join(', ')}`))
+  .describe('Launch type; give either this or capacityProviderStrategy, not both.');
+
+const capacityProviderItemSchema = strictObject({
+  capacityProvider: z
+    .string(rule('must be a capacity provider name (1 to 255 letters, digits, -, _)'))
+    .regex(/^[A-Za-z0-9_-]{1,255}$/),
+  weight: z.number(rule('must be an integer from 0 to 1000')).int().min(0).max(1000).optional(),
+  base: z.number(rule('must be an integer from 0 to 100000')).int().min(0).max(100_000).optional(),
+});
+
+const capacityProviderStrategySchema = z
+  .array(capacityProviderItemSchema, rule('must list 1 to 6 capacity providers'))
+  .min(1)
+  .max(6)
+  .superRefine((strategy, ctx) => {
+    const names = strategy.map((item) => item.capacityProvider);
+    names.forEach((name, index) => {
+      if (names.indexOf(name) !== index) {
+        ctx.addIssue({ code: 'custom', path: [index, 'capacityProvider'], message: 'must appear only once' });
+      }
+    });
+    if (strategy.filter((item) => (item.base ?? 0) > 0).length > 1) {
+      ctx.addIssue({ code: 'custom', message: 'at most one capacity provider may have a base above 0' });
+    }
+    if (!strategy.some((item) => (item.weight ?? 0) > 0)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'at least one capacity provider must have a weight above 0 (weight defaults to 0)',
+      });
+    }
+    const fargate = names.filter((name) => FARGATE_PROVIDERS.has(name)).length;
+    if (fargate > 0 && fargate < names.length) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must not mix FARGATE or FARGATE_SPOT with Auto Scaling group capacity providers',
+      });
+    }
+  })
+  .describe('Capacity provider strategy (1 to 6 items, at most one base, some weight above 0).');
+
+const networkConfigurationSchema = strictObject({
+  awsvpcConfiguration: strictObject({
+    subnets: z
+      .array(
+        z
+          .string(rule('must be a subnet id (subnet- and 8 or 17 hex digits, e.g. subnet-0abc1234)'))
+          .regex(SUBNET),
+        rule('must list 1 to 16 subnets'),
+      )
+      .min(1)
+      .max(16),
+    securityGroups: z
+      .array(
+        z
+          .string(rule('must be a security group id (sg- and 8 or 17 hex digits, e.g. sg-0abc1234)'))
+          .regex(SECURITY_GROUP),
+        rule('must list at most 5 security groups'),
+      )
+      .max(5)
+      .optional(),
+    assignPublicIp: z.enum(['ENABLED', 'DISABLED'], rule('must be ENABLED or DISABLED')).optional(),
+  }),
+}).describe('awsvpc network configuration, as in RunTask (required by Fargate tasks).');
+
+const keyValueSchema = strictObject({
+  name: z.string(rule('must be 1 to 255 characters')).min(1).max(255),
+  value: z.string(rule('must be a string of at most 32768 characters')).max(32_768),
+});
+
+const containerOverrideSchema = strictObject({
+  name: z
+    .string(rule('must be a container name (1 to 255 letters, digits, -, _)'))
+    .regex(/^[A-Za-z0-9_-]{1,255}$/),
+  command: z.array(z.string(rule('must be a string')), rule('must be a list of strings')).optional(),
+  environment: z.array(keyValueSchema, rule('must be a list of {name, value}')).optional(),
+  cpu: z
+    .number(rule('must be an integer of CPU units from 0 to 196608'))
+    .int()
+    .min(0)
+    .max(196_608)
+    .optional(),
+  memory: z
+    .number(rule('must be an integer of MiB from 4 to 1048576'))
+    .int()
+    .min(4)
+    .max(1_048_576)
+    .optional(),
+  memoryReservation: z
+    .number(rule('must be an integer of MiB from 4 to 1048576'))
+    .int()
+    .min(4)
+    .max(1_048_576)
+    .optional(),
+});
+
+const overridesSchema = strictObject({
+  containerOverrides: z
+    .array(containerOverrideSchema, rule('must be a list of container overrides'))
+    .max(10)
+    .optional(),
+  cpu: z
+    .string(rule('must be CPU units like "1024" or vCPUs like "1 vCPU"'))
+    .regex(/^(?:\d{1,6}|\d{1,3}(?:\.\d{1,2})? ?[vV][cC][pP][uU])$/)
+    .optional(),
+  memory: z
+    .string(rule('must be MiB like "2048" or GB like "2 GB"'))
+    .regex(/^(?:\d{1,7}|\d{1,4}(?:\.\d{1,2})? ?[gG][bB])$/)
+    .optional(),
+  taskRoleArn: z
+    .string(rule('must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)'))
+    .regex(ROLE_ARN)
+    .optional(),
+  executionRoleArn: z
+    .string(rule('must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)'))
+    .regex(ROLE_ARN)
+    .optional(),
+})
+  .superRefine((overrides, ctx) => {
+    const size = JSON.stringify(overrides).length;
+    if (size > MAX_OVERRIDES_CHARS) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be at most ${MAX_OVERRIDES_CHARS} characters as JSON (an ECS limit), got ${size}`,
+      });
+    }
+  })
+  .describe(`Task overrides, as in RunTask; at most ${MAX_OVERRIDES_CHARS} characters as JSON.`);
+
+const tagSchema = strictObject({
+  key: z
+    .string(rule('must be 1 to 128 letters, digits, spaces or _ . : / = + - @'))
+    .min(1)
+    .max(128)
+    .regex(TAG_CHARS)
+    .refine(
+      (key) => !key.toLowerCase().startsWith('aws:'),
+      'must not start with aws: (reserved by AWS, in any case)',
+    )
+    .refine(
+      (key) => !key.toLowerCase().startsWith('ecs-autopilot:'),
+      "must not start with ecs-autopilot: (reserved for ecs-autopilot's own tags)",
+    ),
+  value: z
+    .string(rule('must be at most 256 letters, digits, spaces or _ . : / = + - @'))
+    .max(256)
+    .regex(TAG_CHARS),
+});
+
+const tagsSchema = z
+  .array(tagSchema, rule('must list at most 50 tags'))
+  .max(50)
+  .superRefine((tags, ctx) => {
+    const keys = tags.map((tag) => tag.key);
+    keys.forEach((key, index) => {
+      if (keys.indexOf(key) !== index) {
+        ctx.addIssue({ code: 'custom', path: [index, 'key'], message: 'must appear only once' });
+      }
+    });
+  })
+  .describe(
+    `Task tags (key 1-128, value up to 256; keys must not start with ${RESERVED_TAG_PREFIXES.join(' or ')}).`,
+  );
+
+const restartPolicyField = partialRestartPolicySchema.describe(
+  'Restart policy for the launched tasks when they fail (any subset; the rest comes from tags, family rules, defaults).',
+);
+
+/** The launch fields shared by schedules and run-now requests, without defaults (so PATCH can omit them). */
+const launchFields = {
+  cluster: clusterSchema,
+  taskDefinition: taskDefinitionSchema,
+  count: countSchema.optional(),
+  launchType: launchTypeSchema.optional(),
+  capacityProviderStrategy: capacityProviderStrategySchema.optional(),
+  networkConfiguration: networkConfigurationSchema.optional(),
+  overrides: overridesSchema.optional(),
+  tags: tagsSchema.optional(),
+  restartPolicy: restartPolicyField.optional(),
+};
+
+// ---------- schedules ----------
+
+const nameSchema = z
+  .string(rule('must be 1 to 64 characters, each a letter, digit, -, _ or .'))
+  .min(1)
+  .max(64)
+  .regex(NAME_CHARS)
+  .describe('Schedule name, unique in the account and Region.');
+
+const expressionSchema = z
+  .string(
+    rule('must be rate(value unit), cron(minutes hours day-of-month month day-of-week year) or at(...)'),
+  )
+  .max(256, 'must be at most 256 characters')
+  .superRefine((expression, ctx) => {
+    const problem = validateScheduleExpression(expression);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .describe(
+    'rate(value unit) with minute(s)|hour(s)|day(s); cron(minutes hours day-of-month month day-of-week year) with exactly one of day-of-month and day-of-week set to ?; or at(yyyy-mm-ddThh:mm:ss) for one run.',
+  );
+
+const timezoneSchema = z
+  .string(rule('must be an IANA time zone name such as UTC or Europe/Paris'))
+  .max(50)
+  .refine(isValidTimezone)
+  .describe('IANA time zone the expression is evaluated in.');
+
+const dateTimeSchema = (what: string) =>
+  z.iso
+    .datetime({
+      offset: true,
+      ...rule('must be an ISO-8601 date and time with Z or an offset, e.g. 2025-01-01T09:00:00Z'),
+    })
+    .describe(what);
+
+const stateSchema = z
+  .enum(SCHEDULE_STATES, rule(`must be one of ${SCHEDULE_STATES.join(', ')}`))
+  .describe('PAUSED keeps the schedule but starts nothing.');
+
+const concurrencyPolicySchema = z
+  .enum(CONCURRENCY_POLICIES, rule(`must be one of ${CONCURRENCY_POLICIES.join(', ')}`))
+  .describe(
+    'When a run is due while tasks of the previous run still run: Allow starts anyway, Forbid skips the run, Replace stops the running tasks first (like Kubernetes CronJob).',
+  );
+
+const flexibleWindowSchema = z
+  .number(rule('must be an integer from 1 to 1440 (minutes)'))
+  .int()
+  .min(1)
+  .max(1440)
+  .describe('Runs start at a random time within this many minutes after the due time (spreads load).');
+
+const descriptionSchema = z.string(rule('must be at most 512 characters')).max(512);
+
+/** Schedule fields other than the name, without defaults. */
+const scheduleFields = {
+  expression: expressionSchema,
+  timezone: timezoneSchema.optional(),
+  startDate: dateTimeSchema('No run before this instant.').optional(),
+  endDate: dateTimeSchema('No run after this instant (after startDate).').optional(),
+  state: stateSchema.optional(),
+  ...launchFields,
+  concurrencyPolicy: concurrencyPolicySchema.optional(),
+  flexibleWindowMinutes: flexibleWindowSchema.optional(),
+  description: descriptionSchema.optional(),
+};
+
+interface CrossFields {
+  startDate?: string;
+  endDate?: string;
+  launchType?: (typeof LAUNCH_TYPES)[number];
+  capacityProviderStrategy?: unknown[];
+  networkConfiguration?: { awsvpcConfiguration?: { assignPublicIp?: string } };
+}
+
+/**
+ * Rules between fields, for whichever of them are present. zod also runs this after a field failed one of its
+ * checks, so it reads every field defensively.
+ */
+function checkCrossFields(body: CrossFields, ctx: z.RefinementCtx): void {
+  if (typeof body.startDate === 'string' && typeof body.endDate === 'string') {
+    if (Date.parse(body.endDate) <= Date.parse(body.startDate)) {
+      ctx.addIssue({ code: 'custom', path: ['endDate'], message: 'must be after startDate' });
+    }
+  }
+  if (body.launchType !== undefined && body.capacityProviderStrategy !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['launchType'],
+      message: 'must not be set together with capacityProviderStrategy (give one or the other)',
+    });
+  }
+  if (
+    (body.launchType === 'EC2' || body.launchType === 'EXTERNAL') &&
+    body.networkConfiguration?.awsvpcConfiguration?.assignPublicIp === 'ENABLED'
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['networkConfiguration', 'awsvpcConfiguration', 'assignPublicIp'],
+      message: 'must not be ENABLED unless the launch type is FARGATE',
+    });
+  }
+}
+
+/** POST /schedules and PUT /schedules/{name}. */
+export const scheduleSchema = strictObject({
+  name: nameSchema,
+  ...scheduleFields,
+  timezone: timezoneSchema.default('UTC'),
+  state: stateSchema.default('ENABLED'),
+  count: countSchema.default(1),
+  concurrencyPolicy: concurrencyPolicySchema.default('Allow'),
+}).superRefine(checkCrossFields);
+export type ScheduleInput = z.input<typeof scheduleSchema>;
+export type Schedule = z.output<typeof scheduleSchema>;
+
+/** PATCH /schedules/{name}: any of the schedule's fields but its name, at least one. */
+export const schedulePatchSchema = strictObject(
+  Object.fromEntries(Object.entries(scheduleFields).map(([key, schema]) => [key, schema.optional()])) as {
+    [K in keyof typeof scheduleFields]: z.ZodOptional<(typeof scheduleFields)[K]>;
+  },
+)
+  .refine((patch) => Object.keys(patch).length > 0, 'must set at least one field')
+  .superRefine(checkCrossFields);
+export type SchedulePatchInput = z.input<typeof schedulePatchSchema>;
+export type SchedulePatch = z.output<typeof schedulePatchSchema>;
+
+/**
+ * A schedule with a patch applied (the result still has to pass scheduleSchema). Setting launchType drops the
+ * schedule's capacityProviderStrategy, and the other way round, so a PATCH can switch between them.
+ */
+export function applySchedulePatch(schedule: Schedule, patch: SchedulePatch): ScheduleInput {
+  const merged: ScheduleInput = { ...structuredClone(schedule), ...structuredClone(patch) };
+  if (patch.launchType !== undefined && patch.capacityProviderStrategy === undefined) {
+    delete merged.capacityProviderStrategy;
+  }
+  if (patch.capacityProviderStrategy !== undefined && patch.launchType === undefined)
+    delete merged.launchType;
+  return merged;
+}
+
+// ---------- run now ----------
+
+/** POST /tasks: start tasks now, through the launcher (restarts and history included). */
+export const runTaskBodySchema = strictObject({
+  ...launchFields,
+  count: countSchema.default(1),
+  group: z
+    .string(rule('must be 1 to 255 characters'))
+    .min(1)
+    .max(255)
+    .describe('Task group (default family:<family>).')
+    .optional(),
+}).superRefine(checkCrossFields);
+export type RunTaskBodyInput = z.input<typeof runTaskBodySchema>;
+export type RunTaskBody = z.output<typeof runTaskBodySchema>;
+
+// ---------- errors ----------
+
+const ZOD_DEFAULT_MESSAGE = /^(?:Invalid|Too (?:big|small)|Unrecognized key)/;
+
+interface LooseIssue {
+  code: string;
+  message: string;
+  path: PropertyKey[];
+  expected?: string;
+  origin?: string;
+  minimum?: number | bigint;
+  maximum?: number | bigint;
+  inclusive?: boolean;
+  exact?: boolean;
+  values?: unknown[];
+  format?: string;
+  pattern?: string;
+  divisor?: number;
+  keys?: string[];
+  errors?: LooseIssue[][];
+}
+
+const UNITS: Record<string, string> = { string: 'characters', array: 'items', set: 'items', map: 'entries' };
+
+/** A rule for an issue that still carries zod's generic English message (schemas not written here). */
+function ruleFromIssue(issue: LooseIssue): string {
+  if (!ZOD_DEFAULT_MESSAGE.test(issue.message)) return issue.message;
+  const unit = issue.origin ? UNITS[issue.origin] : undefined;
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.message.endsWith('received undefined')) return 'is required';
+      return `must be ${/^[aeio]/.test(issue.expected ?? '') ? 'an' : 'a'} ${issue.expected === 'int' ? 'integer' : issue.expected}`;
+    case 'too_small':
+      return unit
+        ? `must have at least ${issue.minimum} ${unit}`
+        : `must be ${issue.inclusive === false ? 'greater than' : 'at least'} ${issue.minimum}`;
+    case 'too_big':
+      return unit
+        ? `must have at most ${issue.maximum} ${unit}`
+        : `must be ${issue.inclusive === false ? 'less than' : 'at most'} ${issue.maximum}`;
+    case 'invalid_value':
+      return `must be ${issue.values?.length === 1 ? '' : 'one of '}${(issue.values ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_format':
+      return issue.pattern ? `must match ${issue.pattern}` : `must be a valid ${issue.format}`;
+    case 'not_multiple_of':
+      return `must be a multiple of ${issue.divisor}`;
+    case 'invalid_union': {
+      const branches = (issue.errors ?? [])
+        .map((branch) => branch[0])
+        .filter((first): first is LooseIssue => first !== undefined)
+        .map(ruleFromIssue);
+      return branches.length ? [...new Set(branches)].join(', or ') : 'matches none of the allowed forms';
+    }
+    case 'invalid_key':
+      return 'has a key that is not allowed';
+    case 'invalid_element':
+      return 'has a value that is not allowed';
+    default:
+      return 'is not valid';
+  }
+}
+
+/** "field.path: rule" for each problem, joined by "; " (an unknown field is named in its own path). */
+export function describeValidationError(error: z.ZodError): string {
+  const parts: string[] = [];
+  for (const issue of error.issues as LooseIssue[]) {
+    const at = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys ?? []) parts.push(`${at ? `${at}.` : ''}${key}: is not a known field`);
+      continue;
+    }
+    parts.push(`${at || '(body)'}: ${ruleFromIssue(issue)}`);
+  }
+  return [...new Set(parts)].join('; ');
+}
+
+// ---------- to RunTask ----------
+
+/** What a launch needs: a schedule, or a run-now body (which may carry a group and has no name). */
+export type LaunchSpec = Pick<Schedule, 'cluster' | 'taskDefinition' | 'count'> &
+  Partial<
+    Pick<
+      Schedule,
+      'name' | 'launchType' | 'capacityProviderStrategy' | 'networkConfiguration' | 'overrides' | 'tags'
+    >
+  > & { group?: string };
+
+/** startedBy allows letters, digits, -, / and _ (≤128): a schedule's tasks name the schedule. */
+export function scheduleStartedBy(name: string): string {
+  return `ecs-autopilot/schedule/${name.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 128);
+}
+
+/**
+ * The RunTask input for one run of a schedule (or a run-now body). `resolvedTaskDefinition` replaces a bare
+ * family with the revision resolved for this run (the latest ACTIVE one), so restarts repeat the same revision.
+ */
+export function toRunTaskInput(launch: LaunchSpec, resolvedTaskDefinition?: string): RunTaskInput {
+  const input: RunTaskInput = {
+    cluster: launch.cluster,
+    taskDefinition: resolvedTaskDefinition ?? launch.taskDefinition,
+    count: launch.count,
+  };
+  if (launch.launchType !== undefined) input.launchType = launch.launchType;
+  if (launch.capacityProviderStrategy !== undefined) {
+    input.capacityProviderStrategy = structuredClone(launch.capacityProviderStrategy);
+  }
+  if (launch.networkConfiguration !== undefined) {
+    input.networkConfiguration = structuredClone(launch.networkConfiguration);
+  }
+  if (launch.overrides !== undefined) input.overrides = structuredClone(launch.overrides);
+  if (launch.group !== undefined) input.group = launch.group;
+  if (launch.name !== undefined) input.startedBy = scheduleStartedBy(launch.name);
+  if (launch.tags !== undefined && launch.tags.length > 0) input.tags = structuredClone(launch.tags);
+  return input;
+}

@@ -1,0 +1,285 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
+import { type EcsServices, isEcsRefusal, type ServiceDescription } from '../adapters/ecsServices';
+import type { PublishEvents } from '../adapters/events';
+import type { ServiceStateStore, StoredServiceState } from '../adapters/serviceState';
+import {
+  type CurrentService,
+  DEFAULT_COOLDOWN_SECONDS,
+  decideServiceAction,
+  mayAct,
+  type PendingSwitch,
+  type ServiceDecision,
+  type ServiceFallbackConfig,
+  type ServiceSignal,
+  type ServiceSpotState,
+  sameStrategy,
+  withoutPending,
+} from '../domain/serviceFallback';
+import { InvalidEventError } from '../domain/taskEvent';
+
+export interface ServiceEventsDeps {
+  ecs: EcsServices;
+  store: ServiceStateStore;
+  publishEvents: PublishEvents;
+  config: ServiceFallbackConfig;
+  logger: Pick<Logger, 'info' | 'warn'>;
+}
+
+export interface ServiceResult {
+  cluster: string;
+  service: string;
+  signal: ServiceSignal['kind'];
+  decision: ServiceDecision;
+}
+
+/** Stage settings for the function's environment (read with readConfig from src/config). */
+export const serviceFallbackSettings = {
+  /** Comma-separated 'cluster/service' or 'service' names opted in without the tag. */
+  SPOT_FALLBACK_SERVICES: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    ),
+  SPOT_FALLBACK_COOLDOWN_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(86_400)
+    .default(DEFAULT_COOLDOWN_SECONDS),
+};
+
+/** The state changed under us twice in a row: thrown so the delivery is retried later. */
+export class ServiceStateConflictError extends Error {
+  constructor(cluster: string, service: string) {
+    super(`the Spot fallback state of ${cluster}/${service} changed concurrently; retry`);
+    this.name = 'ServiceStateConflictError';
+  }
+}
+
+const NAME = /^[A-Za-z0-9_-]{1,255}$/;
+// Long format service/<cluster>/<service>; the old format service/<service> names no cluster.
+const SERVICE_ARN =
+  /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service\/(?:([A-Za-z0-9_-]{1,255})\/)?([A-Za-z0-9_-]{1,255})$/;
+const CLUSTER_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/([A-Za-z0-9_-]{1,255})$/;
+const isoTime = z.iso.datetime({ offset: true });
+
+const serviceActionSchema = z.looseObject({
+  'detail-type': z.literal('ECS Service Action'),
+  source: z.literal('aws.ecs'),
+  time: isoTime,
+  resources: z.tuple([z.string().regex(SERVICE_ARN, 'must be an ECS service ARN')], z.string()),
+  detail: z.looseObject({
+    eventName: z.string().min(1),
+    eventType: z.string().optional(),
+    clusterArn: z.string().regex(CLUSTER_ARN, 'must be an ECS cluster ARN').optional(),
+    reason: z.string().optional(),
+    capacityProviderArns: z.array(z.string()).optional(),
+  }),
+});
+
+const scheduledSchema = z.looseObject({
+  'detail-type': z.literal('Scheduled Event'),
+  source: z.literal('aws.events'),
+  time: isoTime,
+});
+
+const eventSchema = z.discriminatedUnion('detail-type', [serviceActionSchema, scheduledSchema]);
+
+const interruptionSchema = z.object({
+  cluster: z.string().regex(NAME, 'must be a cluster name'),
+  service: z.string().regex(NAME, 'must be a service name'),
+  taskArn: z.string().min(1),
+  at: isoTime,
+});
+
+function invalid(what: string, error: z.ZodError): InvalidEventError {
+  return new InvalidEventError(`${what}: ${z.prettifyError(error).replace(/\n/g, '; ')}`, { cause: error });
+}
+
+/** The service of a task's group ('service:<name>'), undefined for a task no service owns. */
+export function serviceOfGroup(group: string | undefined): string | undefined {
+  return group?.startsWith('service:') ? group.slice('service:'.length) || undefined : undefined;
+}
+
+/**
+ * "ECS Service Action" events (placement failures move an opted-in service off Spot, steady states may
+ * put it back) and the periodic check ("Scheduled Event": every service still on-demand). A malformed
+ * event throws, so EventBridge and Lambda retry it and the DLQ keeps it.
+ */
+export function buildServiceEventsHandler(deps: ServiceEventsDeps) {
+  const handle = buildHandleServiceSignal(deps);
+  return async (event: unknown): Promise<ServiceResult[]> => {
+    const parsed = eventSchema.safeParse(event);
+    if (!parsed.success) throw invalid('not an ECS Service Action or Scheduled Event', parsed.error);
+    const e = parsed.data;
+
+    if (e['detail-type'] === 'Scheduled Event') {
+      const results: ServiceResult[] = [];
+      const errors: unknown[] = [];
+      // One after the other: few services are on-demand at a time, and DescribeServices is rate limited.
+      for (const { cluster, service } of await deps.store.listOnDemandServices()) {
+        try {
+          results.push(await handle(cluster, service, { kind: 'tick', at: e.time }));
+        } catch (error) {
+          deps.logger.warn('service Spot check failed', { cluster, service, error });
+          errors.push(error);
+        }
+      }
+      if (errors.length > 0) throw new AggregateError(errors, `${errors.length} service checks failed`);
+      return results;
+    }
+
+    const [, clusterInArn, service] = SERVICE_ARN.exec(e.resources[0]) ?? [];
+    const cluster = clusterInArn ?? (e.detail.clusterArn && CLUSTER_ARN.exec(e.detail.clusterArn)?.[1]);
+    if (!cluster || !service) throw new InvalidEventError(`cannot tell the cluster of ${e.resources[0]}`);
+    let signal: ServiceSignal;
+    switch (e.detail.eventName) {
+      case 'SERVICE_TASK_PLACEMENT_FAILURE':
+        signal = {
+          kind: 'placement-failure',
+          at: e.time,
+          capacityProviderArns: e.detail.capacityProviderArns,
+          reason: e.detail.reason,
+        };
+        break;
+      case 'SERVICE_STEADY_STATE':
+        signal = { kind: 'steady', at: e.time };
+        break;
+      default:
+        return [];
+    }
+    return [await handle(cluster, service, signal)];
+  };
+}
+
+/**
+ * For the task events path: a Spot interruption of a service's task (group 'service:<name>'), with the
+ * event's time. Throws on invalid input and on a failed switch, so the task event is retried.
+ */
+export function handleServiceTaskInterruption(deps: ServiceEventsDeps) {
+  const handle = buildHandleServiceSignal(deps);
+  return async (cluster: string, service: string, taskArn: string, at: string): Promise<ServiceResult> => {
+    const input = interruptionSchema.safeParse({ cluster, service, taskArn, at });
+    if (!input.success) throw invalid('not a service task interruption', input.error);
+    return handle(cluster, service, { kind: 'spot-interruption', at, taskArn });
+  };
+}
+
+/**
+ * One signal for one service: read the state, finish a switch a previous delivery left pending, describe
+ * the service, decide, and for a switch: store it with its follow-ups first (conditional on the revision
+ * read; on a conflict re-read and decide once more), then UpdateService, publish, and mark it done.
+ * Storing first means a concurrent delivery loses the conditional write before touching ECS, and a crash
+ * or a failed UpdateService leaves the switch pending for the retry instead of forgotten.
+ */
+export function buildHandleServiceSignal(deps: ServiceEventsDeps) {
+  return async (cluster: string, service: string, signal: ServiceSignal): Promise<ServiceResult> => {
+    const result = (decision: ServiceDecision): ServiceResult => ({
+      cluster,
+      service,
+      signal: signal.kind,
+      decision,
+    });
+    let stored = await deps.store.getState(cluster, service);
+    // SERVICE_STEADY_STATE comes often for every service: no ECS call unless there is something to restore.
+    if (!mayAct(stored?.state, signal)) return result({ action: 'none', reason: 'on Spot' });
+
+    const described = await deps.ecs.describeService(cluster, service);
+    if (described?.status !== 'ACTIVE') {
+      // Deleted (or being deleted): stop checking it; a service created again under the name starts on Spot.
+      if (stored && (stored.state.mode === 'on-demand' || stored.state.pending)) {
+        await deps.store.putState(
+          { ...withoutPending(stored.state), mode: 'spot', originalStrategy: undefined },
+          stored.revision,
+        );
+      }
+      return result({ action: 'none', reason: 'service not found or not active' });
+    }
+    let strategy = described.strategy;
+    if (stored?.state.pending) {
+      strategy = stored.state.pending.strategy;
+      stored = await finishSwitch(deps, stored, stored.state.pending, described);
+      if (stored?.state.pending) throw new ServiceStateConflictError(cluster, service);
+    }
+    const current: CurrentService = {
+      cluster,
+      service,
+      serviceArn: described.serviceArn,
+      strategy,
+      tags: described.tags,
+    };
+
+    for (let round = 0; ; round++) {
+      const decision = decideServiceAction(stored?.state, signal, current, deps.config);
+      const expected = stored?.revision ?? 0;
+      if (decision.action === 'none') {
+        if (!decision.newState || (await deps.store.putState(decision.newState, expected)))
+          return result(decision);
+      } else {
+        const pending: PendingSwitch = {
+          action: decision.action,
+          strategy: decision.strategy,
+          event: decision.event,
+          previous: stored ? withoutPending(stored.state) : { cluster, service, mode: 'spot', history: [] },
+        };
+        const next: ServiceSpotState = { ...decision.newState, pending };
+        if (await deps.store.putState(next, expected)) {
+          deps.logger.info(`service Spot ${decision.action}`, {
+            cluster,
+            service,
+            cause: signal.kind,
+            from: current.strategy,
+            to: decision.strategy,
+            at: signal.at,
+          });
+          await finishSwitch(deps, { state: next, revision: expected + 1 }, pending, described);
+          return result(decision);
+        }
+      }
+      // Someone wrote the state since we read it: decide again on what is there now, once.
+      if (round > 0) throw new ServiceStateConflictError(cluster, service);
+      stored = await deps.store.getState(cluster, service);
+      if (stored?.state.pending) throw new ServiceStateConflictError(cluster, service);
+    }
+  };
+}
+
+/**
+ * Applies a stored switch: UpdateService (unless ECS already has the strategy: a retry after a crash),
+ * publishes its event, clears it. When ECS refuses the switch (a client error: sending it again cannot
+ * help), the state before the switch is put back and the error thrown; other errors leave it pending.
+ */
+async function finishSwitch(
+  deps: ServiceEventsDeps,
+  stored: StoredServiceState,
+  pending: PendingSwitch,
+  described: ServiceDescription,
+): Promise<StoredServiceState | undefined> {
+  const { cluster, service } = stored.state;
+  try {
+    if (!sameStrategy(described.strategy, pending.strategy))
+      await deps.ecs.updateStrategy(cluster, service, pending.strategy);
+  } catch (error) {
+    if (isEcsRefusal(error)) {
+      const restored = await deps.store.putState(pending.previous, stored.revision);
+      deps.logger.warn(`ECS refused the service Spot ${pending.action}`, {
+        cluster,
+        service,
+        strategy: pending.strategy,
+        error,
+        stateRestored: restored,
+      });
+    }
+    throw error;
+  }
+  await deps.publishEvents([pending.event]);
+  const done = withoutPending(stored.state);
+  if (await deps.store.putState(done, stored.revision)) return { state: done, revision: stored.revision + 1 };
+  // A concurrent delivery finished it first.
+  return deps.store.getState(cluster, service);
+}

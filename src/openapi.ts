@@ -1,0 +1,368 @@
+/**
+ * The HTTP API's OpenAPI 3.1 document, generated from the zod schemas that validate the requests, so the
+ * document cannot drift from the validation. docs/openapi.json is this document (scripts/openapi.ts writes it;
+ * a unit test keeps them equal).
+ */
+import { z } from 'zod';
+import { version } from '../package.json';
+import { CLASSIFICATIONS } from './domain/classify';
+import { runTaskBodySchema, schedulePatchSchema, scheduleSchema } from './domain/schedule';
+
+type Json = Record<string, unknown>;
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** A zod schema as a self-contained JSON Schema (2020-12, the dialect of OpenAPI 3.1), without `$schema`. */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io,
+    unrepresentable: 'any',
+    override: ({ jsonSchema: json }) => {
+      // zod adds its own date-time regex; `format` says the same and reads better.
+      if (json.format === 'date-time') delete json.pattern;
+    },
+  }) as Json;
+  return rest;
+}
+
+/** launchType and capacityProviderStrategy exclude each other (zod checks it in a refinement). */
+const ONE_LAUNCH_CHOICE = { not: { required: ['launchType', 'capacityProviderStrategy'] } };
+
+// ---------- response shapes ----------
+
+const isoDateTime = z.iso.datetime({ offset: true });
+
+/** A schedule as the API answers it: the stored fields (defaults applied) plus bookkeeping. */
+const scheduleViewSchema = scheduleSchema.safeExtend({
+  createdAt: isoDateTime.describe('When the schedule was created.'),
+  updatedAt: isoDateTime.describe('When the schedule was last changed.'),
+  nextRunTimes: z
+    .array(isoDateTime)
+    .max(5)
+    .describe('The next due times (up to 5; empty when PAUSED or past endDate).')
+    .optional(),
+});
+
+const scheduleRunSchema = z.object({
+  requestId: z.string().describe('The launch request of this run (its RunTask clientToken derives from it).'),
+  trigger: z.enum(['schedule', 'manual']).describe('Due time, or POST /schedules/{name}/runs.'),
+  scheduledTime: isoDateTime.describe('The due time (the request time for a manual run).'),
+  status: z
+    .enum(['PENDING', 'LAUNCHED', 'SKIPPED', 'FAILED'])
+    .describe('SKIPPED: concurrencyPolicy Forbid while the previous run was still running.'),
+  taskArns: z.array(z.string()).optional(),
+  message: z.string().optional(),
+});
+
+const launchAcceptedSchema = z.object({
+  requestId: z.string().describe('Identifies the launch; the tasks it starts appear in GET /tasks.'),
+  reason: z.enum(['schedule', 'run-now']),
+});
+
+const errorSchema = z.object({
+  error: z.string().describe('BadRequest, Forbidden, NotFound, Conflict, PayloadTooLarge'),
+  message: z.string().describe('What to fix, e.g. "invalid body: count: must be an integer from 1 to 10".'),
+});
+
+const page = (itemsKey: string, item: Json, description: string): Json => ({
+  type: 'object',
+  properties: {
+    [itemsKey]: { type: 'array', items: item },
+    nextToken: {
+      type: 'string',
+      description: 'Pass as nextToken for the next page; absent on the last page.',
+    },
+  },
+  required: [itemsKey],
+  description,
+});
+
+const looseObject = (description: string): Json => ({
+  type: 'object',
+  additionalProperties: true,
+  description,
+});
+
+// ---------- parameters ----------
+
+const limitParameter = (defaultLimit: number) => ({
+  name: 'limit',
+  in: 'query',
+  required: false,
+  description: 'Items per page.',
+  schema: { type: 'integer', minimum: 1, maximum: 100, default: defaultLimit },
+});
+
+const nextTokenParameter = {
+  name: 'nextToken',
+  in: 'query',
+  required: false,
+  description: 'The nextToken of the previous page.',
+  schema: { type: 'string', maxLength: 2048 },
+};
+
+const nameParameter = {
+  name: 'name',
+  in: 'path',
+  required: true,
+  description: 'The schedule name.',
+  schema: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[0-9A-Za-z_.-]+$' },
+};
+
+const taskIdParameter = {
+  name: 'taskId',
+  in: 'path',
+  required: true,
+  description: 'The ECS task id (the last part of the task ARN).',
+  schema: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$' },
+};
+
+const listTasksParameters = [
+  {
+    name: 'cluster',
+    in: 'query',
+    required: true,
+    description: 'Tasks are listed per cluster (name).',
+    schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,255}$' },
+  },
+  {
+    name: 'classification',
+    in: 'query',
+    required: false,
+    description: 'Only tasks with this classification.',
+    schema: { type: 'string', enum: [...CLASSIFICATIONS] },
+  },
+  {
+    name: 'since',
+    in: 'query',
+    required: false,
+    description: 'Only tasks created at or after this ISO-8601 date or date-time.',
+    schema: { type: 'string' },
+  },
+  limitParameter(25),
+  nextTokenParameter,
+];
+
+// ---------- operations ----------
+
+const json = (schema: Json) => ({ 'application/json': { schema } });
+const body = (name: string, description: string) => ({
+  required: true,
+  description,
+  content: json(ref(name)),
+});
+const ok = (description: string, schema: Json) => ({ description, content: json(schema) });
+const ERRORS = {
+  400: {
+    name: 'BadRequest',
+    description: 'A field breaks a rule; the message names it ("field.path: rule; ...").',
+  },
+  403: {
+    name: 'Forbidden',
+    description:
+      'Missing or invalid SigV4 signature, or IAM does not allow execute-api:Invoke on this route.',
+  },
+  404: { name: 'NotFound', description: 'No such schedule, task or route.' },
+  409: {
+    name: 'Conflict',
+    description: 'The request conflicts with the current state (named in the message).',
+  },
+  413: { name: 'PayloadTooLarge', description: 'The request body is larger than the API accepts.' },
+} as const;
+
+const errors = (...codes: Array<400 | 403 | 404 | 409 | 413>) =>
+  Object.fromEntries(
+    codes.map((code) => [String(code), { $ref: `#/components/responses/${ERRORS[code].name}` }]),
+  );
+
+function paths(): Json {
+  return {
+    '/schedules': {
+      post: {
+        operationId: 'createSchedule',
+        summary: 'Create a schedule that launches ECS tasks.',
+        tags: ['schedules'],
+        requestBody: body('ScheduleInput', 'The schedule; unknown fields are rejected.'),
+        responses: {
+          '201': ok('Created.', ref('Schedule')),
+          ...errors(400, 403, 409, 413),
+        },
+      },
+      get: {
+        operationId: 'listSchedules',
+        summary: 'List schedules by name.',
+        tags: ['schedules'],
+        parameters: [limitParameter(25), nextTokenParameter],
+        responses: {
+          '200': ok('A page of schedules.', ref('ScheduleList')),
+          ...errors(400, 403),
+        },
+      },
+    },
+    '/schedules/{name}': {
+      parameters: [nameParameter],
+      get: {
+        operationId: 'getSchedule',
+        summary: 'One schedule, with its next due times.',
+        tags: ['schedules'],
+        responses: { '200': ok('The schedule.', ref('Schedule')), ...errors(400, 403, 404) },
+      },
+      put: {
+        operationId: 'replaceSchedule',
+        summary: 'Replace a schedule (the body name must be the path name).',
+        tags: ['schedules'],
+        requestBody: body('ScheduleInput', 'The whole schedule; omitted fields take their defaults.'),
+        responses: { '200': ok('The schedule.', ref('Schedule')), ...errors(400, 403, 404, 413) },
+      },
+      patch: {
+        operationId: 'updateSchedule',
+        summary: 'Change some fields of a schedule.',
+        description:
+          'The result must still be a valid schedule. Setting launchType drops capacityProviderStrategy and the other way round.',
+        tags: ['schedules'],
+        requestBody: body('SchedulePatch', 'Any fields but name, at least one.'),
+        responses: { '200': ok('The schedule.', ref('Schedule')), ...errors(400, 403, 404, 413) },
+      },
+      delete: {
+        operationId: 'deleteSchedule',
+        summary: 'Delete a schedule (tasks it started keep running).',
+        tags: ['schedules'],
+        responses: { '204': { description: 'Deleted.' }, ...errors(400, 403, 404) },
+      },
+    },
+    '/schedules/{name}/runs': {
+      parameters: [nameParameter],
+      post: {
+        operationId: 'runSchedule',
+        summary: 'Run a schedule now, as if it were due.',
+        tags: ['schedules'],
+        responses: {
+          '202': ok('The launch is queued.', ref('LaunchAccepted')),
+          ...errors(400, 403, 404, 409),
+        },
+      },
+      get: {
+        operationId: 'listScheduleRuns',
+        summary: "A schedule's runs, newest first.",
+        tags: ['schedules'],
+        parameters: [limitParameter(25), nextTokenParameter],
+        responses: { '200': ok('A page of runs.', ref('ScheduleRunList')), ...errors(400, 403, 404) },
+      },
+    },
+    '/tasks': {
+      post: {
+        operationId: 'runTask',
+        summary: 'Start tasks now, through the launcher (history and restarts included).',
+        tags: ['tasks'],
+        requestBody: body('RunTaskBody', 'What to launch; unknown fields are rejected.'),
+        responses: {
+          '202': ok('The launch is queued.', ref('LaunchAccepted')),
+          ...errors(400, 403, 413),
+        },
+      },
+      get: {
+        operationId: 'listTasks',
+        summary: 'Recent tasks of a cluster, newest first.',
+        tags: ['tasks'],
+        parameters: listTasksParameters,
+        responses: { '200': ok('A page of task summaries.', ref('TaskList')), ...errors(400, 403) },
+      },
+    },
+    '/tasks/{taskId}': {
+      parameters: [taskIdParameter],
+      get: {
+        operationId: 'getTask',
+        summary: "A task's summary and every state transition, plus its restart chain if it has one.",
+        tags: ['tasks'],
+        responses: { '200': ok('The task history.', ref('TaskHistory')), ...errors(400, 403, 404) },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        operationId: 'getOpenApiDocument',
+        summary: 'This document.',
+        tags: ['meta'],
+        responses: { '200': ok('The OpenAPI 3.1 document.', { type: 'object' }), ...errors(403) },
+      },
+    },
+  };
+}
+
+function components(): Json {
+  return {
+    schemas: {
+      ScheduleInput: { ...jsonSchema(scheduleSchema, 'input'), ...ONE_LAUNCH_CHOICE },
+      SchedulePatch: { ...jsonSchema(schedulePatchSchema, 'input'), minProperties: 1, ...ONE_LAUNCH_CHOICE },
+      RunTaskBody: { ...jsonSchema(runTaskBodySchema, 'input'), ...ONE_LAUNCH_CHOICE },
+      Schedule: jsonSchema(scheduleViewSchema, 'output'),
+      ScheduleList: page('schedules', ref('Schedule'), 'A page of schedules, by name.'),
+      ScheduleRun: jsonSchema(scheduleRunSchema, 'output'),
+      ScheduleRunList: page('runs', ref('ScheduleRun'), 'A page of runs, newest first.'),
+      LaunchAccepted: jsonSchema(launchAcceptedSchema, 'output'),
+      TaskList: page(
+        'tasks',
+        looseObject('A task summary: newest state, classification, failure.'),
+        'A page of tasks, newest first.',
+      ),
+      TaskHistory: {
+        type: 'object',
+        properties: {
+          task: { anyOf: [looseObject('The newest state of the task.'), { type: 'null' }] },
+          transitions: { type: 'array', items: looseObject('One state change.') },
+          launch: looseObject('What ecs-autopilot started and why (tasks it launched).'),
+          decision: looseObject('The restart decision (failed tasks).'),
+          originTaskArn: { type: 'string' },
+          attempts: { type: 'array', items: looseObject('One attempt of the restart chain.') },
+        },
+        required: ['task', 'transitions'],
+      },
+      Error: jsonSchema(errorSchema, 'output'),
+    },
+    responses: Object.fromEntries(
+      Object.values(ERRORS).map(({ name, description }) => [
+        name,
+        {
+          description,
+          content: json(ref('Error')),
+        },
+      ]),
+    ),
+    securitySchemes: {
+      sigv4: {
+        type: 'apiKey',
+        name: 'Authorization',
+        in: 'header',
+        'x-amazon-apigateway-authtype': 'awsSigv4',
+        description: 'AWS_IAM: requests are signed with SigV4 (service execute-api).',
+      },
+    },
+  };
+}
+
+/** The API's OpenAPI 3.1 document. */
+export function buildOpenApiDocument(): object {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'ecs-autopilot',
+      version,
+      description:
+        'Task lifecycle history, restarts of failed standalone tasks and scheduled launches for Amazon ECS. Every route requires AWS_IAM (SigV4). Errors answer {"error", "message"}; a 400 names each field and the rule it breaks.',
+    },
+    servers: [
+      {
+        url: 'https://{apiId}.execute-api.{region}.amazonaws.com',
+        variables: { apiId: { default: 'example' }, region: { default: 'us-east-1' } },
+      },
+    ],
+    security: [{ sigv4: [] }],
+    tags: [
+      { name: 'schedules', description: 'Scheduled task launches.' },
+      { name: 'tasks', description: 'Task history and run-now launches.' },
+      { name: 'meta', description: 'The API itself.' },
+    ],
+    paths: paths(),
+    components: components(),
+  };
+}

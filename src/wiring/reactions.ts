@@ -1,0 +1,49 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { z } from 'zod';
+import { buildDescribeTaskTags } from '../adapters/ecs';
+import { buildPublishEvents } from '../adapters/events';
+import { buildSendLaunchRequest } from '../adapters/launchQueue';
+import { buildLaunchStore } from '../adapters/launchStore';
+import { dynamoDb } from '../clients/dynamodb';
+import { ecs } from '../clients/ecs';
+import { eventBridge } from '../clients/eventbridge';
+import { sqs } from '../clients/sqs';
+import { positiveInt, queueUrl, readConfig, restartSettings, spotSettings, tableName } from '../config';
+import { buildHandleStoppedTask } from '../handlers/restart';
+import { logger, metrics } from '../observability';
+
+/**
+ * The composition root of the automatic reactions (restart, Spot fallback), shared by the functions
+ * that see task failures and interruptions (taskEvents, spotInstance). Read once per cold start.
+ */
+export const reactionsConfig = readConfig({
+  TABLE_NAME: tableName,
+  HISTORY_RETENTION_DAYS: positiveInt,
+  LAUNCH_QUEUE_URL: queueUrl,
+  EVENT_BUS_NAME: z.string().min(1).default('default'),
+  ...restartSettings,
+  ...spotSettings,
+});
+
+const config = reactionsConfig;
+
+export const reactToTask = buildHandleStoppedTask({
+  store: buildLaunchStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS),
+  describeTaskTags: buildDescribeTaskTags(ecs),
+  sendLaunchRequest: buildSendLaunchRequest(sqs, config.LAUNCH_QUEUE_URL),
+  publishEvents: buildPublishEvents(eventBridge, config.EVENT_BUS_NAME),
+  config: {
+    defaultPolicy: { maxAttempts: config.RESTART_MAX_ATTEMPTS },
+    familyPolicies: config.RESTART_FAMILY_POLICIES,
+    networkDefaults: config.NETWORK_DEFAULTS,
+    spotMapping: config.SPOT_TO_ON_DEMAND,
+    spotOptOutFamilies: new Set(config.SPOT_FALLBACK_OPT_OUT_FAMILIES),
+  },
+  logger,
+  countDecision: (action, family) => {
+    const metric = metrics.singleMetric();
+    metric.addDimension('decision', action);
+    metric.addDimension('family', family);
+    metric.addMetric('TaskDecisions', MetricUnit.Count, 1);
+  },
+});

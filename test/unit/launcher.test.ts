@@ -1,0 +1,689 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { ConflictException, ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { buildRunTask } from '../../src/adapters/ecs';
+import { buildPublishEvents } from '../../src/adapters/events';
+import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
+import { type LaunchStore, type RequestOutcome, requestKey } from '../../src/adapters/launchStore';
+import { clientTokenFor, type LaunchRequest, launchRequestSchema } from '../../src/domain/launchRequest';
+import { buildLaunchRecord, parseLaunchRecord } from '../../src/handlers/launcher';
+
+const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/111122223333/launch';
+const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:111122223333:cluster/batch-cluster';
+const WORKER_7 = 'arn:aws:ecs:us-east-1:111122223333:task-definition/worker:7';
+const FAILED_ID = '0f3c2b1a9d8e4f7a8b6c5d4e3f2a1b0c';
+const FAILED_ARN = `arn:aws:ecs:us-east-1:111122223333:task/batch-cluster/${FAILED_ID}`;
+const NEW_ARN = 'arn:aws:ecs:us-east-1:111122223333:task/batch-cluster/1a2b3c4d5e6f47089a0b1c2d3e4f5a6b';
+const CAPACITY =
+  'Capacity is unavailable at this time. Please try again later or in a different availability zone';
+
+/** The restart request the restart handler sends for the task in stopped-exit-1. */
+const request: LaunchRequest = launchRequestSchema.parse({
+  requestId: `r-${FAILED_ID}`,
+  reason: 'restart',
+  runTask: {
+    cluster: CLUSTER_ARN,
+    taskDefinition: WORKER_7,
+    count: 1,
+    launchType: 'FARGATE',
+    networkConfiguration: {
+      awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d4e5f60718'], assignPublicIp: 'DISABLED' },
+    },
+    overrides: {
+      containerOverrides: [{ name: 'worker', environment: [{ name: 'JOB_ID', value: 'job-42' }] }],
+    },
+    group: 'family:worker',
+    startedBy: `ecs-autopilot/restart/${FAILED_ID}/1`,
+    tags: [
+      { key: 'ecs-autopilot:attempt', value: '1' },
+      { key: 'ecs-autopilot:origin-task', value: FAILED_ARN },
+      { key: 'ecs-autopilot:reason', value: 'restart' },
+    ],
+  },
+  lineage: {
+    originTaskArn: FAILED_ARN,
+    attempt: 1,
+    launches: 1,
+    previousTaskArn: FAILED_ARN,
+    chain: [{ taskArn: FAILED_ARN, attempt: 0, exitCode: 1, decision: 'restart', delaySeconds: 8 }],
+  },
+  requestedBy: 'ecs-autopilot',
+});
+/** The request as it travels in a message body. */
+const asJson = (r: LaunchRequest) => JSON.parse(JSON.stringify(r));
+
+type Store = Pick<LaunchStore, 'getOutcome' | 'recordOutcome' | 'markOutcomeDone'>;
+type RequestKey = Pick<LaunchRequest, 'requestId' | 'capacityRetries'>;
+const AT = '2024-05-14T09:13:00.000Z';
+
+/**
+ * The outcome markers and launch records of the single table, in memory. Like the conditional write in
+ * DynamoDB, a marker is written once (a second record returns the first outcome), starts not done, and
+ * hands out copies, never the stored item itself.
+ */
+class FakeLaunchStore implements Store {
+  readonly markers = new Map<string, RequestOutcome>();
+  readonly launches: { request: LaunchRequest; taskArns: string[] }[] = [];
+  /** The writes, in order, to check what the launcher does before and after recording. */
+  readonly journal: string[] = [];
+
+  async getOutcome(r: RequestKey) {
+    const marker = this.markers.get(requestKey(r));
+    return marker && structuredClone(marker);
+  }
+
+  async recordOutcome(r: LaunchRequest, outcome: Omit<RequestOutcome, 'done' | 'at'>) {
+    this.journal.push(`recordOutcome ${outcome.status}`);
+    const existing = this.markers.get(requestKey(r));
+    if (existing) return { first: false, outcome: structuredClone(existing) };
+    const marker: RequestOutcome = { ...structuredClone(outcome), done: false, at: AT };
+    this.markers.set(requestKey(r), marker);
+    if (outcome.taskArns.length > 0) {
+      this.launches.push({ request: structuredClone(r), taskArns: [...outcome.taskArns] });
+    }
+    return { first: true, outcome: structuredClone(marker) };
+  }
+
+  async markOutcomeDone(r: RequestKey) {
+    this.journal.push('markOutcomeDone');
+    const marker = this.markers.get(requestKey(r));
+    // DynamoDB's update would create a stray item; the launcher must only finish what it recorded.
+    if (!marker) throw new Error(`no outcome recorded for ${requestKey(r)}`);
+    marker.done = true;
+  }
+
+  marker(r: RequestKey = request) {
+    return this.markers.get(requestKey(r));
+  }
+}
+
+const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
+const ecsMock = mockClient(ECSClient);
+const eventsMock = mockClient(EventBridgeClient);
+const sqsMock = mockClient(SQSClient);
+const ecs = new ECSClient({ region: 'us-east-1', credentials, maxAttempts: 1 });
+const eventBridge = new EventBridgeClient({ region: 'us-east-1', credentials, maxAttempts: 1 });
+const sqs = new SQSClient({ region: 'us-east-1', credentials, maxAttempts: 1 });
+
+beforeEach(() => {
+  ecsMock.reset();
+  eventsMock.reset();
+  sqsMock.reset();
+  eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'event-1' }] });
+  sqsMock.on(SendMessageCommand).resolves({ MessageId: 'message-1' });
+});
+
+function setup(random: () => number = () => 0.5) {
+  const store = new FakeLaunchStore();
+  const logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
+  const launch = buildLaunchRecord({
+    runTask: buildRunTask(ecs),
+    store,
+    sendLaunchRequest: buildSendLaunchRequest(sqs, QUEUE_URL),
+    publishEvents: buildPublishEvents(eventBridge, 'default'),
+    logger,
+    random,
+  });
+  return { launch, store, logger };
+}
+
+const runTaskInputs = () => ecsMock.commandCalls(RunTaskCommand).map((call) => call.args[0].input);
+const sent = () =>
+  sqsMock.commandCalls(SendMessageCommand).map((call) => {
+    const input = call.args[0].input;
+    return {
+      queueUrl: input.QueueUrl,
+      delaySeconds: input.DelaySeconds,
+      body: JSON.parse(input.MessageBody ?? ''),
+    };
+  });
+const lastSentBody = () => {
+  const calls = sqsMock.commandCalls(SendMessageCommand);
+  return calls[calls.length - 1]?.args[0].input.MessageBody ?? '';
+};
+const published = () =>
+  eventsMock.commandCalls(PutEventsCommand).flatMap((call) =>
+    (call.args[0].input.Entries ?? []).map((e) => ({
+      source: e.Source,
+      bus: e.EventBusName,
+      detailType: e.DetailType,
+      resources: e.Resources,
+      detail: JSON.parse(e.Detail ?? ''),
+    })),
+  );
+
+const launchedOne = () =>
+  ecsMock.on(RunTaskCommand).resolves({ tasks: [{ taskArn: NEW_ARN }], failures: [] });
+const taskRestarted = (taskArns: string[]) => ({
+  source: 'ecs-autopilot',
+  bus: 'default',
+  detailType: 'Task Restarted',
+  resources: taskArns,
+  detail: {
+    requestId: `r-${FAILED_ID}`,
+    reason: 'restart',
+    cluster: CLUSTER_ARN,
+    taskDefinition: WORKER_7,
+    taskArns,
+    attempt: 1,
+    originTaskArn: FAILED_ARN,
+    replacedTaskArn: FAILED_ARN,
+  },
+});
+const awsError = (name: string, message: string, httpStatusCode = 400) =>
+  Object.assign(new Error(message), {
+    name,
+    $fault: httpStatusCode >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode },
+  });
+const rejectedEntry = {
+  FailedEntryCount: 1,
+  Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'Internal error' }],
+};
+
+describe('launching a request', () => {
+  it("calls RunTask with the request's input and a clientToken derived from the request id", async () => {
+    launchedOne();
+    const { launch } = setup();
+    await expect(launch(request)).resolves.toBe('launched');
+    expect(runTaskInputs()).toEqual([{ ...asJson(request).runTask, clientToken: `r-${FAILED_ID}` }]);
+    expect(clientTokenFor(request)).toBe(`r-${FAILED_ID}`);
+  });
+
+  it('uses a new clientToken for each capacity retry, and the same one for the same retry', async () => {
+    launchedOne();
+    await setup().launch({ ...request, capacityRetries: 2 });
+    await setup().launch({ ...request, capacityRetries: 2 });
+    expect(runTaskInputs().map((input) => input.clientToken)).toEqual([
+      `r-${FAILED_ID}~c2`,
+      `r-${FAILED_ID}~c2`,
+    ]);
+  });
+
+  it('hashes a request id that cannot be a clientToken into one that can, the same every time', async () => {
+    launchedOne();
+    const long = { ...request, requestId: `schedule/nightly report/${'x'.repeat(80)}` };
+    await setup().launch(long);
+    await setup().launch(long);
+    const [first, second] = runTaskInputs().map((input) => input.clientToken);
+    expect(first).toMatch(/^h-[A-Za-z0-9_-]{43}$/);
+    expect(second).toBe(first);
+  });
+
+  it('records the launch once, with the event it owes, announces Task Restarted once and marks it done', async () => {
+    launchedOne();
+    const { launch, store } = setup();
+    await launch(request);
+    expect(store.launches).toEqual([{ request, taskArns: [NEW_ARN] }]);
+    expect(store.marker()).toEqual({
+      status: 'launched',
+      taskArns: [NEW_ARN],
+      events: [
+        { detailType: 'Task Restarted', resources: [NEW_ARN], detail: taskRestarted([NEW_ARN]).detail },
+      ],
+      done: true,
+      at: AT,
+    });
+    expect(published()).toEqual([taskRestarted([NEW_ARN])]);
+    expect(sent()).toEqual([]);
+  });
+
+  it('records the outcome before publishing, and marks it done only after publishing', async () => {
+    const { launch, store } = setup();
+    ecsMock.on(RunTaskCommand).callsFake(() => {
+      store.journal.push('RunTask');
+      return { tasks: [{ taskArn: NEW_ARN }], failures: [] };
+    });
+    eventsMock.on(PutEventsCommand).callsFake(() => {
+      store.journal.push('PutEvents');
+      return { FailedEntryCount: 0, Entries: [{ EventId: 'event-1' }] };
+    });
+    await launch(request);
+    expect(store.journal).toEqual(['RunTask', 'recordOutcome launched', 'PutEvents', 'markOutcomeDone']);
+  });
+
+  it('announces a scheduled launch as Task Launched, with its context', async () => {
+    launchedOne();
+    const scheduled: LaunchRequest = {
+      ...request,
+      requestId: 'schedule-nightly-2024-05-14T09:00',
+      reason: 'schedule',
+      lineage: undefined,
+      context: { schedule: 'nightly' },
+    };
+    await setup().launch(scheduled);
+    expect(published()).toEqual([
+      {
+        source: 'ecs-autopilot',
+        bus: 'default',
+        detailType: 'Task Launched',
+        resources: [NEW_ARN],
+        detail: {
+          requestId: 'schedule-nightly-2024-05-14T09:00',
+          reason: 'schedule',
+          cluster: CLUSTER_ARN,
+          taskDefinition: WORKER_7,
+          taskArns: [NEW_ARN],
+          schedule: 'nightly',
+        },
+      },
+    ]);
+  });
+
+  it('fails the message when EventBridge rejects the event entry, leaving the recorded launch not done', async () => {
+    launchedOne();
+    eventsMock.on(PutEventsCommand).resolves(rejectedEntry);
+    const { launch, store } = setup();
+    await expect(launch(request)).rejects.toThrow(
+      'PutEvents failed for 1 entries: InternalFailure: Internal error',
+    );
+    expect(store.launches).toHaveLength(1);
+    expect(store.marker()).toMatchObject({ status: 'launched', taskArns: [NEW_ARN], done: false });
+  });
+
+  it('announces Task Restarted on the redelivery after EventBridge rejected the event, without a second RunTask', async () => {
+    launchedOne();
+    eventsMock
+      .on(PutEventsCommand)
+      .resolvesOnce(rejectedEntry)
+      .resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'event-2' }] });
+    const { launch, store } = setup();
+    await expect(launch(request)).rejects.toThrow('PutEvents failed');
+    await expect(launch(request)).resolves.toBe('replayed');
+    expect(runTaskInputs()).toHaveLength(1);
+    expect(store.launches).toHaveLength(1);
+    // The rejected attempt, then the one the redelivery owed.
+    expect(published()).toEqual([taskRestarted([NEW_ARN]), taskRestarted([NEW_ARN])]);
+    expect(store.marker()?.done).toBe(true);
+  });
+
+  it('publishes Task Restarted exactly once more on the redelivery after PutEvents failed, then nothing', async () => {
+    launchedOne();
+    eventsMock
+      .on(PutEventsCommand)
+      .rejectsOnce(awsError('InternalException', 'Internal error', 500))
+      .resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'event-2' }] });
+    const { launch, store } = setup();
+    await expect(launch(request)).rejects.toThrow('Internal error');
+    expect(store.marker()).toMatchObject({ status: 'launched', done: false });
+    const attempted = published().length;
+
+    await expect(launch(request)).resolves.toBe('replayed');
+    expect(published().slice(attempted)).toEqual([taskRestarted([NEW_ARN])]);
+    expect(store.marker()?.done).toBe(true);
+
+    await expect(launch(request)).resolves.toBe('replayed');
+    expect(published()).toHaveLength(attempted + 1);
+    expect(runTaskInputs()).toHaveLength(1);
+    expect(store.launches).toHaveLength(1);
+    expect(sent()).toEqual([]);
+  });
+
+  it('starts nothing for a redelivered request that already reached ECS', async () => {
+    launchedOne();
+    const { launch, store } = setup();
+    await launch(request);
+    await expect(launch(request)).resolves.toBe('replayed');
+    expect(runTaskInputs()).toHaveLength(1);
+    expect(store.launches).toHaveLength(1);
+    expect(published()).toHaveLength(1);
+  });
+
+  it('announces a launch once when a concurrent delivery recorded it first', async () => {
+    launchedOne();
+    const { launch, store } = setup();
+    // Both deliveries pass the marker check before either records: ECS returns the same task to the same token.
+    store.getOutcome = async () => undefined;
+    await expect(launch(request)).resolves.toBe('launched');
+    await expect(launch(request)).resolves.toBe('replayed');
+    expect(runTaskInputs()).toHaveLength(2);
+    expect(store.launches).toHaveLength(1);
+    expect(published()).toEqual([taskRestarted([NEW_ARN])]);
+  });
+
+  it('starts nothing for a redelivered request that was given up', async () => {
+    const { launch, store } = setup();
+    store.markers.set(requestKey(request), {
+      status: 'failed',
+      taskArns: [],
+      failures: [{ arn: WORKER_7, reason: 'MISSING' }],
+      events: [{ detailType: 'Task Launch Failed', resources: [FAILED_ARN], detail: {} }],
+      done: true,
+      at: AT,
+    });
+    await expect(launch(request)).resolves.toBe('replayed');
+    expect(runTaskInputs()).toEqual([]);
+    expect(published()).toEqual([]);
+    expect(sent()).toEqual([]);
+  });
+
+  it('takes the tasks ECS names in a ConflictException as the launch of this clientToken', async () => {
+    const existing = 'arn:aws:ecs:us-east-1:111122223333:task/batch-cluster/ffffeeeeddddccccbbbbaaaa99998888';
+    ecsMock.on(RunTaskCommand).rejects(
+      new ConflictException({
+        message: 'The clientToken was already used with different parameters',
+        $metadata: { httpStatusCode: 400 },
+        resourceIds: [existing],
+      }),
+    );
+    const { launch, store } = setup();
+    await expect(launch(request)).resolves.toBe('launched');
+    expect(store.launches).toEqual([{ request, taskArns: [existing] }]);
+    expect(store.marker()).toMatchObject({ status: 'launched', taskArns: [existing], done: true });
+    expect(store.marker()).not.toHaveProperty('failures');
+    expect(published()).toEqual([taskRestarted([existing])]);
+  });
+});
+
+describe('when ECS has no capacity', () => {
+  const noCapacity = () =>
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [], failures: [{ arn: WORKER_7, reason: CAPACITY }] });
+  const retryBody = { ...asJson(request), capacityRetries: 1, deferSeconds: 0 };
+  const launchFailedWillRetry = {
+    source: 'ecs-autopilot',
+    bus: 'default',
+    detailType: 'Task Launch Failed',
+    resources: [FAILED_ARN],
+    detail: {
+      requestId: `r-${FAILED_ID}`,
+      reason: 'restart',
+      cluster: CLUSTER_ARN,
+      taskDefinition: WORKER_7,
+      originTaskArn: FAILED_ARN,
+      failures: [{ arn: WORKER_7, reason: CAPACITY }],
+      willRetry: true,
+      retryInSeconds: 8,
+      capacityRetries: 1,
+    },
+  };
+
+  it('puts the request back with the next capacity retry after the backoff, and says it will retry', async () => {
+    noCapacity();
+    const { launch, store } = setup(() => 0.5);
+    await expect(launch(request)).resolves.toBe('requeued-capacity');
+    expect(sent()).toEqual([{ queueUrl: QUEUE_URL, delaySeconds: 8, body: retryBody }]);
+    expect(published()).toEqual([launchFailedWillRetry]);
+    expect(store.marker()).toMatchObject({
+      status: 'requeued',
+      taskArns: [],
+      failures: [{ arn: WORKER_7, reason: CAPACITY }],
+      requeue: { request: { ...request, capacityRetries: 1 }, delaySeconds: 8 },
+      events: [{ detailType: 'Task Launch Failed' }],
+      done: true,
+    });
+    expect(store.launches).toEqual([]);
+  });
+
+  it('records the capacity failure before sending the retry and announcing it, and marks it done last', async () => {
+    noCapacity();
+    const { launch, store } = setup();
+    sqsMock.on(SendMessageCommand).callsFake(() => {
+      store.journal.push('SendMessage');
+      return { MessageId: 'message-1' };
+    });
+    eventsMock.on(PutEventsCommand).callsFake(() => {
+      store.journal.push('PutEvents');
+      return { FailedEntryCount: 0, Entries: [{ EventId: 'event-1' }] };
+    });
+    await launch(request);
+    expect(store.journal).toEqual(['recordOutcome requeued', 'SendMessage', 'PutEvents', 'markOutcomeDone']);
+  });
+
+  it('launches the retry with a fresh clientToken once capacity is back', async () => {
+    noCapacity();
+    const { launch, store } = setup();
+    await launch(request);
+    ecsMock.reset();
+    launchedOne();
+    await expect(launch(parseLaunchRecord({ body: lastSentBody() }))).resolves.toBe('launched');
+    expect(runTaskInputs().map((input) => input.clientToken)).toEqual([`r-${FAILED_ID}~c1`]);
+    expect(store.launches.map((l) => [l.request.capacityRetries, l.taskArns])).toEqual([[1, [NEW_ARN]]]);
+  });
+
+  it('starts one replacement when announcing a capacity retry fails and the message comes back', async () => {
+    const again = 'arn:aws:ecs:us-east-1:111122223333:task/batch-cluster/22223333444455556666777788889999';
+    noCapacity();
+    eventsMock.on(PutEventsCommand).resolves(rejectedEntry);
+    const { launch, store } = setup();
+    await expect(launch(request)).rejects.toThrow('PutEvents failed');
+    const requeued = parseLaunchRecord({ body: lastSentBody() });
+
+    // Capacity is back; EventBridge too. The requeued copy and the redelivered original both arrive.
+    ecsMock.reset();
+    ecsMock
+      .on(RunTaskCommand)
+      .resolvesOnce({ tasks: [{ taskArn: NEW_ARN }], failures: [] })
+      .resolves({ tasks: [{ taskArn: again }], failures: [] });
+    eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'event-2' }] });
+    await expect(launch(requeued)).resolves.toBe('launched');
+    // The original finds its outcome: it finishes the follow-ups it owes (the retry again, the event), no RunTask.
+    await expect(launch(request)).resolves.toBe('replayed');
+    expect(sent().map((s) => s.body)).toEqual([retryBody, retryBody]);
+    // The second copy of the retry finds the retry's own outcome.
+    await expect(launch(parseLaunchRecord({ body: lastSentBody() }))).resolves.toBe('replayed');
+
+    expect(runTaskInputs().map((input) => input.clientToken)).toEqual([`r-${FAILED_ID}~c1`]);
+    expect(store.launches.flatMap((l) => l.taskArns)).toEqual([NEW_ARN]);
+    expect(store.marker()?.done).toBe(true);
+  });
+
+  it('sends the retry on the redelivery after SendMessage failed, without calling RunTask again', async () => {
+    noCapacity();
+    sqsMock
+      .on(SendMessageCommand)
+      .rejectsOnce(awsError('InternalError', 'We encountered an internal error. Please try again.', 500))
+      .resolves({ MessageId: 'message-2' });
+    const { launch, store } = setup();
+    await expect(launch(request)).rejects.toThrow('We encountered an internal error');
+    expect(published()).toEqual([]);
+    expect(store.marker()).toMatchObject({ status: 'requeued', done: false });
+
+    await expect(launch(request)).resolves.toBe('replayed');
+    expect(runTaskInputs()).toHaveLength(1);
+    // The failed send, then the one the redelivery owed.
+    expect(sent()).toEqual([
+      { queueUrl: QUEUE_URL, delaySeconds: 8, body: retryBody },
+      { queueUrl: QUEUE_URL, delaySeconds: 8, body: retryBody },
+    ]);
+    expect(published()).toEqual([launchFailedWillRetry]);
+    expect(store.marker()?.done).toBe(true);
+
+    ecsMock.reset();
+    launchedOne();
+    await expect(launch(parseLaunchRecord({ body: lastSentBody() }))).resolves.toBe('launched');
+    expect(runTaskInputs().map((input) => input.clientToken)).toEqual([`r-${FAILED_ID}~c1`]);
+  });
+
+  it('gives up after 8 capacity retries', async () => {
+    noCapacity();
+    const { launch, store } = setup();
+    const last = { ...request, capacityRetries: 8 };
+    await expect(launch(last)).resolves.toBe('gave-up');
+    expect(sent()).toEqual([]);
+    expect(store.marker(last)).toMatchObject({
+      status: 'failed',
+      taskArns: [],
+      failures: [{ arn: WORKER_7, reason: CAPACITY }],
+      done: true,
+    });
+    expect(store.marker(last)).not.toHaveProperty('requeue');
+    expect(published()).toMatchObject([
+      { detailType: 'Task Launch Failed', detail: { willRetry: false, capacityRetries: 8 } },
+    ]);
+  });
+});
+
+describe('when ECS refuses the launch', () => {
+  it('gives up on a RunTask failure that is not about capacity, and says it will not retry', async () => {
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [], failures: [{ arn: WORKER_7, reason: 'MISSING' }] });
+    const { launch, store } = setup();
+    await expect(launch(request)).resolves.toBe('gave-up');
+    expect(store.marker()).toMatchObject({
+      status: 'failed',
+      failures: [{ arn: WORKER_7, reason: 'MISSING' }],
+      done: true,
+    });
+    expect(store.launches).toEqual([]);
+    expect(sent()).toEqual([]);
+    expect(published()).toEqual([
+      {
+        source: 'ecs-autopilot',
+        bus: 'default',
+        detailType: 'Task Launch Failed',
+        resources: [FAILED_ARN],
+        detail: {
+          requestId: `r-${FAILED_ID}`,
+          reason: 'restart',
+          cluster: CLUSTER_ARN,
+          taskDefinition: WORKER_7,
+          failures: [{ arn: WORKER_7, reason: 'MISSING' }],
+          willRetry: false,
+          capacityRetries: 0,
+          originTaskArn: FAILED_ARN,
+        },
+      },
+    ]);
+  });
+
+  it('puts a throttled launch back on the queue every time, never giving up', async () => {
+    ecsMock.on(RunTaskCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
+    const { launch, store } = setup(() => 0.5);
+    let current = request;
+    for (let delivery = 1; delivery <= 5; delivery++) {
+      await expect(launch(current)).resolves.toBe('requeued-throttled');
+      current = parseLaunchRecord({ body: lastSentBody() });
+    }
+    expect(runTaskInputs()).toHaveLength(5);
+    expect(sent()).toEqual(
+      Array.from({ length: 5 }, () => ({ queueUrl: QUEUE_URL, delaySeconds: 3, body: asJson(request) })),
+    );
+    expect(store.markers.size).toBe(0);
+    expect(published()).toEqual([]);
+  });
+
+  it('puts a launch back without recording anything when ECS answers with a server error', async () => {
+    ecsMock.on(RunTaskCommand).rejects(awsError('ServerException', 'Service unavailable', 503));
+    const { launch, store } = setup(() => 0.5);
+    await expect(launch(request)).resolves.toBe('requeued-throttled');
+    expect(sent()).toEqual([{ queueUrl: QUEUE_URL, delaySeconds: 3, body: asJson(request) }]);
+    expect(store.journal).toEqual([]);
+    expect(published()).toEqual([]);
+  });
+
+  it('spreads throttled retries over 1 to 5 seconds', async () => {
+    ecsMock.on(RunTaskCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
+    await setup(() => 0).launch(request);
+    await setup(() => 0.999_999).launch(request);
+    expect(sent().map((s) => s.delaySeconds)).toEqual([1, 5]);
+  });
+
+  it('gives up on an InvalidParameterException, naming it', async () => {
+    const message = 'Task definition does not support launch_type FARGATE.';
+    ecsMock.on(RunTaskCommand).rejects(awsError('InvalidParameterException', message));
+    const { launch, store } = setup();
+    await expect(launch(request)).resolves.toBe('gave-up');
+    const failures = [{ reason: `InvalidParameterException: ${message}` }];
+    expect(store.marker()).toMatchObject({ status: 'failed', taskArns: [], failures, done: true });
+    expect(sent()).toEqual([]);
+    expect(published()).toMatchObject([
+      { detailType: 'Task Launch Failed', resources: [FAILED_ARN], detail: { failures, willRetry: false } },
+    ]);
+  });
+});
+
+describe('delayed launches', () => {
+  it('sends a deferred request on with its delay, without calling RunTask', async () => {
+    const { launch } = setup();
+    await expect(launch({ ...request, deferSeconds: 600 })).resolves.toBe('deferred');
+    expect(runTaskInputs()).toEqual([]);
+    expect(sent()).toEqual([
+      { queueUrl: QUEUE_URL, delaySeconds: 600, body: { ...asJson(request), deferSeconds: 0 } },
+    ]);
+  });
+
+  it('splits a delay longer than SQS allows into 15-minute hops, then launches', async () => {
+    launchedOne();
+    const { launch } = setup();
+    await expect(launch({ ...request, deferSeconds: 2000 })).resolves.toBe('deferred');
+    expect(sent()).toEqual([
+      { queueUrl: QUEUE_URL, delaySeconds: 900, body: { ...asJson(request), deferSeconds: 1100 } },
+    ]);
+    const results = [];
+    for (let hop = 0; hop < 3; hop++) results.push(await launch(parseLaunchRecord({ body: lastSentBody() })));
+    expect(results).toEqual(['deferred', 'deferred', 'launched']);
+    expect(sent().map((s) => [s.delaySeconds, s.body.deferSeconds])).toEqual([
+      [900, 1100],
+      [900, 200],
+      [200, 0],
+    ]);
+    expect(runTaskInputs()).toHaveLength(1);
+  });
+});
+
+describe('the launcher function with a batch of messages', () => {
+  const sqsRecord = (messageId: string, body: string): SQSRecord => ({
+    messageId,
+    receiptHandle: `handle-${messageId}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '1715677966000',
+      SenderId: 'AROAEXAMPLE:restart',
+      ApproximateFirstReceiveTimestamp: '1715677966001',
+    },
+    messageAttributes: {},
+    md5OfBody: '0',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:111122223333:launch',
+    awsRegion: 'us-east-1',
+  });
+
+  /** The same wiring as functions/launcher.ts, which reads its environment at load. */
+  function batchHandler() {
+    const { launch, logger } = setup();
+    const recordHandler = async (record: SQSRecord) => {
+      try {
+        return await launch(parseLaunchRecord(record));
+      } catch (error) {
+        logger.error('launch request failed; left on the queue', { messageId: record.messageId, error });
+        throw error;
+      }
+    };
+    const handle = (event: SQSEvent) =>
+      processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), {
+        throwOnFullBatchFailure: false,
+      });
+    return { handle, logger };
+  }
+
+  it('reports only the malformed message as failed, and launches the good one', async () => {
+    launchedOne();
+    const { handle } = batchHandler();
+    const response = await handle({
+      Records: [
+        sqsRecord('malformed-1', '{"requestId": "r-1", "reason": "restart"'),
+        sqsRecord('good-1', JSON.stringify(request)),
+      ],
+    });
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'malformed-1' }] });
+    expect(runTaskInputs()).toEqual([{ ...asJson(request).runTask, clientToken: `r-${FAILED_ID}` }]);
+  });
+
+  it('reports a request that is JSON but not a launch request, without throwing for a batch that all failed', async () => {
+    const { handle, logger } = batchHandler();
+    const response = await handle({
+      Records: [
+        sqsRecord('no-task-definition', JSON.stringify({ ...request, runTask: { cluster: CLUSTER_ARN } })),
+        sqsRecord('not-json', 'launch please'),
+      ],
+    });
+    expect(response).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'no-task-definition' }, { itemIdentifier: 'not-json' }],
+    });
+    expect(runTaskInputs()).toEqual([]);
+    expect(logger.error).toHaveBeenCalledTimes(2);
+  });
+});
