@@ -20,6 +20,23 @@ module.exports = async ({ resolveVariable }) => {
       'detail-type': ['ECS Task State Change'],
       ...(detail && { detail }),
     },
+    serviceAction: {
+      source: ['aws.ecs'],
+      'detail-type': ['ECS Service Action'],
+      detail: {
+        eventName: ['SERVICE_TASK_PLACEMENT_FAILURE', 'SERVICE_STEADY_STATE'],
+        ...(detail && { clusterArn: detail.clusterArn }),
+      },
+    },
+    serviceTaskInterruption: {
+      source: ['aws.ecs'],
+      'detail-type': ['ECS Task State Change'],
+      detail: {
+        group: [{ prefix: 'service:' }],
+        stopCode: ['SpotInterruption', 'TerminationNotice'],
+        ...(detail && { clusterArn: detail.clusterArn }),
+      },
+    },
     spotInstanceWarning: {
       source: ['aws.ec2'],
       'detail-type': [

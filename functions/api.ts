@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
+import { buildServiceStateStore } from '../src/adapters/serviceState';
 import { buildGetTaskHistory, buildListTasks } from '../src/adapters/taskHistory';
 import { dynamoDb } from '../src/clients/dynamodb';
 import { readConfig, tableName } from '../src/config';
@@ -14,6 +15,7 @@ export const handler = middy(
   buildApiHandler({
     getTaskHistory: buildGetTaskHistory(dynamoDb, config.TABLE_NAME),
     listTasks: buildListTasks(dynamoDb, config.TABLE_NAME),
+    getServiceState: buildServiceStateStore(dynamoDb, config.TABLE_NAME).getState,
   }),
 )
   .use(injectLambdaContext(logger))

@@ -284,6 +284,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       (id) => names.functionNameForLogicalId(id),
       (id) => sqsArn(names.physicalName(id)),
     );
+    for (const s of stack.schedules) {
+      await scheduler.handleRest('POST', `/schedules/${s.name}`, new URLSearchParams(), {
+        ScheduleExpression: s.expression,
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: {
+          Arn: `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${s.functionName}`,
+          RoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/sandbox-scheduler`,
+          Input: s.input,
+        },
+      });
+    }
     ecs.seed();
     offlineProcess = await offline;
   } catch (error) {

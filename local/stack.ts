@@ -40,6 +40,8 @@ export interface SandboxStack {
     maximumEventAgeSeconds: number;
     onFailureLogicalId?: string;
   };
+  /** `schedule` events with `method: scheduler`: EventBridge Scheduler schedules that invoke a function. */
+  schedules: { name: string; expression: string; functionName: string; input?: string }[];
 }
 
 /** Serverless' logical id for a function key: taskEvents -> TaskEventsLambdaFunction. */
@@ -92,6 +94,7 @@ export function stackFromConfig(config: PrintedConfig): SandboxStack {
   const functionNames: Record<string, string> = {};
   const byLogicalId = new Map<string, string>();
   const asyncConfigs = new Map<string, ReturnType<SandboxStack['asyncConfig']>>();
+  const schedules: SandboxStack['schedules'] = [];
 
   for (const [key, fn] of Object.entries(config.functions)) {
     const logicalId = lambdaLogicalId(key);
@@ -135,6 +138,28 @@ export function stackFromConfig(config: PrintedConfig): SandboxStack {
           },
         };
       }
+      if (event.schedule) {
+        const e = event.schedule as {
+          rate?: string[] | string;
+          input?: unknown;
+          method?: string;
+          enabled?: boolean;
+        };
+        for (const [n, expression] of [e.rate ?? []].flat().entries()) {
+          if (e.enabled === false) continue;
+          schedules.push({
+            name: `${fn.name}-schedule-${index + 1}-${n + 1}`.slice(0, 64),
+            expression,
+            functionName: fn.name,
+            input:
+              e.input === undefined
+                ? undefined
+                : typeof e.input === 'string'
+                  ? e.input
+                  : JSON.stringify(e.input),
+          });
+        }
+      }
       if (event.sqs) {
         const e = event.sqs as {
           arn: unknown;
@@ -168,5 +193,6 @@ export function stackFromConfig(config: PrintedConfig): SandboxStack {
     physicalName: (id) => `${config.service}-${stage}-${id}`,
     asyncConfig: (name) =>
       asyncConfigs.get(name) ?? { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21_600 },
+    schedules,
   };
 }

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
+import type { ServiceStateStore } from '../adapters/serviceState';
 import {
   type GetTaskHistory,
   InvalidPageTokenError,
@@ -9,12 +10,18 @@ import {
 import { buildAttemptChain, type ChainTask } from '../domain/attemptChain';
 import { CLASSIFICATIONS } from '../domain/classify';
 import type { Attempt } from '../domain/launchRequest';
+import { serviceHistoryView } from '../domain/serviceFallback';
 import { badRequest, describeIssues, httpError, json, notFound } from '../http';
 
 export interface ApiDeps {
   getTaskHistory: GetTaskHistory;
   listTasks: ListTasks;
+  /** Service Spot fallback state (absent in deployments without it). */
+  getServiceState?: ServiceStateStore['getState'];
 }
+
+const nameSchema = (what: string) =>
+  z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, `must be a ${what} name (1 to 255 letters, digits, -, _)`);
 
 type Route = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
 
@@ -98,6 +105,21 @@ export function buildApiHandler(deps: ApiDeps) {
         ...(history.decision && { decision: history.decision }),
         ...(await restartChain(taskId, history)),
       });
+    },
+    'GET /services/{cluster}/{service}': async (event) => {
+      const cluster = parseOrThrow(
+        nameSchema('cluster'),
+        event.pathParameters?.cluster,
+        'path parameter cluster',
+      );
+      const service = parseOrThrow(
+        nameSchema('service'),
+        event.pathParameters?.service,
+        'path parameter service',
+      );
+      const stored = await deps.getServiceState?.(cluster, service);
+      if (!stored) throw notFound(`ecs-autopilot never moved service ${cluster}/${service} off Spot`);
+      return json(200, serviceHistoryView(stored.state));
     },
     'GET /tasks': async (event) => {
       const query = parseOrThrow(listTasksQuerySchema, event.queryStringParameters ?? {}, 'query');

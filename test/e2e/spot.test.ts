@@ -141,9 +141,6 @@ describe('EC2 Spot', () => {
     const [replacement] = await waitFor('an on-demand replacement', () => {
       const r = replacementsOf(arn);
       return r.length > 0 && r;
-    }).catch(async (e) => {
-      console.log('DEBUG', ec2InstanceId, JSON.stringify(await env.sandbox.control('stats')), JSON.stringify(tasks().slice(-3)));
-      throw e;
     });
     expect(replacement?.capacityProvider).toBe('sandbox-ec2');
     expect(replacement?.tags).toMatchObject({ team: 'batch', 'ecs-autopilot:reason': 'spot-interruption' });
