@@ -1,0 +1,16 @@
+// `npm run bench [-- section ...]`: runs bench/run.ts with tsx (TypeScript, no build step), from the project root.
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', join(here, 'run.ts'), ...process.argv.slice(2)],
+  {
+    cwd: join(here, '..'),
+    stdio: 'inherit',
+  },
+);
+if (result.error) throw result.error;
+process.exit(result.status ?? 2);
