@@ -1,27 +1,105 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
+import { z } from 'zod';
+import { buildListRunningTasks, buildRunTask, buildStopTasks } from '../src/adapters/ecs';
+import { buildPublishEvents } from '../src/adapters/events';
+import { buildSendLaunchRequest } from '../src/adapters/launchQueue';
+import { buildLaunchStore } from '../src/adapters/launchStore';
+import { buildSchedulerPort } from '../src/adapters/scheduler';
+import { buildScheduleStore } from '../src/adapters/scheduleStore';
 import { buildServiceStateStore } from '../src/adapters/serviceState';
 import { buildGetTaskHistory, buildListTasks } from '../src/adapters/taskHistory';
 import { dynamoDb } from '../src/clients/dynamodb';
-import { readConfig, tableName } from '../src/config';
+import { ecs } from '../src/clients/ecs';
+import { eventBridge } from '../src/clients/eventbridge';
+import { scheduler } from '../src/clients/scheduler';
+import { sqs } from '../src/clients/sqs';
+import { positiveInt, queueUrl, readConfig, spotSettings, tableName } from '../src/config';
 import { buildApiHandler } from '../src/handlers/api';
+import { buildLaunchRecord } from '../src/handlers/launcher';
+import { buildPrepareScheduledRun } from '../src/handlers/scheduledRun';
+import { buildScheduleRoutes } from '../src/handlers/schedulesApi';
 import { INTERNAL_ERROR_BODY } from '../src/http';
 import { logger } from '../src/observability';
+import { buildOpenApiDocument } from '../src/openapi';
 
-const config = readConfig({ TABLE_NAME: tableName });
+const names = z
+  .string()
+  .default('')
+  .transform(
+    (s) =>
+      new Set(
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      ),
+  );
+
+const config = readConfig({
+  TABLE_NAME: tableName,
+  HISTORY_RETENTION_DAYS: positiveInt,
+  LAUNCH_QUEUE_URL: queueUrl,
+  LAUNCH_QUEUE_ARN: z.string().startsWith('arn:'),
+  SCHEDULE_GROUP: z.string().min(1),
+  SCHEDULER_ROLE_ARN: z.string().startsWith('arn:'),
+  EVENT_BUS_NAME: z.string().min(1).default('default'),
+  ALLOWED_CLUSTERS: names,
+  ALLOWED_FAMILIES: names,
+  ALLOWED_TASK_ROLES: names,
+  SPOT_TO_ON_DEMAND: spotSettings.SPOT_TO_ON_DEMAND,
+});
+
+const launchStore = buildLaunchStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS);
+const schedules = buildScheduleStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS);
+// Run-now launches go through the launcher's own code, in process, so they answer with their tasks.
+const launch = buildLaunchRecord({
+  runTask: buildRunTask(ecs),
+  store: launchStore,
+  sendLaunchRequest: buildSendLaunchRequest(sqs, config.LAUNCH_QUEUE_URL),
+  publishEvents: buildPublishEvents(eventBridge, config.EVENT_BUS_NAME),
+  logger,
+  spotMapping: config.SPOT_TO_ON_DEMAND,
+});
 
 export const handler = middy(
   buildApiHandler({
     getTaskHistory: buildGetTaskHistory(dynamoDb, config.TABLE_NAME),
     listTasks: buildListTasks(dynamoDb, config.TABLE_NAME),
     getServiceState: buildServiceStateStore(dynamoDb, config.TABLE_NAME).getState,
+    routes: buildScheduleRoutes({
+      schedules,
+      scheduler: buildSchedulerPort(scheduler, {
+        group: config.SCHEDULE_GROUP,
+        queueArn: config.LAUNCH_QUEUE_ARN,
+        roleArn: config.SCHEDULER_ROLE_ARN,
+      }),
+      launch,
+      outcomes: launchStore,
+      prepareScheduledRun: buildPrepareScheduledRun({
+        store: schedules,
+        listRunningTasks: buildListRunningTasks(ecs),
+        stopTasks: buildStopTasks(ecs),
+        logger,
+      }),
+      allowlist: {
+        clusters: config.ALLOWED_CLUSTERS,
+        families: config.ALLOWED_FAMILIES,
+        taskRoles: config.ALLOWED_TASK_ROLES,
+      },
+      openApi: buildOpenApiDocument,
+    }),
   }),
 )
   .use(injectLambdaContext(logger))
   .use(
     httpErrorHandler({
-      logger: (error: unknown) => logger.error('request failed', { error }),
+      logger: (error: unknown) => {
+        const status = (error as { statusCode?: number }).statusCode ?? 500;
+        if (status >= 500) logger.error('request failed', { error });
+        else logger.info('request refused', { status, message: (error as Error).message });
+      },
       fallbackMessage: INTERNAL_ERROR_BODY,
     }),
   );

@@ -3,16 +3,18 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { buildRunTask } from '../src/adapters/ecs';
+import { buildListRunningTasks, buildRunTask, buildStopTasks } from '../src/adapters/ecs';
 import { buildPublishEvents } from '../src/adapters/events';
 import { buildSendLaunchRequest } from '../src/adapters/launchQueue';
 import { buildLaunchStore } from '../src/adapters/launchStore';
+import { buildScheduleStore } from '../src/adapters/scheduleStore';
 import { dynamoDb } from '../src/clients/dynamodb';
 import { ecs } from '../src/clients/ecs';
 import { eventBridge } from '../src/clients/eventbridge';
 import { sqs } from '../src/clients/sqs';
 import { positiveInt, queueUrl, readConfig, spotSettings, tableName } from '../src/config';
-import { buildLaunchRecord, parseLaunchRecord } from '../src/handlers/launcher';
+import { buildLaunchRecord, parseQueueMessage } from '../src/handlers/launcher';
+import { buildPrepareScheduledRun } from '../src/handlers/scheduledRun';
 import { logger } from '../src/observability';
 
 const config = readConfig({
@@ -31,11 +33,31 @@ const launch = buildLaunchRecord({
   logger,
   spotMapping: config.SPOT_TO_ON_DEMAND,
 });
+const prepareScheduledRun = buildPrepareScheduledRun({
+  store: buildScheduleStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS),
+  listRunningTasks: buildListRunningTasks(ecs),
+  stopTasks: buildStopTasks(ecs),
+  logger,
+});
 
 const processor = new BatchProcessor(EventType.SQS);
+/** Due times of one schedule in one batch run one after the other, so Forbid and Replace see each other's tasks. */
+const scheduleChains = new Map<string, Promise<unknown>>();
+const inTurn = <T>(schedule: string, work: () => Promise<T>): Promise<T> => {
+  const run = (scheduleChains.get(schedule) ?? Promise.resolve()).then(work, work);
+  const tail = run.catch(() => undefined);
+  scheduleChains.set(schedule, tail);
+  void tail.then(() => scheduleChains.get(schedule) === tail && scheduleChains.delete(schedule));
+  return run;
+};
 const recordHandler = async (record: SQSRecord) => {
   try {
-    return await launch(parseLaunchRecord(record));
+    const message = parseQueueMessage(record);
+    if (message.kind === 'request') return await launch(message.request);
+    return await inTurn(message.trigger.schedule, async () => {
+      const { request } = await prepareScheduledRun(message.trigger);
+      return request ? await launch(request) : 'skipped';
+    });
   } catch (error) {
     // The message stays on the queue (partial batch failure) and comes back after the visibility timeout.
     logger.error('launch request failed; left on the queue', { messageId: record.messageId, error });
@@ -43,7 +65,7 @@ const recordHandler = async (record: SQSRecord) => {
   }
 };
 
-/** A batch of launch requests, processed concurrently; failed records are reported, not lost. */
+/** A batch of launch requests and schedule triggers, processed concurrently; failed records are reported, not lost. */
 export const handler = middy((event: SQSEvent) =>
   processPartialResponse(event, recordHandler, processor, { throwOnFullBatchFailure: false }),
 ).use(injectLambdaContext(logger));

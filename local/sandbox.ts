@@ -284,6 +284,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       (id) => names.functionNameForLogicalId(id),
       (id) => sqsArn(names.physicalName(id)),
     );
+    for (const [id, resource] of Object.entries(stack.template.Resources)) {
+      if (resource.Type === 'AWS::Scheduler::ScheduleGroup') {
+        await scheduler.handleRest('POST', `/schedule-groups/${names.physicalName(id)}`, new URLSearchParams(), {});
+      }
+    }
     for (const s of stack.schedules) {
       await scheduler.handleRest('POST', `/schedules/${s.name}`, new URLSearchParams(), {
         ScheduleExpression: s.expression,

@@ -22,7 +22,7 @@ ecs-autopilot sandbox ready in ${seconds}s (stage ${sandbox.stage})
 Try, in another terminal:
   export AWS_ENDPOINT_URL=${sandbox.endpoint} AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox AWS_DEFAULT_REGION=us-east-1
   aws ecs run-task --cluster sandbox --task-definition sandbox-worker --launch-type FARGATE \\
-    --network-configuration 'awsvpcConfiguration={subnets=[subnet-0sandbox0000001]}'
+    --network-configuration 'awsvpcConfiguration={subnets=[subnet-0123456789abcdef0]}'
   npm run sandbox -- tasks
   curl -s ${sandbox.apiUrl}/tasks?cluster=sandbox
 `);

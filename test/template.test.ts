@@ -143,12 +143,34 @@ describe('packaged stack', () => {
     });
   });
 
-  it('lets the API only read', () => {
-    const actions = statementsOf('ApiRole').flatMap((s) => [s.Action].flat());
-    expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([
-      'dynamodb:GetItem',
-      'dynamodb:Query',
-    ]);
+  it('lets the API pass only the scheduler role to Scheduler, and only manage its own schedule group', () => {
+    const statements = statementsOf('ApiRole');
+    const passToScheduler = statements.find(
+      (s) =>
+        [s.Action].flat().includes('iam:PassRole') &&
+        JSON.stringify((s as unknown as { Condition: unknown }).Condition).includes(
+          'scheduler.amazonaws.com',
+        ),
+    );
+    expect(passToScheduler?.Resource).toEqual({ 'Fn::GetAtt': ['SchedulerRole', 'Arn'] });
+    const scheduler = statements.find((s) => [s.Action].flat().includes('scheduler:CreateSchedule'));
+    expect(JSON.stringify(scheduler?.Resource)).toContain(['schedule/$', '{ScheduleGroup}/*'].join(''));
+    const routes = resourcesOfType(template, 'AWS::ApiGatewayV2::Route').map(
+      ([, r]) => r.Properties?.RouteKey,
+    );
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        'POST /schedules',
+        'GET /schedules',
+        'PATCH /schedules/{name}',
+        'DELETE /schedules/{name}',
+        'POST /schedules/{name}/runs',
+        'GET /schedules/{name}/runs',
+        'POST /tasks',
+        'GET /openapi.json',
+        'GET /services/{cluster}/{service}',
+      ]),
+    );
   });
 });
 

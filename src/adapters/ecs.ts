@@ -5,6 +5,7 @@ import {
   ListContainerInstancesCommand,
   ListTasksCommand,
   RunTaskCommand,
+  StopTaskCommand,
   type Task,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
@@ -126,4 +127,28 @@ export function taskAsEventDetail(task: Task): Record<string, unknown> {
   return JSON.parse(
     JSON.stringify(task, (_key, value) => (value instanceof Date ? value.toISOString() : value)),
   );
+}
+
+export type ListRunningTasks = (cluster: string, startedBy: string) => Promise<string[]>;
+
+export function buildListRunningTasks(ecs: ECSClient): ListRunningTasks {
+  return async (cluster, startedBy) => {
+    const arns: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      // startedBy must be ListTasks' only filter besides the cluster (fact sheet §4); desiredStatus defaults to RUNNING.
+      const page = await ecs.send(new ListTasksCommand({ cluster, startedBy, nextToken }));
+      arns.push(...(page.taskArns ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return arns;
+  };
+}
+
+export type StopTasks = (cluster: string, taskArns: string[], reason: string) => Promise<void>;
+
+export function buildStopTasks(ecs: ECSClient): StopTasks {
+  return async (cluster, taskArns, reason) => {
+    for (const task of taskArns) await ecs.send(new StopTaskCommand({ cluster, task, reason }));
+  };
 }

@@ -18,6 +18,8 @@ export interface ApiDeps {
   listTasks: ListTasks;
   /** Service Spot fallback state (absent in deployments without it). */
   getServiceState?: ServiceStateStore['getState'];
+  /** More routes (schedules, run-now, OpenAPI) by route key. */
+  routes?: Record<string, Route>;
 }
 
 const nameSchema = (what: string) =>
@@ -94,6 +96,7 @@ export function buildApiHandler(deps: ApiDeps) {
   }
 
   const routes: Record<string, Route> = {
+    ...deps.routes,
     'GET /tasks/{taskId}': async (event) => {
       const taskId = parseOrThrow(taskIdSchema, event.pathParameters?.taskId, 'path parameter taskId');
       const history = await deps.getTaskHistory(taskId);

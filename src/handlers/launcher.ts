@@ -1,9 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
 import type { RunTask } from '../adapters/ecs';
 import type { OutgoingEvent, PublishEvents } from '../adapters/events';
 import type { SendLaunchRequest } from '../adapters/launchQueue';
 import type { LaunchStore, RequestOutcome } from '../adapters/launchStore';
+import type { ScheduleTrigger } from '../adapters/scheduler';
 import {
   capacityRetryDelaySeconds,
   classifyRunTask,
@@ -221,4 +223,29 @@ export function parseLaunchRecord(record: Pick<SQSRecord, 'body'>): LaunchReques
   const parsed = launchRequestSchema.safeParse(body);
   if (!parsed.success) throw new InvalidLaunchRequestError(`invalid launch request: ${parsed.error.message}`);
   return parsed.data;
+}
+
+const triggerSchema = z.object({
+  trigger: z.enum(['schedule', 'manual']),
+  schedule: z.string().min(1).max(64),
+  scheduledTime: z.iso.datetime({ offset: true }),
+});
+
+/** A queue message is a launch request, or a schedule's due time (sent by EventBridge Scheduler). */
+export function parseQueueMessage(
+  record: Pick<SQSRecord, 'body'>,
+): { kind: 'request'; request: LaunchRequest } | { kind: 'trigger'; trigger: ScheduleTrigger } {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    throw new InvalidLaunchRequestError('launch request is not JSON');
+  }
+  if (typeof body === 'object' && body !== null && 'trigger' in body) {
+    const trigger = triggerSchema.safeParse(body);
+    if (!trigger.success)
+      throw new InvalidLaunchRequestError(`invalid schedule trigger: ${trigger.error.message}`);
+    return { kind: 'trigger', trigger: trigger.data };
+  }
+  return { kind: 'request', request: parseLaunchRecord(record) };
 }

@@ -6,7 +6,7 @@ import { type Sandbox, startSandbox } from '../../local/sandbox';
 /** Short task lifecycles so an end-to-end test takes seconds, not minutes. */
 export const FAST_TIMINGS = { provisioningMs: 50, pendingMs: 50, stoppingMs: 50, deprovisioningMs: 50 };
 
-export const SUBNETS = ['subnet-0sandbox0000001'];
+export const SUBNETS = ['subnet-0123456789abcdef0'];
 
 export interface SandboxClients {
   ecs: ECSClient;

@@ -1,0 +1,165 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { Schedule } from '../domain/schedule';
+import { InvalidPageTokenError } from './taskHistory';
+
+/**
+ * Schedules in the single table:
+ *   pk SCHEDULES           sk <name>                     the definition (source of truth), listed by name
+ *   pk SCHEDULE#<name>     sk RUN#<scheduledTime>#<id>   one item per run (due, manual, skipped)
+ */
+const SCHEDULES_PK = 'SCHEDULES';
+const RUNS_PK = (name: string) => `SCHEDULE#${name}`;
+
+export interface StoredSchedule extends Schedule {
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  createdBy?: string;
+  updatedBy?: string;
+}
+
+export interface ScheduleRun {
+  requestId: string;
+  trigger: 'schedule' | 'manual';
+  scheduledTime: string;
+  status: 'PENDING' | 'SKIPPED';
+  /** Tasks this run stopped (concurrencyPolicy Replace). */
+  replacedTaskArns?: string[];
+  message?: string;
+  requestedBy?: string;
+}
+
+export class ScheduleConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScheduleConflictError';
+  }
+}
+
+const isConditionFailure = (e: unknown) =>
+  e instanceof ConditionalCheckFailedException || (e as Error)?.name === 'ConditionalCheckFailedException';
+
+const encode = (key?: Record<string, unknown>) =>
+  key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+function decode(token?: string): Record<string, unknown> | undefined {
+  if (!token) return undefined;
+  try {
+    const key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (typeof key?.pk !== 'string') throw new Error('shape');
+    return key;
+  } catch {
+    throw new InvalidPageTokenError();
+  }
+}
+const strip = <T>(item: Record<string, unknown>): T => {
+  const { pk: _pk, sk: _sk, expiresAt: _e, ...rest } = item;
+  return rest as T;
+};
+
+export function buildScheduleStore(db: DynamoDBDocumentClient, table: string, retentionDays: number) {
+  return {
+    async get(name: string): Promise<StoredSchedule | undefined> {
+      const out = await db.send(
+        new GetCommand({ TableName: table, Key: { pk: SCHEDULES_PK, sk: name }, ConsistentRead: true }),
+      );
+      return out.Item && strip<StoredSchedule>(out.Item);
+    },
+
+    /** Create (expectedVersion undefined: the name must be free) or replace the version read. */
+    async put(schedule: StoredSchedule, expectedVersion?: number): Promise<void> {
+      try {
+        await db.send(
+          new PutCommand({
+            TableName: table,
+            Item: { pk: SCHEDULES_PK, sk: schedule.name, ...schedule },
+            ConditionExpression: expectedVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :v',
+            ExpressionAttributeValues: expectedVersion === undefined ? undefined : { ':v': expectedVersion },
+          }),
+        );
+      } catch (error) {
+        if (isConditionFailure(error)) {
+          throw new ScheduleConflictError(
+            expectedVersion === undefined
+              ? `schedule ${schedule.name} exists`
+              : `schedule ${schedule.name} changed meanwhile`,
+          );
+        }
+        throw error;
+      }
+    },
+
+    async remove(name: string): Promise<void> {
+      await db.send(new DeleteCommand({ TableName: table, Key: { pk: SCHEDULES_PK, sk: name } }));
+    },
+
+    async list(
+      limit: number,
+      nextToken?: string,
+    ): Promise<{ schedules: StoredSchedule[]; nextToken?: string }> {
+      const out = await db.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': SCHEDULES_PK },
+          Limit: limit,
+          ExclusiveStartKey: decode(nextToken),
+        }),
+      );
+      return {
+        schedules: (out.Items ?? []).map((i) => strip<StoredSchedule>(i)),
+        nextToken: encode(out.LastEvaluatedKey),
+      };
+    },
+
+    /** Records a run once per request id (a redelivered trigger does not record it twice). */
+    async recordRun(name: string, run: ScheduleRun): Promise<boolean> {
+      try {
+        await db.send(
+          new PutCommand({
+            TableName: table,
+            Item: {
+              pk: RUNS_PK(name),
+              sk: `RUN#${run.scheduledTime}#${run.requestId}`,
+              ...run,
+              expiresAt: Math.floor(Date.now() / 1000) + retentionDays * 86_400,
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+
+    async listRuns(
+      name: string,
+      limit: number,
+      nextToken?: string,
+    ): Promise<{ runs: ScheduleRun[]; nextToken?: string }> {
+      const out = await db.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
+          ExpressionAttributeValues: { ':pk': RUNS_PK(name), ':run': 'RUN#' },
+          ScanIndexForward: false,
+          Limit: limit,
+          ExclusiveStartKey: decode(nextToken),
+        }),
+      );
+      return {
+        runs: (out.Items ?? []).map((i) => strip<ScheduleRun>(i)),
+        nextToken: encode(out.LastEvaluatedKey),
+      };
+    },
+  };
+}
+export type ScheduleStore = ReturnType<typeof buildScheduleStore>;

@@ -1,0 +1,292 @@
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import type { LaunchStore } from '../adapters/launchStore';
+import type { SchedulerPort } from '../adapters/scheduler';
+import { ScheduleConflictError, type ScheduleStore, type StoredSchedule } from '../adapters/scheduleStore';
+import { InvalidPageTokenError } from '../adapters/taskHistory';
+import type { LaunchRequest } from '../domain/launchRequest';
+import {
+  applySchedulePatch,
+  describeValidationError,
+  runTaskBodySchema,
+  type Schedule,
+  schedulePatchSchema,
+  scheduleSchema,
+  toRunTaskInput,
+} from '../domain/schedule';
+import { badRequest, httpError, json, notFound } from '../http';
+import type { LaunchResult } from './launcher';
+import type { buildPrepareScheduledRun } from './scheduledRun';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export interface LaunchAllowlist {
+  clusters: ReadonlySet<string>;
+  families: ReadonlySet<string>;
+  taskRoles: ReadonlySet<string>;
+}
+
+export interface ScheduleApiDeps {
+  schedules: ScheduleStore;
+  scheduler: SchedulerPort;
+  launch: (request: LaunchRequest) => Promise<LaunchResult>;
+  outcomes: Pick<LaunchStore, 'getOutcome'>;
+  prepareScheduledRun: ReturnType<typeof buildPrepareScheduledRun>;
+  allowlist: LaunchAllowlist;
+  openApi: () => object;
+  now?: () => number;
+}
+
+type Route = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
+
+const nameParam = z.string().regex(/^[0-9A-Za-z_.-]{1,64}$/, 'must be 1 to 64 of 0-9 A-Z a-z - _ .');
+const pageQuery = z.strictObject({
+  limit: z.coerce
+    .number()
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(100, 'must be at most 100')
+    .default(25),
+  nextToken: z.string().max(2048, 'must be at most 2048 characters').optional(),
+});
+
+const forbidden = (message: string) => httpError(403, 'Forbidden', message);
+
+/** The caller's IAM principal (HTTP API with AWS_IAM authorization), recorded on schedules and runs. */
+export function callerOf(event: APIGatewayProxyEventV2): string {
+  const ctx = event.requestContext as { authorizer?: { iam?: { userArn?: string } } } | undefined;
+  return ctx?.authorizer?.iam?.userArn ?? 'anonymous';
+}
+
+function body(event: APIGatewayProxyEventV2): unknown {
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
+    throw httpError(413, 'PayloadTooLarge', `body is larger than ${MAX_BODY_BYTES} bytes`);
+  }
+  if (!text.trim()) throw badRequest('invalid body: (body): is required (a JSON object)');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badRequest('invalid body: (body): must be valid JSON');
+  }
+}
+
+function parse<T extends z.ZodType>(schema: T, input: unknown, where: string): z.output<T> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw badRequest(`invalid ${where}: ${describeValidationError(result.error)}`);
+  return result.data;
+}
+
+const familyOf = (taskDefinition: string) => taskDefinition.split('/').pop()?.split(':')[0] ?? taskDefinition;
+const clusterName = (cluster: string) => cluster.split('/').pop() ?? cluster;
+
+/** Launches only into allowlisted clusters and families; role overrides only for allowlisted roles. */
+export function checkAllowed(
+  launch: Pick<Schedule, 'cluster' | 'taskDefinition' | 'overrides'>,
+  allow: LaunchAllowlist,
+): void {
+  if (!allow.clusters.has(clusterName(launch.cluster))) {
+    throw forbidden(
+      `cluster ${clusterName(launch.cluster)} is not on this stage's allowlist (allowedClusters)`,
+    );
+  }
+  if (!allow.families.has(familyOf(launch.taskDefinition))) {
+    throw forbidden(
+      `task definition family ${familyOf(launch.taskDefinition)} is not on this stage's allowlist (allowedFamilies)`,
+    );
+  }
+  for (const field of ['taskRoleArn', 'executionRoleArn'] as const) {
+    const role = launch.overrides?.[field];
+    if (role && !allow.taskRoles.has(role)) {
+      throw forbidden(`overrides.${field} ${role} is not on this stage's allowlist (allowedTaskRoles)`);
+    }
+  }
+}
+
+export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route> {
+  const now = deps.now ?? Date.now;
+  const iso = () => new Date(now()).toISOString();
+
+  async function existing(name: string): Promise<StoredSchedule> {
+    const found = await deps.schedules.get(name);
+    if (!found) throw notFound(`no schedule ${name}`);
+    return found;
+  }
+
+  /** Writes the definition, then the Scheduler schedule; a failure of the second undoes the first. */
+  async function save(next: StoredSchedule, previous?: StoredSchedule): Promise<void> {
+    try {
+      await deps.schedules.put(next, previous?.version);
+    } catch (error) {
+      if (error instanceof ScheduleConflictError) throw httpError(409, 'Conflict', error.message);
+      throw error;
+    }
+    try {
+      await deps.scheduler.put(next, previous ? 'update' : 'create');
+    } catch (error) {
+      if (previous) await deps.schedules.put(previous, next.version);
+      else await deps.schedules.remove(next.name);
+      throw error;
+    }
+  }
+
+  /** What the launcher made of a launch started from the API: tasks, or failures with their reasons. */
+  async function launchNow(request: LaunchRequest) {
+    const result = await deps.launch(request);
+    const outcome = await deps.outcomes.getOutcome(request);
+    const status =
+      outcome?.status === 'launched' ? 'LAUNCHED' : outcome?.status === 'failed' ? 'FAILED' : 'PENDING';
+    return {
+      requestId: request.requestId,
+      status,
+      taskArns: outcome?.taskArns ?? [],
+      ...(outcome?.failures && { failures: outcome.failures }),
+      ...(status === 'PENDING' && { message: `queued (${result}): see GET /tasks for the tasks it starts` }),
+    };
+  }
+
+  return {
+    'GET /openapi.json': async () => json(200, deps.openApi()),
+
+    'POST /schedules': async (event) => {
+      const schedule = parse(scheduleSchema, body(event), 'body');
+      checkAllowed(schedule, deps.allowlist);
+      const at = iso();
+      const stored: StoredSchedule = {
+        ...schedule,
+        version: 1,
+        createdAt: at,
+        updatedAt: at,
+        createdBy: callerOf(event),
+      };
+      await save(stored);
+      return json(201, stored);
+    },
+
+    'GET /schedules': async (event) => {
+      const q = parse(pageQuery, event.queryStringParameters ?? {}, 'query');
+      try {
+        return json(200, await deps.schedules.list(q.limit, q.nextToken));
+      } catch (error) {
+        if (error instanceof InvalidPageTokenError)
+          throw badRequest(`invalid query: nextToken: ${error.message}`);
+        throw error;
+      }
+    },
+
+    'GET /schedules/{name}': async (event) => {
+      const name = parse(nameParam, event.pathParameters?.name, 'path parameter name');
+      return json(200, await existing(name));
+    },
+
+    'PUT /schedules/{name}': async (event) => {
+      const name = parse(nameParam, event.pathParameters?.name, 'path parameter name');
+      const schedule = parse(scheduleSchema, body(event), 'body');
+      if (schedule.name !== name) throw badRequest(`invalid body: name: must equal the path (${name})`);
+      checkAllowed(schedule, deps.allowlist);
+      const previous = await existing(name);
+      const next: StoredSchedule = {
+        ...schedule,
+        version: previous.version + 1,
+        createdAt: previous.createdAt,
+        createdBy: previous.createdBy,
+        updatedAt: iso(),
+        updatedBy: callerOf(event),
+      };
+      await save(next, previous);
+      return json(200, next);
+    },
+
+    'PATCH /schedules/{name}': async (event) => {
+      const name = parse(nameParam, event.pathParameters?.name, 'path parameter name');
+      const patch = parse(schedulePatchSchema, body(event), 'body');
+      const previous = await existing(name);
+      const {
+        version: _v,
+        createdAt: _c,
+        updatedAt: _u,
+        createdBy: _cb,
+        updatedBy: _ub,
+        ...definition
+      } = previous;
+      const merged = parse(scheduleSchema, applySchedulePatch(definition, patch), 'body');
+      checkAllowed(merged, deps.allowlist);
+      const next: StoredSchedule = {
+        ...merged,
+        version: previous.version + 1,
+        createdAt: previous.createdAt,
+        createdBy: previous.createdBy,
+        updatedAt: iso(),
+        updatedBy: callerOf(event),
+      };
+      await save(next, previous);
+      return json(200, next);
+    },
+
+    'DELETE /schedules/{name}': async (event) => {
+      const name = parse(nameParam, event.pathParameters?.name, 'path parameter name');
+      await existing(name);
+      // Scheduler first: a schedule left without its definition would fire into a skipped run; the reverse
+      // (a definition without a schedule) is what a retry of this call repairs.
+      await deps.scheduler.remove(name);
+      await deps.schedules.remove(name);
+      return { statusCode: 204 };
+    },
+
+    'POST /schedules/{name}/runs': async (event) => {
+      const name = parse(nameParam, event.pathParameters?.name, 'path parameter name');
+      const schedule = await existing(name);
+      checkAllowed(schedule, deps.allowlist);
+      const manualId = event.headers?.['idempotency-key']?.slice(0, 40) ?? randomUUID();
+      const { request, run } = await deps.prepareScheduledRun(
+        { trigger: 'manual', schedule: name, scheduledTime: iso() },
+        { requestedBy: callerOf(event), manualId },
+      );
+      if (!request) return json(200, { ...run, taskArns: [] });
+      return json(200, { ...run, ...(await launchNow(request)) });
+    },
+
+    'GET /schedules/{name}/runs': async (event) => {
+      const name = parse(nameParam, event.pathParameters?.name, 'path parameter name');
+      const q = parse(pageQuery, event.queryStringParameters ?? {}, 'query');
+      await existing(name);
+      const page = await deps.schedules.listRuns(name, q.limit, q.nextToken).catch((error) => {
+        if (error instanceof InvalidPageTokenError)
+          throw badRequest(`invalid query: nextToken: ${error.message}`);
+        throw error;
+      });
+      // Each run's tasks and outcome come from its launch record.
+      const runs = await Promise.all(
+        page.runs.map(async (run) => {
+          if (run.status === 'SKIPPED') return { ...run, taskArns: [] };
+          const outcome = await deps.outcomes.getOutcome({ requestId: run.requestId, capacityRetries: 0 });
+          return {
+            ...run,
+            status: outcome ? outcome.status.toUpperCase() : run.status,
+            taskArns: outcome?.taskArns ?? [],
+            ...(outcome?.failures && { failures: outcome.failures }),
+          };
+        }),
+      );
+      return json(200, { runs, nextToken: page.nextToken });
+    },
+
+    'POST /tasks': async (event) => {
+      const launch = parse(runTaskBodySchema, body(event), 'body');
+      checkAllowed(launch, deps.allowlist);
+      const key = event.headers?.['idempotency-key'];
+      const request: LaunchRequest = {
+        requestId: key ? `t-${key}` : `t-${randomUUID()}`,
+        reason: 'run-now',
+        runTask: toRunTaskInput(launch),
+        policy: launch.restartPolicy,
+        capacityRetries: 0,
+        deferSeconds: 0,
+        requestedBy: callerOf(event),
+      };
+      return json(200, await launchNow(request));
+    },
+  };
+}

@@ -1,0 +1,137 @@
+/** Scheduled launches over the HTTP API, end to end in the sandbox (EventBridge Scheduler -> launch queue -> launcher). */
+import {
+  type startTestSandbox as Start,
+  SUBNETS,
+  sleep,
+  startTestSandbox,
+  waitFor,
+} from '../support/sandbox';
+
+let env: Awaited<ReturnType<typeof Start>>;
+
+beforeAll(async () => {
+  env = await startTestSandbox();
+}, 60_000);
+afterAll(() => env?.stop());
+
+async function api(method: string, path: string, body?: unknown) {
+  const response = await fetch(`${env.sandbox.apiUrl}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+const launch = {
+  cluster: 'sandbox',
+  taskDefinition: 'sandbox-worker',
+  launchType: 'FARGATE',
+  networkConfiguration: { awsvpcConfiguration: { subnets: SUBNETS } },
+};
+const scheduleTasks = (name: string) =>
+  env.sandbox.ecs
+    .taskTable()
+    .filter((t) => t.startedBy === `ecs-autopilot/schedule/${name.replace(/[^A-Za-z0-9_-]/g, '_')}`);
+const running = (name: string) => scheduleTasks(name).filter((t) => t.desiredStatus === 'RUNNING');
+
+/** Moves the sandbox clock one minute (a rate(1 minute) schedule fires once) and lets the launch happen. */
+async function nextMinute() {
+  env.sandbox.clock.advance(60_000);
+  await sleep(200);
+  await env.sandbox.idle();
+  await sleep(300);
+}
+
+describe('schedules', () => {
+  it('runs a rate(1 minute) schedule in a non-UTC timezone after a fast-forward, and shows the run', async () => {
+    const created = await api('POST', '/schedules', {
+      name: 'nightly.report',
+      expression: 'rate(1 minute)',
+      timezone: 'Europe/Paris',
+      concurrencyPolicy: 'Forbid',
+      ...launch,
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      name: 'nightly.report',
+      state: 'ENABLED',
+      version: 1,
+      createdBy: 'anonymous',
+    });
+    expect(
+      (await api('POST', '/schedules', { name: 'nightly.report', expression: 'rate(1 minute)', ...launch }))
+        .status,
+    ).toBe(409);
+
+    // Without a start date, a rate() schedule runs at once (as EventBridge Scheduler does).
+    await waitFor('the first run', () => running('nightly.report').length === 1);
+    await env.sandbox.idle();
+    const runs = await api('GET', '/schedules/nightly.report/runs');
+    expect(runs.body.runs[0]).toMatchObject({ trigger: 'schedule', status: 'LAUNCHED' });
+    expect(runs.body.runs[0].taskArns).toHaveLength(1);
+  }, 60_000);
+
+  it('skips a run while the previous one is RUNNING with Forbid, and replaces it with Replace', async () => {
+    await nextMinute();
+    expect(running('nightly.report')).toHaveLength(1);
+    const runs = await api('GET', '/schedules/nightly.report/runs');
+    expect(runs.body.runs[0]).toMatchObject({ status: 'SKIPPED' });
+    expect(runs.body.runs[0].message).toMatch(/Forbid/);
+
+    const before = running('nightly.report')[0]?.taskId;
+    expect((await api('PATCH', '/schedules/nightly.report', { concurrencyPolicy: 'Replace' })).status).toBe(
+      200,
+    );
+    await nextMinute();
+    await waitFor('the replacing run', () => {
+      const now = running('nightly.report');
+      return now.length === 1 && now[0]?.taskId !== before;
+    });
+    expect(scheduleTasks('nightly.report').find((t) => t.taskId === before)?.desiredStatus).toBe('STOPPED');
+  }, 60_000);
+
+  it('stops running a paused schedule, and deleting it removes the Scheduler schedule', async () => {
+    expect((await api('PATCH', '/schedules/nightly.report', { state: 'PAUSED' })).status).toBe(200);
+    const count = scheduleTasks('nightly.report').length;
+    await nextMinute();
+    await nextMinute();
+    expect(scheduleTasks('nightly.report')).toHaveLength(count);
+
+    expect((await api('DELETE', '/schedules/nightly.report')).status).toBe(204);
+    expect(env.sandbox.scheduler.listSchedules().map((s) => s.Name)).not.toContain('nightly.report');
+    expect((await api('GET', '/schedules/nightly.report')).status).toBe(404);
+  }, 60_000);
+
+  it('refuses a cluster off the allowlist with 403 and launches nothing', async () => {
+    const before = env.sandbox.ecs.taskTable().length;
+    const refused = await api('POST', '/tasks', { ...launch, cluster: 'production' });
+    expect(refused.status).toBe(403);
+    expect(refused.body.message).toMatch(/cluster production/);
+    const schedule = await api('POST', '/schedules', {
+      name: 'prod',
+      expression: 'rate(5 minutes)',
+      ...launch,
+      cluster: 'production',
+    });
+    expect(schedule.status).toBe(403);
+    expect(env.sandbox.ecs.taskTable()).toHaveLength(before);
+  });
+
+  it('runs a task now through the launcher and answers with its ARN', async () => {
+    const out = await api('POST', '/tasks', { ...launch, count: 2 });
+    expect(out.status).toBe(200);
+    expect(out.body.status).toBe('LAUNCHED');
+    expect(out.body.taskArns).toHaveLength(2);
+  });
+
+  it('answers 400 naming the field and the rule, and 413 for a huge body', async () => {
+    const bad = await api('POST', '/schedules', { name: 'x', expression: 'cron(0 12 * * *)', ...launch });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/expression: .*6 fields/);
+    expect((await api('POST', '/schedules', '{"name":')).status).toBe(400);
+    expect((await api('POST', '/tasks', { ...launch, colour: 'blue' })).body.message).toMatch(/colour/);
+    expect((await api('POST', '/tasks', 'x'.repeat(70_000))).status).toBe(413);
+  });
+});
