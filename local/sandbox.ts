@@ -286,7 +286,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     );
     for (const [id, resource] of Object.entries(stack.template.Resources)) {
       if (resource.Type === 'AWS::Scheduler::ScheduleGroup') {
-        await scheduler.handleRest('POST', `/schedule-groups/${names.physicalName(id)}`, new URLSearchParams(), {});
+        await scheduler.handleRest(
+          'POST',
+          `/schedule-groups/${names.physicalName(id)}`,
+          new URLSearchParams(),
+          {},
+        );
       }
     }
     for (const s of stack.schedules) {
