@@ -276,7 +276,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
     'POST /tasks': async (event) => {
       const launch = parse(runTaskBodySchema, body(event), 'body');
       checkAllowed(launch, deps.allowlist);
-      const key = event.headers?.['idempotency-key'];
+      const key = event.headers?.['idempotency-key']?.slice(0, 200);
       const request: LaunchRequest = {
         requestId: key ? `t-${key}` : `t-${randomUUID()}`,
         reason: 'run-now',

@@ -1,0 +1,678 @@
+import middy from '@middy/core';
+import httpErrorHandler from '@middy/http-error-handler';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { RequestOutcome } from '../../src/adapters/launchStore';
+import type { SchedulerPort } from '../../src/adapters/scheduler';
+import {
+  ScheduleConflictError,
+  type ScheduleRun,
+  type ScheduleStore,
+  type StoredSchedule,
+} from '../../src/adapters/scheduleStore';
+import { InvalidPageTokenError } from '../../src/adapters/taskHistory';
+import type { LaunchRequest } from '../../src/domain/launchRequest';
+import type { Schedule } from '../../src/domain/schedule';
+import { buildApiHandler } from '../../src/handlers/api';
+import type { LaunchResult } from '../../src/handlers/launcher';
+import { buildPrepareScheduledRun } from '../../src/handlers/scheduledRun';
+import { buildScheduleRoutes, MAX_BODY_BYTES } from '../../src/handlers/schedulesApi';
+import { INTERNAL_ERROR_BODY } from '../../src/http';
+
+const ALICE = 'arn:aws:iam::111122223333:user/alice';
+const BOB = 'arn:aws:iam::111122223333:user/bob';
+const WORKER_ROLE = 'arn:aws:iam::111122223333:role/worker-task';
+const ADMIN_ROLE = 'arn:aws:iam::111122223333:role/admin';
+const T0 = '2025-03-01T10:00:00.000Z';
+const T1 = '2025-03-01T11:30:00.000Z';
+const RUNNING_ARN = 'arn:aws:ecs:us-east-1:111122223333:task/batch/11111111111111111111111111111111';
+const OPENAPI_DOC = { openapi: '3.1.0', info: { title: 'ecs-autopilot', version: 'test' }, paths: {} };
+
+const NETWORK = { awsvpcConfiguration: { subnets: ['subnet-0123456789abcdef0'] } };
+const NIGHTLY = {
+  name: 'nightly',
+  expression: 'cron(0 2 * * ? *)',
+  timezone: 'Europe/Paris',
+  cluster: 'batch',
+  taskDefinition: 'worker',
+  launchType: 'FARGATE',
+  networkConfiguration: NETWORK,
+};
+/** NIGHTLY as stored after a POST by alice at T0: defaults filled in, version 1. */
+const CREATED: StoredSchedule = {
+  ...NIGHTLY,
+  launchType: 'FARGATE',
+  state: 'ENABLED',
+  count: 1,
+  concurrencyPolicy: 'Allow',
+  version: 1,
+  createdAt: T0,
+  updatedAt: T0,
+  createdBy: ALICE,
+};
+const RUN_BODY = {
+  cluster: 'batch',
+  taskDefinition: 'worker',
+  launchType: 'FARGATE',
+  networkConfiguration: NETWORK,
+};
+
+/** An in-memory ScheduleStore with the real one's conditional put: create needs a free name, update the version read. */
+function fakeScheduleStore() {
+  const definitions = new Map<string, StoredSchedule>();
+  const runs = new Map<string, ScheduleRun[]>();
+  const listCalls: Array<[number, string | undefined]> = [];
+  const issued = new Map<string, number>();
+  const store: ScheduleStore = {
+    async get(name) {
+      const found = definitions.get(name);
+      return found && structuredClone(found);
+    },
+    async put(schedule, expectedVersion) {
+      const current = definitions.get(schedule.name);
+      if (expectedVersion === undefined && current) {
+        throw new ScheduleConflictError(`schedule ${schedule.name} exists`);
+      }
+      if (expectedVersion !== undefined && current?.version !== expectedVersion) {
+        throw new ScheduleConflictError(`schedule ${schedule.name} changed meanwhile`);
+      }
+      definitions.set(schedule.name, structuredClone(schedule));
+    },
+    async remove(name) {
+      definitions.delete(name);
+    },
+    async list(limit, nextToken) {
+      listCalls.push([limit, nextToken]);
+      let start = 0;
+      if (nextToken !== undefined) {
+        const at = issued.get(nextToken);
+        if (at === undefined) throw new InvalidPageTokenError();
+        start = at;
+      }
+      const names = [...definitions.keys()].sort();
+      const schedules = names
+        .slice(start, start + limit)
+        .flatMap((name) => definitions.get(name) ?? [])
+        .map((s) => structuredClone(s));
+      if (start + limit >= names.length) return { schedules };
+      const token = `page-${start + limit}`;
+      issued.set(token, start + limit);
+      return { schedules, nextToken: token };
+    },
+    async recordRun(name, run) {
+      const recorded = runs.get(name) ?? [];
+      if (recorded.some((r) => r.requestId === run.requestId)) return false;
+      runs.set(name, [...recorded, structuredClone(run)]);
+      return true;
+    },
+    async listRuns(name, limit, nextToken) {
+      if (nextToken !== undefined) throw new InvalidPageTokenError();
+      return { runs: (runs.get(name) ?? []).slice(0, limit) };
+    },
+  };
+  return { store, definitions, runs, listCalls };
+}
+
+type SchedulerCall =
+  | { op: 'put'; mode: 'create' | 'update'; schedule: Schedule }
+  | { op: 'remove'; name: string };
+
+/** A Scheduler port that records its calls; `fail.put` / `fail.remove` make the next calls throw. */
+function fakeScheduler() {
+  const calls: SchedulerCall[] = [];
+  const fail: { put?: Error; remove?: Error } = {};
+  const port: SchedulerPort = {
+    async put(schedule, mode) {
+      calls.push({ op: 'put', mode, schedule: structuredClone(schedule) });
+      if (fail.put) throw fail.put;
+    },
+    async remove(name) {
+      calls.push({ op: 'remove', name });
+      if (fail.remove) throw fail.remove;
+    },
+  };
+  return { port, calls, fail };
+}
+
+interface Req {
+  pathParameters?: Record<string, string>;
+  query?: Record<string, string>;
+  body?: unknown;
+  /** The body as sent, when it is not a JSON encoding of `body`. */
+  rawBody?: string;
+  headers?: Record<string, string>;
+  caller?: string;
+}
+
+function setup() {
+  const clock = { now: Date.parse(T0) };
+  const { store, definitions, runs, listCalls } = fakeScheduleStore();
+  const scheduler = fakeScheduler();
+  const order: string[] = [];
+  const launched: LaunchRequest[] = [];
+  const outcomes = new Map<string, RequestOutcome>();
+  const running: string[] = [];
+  const listRunningCalls: Array<[string, string]> = [];
+  const stopCalls: Array<{ cluster: string; taskArns: string[]; reason: string }> = [];
+
+  const launch = async (request: LaunchRequest): Promise<LaunchResult> => {
+    launched.push(structuredClone(request));
+    order.push('launch');
+    outcomes.set(request.requestId, {
+      status: 'launched',
+      taskArns: [`arn:aws:ecs:us-east-1:111122223333:task/batch/launched${launched.length}`],
+      events: [],
+      done: true,
+      at: new Date(clock.now).toISOString(),
+    });
+    return 'launched';
+  };
+  const prepareScheduledRun = buildPrepareScheduledRun({
+    store,
+    listRunningTasks: async (cluster, startedBy) => {
+      listRunningCalls.push([cluster, startedBy]);
+      return [...running];
+    },
+    stopTasks: async (cluster, taskArns, reason) => {
+      stopCalls.push({ cluster, taskArns: [...taskArns], reason });
+      order.push('stop');
+    },
+    logger: { info: () => undefined },
+  });
+  const handler = middy(
+    buildApiHandler({
+      getTaskHistory: async () => undefined,
+      listTasks: async () => {
+        throw new Error('GET /tasks is not under test here');
+      },
+      routes: buildScheduleRoutes({
+        schedules: store,
+        scheduler: scheduler.port,
+        launch,
+        outcomes: { getOutcome: async (r) => outcomes.get(r.requestId) },
+        prepareScheduledRun,
+        allowlist: {
+          clusters: new Set(['batch']),
+          families: new Set(['worker']),
+          taskRoles: new Set([WORKER_ROLE]),
+        },
+        openApi: () => OPENAPI_DOC,
+        now: () => clock.now,
+      }),
+    }),
+  ).use(httpErrorHandler({ logger: false, fallbackMessage: INTERNAL_ERROR_BODY }));
+
+  const call = async (routeKey: string, req: Req = {}) =>
+    (await handler(
+      {
+        routeKey,
+        pathParameters: req.pathParameters,
+        queryStringParameters: req.query,
+        body: req.rawBody ?? (req.body === undefined ? undefined : JSON.stringify(req.body)),
+        headers: req.headers ?? {},
+        requestContext: { authorizer: { iam: { userArn: req.caller ?? ALICE } } },
+      } as unknown as APIGatewayProxyEventV2,
+      {} as never,
+    )) as APIGatewayProxyStructuredResultV2;
+
+  /** POST /schedules with NIGHTLY (changed by `changes`), which must succeed. */
+  const create = async (changes: Record<string, unknown> = {}) => {
+    const r = await call('POST /schedules', { body: { ...NIGHTLY, ...changes } });
+    if (r.statusCode !== 201) throw new Error(`create failed: ${r.statusCode} ${r.body}`);
+    return parse(r) as StoredSchedule;
+  };
+  const get = (name: string) => call('GET /schedules/{name}', { pathParameters: { name } });
+
+  return {
+    call,
+    create,
+    get,
+    clock,
+    definitions,
+    runs,
+    listCalls,
+    scheduler,
+    launched,
+    running,
+    listRunningCalls,
+    stopCalls,
+    order,
+  };
+}
+
+const parse = (r: APIGatewayProxyStructuredResultV2) => JSON.parse(r.body ?? 'null');
+const byName = { pathParameters: { name: 'nightly' } };
+
+describe('POST /schedules', () => {
+  it('stores the schedule as version 1 created by the caller and creates its Scheduler schedule', async () => {
+    const h = setup();
+    const r = await h.call('POST /schedules', { body: NIGHTLY });
+    expect(r.statusCode).toBe(201);
+    expect(parse(r)).toEqual(CREATED);
+    expect(h.definitions.get('nightly')).toEqual(CREATED);
+    expect(h.scheduler.calls).toEqual([{ op: 'put', mode: 'create', schedule: CREATED }]);
+  });
+
+  it('answers 409 for a name already taken, keeping the existing schedule and not calling the Scheduler again', async () => {
+    const h = setup();
+    await h.create();
+    const r = await h.call('POST /schedules', {
+      body: { ...NIGHTLY, expression: 'rate(1 hour)' },
+      caller: BOB,
+    });
+    expect(r.statusCode).toBe(409);
+    expect(parse(r)).toEqual({ error: 'Conflict', message: 'schedule nightly exists' });
+    expect(h.scheduler.calls).toHaveLength(1);
+    const after = await h.get('nightly');
+    expect(after.statusCode).toBe(200);
+    expect(parse(after)).toEqual(CREATED);
+  });
+
+  it('removes the stored definition when the Scheduler schedule cannot be created, answering the generic 500', async () => {
+    const h = setup();
+    h.scheduler.fail.put = new Error(
+      'AccessDeniedException: scheduler:CreateSchedule on arn:aws:scheduler:secret',
+    );
+    const r = await h.call('POST /schedules', { body: NIGHTLY });
+    expect(r.statusCode).toBe(500);
+    expect(r.body).toBe(INTERNAL_ERROR_BODY);
+    expect(h.definitions.has('nightly')).toBe(false);
+    const after = await h.get('nightly');
+    expect(after.statusCode).toBe(404);
+    expect(parse(after)).toEqual({ error: 'NotFound', message: 'no schedule nightly' });
+  });
+
+  it('can create the schedule once the Scheduler works again after a failed create', async () => {
+    const h = setup();
+    h.scheduler.fail.put = new Error('ThrottlingException');
+    expect((await h.call('POST /schedules', { body: NIGHTLY })).statusCode).toBe(500);
+    h.scheduler.fail.put = undefined;
+    const r = await h.call('POST /schedules', { body: NIGHTLY });
+    expect(r.statusCode).toBe(201);
+    expect(parse(r)).toEqual(CREATED);
+  });
+
+  it('answers 403 for a cluster off the allowlist, storing nothing and launching nothing', async () => {
+    const h = setup();
+    const r = await h.call('POST /schedules', { body: { ...NIGHTLY, cluster: 'prod' } });
+    expect(r.statusCode).toBe(403);
+    expect(parse(r)).toEqual({
+      error: 'Forbidden',
+      message: "cluster prod is not on this stage's allowlist (allowedClusters)",
+    });
+    expect(h.definitions.size).toBe(0);
+    expect(h.scheduler.calls).toEqual([]);
+    expect(h.launched).toEqual([]);
+  });
+
+  it('answers 403 for a task definition family off the allowlist, storing nothing', async () => {
+    const h = setup();
+    const r = await h.call('POST /schedules', { body: { ...NIGHTLY, taskDefinition: 'admin-tool:3' } });
+    expect(r.statusCode).toBe(403);
+    expect(parse(r)).toEqual({
+      error: 'Forbidden',
+      message: "task definition family admin-tool is not on this stage's allowlist (allowedFamilies)",
+    });
+    expect(h.definitions.size).toBe(0);
+    expect(h.scheduler.calls).toEqual([]);
+  });
+
+  it('answers 403 for a taskRoleArn override off the allowlist, storing nothing', async () => {
+    const h = setup();
+    const r = await h.call('POST /schedules', {
+      body: { ...NIGHTLY, overrides: { taskRoleArn: ADMIN_ROLE } },
+    });
+    expect(r.statusCode).toBe(403);
+    expect(parse(r)).toEqual({
+      error: 'Forbidden',
+      message: `overrides.taskRoleArn ${ADMIN_ROLE} is not on this stage's allowlist (allowedTaskRoles)`,
+    });
+    expect(h.definitions.size).toBe(0);
+    expect(h.scheduler.calls).toEqual([]);
+  });
+
+  it('accepts a taskRoleArn override on the allowlist', async () => {
+    const h = setup();
+    const r = await h.call('POST /schedules', {
+      body: { ...NIGHTLY, overrides: { taskRoleArn: WORKER_ROLE } },
+    });
+    expect(r.statusCode).toBe(201);
+    expect(h.definitions.get('nightly')).toEqual({ ...CREATED, overrides: { taskRoleArn: WORKER_ROLE } });
+  });
+
+  it('answers 413 for a body over 64 KiB, storing nothing', async () => {
+    const h = setup();
+    const rawBody = JSON.stringify({ ...NIGHTLY, description: 'x'.repeat(MAX_BODY_BYTES) });
+    const r = await h.call('POST /schedules', { rawBody });
+    expect(r.statusCode).toBe(413);
+    expect(parse(r)).toEqual({ error: 'PayloadTooLarge', message: 'body is larger than 65536 bytes' });
+    expect(h.definitions.size).toBe(0);
+    expect(h.scheduler.calls).toEqual([]);
+  });
+
+  it('accepts a body of exactly 64 KiB', async () => {
+    const h = setup();
+    const json = JSON.stringify(NIGHTLY);
+    const rawBody = json + ' '.repeat(MAX_BODY_BYTES - Buffer.byteLength(json));
+    expect(Buffer.byteLength(rawBody)).toBe(64 * 1024);
+    expect((await h.call('POST /schedules', { rawBody })).statusCode).toBe(201);
+  });
+
+  it('answers 400 for a body that is not JSON', async () => {
+    const h = setup();
+    const r = await h.call('POST /schedules', { rawBody: '{"name": "nightly",' });
+    expect(r.statusCode).toBe(400);
+    expect(parse(r)).toEqual({ error: 'BadRequest', message: 'invalid body: (body): must be valid JSON' });
+    expect(h.definitions.size).toBe(0);
+  });
+});
+
+describe('GET /schedules', () => {
+  it('pages through the schedules with the limit given', async () => {
+    const h = setup();
+    for (const name of ['alpha', 'beta', 'gamma']) await h.create({ name });
+    const first = await h.call('GET /schedules', { query: { limit: '2' } });
+    expect(first.statusCode).toBe(200);
+    const page1 = parse(first);
+    expect(page1.schedules.map((s: StoredSchedule) => s.name)).toEqual(['alpha', 'beta']);
+    expect(page1.nextToken).toBe('page-2');
+    const second = await h.call('GET /schedules', { query: { limit: '2', nextToken: page1.nextToken } });
+    expect(second.statusCode).toBe(200);
+    expect(parse(second)).toEqual({ schedules: [{ ...CREATED, name: 'gamma' }] });
+    expect(h.listCalls).toEqual([
+      [2, undefined],
+      [2, 'page-2'],
+    ]);
+  });
+
+  it('lists 25 schedules per page when no limit is given', async () => {
+    const h = setup();
+    expect((await h.call('GET /schedules')).statusCode).toBe(200);
+    expect(h.listCalls).toEqual([[25, undefined]]);
+  });
+
+  it('answers 400 for a page token it did not issue', async () => {
+    const h = setup();
+    const r = await h.call('GET /schedules', { query: { nextToken: 'forged' } });
+    expect(r.statusCode).toBe(400);
+    expect(parse(r)).toEqual({
+      error: 'BadRequest',
+      message: 'invalid query: nextToken: nextToken is not a token this API returned',
+    });
+  });
+
+  it('answers 400 for a limit below 1 without querying the store', async () => {
+    const h = setup();
+    const r = await h.call('GET /schedules', { query: { limit: '0' } });
+    expect(r.statusCode).toBe(400);
+    expect(parse(r)).toEqual({ error: 'BadRequest', message: 'invalid query: limit: must be at least 1' });
+    expect(h.listCalls).toEqual([]);
+  });
+});
+
+describe('PUT /schedules/{name}', () => {
+  it('replaces the definition as version 2, keeping its creation and recording who changed it', async () => {
+    const h = setup();
+    await h.create();
+    h.clock.now = Date.parse(T1);
+    const r = await h.call('PUT /schedules/{name}', {
+      ...byName,
+      body: { ...NIGHTLY, expression: 'cron(30 3 * * ? *)' },
+      caller: BOB,
+    });
+    const updated = {
+      ...CREATED,
+      expression: 'cron(30 3 * * ? *)',
+      version: 2,
+      updatedAt: T1,
+      updatedBy: BOB,
+    };
+    expect(r.statusCode).toBe(200);
+    expect(parse(r)).toEqual(updated);
+    expect(h.definitions.get('nightly')).toEqual(updated);
+    expect(h.scheduler.calls[1]).toEqual({ op: 'put', mode: 'update', schedule: updated });
+  });
+
+  it('answers 400 naming name when the body names another schedule, changing nothing', async () => {
+    const h = setup();
+    await h.create();
+    const r = await h.call('PUT /schedules/{name}', { ...byName, body: { ...NIGHTLY, name: 'weekly' } });
+    expect(r.statusCode).toBe(400);
+    expect(parse(r)).toEqual({
+      error: 'BadRequest',
+      message: 'invalid body: name: must equal the path (nightly)',
+    });
+    expect(h.definitions.get('nightly')).toEqual(CREATED);
+    expect(h.definitions.has('weekly')).toBe(false);
+    expect(h.scheduler.calls).toHaveLength(1);
+  });
+
+  it('restores the previous version when the Scheduler schedule cannot be updated, answering the generic 500', async () => {
+    const h = setup();
+    await h.create();
+    h.clock.now = Date.parse(T1);
+    h.scheduler.fail.put = new Error('ValidationException: secret detail');
+    const r = await h.call('PUT /schedules/{name}', {
+      ...byName,
+      body: { ...NIGHTLY, expression: 'cron(30 3 * * ? *)' },
+      caller: BOB,
+    });
+    expect(r.statusCode).toBe(500);
+    expect(r.body).toBe(INTERNAL_ERROR_BODY);
+    expect(h.definitions.get('nightly')).toEqual(CREATED);
+    const after = await h.get('nightly');
+    expect(after.statusCode).toBe(200);
+    expect(parse(after)).toEqual(CREATED);
+  });
+
+  it('answers 404 for a schedule that does not exist, calling no Scheduler', async () => {
+    const h = setup();
+    const r = await h.call('PUT /schedules/{name}', { ...byName, body: NIGHTLY });
+    expect(r.statusCode).toBe(404);
+    expect(parse(r)).toEqual({ error: 'NotFound', message: 'no schedule nightly' });
+    expect(h.definitions.size).toBe(0);
+    expect(h.scheduler.calls).toEqual([]);
+  });
+});
+
+describe('PATCH /schedules/{name}', () => {
+  it('pauses the schedule as version 2 and updates its Scheduler schedule with state PAUSED', async () => {
+    const h = setup();
+    await h.create();
+    h.clock.now = Date.parse(T1);
+    const r = await h.call('PATCH /schedules/{name}', { ...byName, body: { state: 'PAUSED' }, caller: BOB });
+    const paused = { ...CREATED, state: 'PAUSED', version: 2, updatedAt: T1, updatedBy: BOB };
+    expect(r.statusCode).toBe(200);
+    expect(parse(r)).toEqual(paused);
+    expect(h.definitions.get('nightly')).toEqual(paused);
+    expect(h.scheduler.calls).toEqual([
+      { op: 'put', mode: 'create', schedule: CREATED },
+      { op: 'put', mode: 'update', schedule: paused },
+    ]);
+  });
+
+  it('restores the previous version when the Scheduler schedule cannot be updated, answering the generic 500', async () => {
+    const h = setup();
+    await h.create();
+    h.clock.now = Date.parse(T1);
+    h.scheduler.fail.put = new Error('InternalServerException');
+    const r = await h.call('PATCH /schedules/{name}', { ...byName, body: { state: 'PAUSED' }, caller: BOB });
+    expect(r.statusCode).toBe(500);
+    expect(r.body).toBe(INTERNAL_ERROR_BODY);
+    expect(h.definitions.get('nightly')).toEqual(CREATED);
+    expect(parse(await h.get('nightly'))).toEqual(CREATED);
+  });
+
+  it('updates as version 2 once the Scheduler works again after a failed update', async () => {
+    const h = setup();
+    await h.create();
+    h.scheduler.fail.put = new Error('InternalServerException');
+    expect(
+      (await h.call('PATCH /schedules/{name}', { ...byName, body: { state: 'PAUSED' } })).statusCode,
+    ).toBe(500);
+    h.scheduler.fail.put = undefined;
+    const r = await h.call('PATCH /schedules/{name}', { ...byName, body: { state: 'PAUSED' } });
+    expect(r.statusCode).toBe(200);
+    expect(parse(r)).toMatchObject({ state: 'PAUSED', version: 2 });
+  });
+});
+
+describe('DELETE /schedules/{name}', () => {
+  it('removes the Scheduler schedule and the definition, answering 204', async () => {
+    const h = setup();
+    await h.create();
+    const r = await h.call('DELETE /schedules/{name}', byName);
+    expect(r.statusCode).toBe(204);
+    expect(h.scheduler.calls.at(-1)).toEqual({ op: 'remove', name: 'nightly' });
+    const after = await h.get('nightly');
+    expect(after.statusCode).toBe(404);
+    expect(parse(after)).toEqual({ error: 'NotFound', message: 'no schedule nightly' });
+  });
+
+  it('answers 404 for a schedule that does not exist, calling no Scheduler', async () => {
+    const h = setup();
+    const r = await h.call('DELETE /schedules/{name}', { pathParameters: { name: 'ghost' } });
+    expect(r.statusCode).toBe(404);
+    expect(parse(r)).toEqual({ error: 'NotFound', message: 'no schedule ghost' });
+    expect(h.scheduler.calls).toEqual([]);
+  });
+
+  it('keeps the definition when the Scheduler schedule cannot be removed', async () => {
+    const h = setup();
+    await h.create();
+    h.scheduler.fail.remove = new Error('InternalServerException');
+    const r = await h.call('DELETE /schedules/{name}', byName);
+    expect(r.statusCode).toBe(500);
+    expect(r.body).toBe(INTERNAL_ERROR_BODY);
+    expect(h.definitions.get('nightly')).toEqual(CREATED);
+  });
+});
+
+describe('POST /tasks', () => {
+  it('launches the body once, as a run-now request by the caller named after the Idempotency-Key', async () => {
+    const h = setup();
+    const r = await h.call('POST /tasks', {
+      body: RUN_BODY,
+      headers: { 'idempotency-key': 'job-2025-03-01' },
+    });
+    expect(r.statusCode).toBe(200);
+    expect(h.launched).toEqual([
+      {
+        requestId: 't-job-2025-03-01',
+        reason: 'run-now',
+        runTask: { ...RUN_BODY, count: 1 },
+        capacityRetries: 0,
+        deferSeconds: 0,
+        requestedBy: ALICE,
+      },
+    ]);
+    expect(parse(r)).toEqual({
+      requestId: 't-job-2025-03-01',
+      status: 'LAUNCHED',
+      taskArns: ['arn:aws:ecs:us-east-1:111122223333:task/batch/launched1'],
+    });
+  });
+
+  it('names the request with a fresh id when no Idempotency-Key is given', async () => {
+    const h = setup();
+    expect((await h.call('POST /tasks', { body: RUN_BODY })).statusCode).toBe(200);
+    expect(h.launched).toHaveLength(1);
+    expect(h.launched[0]?.requestId).toMatch(
+      /^t-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    );
+  });
+
+  it('answers 403 for a cluster off the allowlist, launching nothing', async () => {
+    const h = setup();
+    const r = await h.call('POST /tasks', { body: { ...RUN_BODY, cluster: 'prod' } });
+    expect(r.statusCode).toBe(403);
+    expect(parse(r)).toEqual({
+      error: 'Forbidden',
+      message: "cluster prod is not on this stage's allowlist (allowedClusters)",
+    });
+    expect(h.launched).toEqual([]);
+  });
+});
+
+describe('POST /schedules/{name}/runs', () => {
+  const manual = { ...byName, headers: { 'idempotency-key': 'manual-1' } };
+
+  it('skips the run under concurrencyPolicy Forbid while a task of the schedule still runs', async () => {
+    const h = setup();
+    await h.create({ concurrencyPolicy: 'Forbid' });
+    h.running.push(RUNNING_ARN);
+    const r = await h.call('POST /schedules/{name}/runs', manual);
+    const skipped = {
+      requestId: 'm-nightly-manual-1',
+      trigger: 'manual',
+      scheduledTime: T0,
+      requestedBy: ALICE,
+      status: 'SKIPPED',
+      message: 'concurrencyPolicy Forbid: 1 task(s) of the previous run still running',
+    };
+    expect(r.statusCode).toBe(200);
+    expect(parse(r)).toEqual({ ...skipped, taskArns: [] });
+    expect(h.listRunningCalls).toEqual([['batch', 'ecs-autopilot/schedule/nightly']]);
+    expect(h.launched).toEqual([]);
+    expect(h.stopCalls).toEqual([]);
+    expect(h.runs.get('nightly')).toEqual([skipped]);
+  });
+
+  it('launches the run under concurrencyPolicy Forbid when nothing of the schedule runs', async () => {
+    const h = setup();
+    await h.create({ concurrencyPolicy: 'Forbid' });
+    const r = await h.call('POST /schedules/{name}/runs', manual);
+    expect(r.statusCode).toBe(200);
+    expect(parse(r)).toMatchObject({ status: 'LAUNCHED' });
+    expect(h.launched).toHaveLength(1);
+  });
+
+  it('stops the running task, then launches the run under concurrencyPolicy Replace', async () => {
+    const h = setup();
+    await h.create({ concurrencyPolicy: 'Replace' });
+    h.running.push(RUNNING_ARN);
+    const r = await h.call('POST /schedules/{name}/runs', manual);
+    expect(h.stopCalls).toEqual([
+      { cluster: 'batch', taskArns: [RUNNING_ARN], reason: 'Replaced by a new run of schedule nightly' },
+    ]);
+    expect(h.launched).toEqual([
+      {
+        requestId: 'm-nightly-manual-1',
+        reason: 'run-now',
+        runTask: {
+          cluster: 'batch',
+          taskDefinition: 'worker',
+          count: 1,
+          launchType: 'FARGATE',
+          networkConfiguration: NETWORK,
+          startedBy: 'ecs-autopilot/schedule/nightly',
+          tags: [{ key: 'ecs-autopilot:schedule', value: 'nightly' }],
+        },
+        capacityRetries: 0,
+        deferSeconds: 0,
+        requestedBy: ALICE,
+        context: { schedule: 'nightly', scheduledTime: T0 },
+      },
+    ]);
+    expect(h.order).toEqual(['stop', 'launch']);
+    expect(r.statusCode).toBe(200);
+    expect(parse(r)).toEqual({
+      requestId: 'm-nightly-manual-1',
+      trigger: 'manual',
+      scheduledTime: T0,
+      requestedBy: ALICE,
+      status: 'LAUNCHED',
+      replacedTaskArns: [RUNNING_ARN],
+      taskArns: ['arn:aws:ecs:us-east-1:111122223333:task/batch/launched1'],
+    });
+  });
+});
+
+describe('GET /openapi.json', () => {
+  it('answers 200 with the document the openApi dependency builds', async () => {
+    const h = setup();
+    const r = await h.call('GET /openapi.json');
+    expect(r.statusCode).toBe(200);
+    expect(r.headers).toEqual({ 'content-type': 'application/json' });
+    expect(parse(r)).toEqual(OPENAPI_DOC);
+  });
+});
