@@ -7,7 +7,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Schedule } from '../domain/schedule';
-import { InvalidPageTokenError } from './taskHistory';
+import { decodePageToken, encodePageToken } from './pageToken';
 
 /**
  * Schedules in the single table:
@@ -46,18 +46,6 @@ export class ScheduleConflictError extends Error {
 const isConditionFailure = (e: unknown) =>
   e instanceof ConditionalCheckFailedException || (e as Error)?.name === 'ConditionalCheckFailedException';
 
-const encode = (key?: Record<string, unknown>) =>
-  key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
-function decode(token?: string): Record<string, unknown> | undefined {
-  if (!token) return undefined;
-  try {
-    const key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (typeof key?.pk !== 'string') throw new Error('shape');
-    return key;
-  } catch {
-    throw new InvalidPageTokenError();
-  }
-}
 const strip = <T>(item: Record<string, unknown>): T => {
   const { pk: _pk, sk: _sk, expiresAt: _e, ...rest } = item;
   return rest as T;
@@ -109,12 +97,12 @@ export function buildScheduleStore(db: DynamoDBDocumentClient, table: string, re
           KeyConditionExpression: 'pk = :pk',
           ExpressionAttributeValues: { ':pk': SCHEDULES_PK },
           Limit: limit,
-          ExclusiveStartKey: decode(nextToken),
+          ExclusiveStartKey: decodePageToken(nextToken, ['pk', 'sk'], { pk: SCHEDULES_PK }),
         }),
       );
       return {
         schedules: (out.Items ?? []).map((i) => strip<StoredSchedule>(i)),
-        nextToken: encode(out.LastEvaluatedKey),
+        nextToken: encodePageToken(out.LastEvaluatedKey),
       };
     },
 
@@ -152,12 +140,12 @@ export function buildScheduleStore(db: DynamoDBDocumentClient, table: string, re
           ExpressionAttributeValues: { ':pk': RUNS_PK(name), ':run': 'RUN#' },
           ScanIndexForward: false,
           Limit: limit,
-          ExclusiveStartKey: decode(nextToken),
+          ExclusiveStartKey: decodePageToken(nextToken, ['pk', 'sk'], { pk: RUNS_PK(name) }),
         }),
       );
       return {
         runs: (out.Items ?? []).map((i) => strip<ScheduleRun>(i)),
-        nextToken: encode(out.LastEvaluatedKey),
+        nextToken: encodePageToken(out.LastEvaluatedKey),
       };
     },
   };

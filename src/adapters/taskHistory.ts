@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Classification } from '../domain/classify';
 import type { TaskTransition } from '../domain/lifecycle';
+import { decodePageToken, encodePageToken, InvalidPageTokenError } from './pageToken';
 
 /**
  * Task history in the single table:
@@ -73,7 +74,8 @@ export function buildRecordTransition(
             gsi2pk: `${t.cluster}#${t.classification}`,
             gsi2sk: activity,
           },
-          ConditionExpression: 'attribute_not_exists(pk) OR version < :version',
+          // <= rather than <: a concurrent copy of the same event also counts as newest (same content).
+          ConditionExpression: 'attribute_not_exists(pk) OR version <= :version',
           ExpressionAttributeValues: { ':version': t.version },
           ReturnValues: 'ALL_OLD',
         }),
@@ -156,27 +158,7 @@ export interface ListTasksPage {
 
 export type ListTasks = (q: ListTasksQuery) => Promise<ListTasksPage>;
 
-export class InvalidPageTokenError extends Error {
-  constructor() {
-    super('nextToken is not a token this API returned');
-    this.name = 'InvalidPageTokenError';
-  }
-}
-
-function encodeToken(key: Record<string, unknown> | undefined): string | undefined {
-  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
-}
-
-function decodeToken(token: string | undefined): Record<string, unknown> | undefined {
-  if (token === undefined) return undefined;
-  try {
-    const key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (typeof key !== 'object' || key === null || typeof key.pk !== 'string') throw new Error('shape');
-    return key;
-  } catch {
-    throw new InvalidPageTokenError();
-  }
-}
+export { InvalidPageTokenError };
 
 export function buildListTasks(db: DynamoDBDocumentClient, table: string): ListTasks {
   return async (q) => {
@@ -192,12 +174,15 @@ export function buildListTasks(db: DynamoDBDocumentClient, table: string): ListT
         ExpressionAttributeValues: q.since ? { ':p': partition, ':since': q.since } : { ':p': partition },
         ScanIndexForward: false,
         Limit: q.limit,
-        ExclusiveStartKey: decodeToken(q.nextToken),
+        // A table index's LastEvaluatedKey holds the table key and the index key.
+        ExclusiveStartKey: decodePageToken(q.nextToken, ['pk', 'sk', partitionKey, sortKey], {
+          [partitionKey]: partition,
+        }),
       }),
     );
     return {
       tasks: (page.Items ?? []).map((i) => strip<TaskSummary>(i)),
-      nextToken: encodeToken(page.LastEvaluatedKey),
+      nextToken: encodePageToken(page.LastEvaluatedKey),
     };
   };
 }

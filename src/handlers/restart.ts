@@ -44,6 +44,8 @@ export interface RestartDeps {
  * Duplicate and concurrent deliveries find the decision and do nothing new; the launcher's clientToken and
  * outcome marker make a resend after a crash start no second task.
  */
+const FOLLOW_UP_LEASE_MS = 30_000;
+
 export function buildHandleStoppedTask(deps: RestartDeps) {
   const now = deps.now ?? Date.now;
   return async (
@@ -57,7 +59,7 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
     // Every later event of an interrupted or failed task lands here too: a decided task costs one read.
     const earlier = await deps.store.getDecision(t.taskId);
     if (earlier) {
-      if (!earlier.done) await followUp(t.taskId, earlier);
+      if (ownerGaveUp(earlier)) await followUp(t.taskId, earlier);
       return undefined;
     }
 
@@ -131,7 +133,7 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
     if (!put.created) {
       // Decided before. If that delivery stopped before its follow-ups were done, finish them; resending is
       // safe (the launcher's clientToken and outcome marker start no second task).
-      if (!put.existing.done) await followUp(t.taskId, put.existing);
+      if (ownerGaveUp(put.existing)) await followUp(t.taskId, put.existing);
       return decision;
     }
     deps.countDecision(decision.action, t.family);
@@ -148,6 +150,15 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
     await followUp(t.taskId, record);
     return decision;
   };
+
+  /**
+   * A decision not done yet is either in flight in a concurrent delivery or left by a crash. Its follow-ups
+   * are finished by another delivery only after a lease, so a concurrent duplicate does not repeat them;
+   * Lambda retries a crashed delivery minutes later, well after the lease.
+   */
+  function ownerGaveUp(decision: DecisionRecord): boolean {
+    return !decision.done && now() - Date.parse(decision.decidedAt) >= FOLLOW_UP_LEASE_MS;
+  }
 
   /** Sends the launch request (restart) and publishes the events, then marks the decision done. */
   async function followUp(taskId: string, record: DecisionRecord) {

@@ -23,17 +23,18 @@ export function buildTaskEventsHandler(deps: TaskEventsDeps) {
     const outcome = await deps.recordTransition(transition);
     if (outcome.isNew) {
       deps.logger.info({ message: 'task state change', ...transition, late: !outcome.isNewest });
-      if (outcome.firstStop) {
-        const metric = deps.metrics.singleMetric();
-        metric.addDimension('classification', transition.classification);
-        metric.addDimension('family', transition.family);
-        metric.addMetric('StoppedTasks', MetricUnit.Count, 1);
-      }
     } else {
       deps.logger.debug('duplicate task state change', {
         taskArn: transition.taskArn,
         version: transition.version,
       });
+    }
+    // Counted by whichever copy saw the summary become STOPPED, so two concurrent copies count it once.
+    if (outcome.firstStop) {
+      const metric = deps.metrics.singleMetric();
+      metric.addDimension('classification', transition.classification);
+      metric.addDimension('family', transition.family);
+      metric.addMetric('StoppedTasks', MetricUnit.Count, 1);
     }
     // Reactions run for duplicates too, so a delivery retried after a crash finishes what it started;
     // they are idempotent (one conditional decision per task).

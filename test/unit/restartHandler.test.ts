@@ -305,13 +305,18 @@ describe('handling a stopped task', () => {
     ['sending the launch request', 'send'],
     ['publishing the events', 'publish'],
   ] as const)('finishes the follow-ups on the redelivery after %s failed', async (_, step) => {
-    const { handle, calls, decisions, failNext } = setup();
+    const { handle, calls, decisions, failNext, advance } = setup();
     failNext[step] = 1;
     await expect(handle(...stopped('stopped-exit-1'))).rejects.toThrow();
     expect(decisions.get(TASK_ID)?.done).toBe(false);
 
     const request = decisions.get(TASK_ID)?.request;
     expect(request?.requestId).toBe(`r-${TASK_ID}`);
+    // A concurrent copy leaves the follow-ups to the delivery that owns them...
+    await handle(...stopped('stopped-exit-1'));
+    expect(calls.published).toEqual([]);
+    // ...Lambda's retry of the failed delivery, a minute later, finishes them.
+    advance(60_000);
     await handle(...stopped('stopped-exit-1'));
     // A send that did reach the queue is repeated: the launcher's clientToken and outcome marker make it harmless.
     const sends = step === 'publish' ? 2 : 1;
@@ -322,11 +327,12 @@ describe('handling a stopped task', () => {
   });
 
   it('does not send the request again once the replacement was launched, but publishes the events still owed', async () => {
-    const { handle, calls, decisions, failNext } = setup();
+    const { handle, calls, decisions, failNext, advance } = setup();
     failNext.publish = 1;
     await expect(handle(...stopped('stopped-exit-1'))).rejects.toThrow();
     const existing = decisions.get(TASK_ID);
     if (existing) existing.replacementTaskArns = [NEW_ARN];
+    advance(60_000);
     await handle(...stopped('stopped-exit-1'));
     expect(calls.sent).toHaveLength(1);
     expect(calls.published).toEqual([restartScheduled]);
@@ -535,11 +541,12 @@ describe('the decision store the restart handler runs on, over DynamoDB', () => 
   it('sends the request again and publishes on the redelivery after publishing the restart failed', async () => {
     const db = dynamoDbOverHttp();
     const store = buildLaunchStore(db, 'ecs-autopilot', 30, () => NOW);
-    const { handle, calls, failNext } = setup({ store });
+    const { handle, calls, failNext, advance } = setup({ store });
     failNext.publish = 1;
     await expect(handle(...stopped('stopped-exit-1'))).rejects.toThrow('PutEvents failed');
     expect(calls.sent).toHaveLength(1);
 
+    advance(60_000);
     await handle(...stopped('stopped-exit-1'));
     expect(calls.sent).toHaveLength(2);
     expect(calls.published).toEqual([restartScheduled]);

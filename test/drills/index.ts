@@ -1,0 +1,58 @@
+/**
+ * The fault drills, each at two sizes: `full` for `npm run drill` (the sizes of the issue), `small` for
+ * test/drills.test.ts (under a minute in all on two cores). Every drill returns counts and failures.
+ */
+import { apiFuzzDrill } from './apiFuzz';
+import { ecsFaultsDrill, launcherCrashDrill } from './launcherFaults';
+import { lifecycleDrill } from './lifecycleEvents';
+import type { DrillDb, DrillResult } from './support';
+
+export type DrillSize = 'full' | 'small';
+
+export interface Drill {
+  id: string;
+  title: string;
+  /** Known bugs make this drill fail (drills/README.md says which); the runner still runs it. */
+  knownFailing?: string;
+  run(db: DrillDb, size: DrillSize): Promise<DrillResult>;
+}
+
+export const DRILLS: Drill[] = [
+  {
+    id: '5',
+    title: 'lifecycle events with 30% duplicates, shuffled: history exact, no action taken twice',
+    run: (db, size) => lifecycleDrill(db, { events: size === 'full' ? 10_000 : 1_500 }),
+  },
+  {
+    id: '5b',
+    title: 'the same, each duplicate delivered at the same moment as its original, DynamoDB latency jitter',
+    knownFailing:
+      'concurrent duplicates lose the StoppedTasks metric (and log the newest state as late); a duplicate that ' +
+      'finds the decision not yet done sends the launch request and "Task Restart Scheduled" again',
+    run: (db, size) =>
+      lifecycleDrill(db, {
+        events: size === 'full' ? 3_000 : 600,
+        duplicateShare: 0.5,
+        duplicates: 'together',
+        dynamoJitterMs: 10,
+        seed: 55,
+      }),
+  },
+  {
+    id: '6',
+    title:
+      'ECS at 20% ThrottlingException and 5% 5xx through a mass restart: nothing lost, nothing duplicated',
+    run: (db, size) => ecsFaultsDrill(db, { requests: size === 'full' ? 1_000 : 200 }),
+  },
+  {
+    id: '7',
+    title: 'the launcher killed between RunTask and its record: the retry starts no second task',
+    run: (db, size) => launcherCrashDrill(db, { requests: size === 'full' ? 500 : 100 }),
+  },
+  {
+    id: '8',
+    title: 'random malformed API requests: all 4xx, no 5xx, nothing launched',
+    knownFailing: 'a nextToken that decodes to a JSON object with a string pk but is not a key answers 500',
+    run: (db, size) => apiFuzzDrill(db, { runs: size === 'full' ? 5_000 : 500 }),
+  },
+];
