@@ -1,34 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import {
-  createTablesFromTemplate,
-  localClientConfig,
-  type RunningDynamo,
-  startDynalite,
-} from '../../local/dynamo';
-import { loadTemplate } from '../../local/template';
 import { buildLaunchStore, type DecisionRecord } from '../../src/adapters/launchStore';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
+import { useTablePerTest } from '../support/dynamo';
 
-let dynamo: RunningDynamo;
-let db: DynamoDBDocumentClient;
-let table: string;
-let count = 0;
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  db = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(dynamo.endpoint)), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-});
-afterAll(async () => {
-  db.destroy();
-  await dynamo.close();
-});
-beforeEach(async () => {
-  table = `launches-${++count}`;
-  await createTablesFromTemplate(dynamo.endpoint, loadTemplate(), () => table);
-});
+const dynamo = useTablePerTest('launches');
 
 const FAILED = 'arn:aws:ecs:us-east-1:111122223333:task/batch/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
 const NEW = 'arn:aws:ecs:us-east-1:111122223333:task/batch/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
@@ -55,7 +29,7 @@ const launched = {
 
 describe('launch bookkeeping in DynamoDB (dynalite)', () => {
   it('takes one decision per task: a second put finds the first', async () => {
-    const store = buildLaunchStore(db, table, 30);
+    const store = buildLaunchStore(dynamo.db, dynamo.table, 30);
     expect(await store.putDecision('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', decision)).toEqual({ created: true });
     const again = await store.putDecision('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', {
       ...decision,
@@ -65,7 +39,7 @@ describe('launch bookkeeping in DynamoDB (dynalite)', () => {
   });
 
   it('records a launch once, with its LAUNCH item and the replaced task pointing at it', async () => {
-    const store = buildLaunchStore(db, table, 30);
+    const store = buildLaunchStore(dynamo.db, dynamo.table, 30);
     await store.putDecision('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', decision);
     const first = await store.recordOutcome(request, launched);
     const replay = await store.recordOutcome(request, { ...launched, taskArns: ['arn:other'] });
@@ -81,9 +55,9 @@ describe('launch bookkeeping in DynamoDB (dynalite)', () => {
       reason: 'restart',
       lineage: request.lineage,
     });
-    const { Item } = await db.send(
+    const { Item } = await dynamo.db.send(
       new (await import('@aws-sdk/lib-dynamodb')).GetCommand({
-        TableName: table,
+        TableName: dynamo.table,
         Key: { pk: 'TASK#aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', sk: 'DECISION' },
       }),
     );
@@ -91,7 +65,7 @@ describe('launch bookkeeping in DynamoDB (dynalite)', () => {
   });
 
   it('marks follow-ups done so a redelivery knows there is nothing left to do', async () => {
-    const store = buildLaunchStore(db, table, 30);
+    const store = buildLaunchStore(dynamo.db, dynamo.table, 30);
     await store.recordOutcome(request, launched);
     expect((await store.getOutcome(request))?.done).toBe(false);
     await store.markOutcomeDone(request);
@@ -100,13 +74,13 @@ describe('launch bookkeeping in DynamoDB (dynalite)', () => {
   });
 
   it('records a launch that replaces no decided task (a scheduled run) without failing', async () => {
-    const store = buildLaunchStore(db, table, 30);
+    const store = buildLaunchStore(dynamo.db, dynamo.table, 30);
     const scheduled = { ...request, requestId: 's-nightly-1', reason: 'schedule' as const };
     expect(await store.recordOutcome(scheduled, launched)).toMatchObject({ first: true });
   });
 
   it('rolls the whole record back when the marker already exists (no half-written launch)', async () => {
-    const store = buildLaunchStore(db, table, 30);
+    const store = buildLaunchStore(dynamo.db, dynamo.table, 30);
     await store.recordOutcome(
       { ...request, lineage: undefined },
       { status: 'failed', taskArns: [], events: [] },

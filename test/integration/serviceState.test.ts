@@ -1,34 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  createTablesFromTemplate,
-  localClientConfig,
-  type RunningDynamo,
-  startDynalite,
-} from '../../local/dynamo';
-import { loadTemplate } from '../../local/template';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { buildServiceStateStore, ON_DEMAND_SK, SERVICES_PK } from '../../src/adapters/serviceState';
 import type { ServiceSpotState } from '../../src/domain/serviceFallback';
+import { useTablePerTest } from '../support/dynamo';
 
-let dynamo: RunningDynamo;
-let db: DynamoDBDocumentClient;
-let table: string;
-let count = 0;
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  db = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(dynamo.endpoint)), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-});
-afterAll(async () => {
-  db.destroy();
-  await dynamo.close();
-});
-beforeEach(async () => {
-  table = `service-state-${++count}`;
-  await createTablesFromTemplate(dynamo.endpoint, loadTemplate(), () => table);
-});
+const dynamo = useTablePerTest('service-state');
 
 const SPOT_MIX = [
   { capacityProvider: 'FARGATE', weight: 1, base: 1 },
@@ -66,19 +41,19 @@ const restored = (state: ServiceSpotState): ServiceSpotState => ({
 
 describe('service Spot fallback state in DynamoDB (dynalite)', () => {
   it('stores a state with revision 1 and reads it back as it was', async () => {
-    const store = buildServiceStateStore(db, table);
+    const store = buildServiceStateStore(dynamo.db, dynamo.table);
     expect(await store.getState('web', 'api')).toBeUndefined();
     const state = onDemand('web', 'api');
     expect(await store.putState(state, 0)).toBe(true);
     expect(await store.getState('web', 'api')).toEqual({ state, revision: 1 });
-    const raw = await db.send(
-      new GetCommand({ TableName: table, Key: { pk: 'SERVICE#web#api', sk: 'STATE' } }),
+    const raw = await dynamo.db.send(
+      new GetCommand({ TableName: dynamo.table, Key: { pk: 'SERVICE#web#api', sk: 'STATE' } }),
     );
     expect(raw.Item).toMatchObject({ kind: 'service-state', revision: 1, mode: 'on-demand' });
   });
 
   it('writes only on the revision it expects: a stale writer gets false and changes nothing', async () => {
-    const store = buildServiceStateStore(db, table);
+    const store = buildServiceStateStore(dynamo.db, dynamo.table);
     const state = onDemand('web', 'api');
     expect(await store.putState(state, 0)).toBe(true);
     // A second first write (a concurrent delivery that read no state) loses.
@@ -90,7 +65,7 @@ describe('service Spot fallback state in DynamoDB (dynalite)', () => {
   });
 
   it('keeps the on-demand index in step with the state, in the same transaction', async () => {
-    const store = buildServiceStateStore(db, table);
+    const store = buildServiceStateStore(dynamo.db, dynamo.table);
     const api = onDemand('web', 'api');
     await store.putState(api, 0);
     await store.putState(onDemand('batch', 'worker'), 0);
@@ -99,8 +74,8 @@ describe('service Spot fallback state in DynamoDB (dynalite)', () => {
       { cluster: 'batch', service: 'worker' },
       { cluster: 'web', service: 'api' },
     ]);
-    const index = await db.send(
-      new GetCommand({ TableName: table, Key: { pk: SERVICES_PK, sk: ON_DEMAND_SK('web', 'api') } }),
+    const index = await dynamo.db.send(
+      new GetCommand({ TableName: dynamo.table, Key: { pk: SERVICES_PK, sk: ON_DEMAND_SK('web', 'api') } }),
     );
     expect(index.Item).toMatchObject({ cluster: 'web', service: 'api', since: '2024-05-14T09:00:00Z' });
 
@@ -114,7 +89,7 @@ describe('service Spot fallback state in DynamoDB (dynalite)', () => {
   });
 
   it('a conflicting write leaves the index as it was', async () => {
-    const store = buildServiceStateStore(db, table);
+    const store = buildServiceStateStore(dynamo.db, dynamo.table);
     const api = onDemand('web', 'api');
     await store.putState(api, 0);
     expect(await store.putState(restored(api), 7)).toBe(false);
@@ -123,7 +98,7 @@ describe('service Spot fallback state in DynamoDB (dynalite)', () => {
   });
 
   it('stores a pending switch and clears it', async () => {
-    const store = buildServiceStateStore(db, table);
+    const store = buildServiceStateStore(dynamo.db, dynamo.table);
     const api = onDemand('web', 'api');
     const withPending: ServiceSpotState = {
       ...api,
@@ -141,7 +116,7 @@ describe('service Spot fallback state in DynamoDB (dynalite)', () => {
   });
 
   it('lists every on-demand service, in key order', async () => {
-    const store = buildServiceStateStore(db, table);
+    const store = buildServiceStateStore(dynamo.db, dynamo.table);
     const names = Array.from({ length: 60 }, (_, i) => `svc-${String(i).padStart(2, '0')}`);
     for (const name of names) await store.putState(onDemand('web', name), 0);
     const listed = await store.listOnDemandServices();

@@ -1,12 +1,3 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import {
-  createTablesFromTemplate,
-  localClientConfig,
-  type RunningDynamo,
-  startDynalite,
-} from '../../local/dynamo';
-import { loadTemplate } from '../../local/template';
 import {
   buildGetTaskHistory,
   buildListTasks,
@@ -15,31 +6,13 @@ import {
 } from '../../src/adapters/taskHistory';
 import { toTransition } from '../../src/domain/lifecycle';
 import { parseTaskStateChange, type TaskStateChangeEvent } from '../../src/domain/taskEvent';
+import { useTablePerTest } from '../support/dynamo';
 import { fixture } from '../support/fixtures';
 
-let dynamo: RunningDynamo;
-let db: DynamoDBDocumentClient;
-let table: string;
-let tableCount = 0;
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  db = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(dynamo.endpoint)), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-});
-afterAll(async () => {
-  db.destroy();
-  await dynamo.close();
-});
-// A fresh table per test (the stack's own definition, GSIs included) isolates the data.
-beforeEach(async () => {
-  table = `history-${++tableCount}`;
-  await createTablesFromTemplate(dynamo.endpoint, loadTemplate(), () => table);
-});
+const dynamo = useTablePerTest('history');
 
 const NOW = Date.parse('2024-05-14T10:00:00Z');
-const record = () => buildRecordTransition(db, table, 30, () => NOW);
+const record = () => buildRecordTransition(dynamo.db, dynamo.table, 30, () => NOW);
 const transition = (e: TaskStateChangeEvent) => toTransition(parseTaskStateChange(e));
 
 /** The life of one task: PROVISIONING(1), PENDING(2), RUNNING(3), STOPPED(6). */
@@ -50,7 +23,7 @@ function lifeOfOneTask() {
 describe('task history in DynamoDB (dynalite)', () => {
   it('stores every transition in order and the newest state as the summary', async () => {
     for (const t of lifeOfOneTask()) await record()(t);
-    const history = await buildGetTaskHistory(db, table)('0f3c2b1a9d8e4f7a8b6c5d4e3f2a1b0c');
+    const history = await buildGetTaskHistory(dynamo.db, dynamo.table)('0f3c2b1a9d8e4f7a8b6c5d4e3f2a1b0c');
     expect(history?.transitions.map((t) => [t.version, t.lastStatus])).toEqual([
       [1, 'PROVISIONING'],
       [2, 'PENDING'],
@@ -68,23 +41,23 @@ describe('task history in DynamoDB (dynalite)', () => {
     expect(first).toEqual({ isNew: true, isNewest: true, firstStop: true });
     // The copy rewrites the same summary (so concurrent copies both count as newest) but is no new first stop.
     expect(again).toEqual({ isNew: false, isNewest: true, firstStop: false });
-    const history = await buildGetTaskHistory(db, table)('0f3c2b1a9d8e4f7a8b6c5d4e3f2a1b0c');
+    const history = await buildGetTaskHistory(dynamo.db, dynamo.table)('0f3c2b1a9d8e4f7a8b6c5d4e3f2a1b0c');
     expect(history?.transitions).toHaveLength(1);
   });
 
   it('keeps the newest state when events arrive in reverse order, duplicated', async () => {
     const reversed = lifeOfOneTask().reverse();
     for (const t of [...reversed, ...reversed]) await record()(t);
-    const history = await buildGetTaskHistory(db, table)('0f3c2b1a9d8e4f7a8b6c5d4e3f2a1b0c');
+    const history = await buildGetTaskHistory(dynamo.db, dynamo.table)('0f3c2b1a9d8e4f7a8b6c5d4e3f2a1b0c');
     expect(history?.summary).toMatchObject({ version: 6, lastStatus: 'STOPPED' });
     expect(history?.transitions.map((t) => t.version)).toEqual([1, 2, 3, 6]);
   });
 
   it('sets a TTL of the retention period on every item', async () => {
     await record()(transition(fixture('running')));
-    const { Items } = await db.send(
+    const { Items } = await dynamo.db.send(
       new (await import('@aws-sdk/lib-dynamodb')).QueryCommand({
-        TableName: table,
+        TableName: dynamo.table,
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': 'TASK#0f3c2b1a9d8e4f7a8b6c5d4e3f2a1b0c' },
       }),
@@ -93,7 +66,9 @@ describe('task history in DynamoDB (dynalite)', () => {
   });
 
   it('returns undefined for a task it never saw', async () => {
-    expect(await buildGetTaskHistory(db, table)('ffffffffffffffffffffffffffffffff')).toBeUndefined();
+    expect(
+      await buildGetTaskHistory(dynamo.db, dynamo.table)('ffffffffffffffffffffffffffffffff'),
+    ).toBeUndefined();
   });
 
   describe('listing', () => {
@@ -115,7 +90,7 @@ describe('task history in DynamoDB (dynalite)', () => {
 
     it('lists a cluster newest first, page by page', async () => {
       await seed();
-      const list = buildListTasks(db, table);
+      const list = buildListTasks(dynamo.db, dynamo.table);
       const first = await list({ cluster: 'batch-cluster', limit: 2 });
       expect(first.tasks.map((t) => t.taskId)).toEqual([
         'a0000000000000000000000000000003',
@@ -128,7 +103,7 @@ describe('task history in DynamoDB (dynalite)', () => {
 
     it('filters by classification and by time through the indexes', async () => {
       await seed();
-      const list = buildListTasks(db, table);
+      const list = buildListTasks(dynamo.db, dynamo.table);
       const failed = await list({ cluster: 'batch-cluster', classification: 'failed', limit: 10 });
       expect(failed.tasks.map((t) => t.taskId)).toEqual([
         'a0000000000000000000000000000003',
@@ -143,7 +118,7 @@ describe('task history in DynamoDB (dynalite)', () => {
 
     it('rejects a page token it did not issue', async () => {
       await expect(
-        buildListTasks(db, table)({ cluster: 'batch-cluster', limit: 1, nextToken: 'garbage' }),
+        buildListTasks(dynamo.db, dynamo.table)({ cluster: 'batch-cluster', limit: 1, nextToken: 'garbage' }),
       ).rejects.toThrow(InvalidPageTokenError);
     });
   });
