@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
-import { z } from 'zod';
+import * as z from 'zod/v4';
 import { buildListRunningTasks, buildRunTask, buildStopTasks } from '../src/adapters/ecs';
 import { buildPublishEvents } from '../src/adapters/events';
 import { buildSendLaunchRequest } from '../src/adapters/launchQueue';

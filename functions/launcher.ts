@@ -2,7 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/v4';
 import { buildListRunningTasks, buildRunTask, buildStopTasks } from '../src/adapters/ecs';
 import { buildPublishEvents } from '../src/adapters/events';
 import { buildSendLaunchRequest } from '../src/adapters/launchQueue';

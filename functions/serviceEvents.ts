@@ -1,6 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod/v4';
 import { buildEcsServices } from '../src/adapters/ecsServices';
 import { buildPublishEvents } from '../src/adapters/events';
 import { buildServiceStateStore } from '../src/adapters/serviceState';

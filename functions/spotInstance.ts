@@ -1,6 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod/v4';
 import { buildDrainSpotInstance } from '../src/adapters/ecs';
 import { ecs } from '../src/clients/ecs';
 import { readConfig } from '../src/config';

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// zod/v4 as a namespace (everywhere here): esbuild drops what is unused, 85 KB bundled instead of 454 KB.
+import * as z from 'zod/v4';
 import { networkConfigurationSchema } from './domain/launchRequest';
 import { partialRestartPolicySchema } from './domain/restartPolicy';
 

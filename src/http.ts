@@ -1,6 +1,6 @@
 import { createError } from '@middy/util';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/v4';
 
 /**
  * HTTP errors whose message is a JSON body ({ error, message }); @middy/http-error-handler shows 4xx

@@ -3,7 +3,7 @@
  * document cannot drift from the validation. docs/openapi.json is this document (scripts/openapi.ts writes it;
  * a unit test keeps them equal).
  */
-import { z } from 'zod';
+import * as z from 'zod/v4';
 import { version } from '../package.json';
 import { CLASSIFICATIONS } from './domain/classify';
 import { runTaskBodySchema, schedulePatchSchema, scheduleSchema } from './domain/schedule';

@@ -23,6 +23,9 @@ const SIZE_TARGET = 1.1;
 const OVERRIDES: Record<string, string> = {
   TABLE_NAME: 't',
   LAUNCH_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
+  LAUNCH_QUEUE_ARN: 'arn:aws:sqs:us-east-1:123456789012:q',
+  SCHEDULE_GROUP: 'g',
+  SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/scheduler',
   AWS_REGION: 'us-east-1',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };

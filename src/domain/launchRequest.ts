@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/v4';
 import { partialRestartPolicySchema } from './restartPolicy';
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/v4';
 
 /**
  * Restart policy for failed standalone tasks, after Kubernetes Job (backoffLimit, 10 s doubling to a

@@ -4,7 +4,7 @@
  * caller broke, and describeValidationError turns a ZodError into "field.path: rule; ...".
  * The launch fields keep RunTask's own camelCase shapes, so a body reads next to the ECS API reference.
  */
-import { z } from 'zod';
+import * as z from 'zod/v4';
 import type { RunTaskInput } from './launchRequest';
 import { partialRestartPolicySchema } from './restartPolicy';
 import { isValidTimezone, validateScheduleExpression } from './scheduleExpression';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/v4';
 
 /**
  * "ECS Task State Change" as EventBridge delivers it (fact sheet §1).

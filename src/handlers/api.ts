@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/v4';
 import type { ServiceStateStore } from '../adapters/serviceState';
 import {
   type GetTaskHistory,

@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+import * as z from 'zod/v4';
 import { type EcsServices, isEcsRefusal, type ServiceDescription } from '../adapters/ecsServices';
 import type { PublishEvents } from '../adapters/events';
 import type { ServiceStateStore, StoredServiceState } from '../adapters/serviceState';

@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+import * as z from 'zod/v4';
 import { type DrainSpotInstance, taskAsEventDetail } from '../adapters/ecs';
 import type { TaskTransition } from '../domain/lifecycle';
 import { toTransition } from '../domain/lifecycle';

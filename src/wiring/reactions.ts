@@ -1,5 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod/v4';
 import { buildDescribeTaskTags } from '../adapters/ecs';
 import { buildPublishEvents } from '../adapters/events';
 import { buildSendLaunchRequest } from '../adapters/launchQueue';
