@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -7,6 +6,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { LaunchRequest, RunTaskInput } from '../domain/launchRequest';
+import { lastArnSegment } from '../domain/taskEvent';
+import { isConditionFailure } from './dynamoErrors';
 import type { OutgoingEvent } from './events';
 import { TASK_PK } from './taskHistory';
 
@@ -64,17 +65,6 @@ export interface RequestOutcome {
   done: boolean;
   at: string;
 }
-
-const isConditionFailure = (error: unknown) =>
-  error instanceof ConditionalCheckFailedException ||
-  (error as Error)?.name === 'ConditionalCheckFailedException' ||
-  ((error instanceof TransactionCanceledException ||
-    (error as Error)?.name === 'TransactionCanceledException') &&
-    ((error as TransactionCanceledException).CancellationReasons ?? []).some(
-      (r) => r.Code === 'ConditionalCheckFailed',
-    ));
-
-const taskIdOf = (arn: string) => arn.split('/').pop() ?? arn;
 
 /** The idempotency key of one RunTask attempt: the request plus its capacity retry. */
 export const requestKey = (r: Pick<LaunchRequest, 'requestId' | 'capacityRetries'>) =>
@@ -174,11 +164,11 @@ export function buildLaunchStore(
           Put: {
             TableName: table,
             Item: {
-              pk: TASK_PK(taskIdOf(taskArn)),
+              pk: TASK_PK(lastArnSegment(taskArn)),
               sk: LAUNCH_SK,
               kind: 'launch',
               taskArn,
-              taskId: taskIdOf(taskArn),
+              taskId: lastArnSegment(taskArn),
               requestId: request.requestId,
               reason: request.reason,
               runTask: request.runTask,
@@ -196,7 +186,7 @@ export function buildLaunchStore(
               {
                 Update: {
                   TableName: table,
-                  Key: { pk: TASK_PK(taskIdOf(previous)), sk: DECISION_SK },
+                  Key: { pk: TASK_PK(lastArnSegment(previous)), sk: DECISION_SK },
                   UpdateExpression: 'SET replacementTaskArns = :arns, replacedAt = :at',
                   ConditionExpression: 'attribute_exists(pk)',
                   ExpressionAttributeValues: { ':arns': outcome.taskArns, ':at': at },

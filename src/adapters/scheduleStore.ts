@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -7,6 +6,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Schedule } from '../domain/schedule';
+import { isConditionFailure } from './dynamoErrors';
 import { decodePageToken, encodePageToken } from './pageToken';
 
 /**
@@ -42,9 +42,6 @@ export class ScheduleConflictError extends Error {
     this.name = 'ScheduleConflictError';
   }
 }
-
-const isConditionFailure = (e: unknown) =>
-  e instanceof ConditionalCheckFailedException || (e as Error)?.name === 'ConditionalCheckFailedException';
 
 const strip = <T>(item: Record<string, unknown>): T => {
   const { pk: _pk, sk: _sk, expiresAt: _e, ...rest } = item;

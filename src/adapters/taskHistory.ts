@@ -1,7 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Classification } from '../domain/classify';
 import type { TaskTransition } from '../domain/lifecycle';
+import { isConditionFailure } from './dynamoErrors';
 import { decodePageToken, encodePageToken, InvalidPageTokenError } from './pageToken';
 
 /**
@@ -27,13 +27,6 @@ export interface RecordOutcome {
 }
 
 export type RecordTransition = (t: TaskTransition) => Promise<RecordOutcome>;
-
-function isConditionFailure(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error as Error)?.name === 'ConditionalCheckFailedException'
-  );
-}
 
 export function buildRecordTransition(
   db: DynamoDBDocumentClient,

@@ -15,6 +15,7 @@ import {
   ruleMatches,
 } from './restartPolicy';
 import type { TaskDetail } from './taskEvent';
+import { lastArnSegment } from './taskEvent';
 
 export const ATTEMPT_TAG = 'ecs-autopilot:attempt';
 export const ORIGIN_TAG = 'ecs-autopilot:origin-task';
@@ -159,8 +160,6 @@ export interface RestartInputs {
   random?: () => number;
 }
 
-const taskIdOf = (arn: string) => arn.split('/').pop() ?? arn;
-
 export function decideRestart(i: RestartInputs): RestartDecision {
   const t = i.transition;
   if (!mayNeedRestart(t))
@@ -215,7 +214,7 @@ export function decideRestart(i: RestartInputs): RestartDecision {
   const nextAttempt = infrastructure ? attemptsUsed : attemptsUsed + 1;
   const launchNumber = launches + 1;
   const delaySeconds = backoffSeconds(policy, Math.max(1, nextAttempt), i.random);
-  const originTaskId = taskIdOf(originTaskArn);
+  const originTaskId = lastArnSegment(originTaskArn);
   const request: LaunchRequest = {
     requestId: replacementRequestId('restart', t.taskId),
     reason: 'restart',

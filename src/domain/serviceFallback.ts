@@ -1,4 +1,5 @@
 import { onDemandFor, SPOT_FALLBACK_TAG, type SpotMapping, toOnDemand } from './spotFallback';
+import { lastArnSegment } from './taskEvent';
 
 /**
  * Spot to on-demand for services: when Spot cannot place a service's tasks (SERVICE_TASK_PLACEMENT_FAILURE
@@ -104,7 +105,6 @@ const later = (a: string | undefined, b: string | undefined) => {
   if (b === undefined) return a;
   return ms(b) > ms(a) ? b : a;
 };
-const providerName = (arnOrName: string) => arnOrName.split('/').pop() ?? arnOrName;
 
 export function isOptedIn(
   current: Pick<CurrentService, 'cluster' | 'service' | 'tags'>,
@@ -134,7 +134,7 @@ export function onDemandStrategy(
 }
 
 const isSpotProvider = (provider: string, cluster: string, mapping: SpotMapping) =>
-  onDemandFor(providerName(provider), cluster, mapping) !== undefined;
+  onDemandFor(lastArnSegment(provider), cluster, mapping) !== undefined;
 
 /**
  * Whether a signal is Spot trouble: every interruption; a placement failure naming a Spot provider, or,

@@ -11,6 +11,7 @@ import {
   replacementTags,
 } from './restartDecision';
 import type { TaskDetail } from './taskEvent';
+import { lastArnSegment } from './taskEvent';
 
 /**
  * Spot to on-demand: when Spot capacity takes a task away (Fargate Spot's two-minute warning, an EC2
@@ -74,8 +75,6 @@ export interface SpotInputs {
   networkDefaults: NetworkDefaults;
 }
 
-const taskIdOf = (arn: string) => arn.split('/').pop() ?? arn;
-
 export function decideSpotFallback(i: SpotInputs): SpotDecision {
   if (i.group?.startsWith('service:'))
     return { action: 'none', reason: 'service task (see service fallback)' };
@@ -100,7 +99,7 @@ export function decideSpotFallback(i: SpotInputs): SpotDecision {
       runTask: {
         ...onDemand,
         count: 1,
-        startedBy: lineageStartedBy('spot', taskIdOf(originTaskArn), launchNumber),
+        startedBy: lineageStartedBy('spot', lastArnSegment(originTaskArn), launchNumber),
         tags: replacementTags(base.tags, {
           [ATTEMPT_TAG]: String(attempt),
           [ORIGIN_TAG]: originTaskArn,

@@ -162,3 +162,8 @@ export function taskIdentity(
 export function taskIdFromArn(taskArn: string): string | undefined {
   return TASK_ARN.exec(taskArn)?.[2];
 }
+
+/** The name at the end of an ARN (task id, cluster or provider name); a plain name is returned as it is. */
+export function lastArnSegment(arnOrName: string): string {
+  return arnOrName.split('/').pop() ?? arnOrName;
+}

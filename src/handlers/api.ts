@@ -11,6 +11,7 @@ import { buildAttemptChain, type ChainTask } from '../domain/attemptChain';
 import { CLASSIFICATIONS } from '../domain/classify';
 import type { Attempt } from '../domain/launchRequest';
 import { serviceHistoryView } from '../domain/serviceFallback';
+import { lastArnSegment } from '../domain/taskEvent';
 import { badRequest, describeIssues, httpError, json, notFound } from '../http';
 
 export interface ApiDeps {
@@ -57,7 +58,6 @@ function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, where: str
 }
 
 const MAX_CHAIN_HOPS = 12;
-const taskIdOf = (arn: string) => arn.split('/').pop() ?? arn;
 
 function chainTask(taskArn: string, h: TaskHistory): ChainTask {
   const lineage = h.launch?.lineage as { attempt?: number } | undefined;
@@ -87,7 +87,7 @@ export function buildApiHandler(deps: ApiDeps) {
     const forward: ChainTask[] = [];
     let next = (history.decision?.replacementTaskArns as string[] | undefined)?.[0];
     while (next && forward.length < MAX_CHAIN_HOPS) {
-      const h = await deps.getTaskHistory(taskIdOf(next));
+      const h = await deps.getTaskHistory(lastArnSegment(next));
       if (!h) break;
       forward.push(chainTask(next, h));
       next = (h.decision?.replacementTaskArns as string[] | undefined)?.[0];

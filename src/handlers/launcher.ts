@@ -16,6 +16,7 @@ import {
 import { clientTokenFor, type LaunchRequest, launchRequestSchema } from '../domain/launchRequest';
 import { resolvePolicy } from '../domain/restartPolicy';
 import { type SpotMapping, toOnDemand } from '../domain/spotFallback';
+import { lastArnSegment } from '../domain/taskEvent';
 
 export interface LauncherDeps {
   runTask: RunTask;
@@ -107,7 +108,7 @@ export function buildLaunchRecord(deps: LauncherDeps) {
     }
     if (failures.length === 0) return { status: 'launched', taskArns, events };
     const missing = request.runTask.count - taskArns.length;
-    const clusterName = request.runTask.cluster.split('/').pop() ?? request.runTask.cluster;
+    const clusterName = lastArnSegment(request.runTask.cluster);
     const onDemand =
       outcome.kind === 'capacity'
         ? toOnDemand(request.runTask, clusterName, deps.spotMapping ?? {})

@@ -15,6 +15,7 @@ import {
   scheduleSchema,
   toRunTaskInput,
 } from '../domain/schedule';
+import { lastArnSegment } from '../domain/taskEvent';
 import { badRequest, httpError, json, notFound } from '../http';
 import type { LaunchResult } from './launcher';
 import type { buildPrepareScheduledRun } from './scheduledRun';
@@ -79,17 +80,16 @@ function parse<T extends z.ZodType>(schema: T, input: unknown, where: string): z
   return result.data;
 }
 
-const familyOf = (taskDefinition: string) => taskDefinition.split('/').pop()?.split(':')[0] ?? taskDefinition;
-const clusterName = (cluster: string) => cluster.split('/').pop() ?? cluster;
+const familyOf = (taskDefinition: string) => lastArnSegment(taskDefinition).split(':')[0] ?? taskDefinition;
 
 /** Launches only into allowlisted clusters and families; role overrides only for allowlisted roles. */
 export function checkAllowed(
   launch: Pick<Schedule, 'cluster' | 'taskDefinition' | 'overrides'>,
   allow: LaunchAllowlist,
 ): void {
-  if (!allow.clusters.has(clusterName(launch.cluster))) {
+  if (!allow.clusters.has(lastArnSegment(launch.cluster))) {
     throw forbidden(
-      `cluster ${clusterName(launch.cluster)} is not on this stage's allowlist (allowedClusters)`,
+      `cluster ${lastArnSegment(launch.cluster)} is not on this stage's allowlist (allowedClusters)`,
     );
   }
   if (!allow.families.has(familyOf(launch.taskDefinition))) {
