@@ -45,5 +45,5 @@ export const handler = middy(async (event: { 'detail-type'?: string }) => {
   const t = toTransition(parseTaskStateChange(event));
   const service = serviceOfGroup(t.group);
   if (!service) return [];
-  return [await taskInterrupted(t.cluster, service, t.taskArn, t.eventTime)];
+  return [await taskInterrupted(t.cluster, service, t.taskArn, t.eventTime, t.eventId)];
 }).use(injectLambdaContext(logger));

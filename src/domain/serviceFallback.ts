@@ -49,6 +49,24 @@ export interface PendingSwitch {
   event: ServiceSpotEvent;
   /** The state before the switch, put back when ECS refuses the switch (a client error). */
   previous: Omit<ServiceSpotState, 'pending'>;
+  /** The delivery that decided it (event id): its retries finish the switch at once. */
+  owner?: string;
+  /** Wall-clock time the owner stored it (not event time: the lease is about a running process). */
+  claimedAt?: string;
+}
+
+/**
+ * How long a pending switch belongs to the delivery that stored it: longer than the function's timeout
+ * (60 s), so the owner is no longer running when it ends. Another delivery inside the lease leaves the
+ * switch alone (the owner is applying it; finishing it too would announce it twice); after it, the owner
+ * is taken to have crashed and the next signal (the periodic check at the latest) finishes it.
+ */
+export const SWITCH_LEASE_MS = 90_000;
+
+/** Whether the delivery `deliveryId` may finish the pending switch at wall-clock time `nowMs`. */
+export function mayFinishPending(pending: PendingSwitch, deliveryId: string, nowMs: number): boolean {
+  if (pending.owner === undefined || pending.claimedAt === undefined) return true;
+  return pending.owner === deliveryId || nowMs - ms(pending.claimedAt) >= SWITCH_LEASE_MS;
 }
 
 export interface ServiceSpotState {

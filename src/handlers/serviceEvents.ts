@@ -8,6 +8,7 @@ import {
   DEFAULT_COOLDOWN_SECONDS,
   decideServiceAction,
   mayAct,
+  mayFinishPending,
   type PendingSwitch,
   type ServiceDecision,
   type ServiceFallbackConfig,
@@ -24,6 +25,8 @@ export interface ServiceEventsDeps {
   publishEvents: PublishEvents;
   config: ServiceFallbackConfig;
   logger: Pick<Logger, 'info' | 'warn'>;
+  /** Wall clock, for the pending-switch lease only; decisions take time from the events. */
+  now?: () => number;
 }
 
 export interface ServiceResult {
@@ -71,6 +74,7 @@ const isoTime = z.iso.datetime({ offset: true });
 const serviceActionSchema = z.looseObject({
   'detail-type': z.literal('ECS Service Action'),
   source: z.literal('aws.ecs'),
+  id: z.string().min(1),
   time: isoTime,
   resources: z.tuple([z.string().regex(SERVICE_ARN, 'must be an ECS service ARN')], z.string()),
   detail: z.looseObject({
@@ -85,6 +89,8 @@ const serviceActionSchema = z.looseObject({
 const scheduledSchema = z.looseObject({
   'detail-type': z.literal('Scheduled Event'),
   source: z.literal('aws.events'),
+  // The stack's schedule fills it with <aws.scheduler.execution-id>; an input without it still works.
+  id: z.string().min(1).optional(),
   time: isoTime,
 });
 
@@ -95,6 +101,7 @@ const interruptionSchema = z.object({
   service: z.string().regex(NAME, 'must be a service name'),
   taskArn: z.string().min(1),
   at: isoTime,
+  eventId: z.string().min(1),
 });
 
 function invalid(what: string, error: z.ZodError): InvalidEventError {
@@ -124,9 +131,11 @@ export function buildServiceEventsHandler(deps: ServiceEventsDeps) {
       // One after the other: few services are on-demand at a time, and DescribeServices is rate limited.
       for (const { cluster, service } of await deps.store.listOnDemandServices()) {
         try {
-          results.push(await handle(cluster, service, { kind: 'tick', at: e.time }));
+          results.push(
+            await handle(cluster, service, { kind: 'tick', at: e.time }, e.id ?? `tick@${e.time}`),
+          );
         } catch (error) {
-          deps.logger.warn('service Spot check failed', { cluster, service, error });
+          deps.logger.warn('service Spot check failed', { cluster, serviceName: service, error });
           errors.push(error);
         }
       }
@@ -153,7 +162,7 @@ export function buildServiceEventsHandler(deps: ServiceEventsDeps) {
       default:
         return [];
     }
-    return [await handle(cluster, service, signal)];
+    return [await handle(cluster, service, signal, e.id)];
   };
 }
 
@@ -163,10 +172,16 @@ export function buildServiceEventsHandler(deps: ServiceEventsDeps) {
  */
 export function handleServiceTaskInterruption(deps: ServiceEventsDeps) {
   const handle = buildHandleServiceSignal(deps);
-  return async (cluster: string, service: string, taskArn: string, at: string): Promise<ServiceResult> => {
-    const input = interruptionSchema.safeParse({ cluster, service, taskArn, at });
+  return async (
+    cluster: string,
+    service: string,
+    taskArn: string,
+    at: string,
+    eventId: string,
+  ): Promise<ServiceResult> => {
+    const input = interruptionSchema.safeParse({ cluster, service, taskArn, at, eventId });
     if (!input.success) throw invalid('not a service task interruption', input.error);
-    return handle(cluster, service, { kind: 'spot-interruption', at, taskArn });
+    return handle(cluster, service, { kind: 'spot-interruption', at, taskArn }, eventId);
   };
 }
 
@@ -175,10 +190,18 @@ export function handleServiceTaskInterruption(deps: ServiceEventsDeps) {
  * the service, decide, and for a switch: store it with its follow-ups first (conditional on the revision
  * read; on a conflict re-read and decide once more), then UpdateService, publish, and mark it done.
  * Storing first means a concurrent delivery loses the conditional write before touching ECS, and a crash
- * or a failed UpdateService leaves the switch pending for the retry instead of forgotten.
+ * or a failed UpdateService leaves the switch pending for the retry instead of forgotten. A pending switch
+ * is finished by its own delivery's retries (same event id), by others only after SWITCH_LEASE_MS, so two
+ * concurrent signals (a placement failure and the interrupted task's event) announce one switch once.
  */
 export function buildHandleServiceSignal(deps: ServiceEventsDeps) {
-  return async (cluster: string, service: string, signal: ServiceSignal): Promise<ServiceResult> => {
+  const now = deps.now ?? Date.now;
+  return async (
+    cluster: string,
+    service: string,
+    signal: ServiceSignal,
+    deliveryId: string,
+  ): Promise<ServiceResult> => {
     const result = (decision: ServiceDecision): ServiceResult => ({
       cluster,
       service,
@@ -202,6 +225,8 @@ export function buildHandleServiceSignal(deps: ServiceEventsDeps) {
     }
     let strategy = described.strategy;
     if (stored?.state.pending) {
+      if (!mayFinishPending(stored.state.pending, deliveryId, now()))
+        return result({ action: 'none', reason: 'a switch is in progress' });
       strategy = stored.state.pending.strategy;
       stored = await finishSwitch(deps, stored, stored.state.pending, described);
       if (stored?.state.pending) throw new ServiceStateConflictError(cluster, service);
@@ -226,12 +251,15 @@ export function buildHandleServiceSignal(deps: ServiceEventsDeps) {
           strategy: decision.strategy,
           event: decision.event,
           previous: stored ? withoutPending(stored.state) : { cluster, service, mode: 'spot', history: [] },
+          owner: deliveryId,
+          claimedAt: new Date(now()).toISOString(),
         };
         const next: ServiceSpotState = { ...decision.newState, pending };
         if (await deps.store.putState(next, expected)) {
+          // 'service' is Powertools' own key (the logging service): the ECS service goes in serviceName.
           deps.logger.info(`service Spot ${decision.action}`, {
             cluster,
-            service,
+            serviceName: service,
             cause: signal.kind,
             from: current.strategy,
             to: decision.strategy,
@@ -244,7 +272,12 @@ export function buildHandleServiceSignal(deps: ServiceEventsDeps) {
       // Someone wrote the state since we read it: decide again on what is there now, once.
       if (round > 0) throw new ServiceStateConflictError(cluster, service);
       stored = await deps.store.getState(cluster, service);
-      if (stored?.state.pending) throw new ServiceStateConflictError(cluster, service);
+      if (stored?.state.pending) {
+        // A concurrent delivery stored a switch: it applies and announces it.
+        if (!mayFinishPending(stored.state.pending, deliveryId, now()))
+          return result({ action: 'none', reason: 'a switch is in progress' });
+        throw new ServiceStateConflictError(cluster, service);
+      }
     }
   };
 }
@@ -269,7 +302,7 @@ async function finishSwitch(
       const restored = await deps.store.putState(pending.previous, stored.revision);
       deps.logger.warn(`ECS refused the service Spot ${pending.action}`, {
         cluster,
-        service,
+        serviceName: service,
         strategy: pending.strategy,
         error,
         stateRestored: restored,

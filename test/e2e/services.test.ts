@@ -14,10 +14,16 @@ let env: Awaited<ReturnType<typeof Start>>;
 let events: Awaited<ReturnType<typeof captureProductEvents>>;
 
 beforeAll(async () => {
-  env = await startTestSandbox();
+  env = await startTestSandbox({ verbose: process.env.SANDBOX_VERBOSE === '1' });
   events = await captureProductEvents(env.clients, 'service-test-events');
 }, 60_000);
 afterAll(() => env?.stop());
+// A failed test must not leave Spot capacity off for the next one.
+let spotOffInTest = false;
+afterEach(async () => {
+  if (spotOffInTest) await env.sandbox.control('spot-capacity', { on: true });
+  spotOffInTest = false;
+});
 
 const strategyOf = async (service: string) => {
   const out = await env.clients.ecs.send(
@@ -45,6 +51,7 @@ describe('service Spot fallback', () => {
 
     // Spot goes away and reclaims one task: the service cannot place its replacement on Spot.
     await env.sandbox.control('spot-capacity', { on: false });
+    spotOffInTest = true;
     await env.sandbox.control('interrupt', { taskId: spotTasks()[0]?.taskId });
     await advanceUntil(env.sandbox, 'the service on FARGATE', async () =>
       (await strategyOf('web'))?.includes('FARGATE'),
@@ -68,6 +75,7 @@ describe('service Spot fallback', () => {
 
     // Spot is back; after the cool-down the periodic check restores the original strategy.
     await env.sandbox.control('spot-capacity', { on: true });
+    spotOffInTest = false;
     await advanceUntil(
       env.sandbox,
       'the service back on FARGATE_SPOT',

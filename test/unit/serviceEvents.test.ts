@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { buildEcsServices } from '../../src/adapters/ecsServices';
 import { buildPublishEvents } from '../../src/adapters/events';
 import type { ServiceRef, ServiceStateStore, StoredServiceState } from '../../src/adapters/serviceState';
-import type { ServiceSpotState, StrategyItem } from '../../src/domain/serviceFallback';
+import { type ServiceSpotState, type StrategyItem, SWITCH_LEASE_MS } from '../../src/domain/serviceFallback';
 import { InvalidEventError } from '../../src/domain/taskEvent';
 import {
   buildServiceEventsHandler,
@@ -396,6 +396,47 @@ describe('service Spot fallback handler', () => {
     expect(published().map((e) => e.detailType)).toEqual(['Service Spot Fallback']);
   });
 
+  it('a concurrent signal leaves a switch in flight to its owner: one UpdateService, one event', async () => {
+    const handler = buildServiceEventsHandler(deps);
+    const onInterruption = handleServiceTaskInterruption(deps);
+    // The interrupted task's event arrives while the placement failure's switch is stored but not applied.
+    let concurrent: Promise<unknown> | undefined;
+    ecsMock.on(UpdateServiceCommand).callsFakeOnce(async (input) => {
+      concurrent = onInterruption(CLUSTER, SERVICE, TASK_ARN, at(2), 'task-event-1');
+      const result = await concurrent;
+      if (ecsService) ecsService.strategy = input.capacityProviderStrategy;
+      return { service: { serviceArn: SERVICE_ARN }, result };
+    });
+    const [result] = await handler(placementFailure(0));
+    expect(result?.decision.action).toBe('fallback');
+    expect(await concurrent).toMatchObject({
+      decision: { action: 'none', reason: 'a switch is in progress' },
+    });
+    expect(updates()).toHaveLength(1);
+    expect(published().map((e) => e.detailType)).toEqual(['Service Spot Fallback']);
+    expect(store.stored()?.state.pending).toBeUndefined();
+  });
+
+  it('a switch left pending by a crashed delivery is finished by a later signal after the lease', async () => {
+    let wallClock = Date.parse('2026-01-01T00:00:00Z');
+    deps.now = () => wallClock;
+    const handler = buildServiceEventsHandler(deps);
+    ebMock.on(PutEventsCommand).rejectsOnce(new Error('bus down'));
+    await expect(handler(placementFailure(0))).rejects.toThrow('bus down');
+    ebMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '3' }] });
+
+    // Another delivery inside the lease does not touch it; the periodic check after it finishes it.
+    wallClock += SWITCH_LEASE_MS - 1;
+    await handler(scheduled(300));
+    expect(store.stored()?.state.pending?.action).toBe('fallback');
+    wallClock += 1;
+    await handler(scheduled(600));
+    expect(store.stored()?.state.pending).toBeUndefined();
+    expect(updates()).toHaveLength(1);
+    // The failed attempt, then the one that went through.
+    expect(published().map((e) => e.detailType)).toEqual(['Service Spot Fallback', 'Service Spot Fallback']);
+  });
+
   it('after a failed publish, the retry publishes without a second UpdateService', async () => {
     const handler = buildServiceEventsHandler(deps);
     ebMock
@@ -456,7 +497,7 @@ describe('service Spot fallback handler', () => {
 
   it('moves a service off Spot on a Spot interruption of its task', async () => {
     const onInterruption = handleServiceTaskInterruption(deps);
-    const result = await onInterruption(CLUSTER, SERVICE, TASK_ARN, T0);
+    const result = await onInterruption(CLUSTER, SERVICE, TASK_ARN, T0, 'task-event-1');
     expect(result.decision).toMatchObject({ action: 'fallback', strategy: ON_DEMAND });
     expect(updates()).toEqual([
       { cluster: CLUSTER, service: SERVICE, capacityProviderStrategy: ON_DEMAND, forceNewDeployment: true },
@@ -466,15 +507,19 @@ describe('service Spot fallback handler', () => {
       detail: { cause: 'spot-interruption', note: TASK_ARN, at: T0 },
     });
     // The task's later events (STOPPING, STOPPED) only push the restore back.
-    expect((await onInterruption(CLUSTER, SERVICE, TASK_ARN, at(90))).decision.action).toBe('none');
+    expect((await onInterruption(CLUSTER, SERVICE, TASK_ARN, at(90), 'task-event-2')).decision.action).toBe(
+      'none',
+    );
     expect(updates()).toHaveLength(1);
     expect(store.stored()?.state.lastSpotTroubleAt).toBe(at(90));
   });
 
   it('rejects an interruption without a valid time or names', async () => {
     const onInterruption = handleServiceTaskInterruption(deps);
-    await expect(onInterruption(CLUSTER, SERVICE, TASK_ARN, 'now')).rejects.toBeInstanceOf(InvalidEventError);
-    await expect(onInterruption(CLUSTER_ARN, SERVICE, TASK_ARN, T0)).rejects.toBeInstanceOf(
+    await expect(onInterruption(CLUSTER, SERVICE, TASK_ARN, 'now', 'task-event-1')).rejects.toBeInstanceOf(
+      InvalidEventError,
+    );
+    await expect(onInterruption(CLUSTER_ARN, SERVICE, TASK_ARN, T0, 'task-event-1')).rejects.toBeInstanceOf(
       InvalidEventError,
     );
     expect(ecsMock.calls()).toHaveLength(0);
