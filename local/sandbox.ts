@@ -87,7 +87,14 @@ function startOffline(
     ],
     {
       cwd: ROOT,
-      env: { ...process.env, ...env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+      env: {
+        ...process.env,
+        ...env,
+        SLS_TELEMETRY_DISABLED: '1',
+        SLS_NOTIFICATIONS_MODE: 'off',
+        // The sandbox's scheduler runs the stack's schedules on the virtual clock instead.
+        ECS_AUTOPILOT_OFFLINE_SCHEDULES: 'false',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

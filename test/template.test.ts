@@ -20,6 +20,22 @@ function statementsOf(roleId: string): Statement[] {
 }
 
 describe('packaged stack', () => {
+  it('runs the periodic service Spot check every 5 minutes, with the execution id and time filled in', () => {
+    const [schedule] = resourcesOfType(template, 'AWS::Scheduler::Schedule').filter(
+      ([, r]) => r.Properties?.Target?.Arn?.['Fn::GetAtt']?.[0] === 'ServiceEventsLambdaFunction',
+    );
+    expect(schedule?.[1].Properties).toMatchObject({
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+    });
+    expect(JSON.parse(schedule?.[1].Properties?.Target?.Input)).toEqual({
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      id: '<aws.scheduler.execution-id>',
+      time: '<aws.scheduler.scheduled-time>',
+    });
+  });
+
   it('routes ECS Task State Change events to taskEvents, with retries and a DLQ', () => {
     const rules = resourcesOfType(template, 'AWS::Events::Rule');
     const rule = rules.find(
