@@ -18,6 +18,7 @@ interface PrintedFunction {
   destinations?: { onFailure?: { type?: string; arn: unknown } };
   events?: Record<string, Record<string, unknown>>[];
   timeout?: number;
+  environment?: Record<string, unknown>;
 }
 
 export interface PrintedConfig {
@@ -42,6 +43,8 @@ export interface SandboxStack {
   };
   /** `schedule` events with `method: scheduler`: EventBridge Scheduler schedules that invoke a function. */
   schedules: { name: string; expression: string; functionName: string; input?: string }[];
+  /** function key -> its resolved environment (provider's, then the function's own). */
+  environments: Record<string, Record<string, string>>;
 }
 
 /** Serverless' logical id for a function key: taskEvents -> TaskEventsLambdaFunction. */
@@ -95,8 +98,12 @@ export function stackFromConfig(config: PrintedConfig): SandboxStack {
   const byLogicalId = new Map<string, string>();
   const asyncConfigs = new Map<string, ReturnType<SandboxStack['asyncConfig']>>();
   const schedules: SandboxStack['schedules'] = [];
+  const environments: SandboxStack['environments'] = {};
+  const asStrings = (env: Record<string, unknown> | undefined) =>
+    Object.fromEntries(Object.entries(env ?? {}).map(([k, v]) => [k, String(v)]));
 
   for (const [key, fn] of Object.entries(config.functions)) {
+    environments[key] = { ...asStrings(config.provider.environment), ...asStrings(fn.environment) };
     const logicalId = lambdaLogicalId(key);
     functionNames[key] = fn.name;
     byLogicalId.set(logicalId, fn.name);
@@ -194,5 +201,6 @@ export function stackFromConfig(config: PrintedConfig): SandboxStack {
     asyncConfig: (name) =>
       asyncConfigs.get(name) ?? { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21_600 },
     schedules,
+    environments,
   };
 }
