@@ -3,7 +3,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/v4';
-import { buildListRunningTasks, buildRunTask, buildStopTasks } from '../src/adapters/ecs';
+import {
+  buildDescribeTaskTags,
+  buildListRunningTasks,
+  buildRunTask,
+  buildStopTasks,
+} from '../src/adapters/ecs';
 import { buildPublishEvents } from '../src/adapters/events';
 import { buildSendLaunchRequest } from '../src/adapters/launchQueue';
 import { buildLaunchStore } from '../src/adapters/launchStore';
@@ -27,6 +32,7 @@ const config = readConfig({
 
 const launch = buildLaunchRecord({
   runTask: buildRunTask(ecs),
+  describeTaskTags: buildDescribeTaskTags(ecs),
   store: buildLaunchStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS),
   sendLaunchRequest: buildSendLaunchRequest(sqs, config.LAUNCH_QUEUE_URL),
   publishEvents: buildPublishEvents(eventBridge, config.EVENT_BUS_NAME),

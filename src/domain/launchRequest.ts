@@ -106,6 +106,11 @@ export const launchRequestSchema = z.object({
   requestedBy: z.string().optional(),
   /** Extra fields for the events this launch emits (schedule name, ...). */
   context: z.record(z.string(), z.string()).optional(),
+  /**
+   * The failed task whose tags the decision could not read (ECS throttled DescribeTasks, as in a mass
+   * failure): the launcher reads them before RunTask, honours an opt-out tag and copies the user's tags.
+   */
+  tagsOf: z.string().min(1).optional(),
 });
 export type LaunchRequest = z.infer<typeof launchRequestSchema>;
 export type LaunchRequestInput = z.input<typeof launchRequestSchema>;

@@ -1,11 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 import * as z from 'zod/v4';
-import type { RunTask } from '../adapters/ecs';
+import type { DescribeTaskTags, RunTask } from '../adapters/ecs';
 import type { OutgoingEvent, PublishEvents } from '../adapters/events';
 import type { SendLaunchRequest } from '../adapters/launchQueue';
 import type { LaunchStore, RequestOutcome } from '../adapters/launchStore';
 import type { ScheduleTrigger } from '../adapters/scheduler';
+import { applyLateTags } from '../domain/lateTags';
 import {
   capacityRetryDelaySeconds,
   classifyRunTask,
@@ -20,6 +21,8 @@ import { lastArnSegment } from '../domain/taskEvent';
 
 export interface LauncherDeps {
   runTask: RunTask;
+  /** For requests whose decision could not read the failed task's tags (LaunchRequest.tagsOf). */
+  describeTaskTags?: DescribeTaskTags;
   store: Pick<LaunchStore, 'getOutcome' | 'recordOutcome' | 'markOutcomeDone'>;
   sendLaunchRequest: SendLaunchRequest;
   publishEvents: PublishEvents;
@@ -169,6 +172,30 @@ export function buildLaunchRecord(deps: LauncherDeps) {
   const resultOf = (o: Outcome): LaunchResult =>
     o.requeue ? 'requeued-capacity' : o.status === 'launched' ? 'launched' : 'gave-up';
 
+  /**
+   * The failed task's tags, read now because the decision could not. Throttled: back on the queue like a
+   * throttled RunTask. Gone (stopped tasks are described for about an hour): launched without them.
+   */
+  async function readLateTags(request: LaunchRequest, taskArn: string) {
+    try {
+      if (!deps.describeTaskTags) throw new Error('this function does not read task tags');
+      const tags = await deps.describeTaskTags(request.runTask.cluster, taskArn);
+      return applyLateTags(request, tags);
+    } catch (error) {
+      if (isTransientError(error)) {
+        await deps.sendLaunchRequest(request, 1 + Math.round(random() * 4));
+        return 'requeued' as const;
+      }
+      deps.logger.warn("could not read the failed task's tags; launching without them", {
+        requestId: request.requestId,
+        taskArn,
+        error,
+      });
+      const { tagsOf: _unread, ...rest } = request;
+      return { request: rest };
+    }
+  }
+
   return async (request: LaunchRequest): Promise<LaunchResult> => {
     if (request.deferSeconds > 0) {
       // A wait longer than SQS can delay in one hop: another hop.
@@ -179,6 +206,28 @@ export function buildLaunchRecord(deps: LauncherDeps) {
     if (known) {
       if (!known.done) await finish(request, known);
       return 'replayed';
+    }
+
+    if (request.tagsOf) {
+      const read = await readLateTags(request, request.tagsOf);
+      if (read === 'requeued') return 'requeued-throttled';
+      if ('refuse' in read) {
+        const failures = [{ reason: `not launched: ${read.refuse}` }];
+        const refused: Outcome = {
+          status: 'failed',
+          taskArns: [],
+          failures,
+          events: [launchFailed(request, failures)],
+        };
+        const recorded = await deps.store.recordOutcome(request, refused);
+        deps.logger.info("launch refused by the failed task's tags", {
+          requestId: request.requestId,
+          reason: read.refuse,
+        });
+        if (!recorded.outcome.done) await finish(request, recorded.outcome);
+        return recorded.first ? 'gave-up' : 'replayed';
+      }
+      request = read.request;
     }
 
     let outcome: Outcome;

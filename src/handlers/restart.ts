@@ -64,11 +64,18 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
     }
 
     const launch = await deps.store.getLaunch(t.taskId);
+    let tagsUnread = false;
     // Tags are read from ECS only for failed tasks launched elsewhere; our own launches recorded them.
     const tags = launch
       ? Object.fromEntries((launch.runTask.tags ?? []).map((tag) => [tag.key, tag.value]))
       : await deps.describeTaskTags(t.clusterArn, t.taskArn).catch((error) => {
-          deps.logger.warn('could not read task tags; deciding without them', { taskArn: t.taskArn, error });
+          // A mass failure throttles DescribeTasks. Deciding now keeps the restart; the launcher reads the
+          // tags before RunTask (retrying through the queue) and honours an opt-out then.
+          deps.logger.warn('could not read task tags; the launcher reads them before launching', {
+            taskArn: t.taskArn,
+            error,
+          });
+          tagsUnread = true;
           return {} as Record<string, string>;
         });
     const decision: RestartDecision | SpotDecision = spot
@@ -106,6 +113,8 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
       return decision;
     }
 
+    if (tagsUnread && (decision.action === 'restart' || decision.action === 'spot-fallback'))
+      decision.request.tagsOf = t.taskArn;
     const base = {
       taskArn: t.taskArn,
       cluster: t.cluster,

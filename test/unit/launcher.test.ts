@@ -1,10 +1,16 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { ConflictException, ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
+import {
+  ConflictException,
+  DescribeTasksCommand,
+  ECSClient,
+  ECSServiceException,
+  RunTaskCommand,
+} from '@aws-sdk/client-ecs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { buildRunTask } from '../../src/adapters/ecs';
+import { buildDescribeTaskTags, buildRunTask } from '../../src/adapters/ecs';
 import { buildPublishEvents } from '../../src/adapters/events';
 import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
 import { type LaunchStore, type RequestOutcome, requestKey } from '../../src/adapters/launchStore';
@@ -121,6 +127,7 @@ function setup(random: () => number = () => 0.5) {
   const logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
   const launch = buildLaunchRecord({
     runTask: buildRunTask(ecs),
+    describeTaskTags: buildDescribeTaskTags(ecs),
     store,
     sendLaunchRequest: buildSendLaunchRequest(sqs, QUEUE_URL),
     publishEvents: buildPublishEvents(eventBridge, 'default'),
@@ -591,6 +598,76 @@ describe('when ECS refuses the launch', () => {
     expect(published()).toMatchObject([
       { detailType: 'Task Launch Failed', resources: [FAILED_ARN], detail: { failures, willRetry: false } },
     ]);
+  });
+});
+
+describe("a restart decided without the failed task's tags (DescribeTasks was throttled)", () => {
+  const unread: LaunchRequest = { ...request, tagsOf: FAILED_ARN };
+  const tagsAre = (tags: Record<string, string>) =>
+    ecsMock.on(DescribeTasksCommand).resolves({
+      tasks: [{ taskArn: FAILED_ARN, tags: Object.entries(tags).map(([key, value]) => ({ key, value })) }],
+      failures: [],
+    });
+
+  it("reads them before RunTask and gives the replacement the user's tags", async () => {
+    tagsAre({ team: 'data', 'aws:ecs:clusterName': 'batch-cluster', 'ecs-autopilot:attempt': '0' });
+    launchedOne();
+    const { launch } = setup();
+    expect(await launch(unread)).toBe('launched');
+    expect(ecsMock.commandCalls(DescribeTasksCommand)[0]?.args[0].input).toMatchObject({
+      tasks: [FAILED_ARN],
+      include: ['TAGS'],
+    });
+    expect(runTaskInputs()[0]?.tags).toEqual([
+      { key: 'team', value: 'data' },
+      ...(request.runTask.tags ?? []),
+    ]);
+  });
+
+  it('starts nothing when the tags switch restarts off, and says why', async () => {
+    tagsAre({ 'ecs-autopilot:restart': 'off' });
+    const { launch, store } = setup();
+    expect(await launch(unread)).toBe('gave-up');
+    expect(runTaskInputs()).toEqual([]);
+    expect(store.marker()?.failures).toEqual([
+      { reason: 'not launched: restart disabled by tag ecs-autopilot:restart' },
+    ]);
+    expect(published().map((e) => [e.detailType, e.detail.willRetry])).toEqual([
+      ['Task Launch Failed', false],
+    ]);
+  });
+
+  it('starts nothing when the tags allow fewer attempts than this one', async () => {
+    tagsAre({ 'ecs-autopilot:max-attempts': '0' });
+    const { launch } = setup();
+    expect(await launch(unread)).toBe('gave-up');
+    expect(runTaskInputs()).toEqual([]);
+  });
+
+  it('puts the request back when DescribeTasks is throttled again, starting nothing', async () => {
+    ecsMock.on(DescribeTasksCommand).rejects(
+      new ECSServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        message: 'Rate exceeded',
+        $metadata: {},
+      }),
+    );
+    const { launch, store } = setup();
+    expect(await launch(unread)).toBe('requeued-throttled');
+    expect(runTaskInputs()).toEqual([]);
+    expect(store.marker()).toBeUndefined();
+    expect(sent()[0]?.body).toMatchObject({ requestId: request.requestId, tagsOf: FAILED_ARN });
+  });
+
+  it('launches without them when ECS no longer knows the task', async () => {
+    ecsMock
+      .on(DescribeTasksCommand)
+      .resolves({ tasks: [], failures: [{ arn: FAILED_ARN, reason: 'MISSING' }] });
+    launchedOne();
+    const { launch } = setup();
+    expect(await launch(unread)).toBe('launched');
+    expect(runTaskInputs()[0]?.tags).toEqual(request.runTask.tags);
   });
 });
 

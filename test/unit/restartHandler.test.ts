@@ -409,7 +409,7 @@ describe('handling a stopped task', () => {
     });
   });
 
-  it('still decides, without tags, when ECS cannot tell the tags', async () => {
+  it('still decides when ECS cannot tell the tags, and leaves reading them to the launcher', async () => {
     const error = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
     const { handle, calls, logger } = setup({ tags: error });
     const decision = await handle(...stopped('stopped-exit-1'));
@@ -420,10 +420,20 @@ describe('handling a stopped task', () => {
       'ecs-autopilot:origin-task',
       'ecs-autopilot:reason',
     ]);
-    expect(logger.warn).toHaveBeenCalledWith('could not read task tags; deciding without them', {
-      taskArn: TASK_ARN,
-      error,
-    });
+    expect(calls.sent[0]?.request.tagsOf).toBe(TASK_ARN);
+    expect(logger.warn).toHaveBeenCalledWith(
+      'could not read task tags; the launcher reads them before launching',
+      {
+        taskArn: TASK_ARN,
+        error,
+      },
+    );
+  });
+
+  it('leaves tagsOf unset when the tags were read', async () => {
+    const { handle, calls } = setup();
+    await handle(...stopped('stopped-exit-1'));
+    expect(calls.sent[0]?.request.tagsOf).toBeUndefined();
   });
 
   it('records a task it cannot restart for lack of network configuration, and sends nothing', async () => {

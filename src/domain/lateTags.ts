@@ -1,0 +1,36 @@
+import type { LaunchRequest } from './launchRequest';
+import { OWN_TAGS } from './restartDecision';
+import { MAX_ATTEMPTS_TAG, policyFromTags, RESTART_TAG } from './restartPolicy';
+import { SPOT_FALLBACK_TAG } from './spotFallback';
+
+/**
+ * The failed task's tags, read at launch because the decision could not read them (LaunchRequest.tagsOf):
+ * the reason not to launch when they opt out (restart off, fewer attempts, Spot fallback off), or the
+ * request with the user's tags added to the replacement's.
+ */
+export function applyLateTags(
+  request: LaunchRequest,
+  tags: Record<string, string>,
+): { refuse: string } | { request: LaunchRequest } {
+  if (request.reason === 'restart') {
+    const fromTags = policyFromTags(tags);
+    if (fromTags.maxAttempts === 0) return { refuse: `restart disabled by tag ${RESTART_TAG}` };
+    if (fromTags.maxAttempts !== undefined && (request.lineage?.attempt ?? 0) > fromTags.maxAttempts)
+      return { refuse: `attempts exhausted (tag ${MAX_ATTEMPTS_TAG}=${fromTags.maxAttempts})` };
+  }
+  if (request.reason === 'spot-interruption' && tags[SPOT_FALLBACK_TAG]?.toLowerCase() === 'off')
+    return { refuse: `tag ${SPOT_FALLBACK_TAG}=off` };
+  const ours = request.runTask.tags ?? [];
+  const have = new Set(ours.map((t) => t.key));
+  const user = Object.entries(tags)
+    .filter(([key]) => !key.startsWith('aws:') && !OWN_TAGS.has(key) && !have.has(key))
+    .map(([key, value]) => ({ key, value }));
+  const { tagsOf: _read, ...rest } = request;
+  // ECS allows 50 tags; the lineage tags already on the request are the ones that must survive.
+  return {
+    request: {
+      ...rest,
+      runTask: { ...request.runTask, tags: [...user.slice(0, 50 - ours.length), ...ours] },
+    },
+  };
+}
