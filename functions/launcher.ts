@@ -4,7 +4,7 @@ import middy from '@middy/core';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/v4';
 import {
-  buildDescribeTaskTags,
+  buildBatchedDescribeTaskTags,
   buildListRunningTasks,
   buildRunTask,
   buildStopTasks,
@@ -32,7 +32,7 @@ const config = readConfig({
 
 const launch = buildLaunchRecord({
   runTask: buildRunTask(ecs),
-  describeTaskTags: buildDescribeTaskTags(ecs),
+  describeTaskTags: buildBatchedDescribeTaskTags(ecs),
   store: buildLaunchStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS),
   sendLaunchRequest: buildSendLaunchRequest(sqs, config.LAUNCH_QUEUE_URL),
   publishEvents: buildPublishEvents(eventBridge, config.EVENT_BUS_NAME),

@@ -52,6 +52,49 @@ export function buildDescribeTaskTags(ecs: ECSClient): DescribeTaskTags {
   };
 }
 
+/**
+ * The same, for a function that reads many tags at once (the launcher's concurrent batch records): calls made
+ * within `windowMs` of each other share one DescribeTasks per cluster (up to 100 tasks a call), so a batch
+ * of 10 requests costs one call of ECS's DescribeTasks rate (20 a second) instead of ten.
+ */
+export function buildBatchedDescribeTaskTags(ecs: ECSClient, windowMs = 15): DescribeTaskTags {
+  type Waiter = {
+    taskArn: string;
+    resolve: (tags: Record<string, string>) => void;
+    reject: (e: unknown) => void;
+  };
+  const pending = new Map<string, Waiter[]>();
+  const flush = async (cluster: string) => {
+    const waiters = pending.get(cluster) ?? [];
+    pending.delete(cluster);
+    const tasks = [...new Set(waiters.map((w) => w.taskArn))];
+    try {
+      const out = await ecs.send(new DescribeTasksCommand({ cluster, tasks, include: ['TAGS'] }));
+      const byArn = new Map(
+        (out.tasks ?? []).map((t) => [
+          t.taskArn,
+          Object.fromEntries(
+            (t.tags ?? []).filter((tag) => tag.key).map((tag) => [tag.key as string, tag.value ?? '']),
+          ),
+        ]),
+      );
+      for (const w of waiters) w.resolve(byArn.get(w.taskArn) ?? {});
+    } catch (error) {
+      for (const w of waiters) w.reject(error);
+    }
+  };
+  return (cluster, taskArn) =>
+    new Promise((resolve, reject) => {
+      const waiters = pending.get(cluster);
+      if (waiters) waiters.push({ taskArn, resolve, reject });
+      else {
+        pending.set(cluster, [{ taskArn, resolve, reject }]);
+        setTimeout(() => void flush(cluster), windowMs).unref?.();
+      }
+      if ((pending.get(cluster)?.length ?? 0) >= 100) void flush(cluster);
+    });
+}
+
 export interface InstanceTasks {
   cluster: string;
   containerInstanceArn: string;

@@ -46,6 +46,14 @@ export interface RestartDeps {
  */
 const FOLLOW_UP_LEASE_MS = 30_000;
 
+/** The decision depends on tags ECS would not tell (throttled): thrown so the event is retried. */
+export class TagsUnreadError extends Error {
+  constructor(taskArn: string) {
+    super(`could not read the tags of ${taskArn}, which decide whether it may restart; retry`);
+    this.name = 'TagsUnreadError';
+  }
+}
+
 export function buildHandleStoppedTask(deps: RestartDeps) {
   const now = deps.now ?? Date.now;
   return async (
@@ -115,6 +123,14 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
 
     if (tagsUnread && (decision.action === 'restart' || decision.action === 'spot-fallback'))
       decision.request.tagsOf = t.taskArn;
+    // Giving up on the attempt count alone could be wrong: the unread tags may allow attempts (opt in).
+    // Decide later, with the tags: the event is retried.
+    if (
+      tagsUnread &&
+      decision.action === 'give-up' &&
+      (decision.reason === 'exhausted' || decision.reason === 'restart disabled')
+    )
+      throw new TagsUnreadError(t.taskArn);
     const base = {
       taskArn: t.taskArn,
       cluster: t.cluster,

@@ -7,7 +7,12 @@ import type { LaunchRequest } from '../../src/domain/launchRequest';
 import { toTransition } from '../../src/domain/lifecycle';
 import type { PartialRestartPolicy } from '../../src/domain/restartPolicy';
 import { parseTaskStateChange } from '../../src/domain/taskEvent';
-import { buildHandleStoppedTask, type RestartConfig, type RestartDeps } from '../../src/handlers/restart';
+import {
+  buildHandleStoppedTask,
+  type RestartConfig,
+  type RestartDeps,
+  TagsUnreadError,
+} from '../../src/handlers/restart';
 import { fixture } from '../support/fixtures';
 
 const TASK_ID = '0f3c2b1a9d8e4f7a8b6c5d4e3f2a1b0c';
@@ -428,6 +433,18 @@ describe('handling a stopped task', () => {
         error,
       },
     );
+  });
+
+  it('decides later, not "restart disabled", when restarts are off by default and the tags (a possible opt-in) cannot be read', async () => {
+    const error = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    const { handle, calls, decisions } = setup({
+      tags: error,
+      familyPolicies: { worker: { maxAttempts: 0 } },
+    });
+    await expect(handle(...stopped('stopped-exit-1'))).rejects.toBeInstanceOf(TagsUnreadError);
+    expect(decisions.size).toBe(0);
+    expect(calls.sent).toEqual([]);
+    expect(calls.published).toEqual([]);
   });
 
   it('leaves tagsOf unset when the tags were read', async () => {
