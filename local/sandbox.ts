@@ -28,8 +28,12 @@ export interface SandboxOptions {
   throttling?: boolean;
   /** Forward serverless-offline's output (function logs) to this process' stdout. */
   verbose?: boolean;
-  /** Run without serverless-offline, with this invoker (tests of the emulators' wiring). */
+  /** Run without serverless-offline, with this invoker (tests of the emulators' wiring, the benchmarks). */
   invoker?: LambdaInvoker;
+  /** Concurrent async invocations per function (default SANDBOX_LAMBDA_CONCURRENCY, else 3). */
+  lambdaConcurrency?: number;
+  /** Delays before an async invocation's retries (virtual ms; default 1 s, 2 s; Lambda waits about 1 and 2 min). */
+  lambdaRetryDelaysMs?: number[];
 }
 
 export interface Sandbox {
@@ -147,7 +151,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     invoker,
     // serverless-offline starts a worker thread (a cold start) per concurrent invocation; on a 2-core
     // machine a few warm workers per function drain a burst faster than many cold ones.
-    maxConcurrency: Number(process.env.SANDBOX_LAMBDA_CONCURRENCY ?? 3),
+    maxConcurrency: options.lambdaConcurrency ?? Number(process.env.SANDBOX_LAMBDA_CONCURRENCY ?? 3),
     configFor: (functionName) => {
       const config = stack?.asyncConfig(functionName) ?? {
         maximumRetryAttempts: 2,
@@ -160,6 +164,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return {
         maximumRetryAttempts: config.maximumRetryAttempts,
         maximumEventAgeSeconds: config.maximumEventAgeSeconds,
+        ...(options.lambdaRetryDelaysMs && { retryDelaysMs: options.lambdaRetryDelaysMs }),
         onFailure: dlq ? (record: unknown) => sqs.sendToArn(dlq, JSON.stringify(record)) : undefined,
       };
     },

@@ -141,6 +141,8 @@ export function createEdgeServer(services: EdgeServices, counter = new CallCount
           const handler = services[service] as OperationHandler;
           return send(res, 200, (await handler(operation, input)) ?? {}, contentType);
         } catch (error) {
+          // Errors counted by code too (ecs.RunTask!ThrottlingException): the benchmarks report them.
+          if (error instanceof AwsError) counter.add(`${service}.${operation}!${error.code}`);
           return sendError(res, error, contentType);
         }
       }

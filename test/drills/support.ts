@@ -136,7 +136,7 @@ export interface DrillDb {
 let tables = 0;
 
 /** dynalite in a child process (test/drills/dynaliteServer.ts, run through tsx): its endpoint and a stop. */
-async function startDynaliteProcess(): Promise<{ endpoint: string; close(): Promise<void> }> {
+export async function startDynaliteProcess(): Promise<{ endpoint: string; close(): Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'dynaliteServer.ts')], {
     cwd: join(__dirname, '..', '..'),
     stdio: ['pipe', 'pipe', 'inherit'],

@@ -1,0 +1,154 @@
+/**
+ * A Lambda host for the sandbox benchmarks: one child process that loads the functions' deployment bundles
+ * (esbuild with serverless.yml's custom.esbuild, as `sls deploy` ships them) and runs invocations sent by
+ * the sandbox over HTTP. serverless-offline starts a worker thread per concurrent invocation, which on a
+ * 2-core machine measures serverless-offline, not the product; here the emulators and dynalite run in the
+ * parent process and the handlers in this one, so the two use both cores.
+ *
+ * Every handler runs in this one process, so their environments are merged (their keys do not clash), and
+ * invocations run concurrently on one event loop, where Lambda would give each its own instance.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import type { InvokeResult, LambdaInvoker } from '../../local/core';
+import { PROJECT_ROOT, readServerlessConfig } from './serverlessConfig';
+
+type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+
+interface HostSpec {
+  /** deployed function name -> bundle file */
+  bundles: Record<string, string>;
+  env: Record<string, string>;
+}
+
+/** The child: `node bench/lib/lambdaHost.js` is not used; the parent runs this file with tsx and `--host`. */
+async function serve(spec: HostSpec): Promise<void> {
+  Object.assign(process.env, spec.env);
+  const handlers = new Map<string, Handler>();
+  for (const [name, file] of Object.entries(spec.bundles)) {
+    handlers.set(name, (require(file) as { handler: Handler }).handler);
+  }
+  let requests = 0;
+  const server = createServer((req, res) => {
+    const name = decodeURIComponent((req.url ?? '').slice(1));
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const handler = handlers.get(name);
+      let result: InvokeResult;
+      if (!handler) result = { ok: false, error: `no function ${name}` };
+      else {
+        const requestId = `host-${++requests}`;
+        const context = {
+          functionName: name,
+          functionVersion: '$LATEST',
+          invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
+          memoryLimitInMB: '512',
+          awsRequestId: requestId,
+          logGroupName: `/aws/lambda/${name}`,
+          logStreamName: 'bench',
+          callbackWaitsForEmptyEventLoop: false,
+          getRemainingTimeInMillis: () => 30_000,
+        };
+        try {
+          const payload = await handler(JSON.parse(Buffer.concat(chunks).toString() || '{}'), context);
+          result = { ok: true, payload };
+        } catch (error) {
+          result = { ok: false, error: `${(error as Error).name}: ${(error as Error).message}` };
+        }
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(result));
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => {
+    const address = server.address();
+    process.send?.({ port: typeof address === 'object' && address ? address.port : 0 });
+  });
+}
+
+if (process.argv.includes('--host')) {
+  // Exit normally on SIGINT, so a --cpu-prof profile gets written.
+  process.on('SIGINT', () => process.exit(0));
+  process.once('message', (spec: HostSpec) => {
+    serve(spec).catch((error) => {
+      console.error(error);
+      process.exit(1);
+    });
+  });
+}
+
+export interface LambdaHost extends LambdaInvoker {
+  /** Bundles the functions and starts the child with their environments plus `clientEnv`. */
+  start(functions: Record<string, string>, env: Record<string, string>): Promise<void>;
+  stop(): void;
+}
+
+/**
+ * The invoker half, for startSandbox({ invoker }). The sandbox is started first (it knows the endpoint and
+ * the functions' environments), then `start` bundles and launches the host; nothing is invoked before.
+ * `overrides` replaces a function's code (deployed name -> a TypeScript file exporting `handler`).
+ */
+export function lambdaHost(overrides: Record<string, string> = {}): LambdaHost {
+  let port = 0;
+  let child: ReturnType<typeof spawn> | undefined;
+  let work: string | undefined;
+  return {
+    async start(functions, env) {
+      const config = readServerlessConfig();
+      work = mkdtempSync(join(tmpdir(), 'ecs-autopilot-host-'));
+      const bundles: Record<string, string> = {};
+      for (const [deployedName, source] of Object.entries({ ...functions, ...overrides })) {
+        const outfile = join(work, `${deployedName}.js`);
+        await build({
+          ...config.esbuild,
+          entryPoints: [join(PROJECT_ROOT, source)],
+          outfile,
+          absWorkingDir: PROJECT_ROOT,
+          logLevel: 'silent',
+        });
+        bundles[deployedName] = outfile;
+      }
+      const profile = process.env.BENCH_HOST_PROFILE; // a directory: write a CPU profile of the host there
+      const execArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+      child = spawn(process.execPath, [...execArgs, '--import', 'tsx', __filename, '--host'], {
+        cwd: PROJECT_ROOT,
+        // The functions' log lines go nowhere unless BENCH_HOST_LOG names a file for them.
+        stdio: [
+          'ignore',
+          process.env.BENCH_HOST_LOG ? openSync(process.env.BENCH_HOST_LOG, 'w') : 'ignore',
+          'inherit',
+          'ipc',
+        ],
+        env: { ...process.env, ...env },
+      });
+      const started = child;
+      port = await new Promise<number>((resolve, reject) => {
+        started.once('message', (m: { port: number }) => resolve(m.port));
+        started.once('exit', (code) => reject(new Error(`the Lambda host exited (${code})`)));
+        started.send({ bundles, env } satisfies HostSpec);
+      });
+    },
+    async invoke(functionName, payload) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/${encodeURIComponent(functionName)}`, {
+          method: 'POST',
+          body: JSON.stringify(payload),
+        });
+        return (await response.json()) as InvokeResult;
+      } catch (error) {
+        return { ok: false, error: `invoke ${functionName} failed: ${(error as Error).message}` };
+      }
+    },
+    stop() {
+      // SIGINT lets a profiling host write its profile; the host has no other cleanup to do.
+      child?.kill('SIGINT');
+      if (work) rmSync(work, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,293 @@
+/**
+ * Mass restart in the sandbox (issue 7, point 3). Two waves, each against the real handlers (bundled as
+ * deployed, run by bench/lib/lambdaHost.ts) and the sandbox's ECS with its published throttles:
+ *   - failure wave: N standalone Fargate tasks, launched elsewhere, exit 1 within a few milliseconds;
+ *   - Spot wave: M Fargate Spot tasks get the Spot interruption warning at once.
+ * Measured: time from the wave until every replacement is RUNNING; replacements per origin (duplicates);
+ * origins never replaced (lost). The floor, in the same sandbox: an ideal client that launches the same
+ * number of tasks with RunTask as fast as ECS admits them (10 tasks a call, retrying a throttled call 20 ms
+ * later). The naive baseline: one RunTask per event with the SDK's default retries (bench/naive).
+ * Restart backoff is 0 for the family (a family policy), so the floor needs no added delay.
+ */
+import { ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
+import { createTablesFromTemplate } from '../../local/dynamo';
+import { type Sandbox, startSandbox } from '../../local/sandbox';
+import { startDynaliteProcess } from '../../test/drills/support';
+import { type LambdaHost, lambdaHost } from '../lib/lambdaHost';
+import { atMost, type Figure, type SectionResult, vsFloor } from '../lib/report';
+import { readServerlessConfig } from '../lib/serverlessConfig';
+
+export const description =
+  'mass restart (failure wave, Spot wave) in the sandbox: time to every replacement RUNNING vs an ideal client, and a naive baseline';
+
+const SCALE = Number(process.env.BENCH_MASS_SCALE ?? 1);
+const FAILURES = Math.max(10, Math.round(1000 * SCALE));
+const SPOT_TASKS = Math.max(10, Math.round(500 * SCALE));
+const SUBNETS = ['subnet-0123456789abcdef0'];
+const FAMILY = 'sandbox-worker';
+const ORIGIN_TAG = 'ecs-autopilot:origin-task';
+/** Short but not instant task start-up, the same for every contender. */
+const TIMINGS = { provisioningMs: 500, pendingMs: 500, stoppingMs: 200, deprovisioningMs: 200 };
+/** Lambda's own async retry delays (about 1 and 2 minutes), so the naive baseline retries as in AWS. */
+const LAMBDA_RETRY_DELAYS_MS = [60_000, 120_000];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface World {
+  sandbox: Sandbox;
+  host: LambdaHost;
+  ecs: ECSClient;
+  dynamo: Awaited<ReturnType<typeof startDynaliteProcess>>;
+}
+
+async function startWorld(naive: boolean): Promise<World> {
+  const host = lambdaHost(naive ? { 'ecs-autopilot-sandbox-taskEvents': 'bench/naive/restarter.ts' } : {});
+  const sandbox = await startSandbox({
+    invoker: host,
+    timings: { ...TIMINGS, spotWarningMs: 120_000 },
+    // Lambda runs up to 1,000 invocations at once; the host process is the limit here.
+    lambdaConcurrency: 200,
+    lambdaRetryDelaysMs: LAMBDA_RETRY_DELAYS_MS,
+  });
+  const config = readServerlessConfig();
+  const functions: Record<string, string> = {};
+  const env: Record<string, string> = {};
+  for (const f of config.functions) {
+    const deployed = sandbox.stack.functionNames[f.name];
+    if (!deployed) throw new Error(`the sandbox stack has no function ${f.name}`);
+    functions[deployed] = `${f.file}.ts`;
+    Object.assign(env, sandbox.stack.environments[f.name]);
+  }
+  // DynamoDB in its own process (dynalite, on the other core), reached through the standard variable.
+  const dynamo = await startDynaliteProcess();
+  await createTablesFromTemplate(dynamo.endpoint, sandbox.stack.template, (id) =>
+    sandbox.stack.physicalName(id),
+  );
+  Object.assign(env, sandbox.clientEnv, {
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    RESTART_FAMILY_POLICIES: JSON.stringify({
+      [FAMILY]: { backoff: { baseSeconds: 0, maxSeconds: 0, jitter: false } },
+    }),
+    NODE_OPTIONS: '',
+  });
+  await host.start(functions, env);
+  const ecs = new ECSClient({
+    region: 'us-east-1',
+    endpoint: sandbox.endpoint,
+    credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
+    maxAttempts: 1,
+  });
+  return { sandbox, host, ecs, dynamo };
+}
+
+async function stopWorld(w: World) {
+  w.ecs.destroy();
+  await w.sandbox.stop();
+  w.host.stop();
+  await w.dynamo.close();
+}
+
+const isThrottle = (error: unknown) => (error as Error).name === 'ThrottlingException';
+
+/** Launches `n` tasks (10 a call), retrying throttled calls; returns their ids once all are RUNNING. */
+async function launch(w: World, n: number, provider: string, startedBy: string): Promise<string[]> {
+  let sent = 0;
+  while (sent < n) {
+    const count = Math.min(10, n - sent);
+    try {
+      await w.ecs.send(
+        new RunTaskCommand({
+          cluster: 'sandbox',
+          taskDefinition: FAMILY,
+          count,
+          capacityProviderStrategy: [{ capacityProvider: provider, weight: 1 }],
+          networkConfiguration: { awsvpcConfiguration: { subnets: SUBNETS } },
+          startedBy,
+        }),
+      );
+      sent += count;
+    } catch (error) {
+      if (!isThrottle(error)) throw error;
+      await sleep(20);
+    }
+  }
+  for (;;) {
+    const mine = w.sandbox.ecs.taskTable().filter((t) => t.startedBy === startedBy);
+    if (mine.length === n && mine.every((t) => t.lastStatus === 'RUNNING')) return mine.map((t) => t.taskId);
+    await sleep(50);
+  }
+}
+
+/** Starts the wave's tasks with ECS throttling off (setup is not measured), and lets their events settle. */
+async function prepare(w: World, n: number, provider: string, startedBy: string): Promise<string[]> {
+  w.sandbox.ecs.setThrottling(false);
+  const ids = await launch(w, n, provider, startedBy);
+  await w.sandbox.idle();
+  w.sandbox.ecs.setThrottling(true);
+  // Full buckets for the measured part: 100 launches at 20/s refill in 5 s.
+  await sleep(6_000);
+  return ids;
+}
+
+interface WaveResult {
+  /** ms from the wave to the last origin's first replacement RUNNING (or to the deadline). */
+  ms: number;
+  replaced: number;
+  lost: number;
+  duplicates: number;
+  /** Tasks started as replacements, in all. */
+  replacements: number;
+  /** AWS calls the sandbox served during the wave, by operation (and by error code). */
+  calls: Record<string, number>;
+}
+
+/** Triggers the wave, then watches the replacements (tasks tagged with an origin of this wave). */
+async function wave(
+  w: World,
+  origins: string[],
+  trigger: (taskId: string) => void,
+  deadlineMs: number,
+): Promise<WaveResult> {
+  const wanted = new Set(origins);
+  const replacementsOf = () => {
+    const by = new Map<string, { running: boolean }[]>();
+    for (const t of w.sandbox.ecs.taskTable()) {
+      const origin = t.tags[ORIGIN_TAG]?.split('/').pop();
+      if (!origin || !wanted.has(origin)) continue;
+      const list = by.get(origin) ?? [];
+      list.push({ running: t.lastStatus === 'RUNNING' });
+      by.set(origin, list);
+    }
+    return by;
+  };
+  w.sandbox.calls.reset();
+  const t0 = Date.now();
+  for (const id of origins) trigger(id);
+  let ms = deadlineMs;
+  for (;;) {
+    const by = replacementsOf();
+    let replaced = 0;
+    for (const list of by.values()) if (list.some((r) => r.running)) replaced++;
+    if (replaced === wanted.size) {
+      ms = Date.now() - t0;
+      break;
+    }
+    if (Date.now() - t0 > deadlineMs) break;
+    if (process.env.BENCH_MASS_TRACE) {
+      const table = w.sandbox.ecs.taskTable();
+      const stopped = table.filter((t) => wanted.has(t.taskId) && t.lastStatus === 'STOPPED').length;
+      const q = (await w.sandbox.sqs.handle('GetQueueAttributes', {
+        QueueUrl: `${w.sandbox.endpoint}/000000000000/ecs-autopilot-sandbox-LaunchQueue`,
+        AttributeNames: ['All'],
+      })) as { Attributes: Record<string, string> };
+      const a = q.Attributes;
+      console.log(
+        `${Date.now() - t0} ms: origins STOPPED ${stopped}, replaced ${replaced}, started ${by.size}, lambda ${JSON.stringify(w.sandbox.lambda.stats())} queue ${a.ApproximateNumberOfMessages}/${a.ApproximateNumberOfMessagesNotVisible}/${a.ApproximateNumberOfMessagesDelayed}`,
+      );
+    }
+    await sleep(50);
+  }
+  // Late duplicates: let what is in flight finish (retries waiting minutes are not waited for).
+  await Promise.race([w.sandbox.idle(), sleep(15_000)]);
+  const by = replacementsOf();
+  let replacements = 0;
+  let duplicates = 0;
+  let replaced = 0;
+  for (const list of by.values()) {
+    replacements += list.length;
+    duplicates += list.length - 1;
+    if (list.some((r) => r.running)) replaced++;
+  }
+  const calls = w.sandbox.calls.snapshot();
+  return { ms, replaced, lost: wanted.size - replaced, duplicates, replacements, calls };
+}
+
+/** The ideal client: n tasks on `provider`, 10 a call, as fast as ECS admits; ms until all RUNNING. */
+async function floor(w: World, n: number, provider: string, startedBy: string): Promise<number> {
+  await sleep(6_000);
+  const t0 = Date.now();
+  await launch(w, n, provider, startedBy);
+  return Date.now() - t0;
+}
+
+function waveFigures(
+  name: string,
+  ours: WaveResult,
+  naive: WaveResult | undefined,
+  floorMs: number,
+  n: number,
+): Figure[] {
+  const figures = [
+    vsFloor(`${name}: ours, to all RUNNING`, 'ms', ours.ms, floorMs, 1.15, { ...ours }),
+    atMost(`${name}: ours, duplicates`, 'count', ours.duplicates, 0),
+    atMost(`${name}: ours, lost`, 'count', ours.lost, 0),
+  ];
+  if (naive) {
+    figures.push(
+      vsFloor(`${name}: naive, to all RUNNING or deadline`, 'ms', naive.ms, floorMs, null, { ...naive }),
+      vsFloor(`${name}: naive, replaced of ${n}`, 'count', naive.replaced, n, null),
+      vsFloor(`${name}: naive, duplicates`, 'count', naive.duplicates, n, null),
+    );
+  }
+  return figures;
+}
+
+export async function run(): Promise<SectionResult> {
+  const notes: string[] = [];
+  const only = process.env.BENCH_MASS_ONLY; // 'ours' | 'naive' while developing
+  let failOurs: WaveResult | undefined;
+  let spotOurs: WaveResult | undefined;
+  let failFloor = Number.NaN;
+  let spotFloor = Number.NaN;
+  if (only !== 'naive') {
+    const w = await startWorld(false);
+    try {
+      const failing = await prepare(w, FAILURES, 'FARGATE', 'bench-failing');
+      failOurs = await wave(w, failing, (id) => w.sandbox.ecs.exitTask(id, 1), 300_000);
+      failFloor = await floor(w, FAILURES, 'FARGATE', 'bench-floor-failure');
+      const spot = await prepare(w, SPOT_TASKS, 'FARGATE_SPOT', 'bench-spot');
+      spotOurs = await wave(w, spot, (id) => w.sandbox.ecs.interrupt(id), 300_000);
+      spotFloor = await floor(w, SPOT_TASKS, 'FARGATE', 'bench-floor-spot');
+    } finally {
+      await stopWorld(w);
+    }
+  }
+  let failNaive: WaveResult | undefined;
+  let spotNaive: WaveResult | undefined;
+  if (only !== 'ours') {
+    const w = await startWorld(true);
+    try {
+      // Past Lambda's two retries (1 and 2 minutes later) a naive failure is gone for good.
+      const deadline = 200_000;
+      const failing = await prepare(w, FAILURES, 'FARGATE', 'bench-failing');
+      failNaive = await wave(w, failing, (id) => w.sandbox.ecs.exitTask(id, 1), deadline);
+      const spot = await prepare(w, SPOT_TASKS, 'FARGATE_SPOT', 'bench-spot');
+      spotNaive = await wave(w, spot, (id) => w.sandbox.ecs.interrupt(id), deadline);
+    } finally {
+      await stopWorld(w);
+    }
+  }
+  const figures: Figure[] = [];
+  if (failOurs)
+    figures.push(...waveFigures(`${FAILURES} failures`, failOurs, failNaive, failFloor, FAILURES));
+  if (spotOurs)
+    figures.push(...waveFigures(`${SPOT_TASKS} Spot warnings`, spotOurs, spotNaive, spotFloor, SPOT_TASKS));
+  notes.push(
+    `floor = an ideal client launching the same number of tasks, 10 per RunTask, as fast as the sandbox's ECS admits (100-task burst, then 20/s; 20 RunTask calls/s); task start-up ${TIMINGS.provisioningMs + TIMINGS.pendingMs} ms`,
+    `handlers: the deployment bundles in one host process (bench/lib/lambdaHost.ts), up to 200 concurrent async invocations; Lambda async retries after ${LAMBDA_RETRY_DELAYS_MS.join(' and ')} ms`,
+  );
+  return {
+    figures,
+    details: {
+      failures: FAILURES,
+      spotTasks: SPOT_TASKS,
+      failOurs,
+      failNaive,
+      spotOurs,
+      spotNaive,
+      failFloor,
+      spotFloor,
+    },
+    notes,
+  };
+}
