@@ -217,10 +217,14 @@ function waveFigures(
   floorMs: number,
   n: number,
 ): Figure[] {
+  const accepted = (op: string) => (ours.calls[op] ?? 0) - (ours.calls[`${op}!ThrottlingException`] ?? 0);
   const figures = [
     vsFloor(`${name}: ours, to all RUNNING`, 'ms', ours.ms, floorMs, 1.15, { ...ours }),
     atMost(`${name}: ours, duplicates`, 'count', ours.duplicates, 0),
     atMost(`${name}: ours, lost`, 'count', ours.lost, 0),
+    // Issue 7's call budget per restart, as the sandbox counted them (throttled calls are retries, not work).
+    atMost(`${name}: ours, RunTask accepted per task`, 'count', accepted('ecs.RunTask') / n, 1),
+    atMost(`${name}: ours, PutEvents per task`, 'count', accepted('events.PutEvents') / n, 1),
   ];
   if (naive) {
     figures.push(
