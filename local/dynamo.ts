@@ -8,6 +8,7 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-s
 import dynalite from 'dynalite';
 import { AwsError } from './core';
 import { transactWriteItems } from './dynamoTransactions';
+import { listen } from './server';
 import type { CfnTemplate } from './template';
 
 export interface RunningDynamo {
@@ -74,7 +75,7 @@ export async function startDynalite(port = 0): Promise<RunningDynamo> {
   };
 
   const front = createServer(listener);
-  await new Promise<void>((resolve) => front.listen(port, '127.0.0.1', resolve));
+  await listen(front, port);
   return {
     endpoint: `http://127.0.0.1:${(front.address() as AddressInfo).port}`,
     listener,

@@ -173,7 +173,16 @@ export function createEdgeServer(services: EdgeServices, counter = new CallCount
   });
 }
 
+/**
+ * Idle keep-alive connections stay open this long. Node closes them after 5 s by default, and an SDK client
+ * that reuses one at that moment gets "socket hang up" (its request never arrives, so nothing retries it in
+ * a client with maxAttempts 1). AWS keeps idle connections far longer; so does the sandbox.
+ */
+export const KEEP_ALIVE_MS = 120_000;
+
 export function listen(server: Server, port: number, host = '127.0.0.1'): Promise<number> {
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.headersTimeout = KEEP_ALIVE_MS + 1_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
