@@ -5,7 +5,7 @@ import { buildPublishEvents } from '../adapters/events';
 import { buildSendLaunchRequest } from '../adapters/launchQueue';
 import { buildLaunchStore } from '../adapters/launchStore';
 import { dynamoDb } from '../clients/dynamodb';
-import { ecs } from '../clients/ecs';
+import { ecsTagReads } from '../clients/ecs';
 import { eventBridge } from '../clients/eventbridge';
 import { sqs } from '../clients/sqs';
 import { positiveInt, queueUrl, readConfig, restartSettings, spotSettings, tableName } from '../config';
@@ -29,7 +29,7 @@ const config = reactionsConfig;
 
 export const reactToTask = buildHandleStoppedTask({
   store: buildLaunchStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS),
-  describeTaskTags: buildDescribeTaskTags(ecs),
+  describeTaskTags: buildDescribeTaskTags(ecsTagReads),
   sendLaunchRequest: buildSendLaunchRequest(sqs, config.LAUNCH_QUEUE_URL),
   publishEvents: buildPublishEvents(eventBridge, config.EVENT_BUS_NAME),
   config: {
