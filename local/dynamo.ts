@@ -8,7 +8,7 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-s
 import dynalite from 'dynalite';
 import { AwsError } from './core';
 import { transactWriteItems } from './dynamoTransactions';
-import { listen } from './server';
+import { listen, readBody } from './server';
 import type { CfnTemplate } from './template';
 
 export interface RunningDynamo {
@@ -25,15 +25,6 @@ export function localClientConfig(endpoint: string) {
     credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
     maxAttempts: 1,
   };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 /** Starts dynalite on a private port; `port` is where the fronting listener is served (0 = any). */

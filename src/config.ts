@@ -36,7 +36,8 @@ export const positiveInt = z.coerce.number().int().positive();
 export const queueUrl = z.url();
 
 const partialPolicy = partialRestartPolicySchema;
-const commaList = z
+/** A comma-separated list (empty: none), trimmed. */
+export const commaList = z
   .string()
   .default('')
   .transform((s) =>

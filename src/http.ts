@@ -1,6 +1,6 @@
 import { createError } from '@middy/util';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import type * as z from 'zod/v4';
+import * as z from 'zod/v4';
 
 /**
  * HTTP errors whose message is a JSON body ({ error, message }); @middy/http-error-handler shows 4xx
@@ -11,6 +11,17 @@ export const INTERNAL_ERROR_BODY = JSON.stringify({ error: 'InternalError', mess
 export function httpError(statusCode: number, error: string, message: string) {
   return createError(statusCode, JSON.stringify({ error, message }));
 }
+
+/** The query parameters of every paginated route. */
+export const pageParams = {
+  limit: z.coerce
+    .number()
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(100, 'must be at most 100')
+    .default(25),
+  nextToken: z.string().max(2048, 'must be at most 2048 characters').optional(),
+};
 
 export const badRequest = (message: string) => httpError(400, 'BadRequest', message);
 export const notFound = (message: string) => httpError(404, 'NotFound', message);

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import type { InvokeResult, LambdaInvoker } from '../../local/core';
+import { readBody } from '../../local/server';
 import { PROJECT_ROOT, readServerlessConfig } from './serverlessConfig';
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
@@ -35,9 +36,7 @@ async function serve(spec: HostSpec): Promise<void> {
   let requests = 0;
   const server = createServer((req, res) => {
     const name = decodeURIComponent((req.url ?? '').slice(1));
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
+    void readBody(req).then(async (text) => {
       const handler = handlers.get(name);
       let result: InvokeResult;
       if (!handler) result = { ok: false, error: `no function ${name}` };
@@ -55,7 +54,7 @@ async function serve(spec: HostSpec): Promise<void> {
           getRemainingTimeInMillis: () => 30_000,
         };
         try {
-          const payload = await handler(JSON.parse(Buffer.concat(chunks).toString() || '{}'), context);
+          const payload = await handler(JSON.parse(text || '{}'), context);
           result = { ok: true, payload };
         } catch (error) {
           result = { ok: false, error: `${(error as Error).name}: ${(error as Error).message}` };

@@ -173,18 +173,6 @@ async function wave(
       break;
     }
     if (Date.now() - t0 > deadlineMs) break;
-    if (process.env.BENCH_MASS_TRACE) {
-      const table = w.sandbox.ecs.taskTable();
-      const stopped = table.filter((t) => wanted.has(t.taskId) && t.lastStatus === 'STOPPED').length;
-      const q = (await w.sandbox.sqs.handle('GetQueueAttributes', {
-        QueueUrl: `${w.sandbox.endpoint}/000000000000/ecs-autopilot-sandbox-LaunchQueue`,
-        AttributeNames: ['All'],
-      })) as { Attributes: Record<string, string> };
-      const a = q.Attributes;
-      console.log(
-        `${Date.now() - t0} ms: origins STOPPED ${stopped}, replaced ${replaced}, started ${by.size}, lambda ${JSON.stringify(w.sandbox.lambda.stats())} queue ${a.ApproximateNumberOfMessages}/${a.ApproximateNumberOfMessagesNotVisible}/${a.ApproximateNumberOfMessagesDelayed}`,
-      );
-    }
     await sleep(50);
   }
   // Late duplicates: let what is in flight finish (retries waiting minutes are not waited for).

@@ -1,5 +1,5 @@
 import type { LaunchRequest } from './launchRequest';
-import { OWN_TAGS } from './restartDecision';
+import { replacementTags } from './restartDecision';
 import { MAX_ATTEMPTS_TAG, policyFromTags, RESTART_TAG } from './restartPolicy';
 import { SPOT_FALLBACK_TAG } from './spotFallback';
 
@@ -23,14 +23,11 @@ export function applyLateTags(
   const ours = request.runTask.tags ?? [];
   const have = new Set(ours.map((t) => t.key));
   const user = Object.entries(tags)
-    .filter(([key]) => !key.startsWith('aws:') && !OWN_TAGS.has(key) && !have.has(key))
+    .filter(([key]) => !have.has(key))
     .map(([key, value]) => ({ key, value }));
   const { tagsOf: _read, ...rest } = request;
-  // ECS allows 50 tags; the lineage tags already on the request are the ones that must survive.
-  return {
-    request: {
-      ...rest,
-      runTask: { ...request.runTask, tags: [...user.slice(0, 50 - ours.length), ...ours] },
-    },
-  };
+  // The rule of every replacement: no aws: or lineage tags copied, and the request's own tags (the
+  // lineage) are the ones that survive ECS's 50.
+  const merged = replacementTags(user, Object.fromEntries(ours.map((t) => [t.key, t.value])));
+  return { request: { ...rest, runTask: { ...request.runTask, tags: merged } } };
 }

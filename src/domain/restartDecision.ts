@@ -20,7 +20,7 @@ import { lastArnSegment } from './taskEvent';
 export const ATTEMPT_TAG = 'ecs-autopilot:attempt';
 export const ORIGIN_TAG = 'ecs-autopilot:origin-task';
 export const REASON_TAG = 'ecs-autopilot:reason';
-export const OWN_TAGS = new Set([ATTEMPT_TAG, ORIGIN_TAG, REASON_TAG]);
+const OWN_TAGS = new Set([ATTEMPT_TAG, ORIGIN_TAG, REASON_TAG]);
 
 export type NetworkDefaults = Record<string, NonNullable<RunTaskInput['networkConfiguration']>>;
 

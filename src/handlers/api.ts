@@ -12,7 +12,7 @@ import { CLASSIFICATIONS } from '../domain/classify';
 import type { Attempt } from '../domain/launchRequest';
 import { serviceHistoryView } from '../domain/serviceFallback';
 import { lastArnSegment } from '../domain/taskEvent';
-import { badRequest, describeIssues, httpError, json, notFound } from '../http';
+import { badRequest, describeIssues, httpError, json, notFound, pageParams } from '../http';
 
 export interface ApiDeps {
   getTaskHistory: GetTaskHistory;
@@ -42,13 +42,7 @@ const listTasksQuerySchema = z.strictObject({
     .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 date or time')
     .transform((s) => new Date(Date.parse(s)).toISOString())
     .optional(),
-  limit: z.coerce
-    .number()
-    .int('must be an integer')
-    .min(1, 'must be at least 1')
-    .max(100, 'must be at most 100')
-    .default(25),
-  nextToken: z.string().max(2048, 'must be at most 2048 characters').optional(),
+  ...pageParams,
 });
 
 function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, where: string): z.infer<T> {

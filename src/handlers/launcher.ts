@@ -57,6 +57,21 @@ const LAUNCHED_EVENT: Record<LaunchRequest['reason'], string> = {
 
 type Outcome = Omit<RequestOutcome, 'done' | 'at'>;
 
+/** Capacity was short: what started is recorded, and the rest goes back on the queue as `retry`. */
+const requeued = (
+  taskArns: string[],
+  failures: RunTaskFailure[],
+  events: OutgoingEvent[],
+  retry: LaunchRequest,
+  delaySeconds = 0,
+): Outcome => ({
+  status: taskArns.length > 0 ? 'launched' : 'requeued',
+  taskArns,
+  failures,
+  events,
+  requeue: { request: retry, delaySeconds },
+});
+
 const summary = (request: LaunchRequest) => ({
   requestId: request.requestId,
   reason: request.reason,
@@ -129,35 +144,23 @@ export function buildLaunchRecord(deps: LauncherDeps) {
           to: onDemand.capacityProviderStrategy,
         },
       });
-      return {
-        status: taskArns.length > 0 ? 'launched' : 'requeued',
-        taskArns,
-        failures,
-        events,
-        requeue: {
-          request: {
-            ...request,
-            capacityRetries: request.capacityRetries + 1,
-            runTask: { ...onDemand, count: missing },
-          },
-          delaySeconds: 0,
-        },
-      };
+      return requeued(taskArns, failures, events, {
+        ...request,
+        capacityRetries: request.capacityRetries + 1,
+        runTask: { ...onDemand, count: missing },
+      });
     }
     if (outcome.kind === 'capacity' && request.capacityRetries < MAX_CAPACITY_RETRIES && missing > 0) {
       const retry = request.capacityRetries + 1;
       const delaySeconds = capacityRetryDelaySeconds(retry, resolvePolicy(request.policy), random);
       events.push(launchFailed(request, failures, { delaySeconds }));
-      return {
-        status: taskArns.length > 0 ? 'launched' : 'requeued',
+      return requeued(
         taskArns,
         failures,
         events,
-        requeue: {
-          request: { ...request, capacityRetries: retry, runTask: { ...request.runTask, count: missing } },
-          delaySeconds,
-        },
-      };
+        { ...request, capacityRetries: retry, runTask: { ...request.runTask, count: missing } },
+        delaySeconds,
+      );
     }
     events.push(launchFailed(request, failures));
     return { status: taskArns.length > 0 ? 'launched' : 'failed', taskArns, failures, events };
@@ -172,6 +175,15 @@ export function buildLaunchRecord(deps: LauncherDeps) {
   const resultOf = (o: Outcome): LaunchResult =>
     o.requeue ? 'requeued-capacity' : o.status === 'launched' ? 'launched' : 'gave-up';
 
+  /** Throttled or an ECS-side fault: back on the queue, spread over a few seconds, never dropped. */
+  async function requeueThrottled(request: LaunchRequest, error: unknown) {
+    await deps.sendLaunchRequest(request, 1 + Math.round(random() * 4));
+    deps.logger.info('launch throttled, requeued', {
+      requestId: request.requestId,
+      error: (error as Error).name,
+    });
+  }
+
   /**
    * The failed task's tags, read now because the decision could not. Throttled: back on the queue like a
    * throttled RunTask. Gone (stopped tasks are described for about an hour): launched without them.
@@ -183,7 +195,7 @@ export function buildLaunchRecord(deps: LauncherDeps) {
       return applyLateTags(request, tags);
     } catch (error) {
       if (isTransientError(error)) {
-        await deps.sendLaunchRequest(request, 1 + Math.round(random() * 4));
+        await requeueThrottled(request, error);
         return 'requeued' as const;
       }
       deps.logger.warn("could not read the failed task's tags; launching without them", {
@@ -236,13 +248,8 @@ export function buildLaunchRecord(deps: LauncherDeps) {
       outcome = outcomeOf(request, result.taskArns, result.failures);
     } catch (error) {
       if (isTransientError(error)) {
-        // Throttled or an ECS-side fault: back on the queue, spread over a few seconds, never dropped.
         // A retry reuses the clientToken, so a call that did start a task is not repeated.
-        await deps.sendLaunchRequest(request, 1 + Math.round(random() * 4));
-        deps.logger.info('launch throttled, requeued', {
-          requestId: request.requestId,
-          error: (error as Error).name,
-        });
+        await requeueThrottled(request, error);
         return 'requeued-throttled';
       }
       const failures = [{ reason: `${(error as Error).name}: ${(error as Error).message}` }];

@@ -16,7 +16,7 @@ import {
   toRunTaskInput,
 } from '../domain/schedule';
 import { lastArnSegment } from '../domain/taskEvent';
-import { badRequest, httpError, json, notFound } from '../http';
+import { badRequest, httpError, json, notFound, pageParams } from '../http';
 import type { LaunchResult } from './launcher';
 import type { buildPrepareScheduledRun } from './scheduledRun';
 
@@ -43,13 +43,7 @@ type Route = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>
 
 const nameParam = z.string().regex(/^[0-9A-Za-z_.-]{1,64}$/, 'must be 1 to 64 of 0-9 A-Z a-z - _ .');
 const pageQuery = z.strictObject({
-  limit: z.coerce
-    .number()
-    .int('must be an integer')
-    .min(1, 'must be at least 1')
-    .max(100, 'must be at most 100')
-    .default(25),
-  nextToken: z.string().max(2048, 'must be at most 2048 characters').optional(),
+  ...pageParams,
 });
 
 const forbidden = (message: string) => httpError(403, 'Forbidden', message);
@@ -113,6 +107,18 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
     const found = await deps.schedules.get(name);
     if (!found) throw notFound(`no schedule ${name}`);
     return found;
+  }
+
+  /** The next version of a stored schedule (PUT, PATCH): who created it stays, who changed it is new. */
+  function nextVersion(definition: Schedule, previous: StoredSchedule, caller: string): StoredSchedule {
+    return {
+      ...definition,
+      version: previous.version + 1,
+      createdAt: previous.createdAt,
+      createdBy: previous.createdBy,
+      updatedAt: iso(),
+      updatedBy: caller,
+    };
   }
 
   /** Writes the definition, then the Scheduler schedule; a failure of the second undoes the first. */
@@ -187,14 +193,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
       if (schedule.name !== name) throw badRequest(`invalid body: name: must equal the path (${name})`);
       checkAllowed(schedule, deps.allowlist);
       const previous = await existing(name);
-      const next: StoredSchedule = {
-        ...schedule,
-        version: previous.version + 1,
-        createdAt: previous.createdAt,
-        createdBy: previous.createdBy,
-        updatedAt: iso(),
-        updatedBy: callerOf(event),
-      };
+      const next = nextVersion(schedule, previous, callerOf(event));
       await save(next, previous);
       return json(200, next);
     },
@@ -213,14 +212,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
       } = previous;
       const merged = parse(scheduleSchema, applySchedulePatch(definition, patch), 'body');
       checkAllowed(merged, deps.allowlist);
-      const next: StoredSchedule = {
-        ...merged,
-        version: previous.version + 1,
-        createdAt: previous.createdAt,
-        createdBy: previous.createdBy,
-        updatedAt: iso(),
-        updatedBy: callerOf(event),
-      };
+      const next = nextVersion(merged, previous, callerOf(event));
       await save(next, previous);
       return json(200, next);
     },

@@ -3,6 +3,7 @@ import * as z from 'zod/v4';
 import { type EcsServices, isEcsRefusal, type ServiceDescription } from '../adapters/ecsServices';
 import type { PublishEvents } from '../adapters/events';
 import type { ServiceStateStore, StoredServiceState } from '../adapters/serviceState';
+import { commaList } from '../config';
 import {
   type CurrentService,
   DEFAULT_COOLDOWN_SECONDS,
@@ -39,15 +40,7 @@ export interface ServiceResult {
 /** Stage settings for the function's environment (read with readConfig from src/config). */
 export const serviceFallbackSettings = {
   /** Comma-separated 'cluster/service' or 'service' names opted in without the tag. */
-  SPOT_FALLBACK_SERVICES: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean),
-    ),
+  SPOT_FALLBACK_SERVICES: commaList,
   SPOT_FALLBACK_COOLDOWN_SECONDS: z.coerce
     .number()
     .int()
