@@ -5,7 +5,6 @@
  * The launch fields keep RunTask's own camelCase shapes, so a body reads next to the ECS API reference.
  */
 import * as z from 'zod/v4';
-import type { RunTaskInput } from './launchRequest';
 import { partialRestartPolicySchema } from './restartPolicy';
 import { isValidTimezone, validateScheduleExpression } from './scheduleExpression';
 
@@ -483,42 +482,5 @@ export function describeValidationError(error: z.ZodError): string {
   return [...new Set(parts)].join('; ');
 }
 
-// ---------- to RunTask ----------
-
-/** What a launch needs: a schedule, or a run-now body (which may carry a group and has no name). */
-export type LaunchSpec = Pick<Schedule, 'cluster' | 'taskDefinition' | 'count'> &
-  Partial<
-    Pick<
-      Schedule,
-      'name' | 'launchType' | 'capacityProviderStrategy' | 'networkConfiguration' | 'overrides' | 'tags'
-    >
-  > & { group?: string };
-
-/** startedBy allows letters, digits, -, / and _ (≤128): a schedule's tasks name the schedule. */
-export function scheduleStartedBy(name: string): string {
-  return `ecs-autopilot/schedule/${name.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 128);
-}
-
-/**
- * The RunTask input for one run of a schedule (or a run-now body). `resolvedTaskDefinition` replaces a bare
- * family with the revision resolved for this run (the latest ACTIVE one), so restarts repeat the same revision.
- */
-export function toRunTaskInput(launch: LaunchSpec, resolvedTaskDefinition?: string): RunTaskInput {
-  const input: RunTaskInput = {
-    cluster: launch.cluster,
-    taskDefinition: resolvedTaskDefinition ?? launch.taskDefinition,
-    count: launch.count,
-  };
-  if (launch.launchType !== undefined) input.launchType = launch.launchType;
-  if (launch.capacityProviderStrategy !== undefined) {
-    input.capacityProviderStrategy = structuredClone(launch.capacityProviderStrategy);
-  }
-  if (launch.networkConfiguration !== undefined) {
-    input.networkConfiguration = structuredClone(launch.networkConfiguration);
-  }
-  if (launch.overrides !== undefined) input.overrides = structuredClone(launch.overrides);
-  if (launch.group !== undefined) input.group = launch.group;
-  if (launch.name !== undefined) input.startedBy = scheduleStartedBy(launch.name);
-  if (launch.tags !== undefined && launch.tags.length > 0) input.tags = structuredClone(launch.tags);
-  return input;
-}
+// Launch shaping lives apart (no schemas, no cron parser) so the launcher's bundle stays small.
+export { type LaunchSpec, scheduleStartedBy, toRunTaskInput } from './scheduleLaunch';

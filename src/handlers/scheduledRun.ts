@@ -3,7 +3,7 @@ import type { ListRunningTasks, StopTasks } from '../adapters/ecs';
 import type { ScheduleTrigger } from '../adapters/scheduler';
 import type { ScheduleRun, ScheduleStore } from '../adapters/scheduleStore';
 import type { LaunchRequest } from '../domain/launchRequest';
-import { scheduleStartedBy, toRunTaskInput } from '../domain/schedule';
+import { scheduleStartedBy, toRunTaskInput } from '../domain/scheduleLaunch';
 
 export const SCHEDULE_TAG = 'ecs-autopilot:schedule';
 

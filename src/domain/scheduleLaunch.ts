@@ -1,0 +1,44 @@
+/**
+ * A schedule (or a run-now body) as a RunTask input. Apart from schedule.ts so the launcher, which shapes
+ * scheduled runs, bundles neither the request schemas nor the cron parser.
+ */
+import type { RunTaskInput } from './launchRequest';
+import type { Schedule } from './schedule';
+
+/** What a launch needs: a schedule, or a run-now body (which may carry a group and has no name). */
+export type LaunchSpec = Pick<Schedule, 'cluster' | 'taskDefinition' | 'count'> &
+  Partial<
+    Pick<
+      Schedule,
+      'name' | 'launchType' | 'capacityProviderStrategy' | 'networkConfiguration' | 'overrides' | 'tags'
+    >
+  > & { group?: string };
+
+/** startedBy allows letters, digits, -, / and _ (≤128): a schedule's tasks name the schedule. */
+export function scheduleStartedBy(name: string): string {
+  return `ecs-autopilot/schedule/${name.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 128);
+}
+
+/**
+ * The RunTask input for one run of a schedule (or a run-now body). `resolvedTaskDefinition` replaces a bare
+ * family with the revision resolved for this run (the latest ACTIVE one), so restarts repeat the same revision.
+ */
+export function toRunTaskInput(launch: LaunchSpec, resolvedTaskDefinition?: string): RunTaskInput {
+  const input: RunTaskInput = {
+    cluster: launch.cluster,
+    taskDefinition: resolvedTaskDefinition ?? launch.taskDefinition,
+    count: launch.count,
+  };
+  if (launch.launchType !== undefined) input.launchType = launch.launchType;
+  if (launch.capacityProviderStrategy !== undefined) {
+    input.capacityProviderStrategy = structuredClone(launch.capacityProviderStrategy);
+  }
+  if (launch.networkConfiguration !== undefined) {
+    input.networkConfiguration = structuredClone(launch.networkConfiguration);
+  }
+  if (launch.overrides !== undefined) input.overrides = structuredClone(launch.overrides);
+  if (launch.group !== undefined) input.group = launch.group;
+  if (launch.name !== undefined) input.startedBy = scheduleStartedBy(launch.name);
+  if (launch.tags !== undefined && launch.tags.length > 0) input.tags = structuredClone(launch.tags);
+  return input;
+}
