@@ -1,10 +1,9 @@
 import { Console } from 'node:console';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { buildRecordTransition } from '../../src/adapters/taskHistory';
 import { toTransition } from '../../src/domain/lifecycle';
 import { parseTaskStateChange } from '../../src/domain/taskEvent';
 import { buildTaskEventsHandler } from '../../src/handlers/taskEvents';
-import { logger, metrics } from '../../src/observability';
+import { logger, metrics, publishCount } from '../../src/observability';
 import { generateTaskEvents } from '../lib/events';
 import { createFakeDocumentClient } from '../lib/fakeDynamoDb';
 import { atMost, type SectionResult, vsFloor } from '../lib/report';
@@ -83,14 +82,11 @@ async function breakdown(events: readonly string[], db: ReturnType<typeof create
       () => cpuPerEvent((t) => logger.info({ message: 'task state change', ...t, late: false }), transitions),
     ],
     [
-      'metrics.singleMetric on stops',
+      'StoppedTasks count on stops',
       () =>
         cpuPerEvent((t) => {
           if (t.lastStatus !== 'STOPPED') return;
-          const metric = metrics.singleMetric();
-          metric.addDimension('classification', t.classification);
-          metric.addDimension('family', t.family);
-          metric.addMetric('StoppedTasks', MetricUnit.Count, 1);
+          publishCount(metrics, 'StoppedTasks', { classification: t.classification, family: t.family });
         }, transitions),
     ],
   ];

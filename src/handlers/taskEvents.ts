@@ -1,15 +1,15 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { RecordTransition } from '../adapters/taskHistory';
 import { type TaskTransition, toTransition } from '../domain/lifecycle';
 import { parseTaskStateChange, type TaskDetail } from '../domain/taskEvent';
+import { type CountSink, publishCount } from '../observability';
 
 export interface TaskEventsDeps {
   recordTransition: RecordTransition;
   /** Reactions to a task's final state (restart); absent in tests of the lifecycle log alone. */
   onStopped?: (t: TaskTransition, detail: TaskDetail) => Promise<unknown>;
   logger: Pick<Logger, 'info' | 'debug'>;
-  metrics: Pick<Metrics, 'singleMetric'>;
+  metrics: CountSink;
 }
 
 /**
@@ -31,10 +31,10 @@ export function buildTaskEventsHandler(deps: TaskEventsDeps) {
     }
     // Counted by whichever copy saw the summary become STOPPED, so two concurrent copies count it once.
     if (outcome.firstStop) {
-      const metric = deps.metrics.singleMetric();
-      metric.addDimension('classification', transition.classification);
-      metric.addDimension('family', transition.family);
-      metric.addMetric('StoppedTasks', MetricUnit.Count, 1);
+      publishCount(deps.metrics, 'StoppedTasks', {
+        classification: transition.classification,
+        family: transition.family,
+      });
     }
     // Reactions run for duplicates too, so a delivery retried after a crash finishes what it started;
     // they are idempotent (one conditional decision per task).

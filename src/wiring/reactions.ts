@@ -1,4 +1,3 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/v4';
 import { buildDescribeTaskTags } from '../adapters/ecs';
 import { buildPublishEvents } from '../adapters/events';
@@ -10,7 +9,7 @@ import { eventBridge } from '../clients/eventbridge';
 import { sqs } from '../clients/sqs';
 import { positiveInt, queueUrl, readConfig, restartSettings, spotSettings, tableName } from '../config';
 import { buildHandleStoppedTask } from '../handlers/restart';
-import { logger, metrics } from '../observability';
+import { logger, metrics, publishCount } from '../observability';
 
 /**
  * The composition root of the automatic reactions (restart, Spot fallback), shared by the functions
@@ -41,9 +40,6 @@ export const reactToTask = buildHandleStoppedTask({
   },
   logger,
   countDecision: (action, family) => {
-    const metric = metrics.singleMetric();
-    metric.addDimension('decision', action);
-    metric.addDimension('family', family);
-    metric.addMetric('TaskDecisions', MetricUnit.Count, 1);
+    publishCount(metrics, 'TaskDecisions', { decision: action, family });
   },
 });

@@ -266,10 +266,11 @@ export async function lifecycleDrill(dynamo: DrillDb, options: LifecycleDrillOpt
     }),
     logger,
     metrics: {
-      singleMetric: () => {
+      addDimensions: () => undefined,
+      addMetric: () => {
         stopMetrics++;
-        return { addDimension: () => undefined, addMetric: () => undefined } as never;
       },
+      publishStoredMetrics: () => undefined,
     },
   });
 

@@ -7,17 +7,17 @@ function setup(outcome: RecordOutcome) {
   const recorded: TaskTransition[] = [];
   const lines: unknown[] = [];
   const metricCalls: unknown[][] = [];
-  const metric = {
-    addDimension: (...args: unknown[]) => metricCalls.push(['dimension', ...args]),
-    addMetric: (...args: unknown[]) => metricCalls.push(['metric', ...args]),
-  };
   const handler = buildTaskEventsHandler({
     recordTransition: async (t) => {
       recorded.push(t);
       return outcome;
     },
     logger: { info: (line: unknown) => lines.push(line), debug: () => undefined } as never,
-    metrics: { singleMetric: () => metric } as never,
+    metrics: {
+      addDimensions: (...args: unknown[]) => metricCalls.push(['dimensions', ...args]),
+      addMetric: (...args: unknown[]) => metricCalls.push(['metric', ...args]),
+      publishStoredMetrics: () => metricCalls.push(['publish']),
+    } as never,
   });
   return { handler, recorded, lines, metricCalls };
 }
@@ -58,9 +58,9 @@ describe('taskEvents handler', () => {
     const { handler, metricCalls } = setup({ isNew: true, isNewest: true, firstStop: true });
     await handler(fixture('stopped-exit-0'));
     expect(metricCalls).toEqual([
-      ['dimension', 'classification', 'succeeded'],
-      ['dimension', 'family', 'worker'],
+      ['dimensions', { classification: 'succeeded', family: 'worker' }],
       ['metric', 'StoppedTasks', 'Count', 1],
+      ['publish'],
     ]);
   });
 
