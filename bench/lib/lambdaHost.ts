@@ -1,15 +1,15 @@
 /**
- * A Lambda host for the sandbox benchmarks: one child process that loads the functions' deployment bundles
- * (esbuild with serverless.yml's custom.esbuild, as `sls deploy` ships them) and runs invocations sent by
+ * A Lambda host for the sandbox benchmarks: child processes that load the functions' deployment bundles
+ * (esbuild with serverless.yml's custom.esbuild, as `sls deploy` ships them) and run invocations sent by
  * the sandbox over HTTP. serverless-offline starts a worker thread per concurrent invocation, which on a
  * 2-core machine measures serverless-offline, not the product; here the emulators and dynalite run in the
- * parent process and the handlers in this one, so the two use both cores.
+ * parent process and the handlers in these, so they share both cores.
  *
- * Every handler runs in this one process, so their environments are merged (their keys do not clash), and
- * invocations run concurrently on one event loop, where Lambda would give each its own instance.
+ * Every handler runs in each host process, so their environments are merged (their keys do not clash), and
+ * invocations run concurrently on a few event loops, where Lambda would give each its own instance.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,13 @@ import { build } from 'esbuild';
 import type { InvokeResult, LambdaInvoker } from '../../local/core';
 import { readBody } from '../../local/server';
 import { PROJECT_ROOT, readServerlessConfig } from './serverlessConfig';
+
+/**
+ * Host processes, each with every function loaded; an invocation goes to the least busy one. Lambda runs
+ * each invocation in its own instance: more than one process keeps one event loop from being the limit,
+ * while the machine's 2 cores are shared with the sandbox and dynalite. BENCH_HOST_PROCESSES overrides.
+ */
+const HOST_PROCESSES = Number(process.env.BENCH_HOST_PROCESSES ?? 2);
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
@@ -94,13 +101,15 @@ export interface LambdaHost extends LambdaInvoker {
  * `overrides` replaces a function's code (deployed name -> a TypeScript file exporting `handler`).
  */
 export function lambdaHost(overrides: Record<string, string> = {}): LambdaHost {
-  let port = 0;
-  let child: ReturnType<typeof spawn> | undefined;
+  let hosts: { child: ReturnType<typeof spawn>; port: number; inFlight: number }[] = [];
   let work: string | undefined;
   return {
     async start(functions, env) {
       const config = readServerlessConfig();
-      work = mkdtempSync(join(tmpdir(), 'ecs-autopilot-host-'));
+      const profile = process.env.BENCH_HOST_PROFILE; // a directory: write a CPU profile of the host there
+      // Profiled, the bundles and their source maps stay next to the profile, to map its minified frames.
+      if (profile) mkdirSync(profile, { recursive: true });
+      work = profile ?? mkdtempSync(join(tmpdir(), 'ecs-autopilot-host-'));
       const bundles: Record<string, string> = {};
       for (const [deployedName, source] of Object.entries({ ...functions, ...overrides })) {
         const outfile = join(work, `${deployedName}.js`);
@@ -113,41 +122,46 @@ export function lambdaHost(overrides: Record<string, string> = {}): LambdaHost {
         });
         bundles[deployedName] = outfile;
       }
-      const profile = process.env.BENCH_HOST_PROFILE; // a directory: write a CPU profile of the host there
       const execArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
-      child = spawn(process.execPath, [...execArgs, '--import', 'tsx', __filename, '--host'], {
-        cwd: PROJECT_ROOT,
-        // The functions' log lines go nowhere unless BENCH_HOST_LOG names a file for them.
-        stdio: [
-          'ignore',
-          process.env.BENCH_HOST_LOG ? openSync(process.env.BENCH_HOST_LOG, 'w') : 'ignore',
-          'inherit',
-          'ipc',
-        ],
-        env: { ...process.env, ...env },
-      });
-      const started = child;
-      port = await new Promise<number>((resolve, reject) => {
-        started.once('message', (m: { port: number }) => resolve(m.port));
-        started.once('exit', (code) => reject(new Error(`the Lambda host exited (${code})`)));
-        started.send({ bundles, env } satisfies HostSpec);
-      });
+      const spec: HostSpec = { bundles, env };
+      // The functions' log lines go nowhere unless BENCH_HOST_LOG names a file for them.
+      const log = process.env.BENCH_HOST_LOG ? openSync(process.env.BENCH_HOST_LOG, 'w') : 'ignore';
+      hosts = await Promise.all(
+        Array.from({ length: HOST_PROCESSES }, async () => {
+          const child = spawn(process.execPath, [...execArgs, '--import', 'tsx', __filename, '--host'], {
+            cwd: PROJECT_ROOT,
+            stdio: ['ignore', log, 'inherit', 'ipc'],
+            env: { ...process.env, ...env },
+          });
+          const port = await new Promise<number>((resolve, reject) => {
+            child.once('message', (m: { port: number }) => resolve(m.port));
+            child.once('exit', (code) => reject(new Error(`the Lambda host exited (${code})`)));
+            child.send(spec);
+          });
+          return { child, port, inFlight: 0 };
+        }),
+      );
     },
     async invoke(functionName, payload) {
+      // The least busy process, as Lambda gives an invocation an idle instance.
+      const host = hosts.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+      host.inFlight++;
       try {
-        const response = await fetch(`http://127.0.0.1:${port}/${encodeURIComponent(functionName)}`, {
+        const response = await fetch(`http://127.0.0.1:${host.port}/${encodeURIComponent(functionName)}`, {
           method: 'POST',
           body: JSON.stringify(payload),
         });
         return (await response.json()) as InvokeResult;
       } catch (error) {
         return { ok: false, error: `invoke ${functionName} failed: ${(error as Error).message}` };
+      } finally {
+        host.inFlight--;
       }
     },
     stop() {
       // SIGINT lets a profiling host write its profile; the host has no other cleanup to do.
-      child?.kill('SIGINT');
-      if (work) rmSync(work, { recursive: true, force: true });
+      for (const host of hosts) host.child.kill('SIGINT');
+      if (work && work !== process.env.BENCH_HOST_PROFILE) rmSync(work, { recursive: true, force: true });
     },
   };
 }
