@@ -93,6 +93,8 @@ export interface LambdaHost extends LambdaInvoker {
   /** Bundles the functions and starts the child with their environments plus `clientEnv`. */
   start(functions: Record<string, string>, env: Record<string, string>): Promise<void>;
   stop(): void;
+  /** The host processes' ids (for CPU accounting). */
+  pids(): number[];
 }
 
 /**
@@ -158,6 +160,7 @@ export function lambdaHost(overrides: Record<string, string> = {}): LambdaHost {
         host.inFlight--;
       }
     },
+    pids: () => hosts.flatMap((h) => (h.child.pid ? [h.child.pid] : [])),
     stop() {
       // SIGINT lets a profiling host write its profile; the host has no other cleanup to do.
       for (const host of hosts) host.child.kill('SIGINT');

@@ -9,6 +9,8 @@
  * later). The naive baseline: one RunTask per event with the SDK's default retries (bench/naive).
  * Restart backoff is 0 for the family (a family policy), so the floor needs no added delay.
  */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { createTablesFromTemplate } from '../../local/dynamo';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
@@ -32,6 +34,42 @@ const TIMINGS = { provisioningMs: 500, pendingMs: 500, stoppingMs: 200, deprovis
 const LAMBDA_RETRY_DELAYS_MS = [60_000, 120_000];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** CPU seconds a process has used so far (user + system, from /proc; Linux only, else undefined). */
+function cpuSecondsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  if (pid === process.pid) {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1e6;
+  }
+  try {
+    // Fields after "(comm)": state is 3rd, so utime (14th) and stime (15th) are at 11 and 12 here.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+/** Linux's USER_HZ, 100 on every common kernel. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** Cores each process kept busy between two snapshots of cpuSecondsOf. */
+function coresBusy(
+  before: Record<string, number | undefined>,
+  after: Record<string, number | undefined>,
+  wallMs: number,
+) {
+  const cores: Record<string, number> = {};
+  let total = 0;
+  for (const [name, start] of Object.entries(before)) {
+    const end = after[name];
+    if (start === undefined || end === undefined) continue;
+    cores[name] = Number(((end - start) / (wallMs / 1000)).toFixed(2));
+    total += cores[name];
+  }
+  return { ...cores, total: Number(total.toFixed(2)), machine: availableParallelism() };
+}
 
 interface World {
   sandbox: Sandbox;
@@ -139,6 +177,11 @@ interface WaveResult {
   replacements: number;
   /** AWS calls the sandbox served during the wave, by operation (and by error code). */
   calls: Record<string, number>;
+  /**
+   * Cores kept busy from the wave to the last replacement RUNNING, per process: the sandbox (with this
+   * driver), the Lambda host processes, dynalite; near the machine's count, the wave is CPU-bound here.
+   */
+  cores: Record<string, number>;
 }
 
 /** Triggers the wave, then watches the replacements (tasks tagged with an origin of this wave). */
@@ -160,7 +203,16 @@ async function wave(
     }
     return by;
   };
+  const cpu = () => ({
+    sandbox: cpuSecondsOf(process.pid),
+    lambdaHosts: w.host.pids().reduce<number | undefined>((sum, pid) => {
+      const seconds = cpuSecondsOf(pid);
+      return sum === undefined || seconds === undefined ? undefined : sum + seconds;
+    }, 0),
+    dynalite: cpuSecondsOf(w.dynamo.pid),
+  });
   w.sandbox.calls.reset();
+  const cpuBefore = cpu();
   const t0 = Date.now();
   for (const id of origins) trigger(id);
   let ms = deadlineMs;
@@ -175,6 +227,7 @@ async function wave(
     if (Date.now() - t0 > deadlineMs) break;
     await sleep(50);
   }
+  const cores = coresBusy(cpuBefore, cpu(), Date.now() - t0);
   // Late duplicates: let what is in flight finish (retries waiting minutes are not waited for).
   await Promise.race([w.sandbox.idle(), sleep(15_000)]);
   const by = replacementsOf();
@@ -187,7 +240,7 @@ async function wave(
     if (list.some((r) => r.running)) replaced++;
   }
   const calls = w.sandbox.calls.snapshot();
-  return { ms, replaced, lost: wanted.size - replaced, duplicates, replacements, calls };
+  return { ms, replaced, lost: wanted.size - replaced, duplicates, replacements, calls, cores };
 }
 
 /** The ideal client: n tasks on `provider`, 10 a call, as fast as ECS admits; ms until all RUNNING. */
@@ -266,8 +319,14 @@ export async function run(): Promise<SectionResult> {
     figures.push(...waveFigures(`${SPOT_TASKS} Spot warnings`, spotOurs, spotNaive, spotFloor, SPOT_TASKS));
   notes.push(
     `floor = an ideal client launching the same number of tasks, 10 per RunTask, as fast as the sandbox's ECS admits (100-task burst, then 20/s; 20 RunTask calls/s); task start-up ${TIMINGS.provisioningMs + TIMINGS.pendingMs} ms`,
-    `handlers: the deployment bundles in one host process (bench/lib/lambdaHost.ts), up to 200 concurrent async invocations; Lambda async retries after ${LAMBDA_RETRY_DELAYS_MS.join(' and ')} ms`,
+    `handlers: the deployment bundles in Lambda host processes (bench/lib/lambdaHost.ts), up to 200 concurrent async invocations; Lambda async retries after ${LAMBDA_RETRY_DELAYS_MS.join(' and ')} ms`,
   );
+  for (const [name, result] of [
+    [`${FAILURES} failures`, failOurs],
+    [`${SPOT_TASKS} Spot warnings`, spotOurs],
+  ] as const) {
+    if (result) notes.push(`${name}, ours: cores busy during the wave ${JSON.stringify(result.cores)}`);
+  }
   return {
     figures,
     details: {

@@ -136,7 +136,11 @@ export interface DrillDb {
 let tables = 0;
 
 /** dynalite in a child process (test/drills/dynaliteServer.ts, run through tsx): its endpoint and a stop. */
-export async function startDynaliteProcess(): Promise<{ endpoint: string; close(): Promise<void> }> {
+export async function startDynaliteProcess(): Promise<{
+  endpoint: string;
+  pid: number | undefined;
+  close(): Promise<void>;
+}> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'dynaliteServer.ts')], {
     cwd: join(__dirname, '..', '..'),
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -154,6 +158,7 @@ export async function startDynaliteProcess(): Promise<{ endpoint: string; close(
   });
   return {
     endpoint,
+    pid: child.pid,
     async close() {
       child.stdin.end();
       const timer = setTimeout(() => child.kill(), 5_000);
