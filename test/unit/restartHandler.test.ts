@@ -545,13 +545,10 @@ describe('the decision store the restart handler runs on, over DynamoDB', () => 
     done: false,
   });
 
-  // BUG (src/adapters/launchStore.ts, putDecision): the conditional put asks for ReturnValuesOnConditionCheckFailure
-  // ALL_OLD and returns the error's `Item` as the existing decision, but the DocumentClient unmarshalls outputs, not
-  // errors (aws/aws-sdk-js-v3#6723): `existing` is `{ action: { S: 'restart' }, done: { BOOL: false }, events:
-  // { L: [...] } }`, so `existing.done` is truthy for a decision that is not done. restart.ts trusts it: a delivery
-  // that reaches the put after another delivery decided skips the follow-ups (when the handler had no getDecision
-  // read first, every duplicate did, and an unfinished decision was never finished). dynalite ignores ALL_OLD, so
-  // the GetCommand fallback hides this locally (test/integration/launchStore.test.ts passes). Left failing on purpose.
+  // A conditional put that finds a decision must hand back that decision as stored. The DocumentClient does not
+  // unmarshall an item attached to an error (aws/aws-sdk-js-v3#6723), so putDecision reads it back with a consistent
+  // GetItem; with the raw error item, `existing.done` would be `{ BOOL: false }`, truthy for an unfinished decision,
+  // and a redelivery would skip the follow-ups. dynalite attaches no item, so only this over-HTTP test guards it.
   it('gives a second put the earlier decision as it was stored', async () => {
     const db = dynamoDbOverHttp();
     const store = buildLaunchStore(db, 'ecs-autopilot', 30, () => NOW);
