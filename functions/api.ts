@@ -1,7 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
-import * as z from 'zod/v4';
 import { buildListRunningTasks, buildRunTask, buildStopTasks } from '../src/adapters/ecs';
 import { buildPublishEvents } from '../src/adapters/events';
 import { buildSendLaunchRequest } from '../src/adapters/launchQueue';
@@ -23,28 +22,29 @@ import { buildScheduleRoutes } from '../src/handlers/schedulesApi';
 import { INTERNAL_ERROR_BODY } from '../src/http';
 import { logger } from '../src/observability';
 import { buildOpenApiDocument } from '../src/openapi';
+import * as z from '../src/zod';
 
-const names = z
-  .string()
-  .default('')
-  .transform(
-    (s) =>
+const names = z.pipe(
+  z._default(z.string(), ''),
+  z.transform(
+    (s: string) =>
       new Set(
         s
           .split(',')
           .map((x) => x.trim())
           .filter(Boolean),
       ),
-  );
+  ),
+);
 
 const config = readConfig({
   TABLE_NAME: tableName,
   HISTORY_RETENTION_DAYS: positiveInt,
   LAUNCH_QUEUE_URL: queueUrl,
-  LAUNCH_QUEUE_ARN: z.string().startsWith('arn:'),
-  SCHEDULE_GROUP: z.string().min(1),
-  SCHEDULER_ROLE_ARN: z.string().startsWith('arn:'),
-  EVENT_BUS_NAME: z.string().min(1).default('default'),
+  LAUNCH_QUEUE_ARN: z.string().check(z.startsWith('arn:')),
+  SCHEDULE_GROUP: z.string().check(z.minLength(1)),
+  SCHEDULER_ROLE_ARN: z.string().check(z.startsWith('arn:')),
+  EVENT_BUS_NAME: z._default(z.string().check(z.minLength(1)), 'default'),
   ALLOWED_CLUSTERS: names,
   ALLOWED_FAMILIES: names,
   ALLOWED_TASK_ROLES: names,

@@ -2,7 +2,6 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import * as z from 'zod/v4';
 import {
   buildBatchedDescribeTaskTags,
   buildListRunningTasks,
@@ -21,12 +20,13 @@ import { positiveInt, queueUrl, readConfig, spotSettings, tableName } from '../s
 import { buildLaunchRecord, parseQueueMessage } from '../src/handlers/launcher';
 import { buildPrepareScheduledRun } from '../src/handlers/scheduledRun';
 import { logger } from '../src/observability';
+import * as z from '../src/zod';
 
 const config = readConfig({
   TABLE_NAME: tableName,
   HISTORY_RETENTION_DAYS: positiveInt,
   LAUNCH_QUEUE_URL: queueUrl,
-  EVENT_BUS_NAME: z.string().min(1).default('default'),
+  EVENT_BUS_NAME: z._default(z.string().check(z.minLength(1)), 'default'),
   SPOT_TO_ON_DEMAND: spotSettings.SPOT_TO_ON_DEMAND,
 });
 

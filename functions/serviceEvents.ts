@@ -1,6 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import * as z from 'zod/v4';
 import { buildEcsServices } from '../src/adapters/ecsServices';
 import { buildPublishEvents } from '../src/adapters/events';
 import { buildServiceStateStore } from '../src/adapters/serviceState';
@@ -17,10 +16,11 @@ import {
   serviceOfGroup,
 } from '../src/handlers/serviceEvents';
 import { logger } from '../src/observability';
+import * as z from '../src/zod';
 
 const config = readConfig({
   TABLE_NAME: tableName,
-  EVENT_BUS_NAME: z.string().min(1).default('default'),
+  EVENT_BUS_NAME: z._default(z.string().check(z.minLength(1)), 'default'),
   SPOT_TO_ON_DEMAND: spotSettings.SPOT_TO_ON_DEMAND,
   ...serviceFallbackSettings,
 });

@@ -1,14 +1,14 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import * as z from 'zod/v4';
 import { buildDrainSpotInstance } from '../src/adapters/ecs';
 import { ecs } from '../src/clients/ecs';
 import { readConfig } from '../src/config';
 import { buildSpotInstanceHandler } from '../src/handlers/spotInstance';
 import { logger } from '../src/observability';
 import { reactToTask } from '../src/wiring/reactions';
+import * as z from '../src/zod';
 
-const config = readConfig({ CLUSTERS: z.string().default('') });
+const config = readConfig({ CLUSTERS: z._default(z.string(), '') });
 
 export const handler = middy(
   buildSpotInstanceHandler({

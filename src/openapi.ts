@@ -3,17 +3,17 @@
  * document cannot drift from the validation. docs/openapi.json is this document (scripts/openapi.ts writes it;
  * a unit test keeps them equal).
  */
-import * as z from 'zod/v4';
 import { version } from '../package.json';
 import { CLASSIFICATIONS } from './domain/classify';
 import { runTaskBodySchema, schedulePatchSchema, scheduleSchema } from './domain/schedule';
+import * as z from './zod';
 
 type Json = Record<string, unknown>;
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 /** A zod schema as a self-contained JSON Schema (2020-12, the dialect of OpenAPI 3.1), without `$schema`. */
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
+function jsonSchema(schema: z.ZodMiniType, io: 'input' | 'output'): Json {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
     target: 'draft-2020-12',
     io,
@@ -34,35 +34,39 @@ const ONE_LAUNCH_CHOICE = { not: { required: ['launchType', 'capacityProviderStr
 const isoDateTime = z.iso.datetime({ offset: true });
 
 /** A schedule as the API answers it: the stored fields (defaults applied) plus bookkeeping. */
-const scheduleViewSchema = scheduleSchema.safeExtend({
-  createdAt: isoDateTime.describe('When the schedule was created.'),
-  updatedAt: isoDateTime.describe('When the schedule was last changed.'),
-  nextRunTimes: z
-    .array(isoDateTime)
-    .max(5)
-    .describe('The next due times (up to 5; empty when PAUSED or past endDate).')
-    .optional(),
+const scheduleViewSchema = z.safeExtend(scheduleSchema, {
+  createdAt: isoDateTime.check(z.describe('When the schedule was created.')),
+  updatedAt: isoDateTime.check(z.describe('When the schedule was last changed.')),
+  nextRunTimes: z.optional(
+    z
+      .array(isoDateTime)
+      .check(z.maxLength(5), z.describe('The next due times (up to 5; empty when PAUSED or past endDate).')),
+  ),
 });
 
 const scheduleRunSchema = z.object({
-  requestId: z.string().describe('The launch request of this run (its RunTask clientToken derives from it).'),
-  trigger: z.enum(['schedule', 'manual']).describe('Due time, or POST /schedules/{name}/runs.'),
-  scheduledTime: isoDateTime.describe('The due time (the request time for a manual run).'),
+  requestId: z
+    .string()
+    .check(z.describe('The launch request of this run (its RunTask clientToken derives from it).')),
+  trigger: z.enum(['schedule', 'manual']).check(z.describe('Due time, or POST /schedules/{name}/runs.')),
+  scheduledTime: isoDateTime.check(z.describe('The due time (the request time for a manual run).')),
   status: z
     .enum(['PENDING', 'LAUNCHED', 'SKIPPED', 'FAILED'])
-    .describe('SKIPPED: concurrencyPolicy Forbid while the previous run was still running.'),
-  taskArns: z.array(z.string()).optional(),
-  message: z.string().optional(),
+    .check(z.describe('SKIPPED: concurrencyPolicy Forbid while the previous run was still running.')),
+  taskArns: z.optional(z.array(z.string())),
+  message: z.optional(z.string()),
 });
 
 const launchAcceptedSchema = z.object({
-  requestId: z.string().describe('Identifies the launch; the tasks it starts appear in GET /tasks.'),
+  requestId: z.string().check(z.describe('Identifies the launch; the tasks it starts appear in GET /tasks.')),
   reason: z.enum(['schedule', 'run-now']),
 });
 
 const errorSchema = z.object({
-  error: z.string().describe('BadRequest, Forbidden, NotFound, Conflict, PayloadTooLarge'),
-  message: z.string().describe('What to fix, e.g. "invalid body: count: must be an integer from 1 to 10".'),
+  error: z.string().check(z.describe('BadRequest, Forbidden, NotFound, Conflict, PayloadTooLarge')),
+  message: z
+    .string()
+    .check(z.describe('What to fix, e.g. "invalid body: count: must be an integer from 1 to 10".')),
 });
 
 const page = (itemsKey: string, item: Json, description: string): Json => ({

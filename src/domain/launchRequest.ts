@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod/v4';
+import * as z from '../zod';
 import { partialRestartPolicySchema } from './restartPolicy';
 
 /**
@@ -8,56 +8,61 @@ import { partialRestartPolicySchema } from './restartPolicy';
  * RunTask members keep ECS's own camelCase shape so a request is readable next to the API docs.
  */
 const keyValue = z.object({ name: z.string(), value: z.string() });
-const tag = z.object({ key: z.string().min(1).max(128), value: z.string().max(256) });
+const tag = z.object({
+  key: z.string().check(z.minLength(1), z.maxLength(128)),
+  value: z.string().check(z.maxLength(256)),
+});
 
 export const capacityProviderItemSchema = z.object({
-  capacityProvider: z.string().min(1).max(255),
-  weight: z.number().int().min(0).max(1000).optional(),
-  base: z.number().int().min(0).max(100_000).optional(),
+  capacityProvider: z.string().check(z.minLength(1), z.maxLength(255)),
+  weight: z.optional(z.number().check(z.int(), z.gte(0), z.lte(1000))),
+  base: z.optional(z.number().check(z.int(), z.gte(0), z.lte(100_000))),
 });
 
 export const networkConfigurationSchema = z.object({
   awsvpcConfiguration: z.object({
-    subnets: z.array(z.string()).min(1).max(16),
-    securityGroups: z.array(z.string()).max(5).optional(),
-    assignPublicIp: z.enum(['ENABLED', 'DISABLED']).optional(),
+    subnets: z.array(z.string()).check(z.minLength(1), z.maxLength(16)),
+    securityGroups: z.optional(z.array(z.string()).check(z.maxLength(5))),
+    assignPublicIp: z.optional(z.enum(['ENABLED', 'DISABLED'])),
   }),
 });
 
 export const containerOverrideSchema = z.object({
   name: z.string(),
-  command: z.array(z.string()).optional(),
-  environment: z.array(keyValue).optional(),
-  cpu: z.number().int().optional(),
-  memory: z.number().int().optional(),
-  memoryReservation: z.number().int().optional(),
+  command: z.optional(z.array(z.string())),
+  environment: z.optional(z.array(keyValue)),
+  cpu: z.optional(z.number().check(z.int())),
+  memory: z.optional(z.number().check(z.int())),
+  memoryReservation: z.optional(z.number().check(z.int())),
 });
 
 export const runTaskInputSchema = z.object({
-  cluster: z.string().min(1),
-  taskDefinition: z.string().min(1),
-  count: z.number().int().min(1).max(10).default(1),
-  launchType: z.string().optional(),
-  capacityProviderStrategy: z.array(capacityProviderItemSchema).max(20).optional(),
-  platformVersion: z.string().optional(),
-  networkConfiguration: networkConfigurationSchema.optional(),
-  overrides: z
-    .object({
-      containerOverrides: z.array(containerOverrideSchema).optional(),
-      cpu: z.string().optional(),
-      memory: z.string().optional(),
-      taskRoleArn: z.string().optional(),
-      executionRoleArn: z.string().optional(),
-    })
-    .optional(),
-  group: z.string().max(255).optional(),
-  startedBy: z.string().max(128).optional(),
-  tags: z.array(tag).max(50).optional(),
-  propagateTags: z.enum(['TASK_DEFINITION', 'NONE']).optional(),
-  enableECSManagedTags: z.boolean().optional(),
-  enableExecuteCommand: z.boolean().optional(),
-  placementConstraints: z.array(z.object({ type: z.string(), expression: z.string().optional() })).optional(),
-  placementStrategy: z.array(z.object({ type: z.string(), field: z.string().optional() })).optional(),
+  cluster: z.string().check(z.minLength(1)),
+  taskDefinition: z.string().check(z.minLength(1)),
+  count: z._default(z.number().check(z.int(), z.gte(1), z.lte(10)), 1),
+  launchType: z.optional(z.string()),
+  capacityProviderStrategy: z.optional(z.array(capacityProviderItemSchema).check(z.maxLength(20))),
+  platformVersion: z.optional(z.string()),
+  networkConfiguration: z.optional(networkConfigurationSchema),
+  overrides: z.optional(
+    z.object({
+      containerOverrides: z.optional(z.array(containerOverrideSchema)),
+      cpu: z.optional(z.string()),
+      memory: z.optional(z.string()),
+      taskRoleArn: z.optional(z.string()),
+      executionRoleArn: z.optional(z.string()),
+    }),
+  ),
+  group: z.optional(z.string().check(z.maxLength(255))),
+  startedBy: z.optional(z.string().check(z.maxLength(128))),
+  tags: z.optional(z.array(tag).check(z.maxLength(50))),
+  propagateTags: z.optional(z.enum(['TASK_DEFINITION', 'NONE'])),
+  enableECSManagedTags: z.optional(z.boolean()),
+  enableExecuteCommand: z.optional(z.boolean()),
+  placementConstraints: z.optional(
+    z.array(z.object({ type: z.string(), expression: z.optional(z.string()) })),
+  ),
+  placementStrategy: z.optional(z.array(z.object({ type: z.string(), field: z.optional(z.string()) }))),
 });
 export type RunTaskInput = z.infer<typeof runTaskInputSchema>;
 
@@ -66,51 +71,51 @@ export const LAUNCH_REASONS = ['restart', 'spot-interruption', 'schedule', 'run-
 /** One earlier attempt in a restart chain: what happened and what was decided. */
 export const attemptSchema = z.object({
   taskArn: z.string(),
-  attempt: z.number().int().min(0),
-  exitCode: z.number().int().optional(),
-  stopCode: z.string().optional(),
-  stoppedReason: z.string().optional(),
-  failureKind: z.string().optional(),
+  attempt: z.number().check(z.int(), z.gte(0)),
+  exitCode: z.optional(z.number().check(z.int())),
+  stopCode: z.optional(z.string()),
+  stoppedReason: z.optional(z.string()),
+  failureKind: z.optional(z.string()),
   decision: z.string(),
-  delaySeconds: z.number().int().min(0).optional(),
+  delaySeconds: z.optional(z.number().check(z.int(), z.gte(0))),
 });
 export type Attempt = z.infer<typeof attemptSchema>;
 
 export const lineageSchema = z.object({
   originTaskArn: z.string(),
   /** Attempts used against the policy (infrastructure causes do not count). */
-  attempt: z.number().int().min(0),
+  attempt: z.number().check(z.int(), z.gte(0)),
   /** Every relaunch, counted: bounds infrastructure relaunches, which use no attempt. */
-  launches: z.number().int().min(0),
-  previousTaskArn: z.string().optional(),
-  chain: z.array(attemptSchema).max(50),
+  launches: z.number().check(z.int(), z.gte(0)),
+  previousTaskArn: z.optional(z.string()),
+  chain: z.array(attemptSchema).check(z.maxLength(50)),
 });
 export type Lineage = z.infer<typeof lineageSchema>;
 
 export const launchRequestSchema = z.object({
   /** Stable for one intended launch: the clientToken and the idempotency record derive from it. */
-  requestId: z.string().min(1).max(512),
+  requestId: z.string().check(z.minLength(1), z.maxLength(512)),
   reason: z.enum(LAUNCH_REASONS),
   runTask: runTaskInputSchema,
-  lineage: lineageSchema.optional(),
-  policy: partialRestartPolicySchema.optional(),
+  lineage: z.optional(lineageSchema),
+  policy: z.optional(partialRestartPolicySchema),
   /**
    * Delay still to wait when the message arrives. SQS delays at most 15 minutes per hop; the launcher
    * sends the request on again until this is 0. A duration, not a wall-clock time, so time passes
    * only through the queue (which the sandbox can fast-forward).
    */
-  deferSeconds: z.number().int().min(0).default(0),
+  deferSeconds: z._default(z.number().check(z.int(), z.gte(0)), 0),
   /** Launch retries after capacity failures (RunTask failures[]), each with its own clientToken. */
-  capacityRetries: z.number().int().min(0).default(0),
+  capacityRetries: z._default(z.number().check(z.int(), z.gte(0)), 0),
   /** Who asked (IAM principal for API launches, "ecs-autopilot" for automatic ones). */
-  requestedBy: z.string().optional(),
+  requestedBy: z.optional(z.string()),
   /** Extra fields for the events this launch emits (schedule name, ...). */
-  context: z.record(z.string(), z.string()).optional(),
+  context: z.optional(z.record(z.string(), z.string())),
   /**
    * The failed task whose tags the decision could not read (ECS throttled DescribeTasks, as in a mass
    * failure): the launcher reads them before RunTask, honours an opt-out tag and copies the user's tags.
    */
-  tagsOf: z.string().min(1).optional(),
+  tagsOf: z.optional(z.string().check(z.minLength(1))),
 });
 export type LaunchRequest = z.infer<typeof launchRequestSchema>;
 export type LaunchRequestInput = z.input<typeof launchRequestSchema>;

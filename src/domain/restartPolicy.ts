@@ -1,4 +1,4 @@
-import * as z from 'zod/v4';
+import * as z from '../zod';
 
 /**
  * Restart policy for failed standalone tasks, after Kubernetes Job (backoffLimit, 10 s doubling to a
@@ -7,14 +7,14 @@ import * as z from 'zod/v4';
 
 /** An exit-code range like "1-5" or a single code like 137. */
 const exitCodeMatcher = z.union([
-  z.number().int(),
-  z
-    .string()
-    .regex(/^-?\d+-\d+$/, 'must be an exit code or a range like "1-5"')
-    .refine((s) => {
+  z.number().check(z.int()),
+  z.string().check(
+    z.regex(/^-?\d+-\d+$/, 'must be an exit code or a range like "1-5"'),
+    z.refine((s) => {
       const [lo, hi] = parseRange(s);
       return lo <= hi;
     }, 'range must go from low to high'),
+  ),
 ]);
 
 function parseRange(s: string): [number, number] {
@@ -23,38 +23,33 @@ function parseRange(s: string): [number, number] {
 }
 
 export const exitRuleSchema = z
-  .object({
-    exitCodes: z.array(exitCodeMatcher).min(1).optional(),
-    reasonPrefixes: z.array(z.string().min(1)).min(1).optional(),
+  .strictObject({
+    exitCodes: z.optional(z.array(exitCodeMatcher).check(z.minLength(1))),
+    reasonPrefixes: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
   })
-  .strict()
-  .refine((r) => r.exitCodes || r.reasonPrefixes, 'a rule needs exitCodes or reasonPrefixes');
+  .check(z.refine((r) => r.exitCodes || r.reasonPrefixes, 'a rule needs exitCodes or reasonPrefixes'));
 export type ExitRule = z.infer<typeof exitRuleSchema>;
 
-export const restartPolicySchema = z
-  .object({
-    /** Attempts after the first run; 0 never restarts. */
-    maxAttempts: z.number().int().min(0).max(10),
-    backoff: z
-      .object({
-        baseSeconds: z.number().min(0).max(3600),
-        factor: z.number().min(1).max(10),
-        maxSeconds: z.number().min(0).max(86_400),
-        jitter: z.boolean(),
-      })
-      .strict(),
-    /** When set, only failures matching a rule are retried. */
-    retryOn: z.array(exitRuleSchema).optional(),
-    /** Failures matching a rule are never retried (checked first). */
-    giveUpOn: z.array(exitRuleSchema).optional(),
-  })
-  .strict();
+export const restartPolicySchema = z.strictObject({
+  /** Attempts after the first run; 0 never restarts. */
+  maxAttempts: z.number().check(z.int(), z.gte(0), z.lte(10)),
+  backoff: z.strictObject({
+    baseSeconds: z.number().check(z.gte(0), z.lte(3600)),
+    factor: z.number().check(z.gte(1), z.lte(10)),
+    maxSeconds: z.number().check(z.gte(0), z.lte(86_400)),
+    jitter: z.boolean(),
+  }),
+  /** When set, only failures matching a rule are retried. */
+  retryOn: z.optional(z.array(exitRuleSchema)),
+  /** Failures matching a rule are never retried (checked first). */
+  giveUpOn: z.optional(z.array(exitRuleSchema)),
+});
 export type RestartPolicy = z.infer<typeof restartPolicySchema>;
 
 /** A policy source (request, family rule, defaults) may set any subset, backoff fields included. */
-export const partialRestartPolicySchema = restartPolicySchema
-  .extend({ backoff: restartPolicySchema.shape.backoff.partial() })
-  .partial();
+export const partialRestartPolicySchema = z.partial(
+  z.extend(restartPolicySchema, { backoff: z.partial(restartPolicySchema.shape.backoff) }),
+);
 export type PartialRestartPolicy = z.infer<typeof partialRestartPolicySchema>;
 
 export const DEFAULT_POLICY: RestartPolicy = {

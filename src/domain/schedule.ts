@@ -4,7 +4,7 @@
  * caller broke, and describeValidationError turns a ZodError into "field.path: rule; ...".
  * The launch fields keep RunTask's own camelCase shapes, so a body reads next to the ECS API reference.
  */
-import * as z from 'zod/v4';
+import * as z from '../zod';
 import { partialRestartPolicySchema } from './restartPolicy';
 import { isValidTimezone, validateScheduleExpression } from './scheduleExpression';
 
@@ -47,8 +47,7 @@ export const RESERVED_TAG_PREFIXES = ['aws:', 'ecs-autopilot:'] as const;
 
 const clusterSchema = z
   .string(rule('must be a cluster name (1 to 255 letters, digits, -, _) or a cluster ARN'))
-  .regex(CLUSTER)
-  .describe('Cluster name or ARN.');
+  .check(z.regex(CLUSTER), z.describe('Cluster name or ARN.'));
 
 const taskDefinitionSchema = z
   .string(
@@ -56,57 +55,66 @@ const taskDefinitionSchema = z
       'must be a task definition family, family:revision or task-definition ARN (family: letters, digits, -, _)',
     ),
   )
-  .regex(TASK_DEFINITION)
-  .describe('family (the latest ACTIVE revision at each run), family:revision, or a task-definition ARN.');
+  .check(
+    z.regex(TASK_DEFINITION),
+    z.describe('family (the latest ACTIVE revision at each run), family:revision, or a task-definition ARN.'),
+  );
 
 const countSchema = z
   .number(rule('must be an integer from 1 to 10 (RunTask starts at most 10 tasks per call)'))
-  .int()
-  .min(1)
-  .max(10)
-  .describe('Tasks to start per run.');
+  .check(z.int(), z.gte(1), z.lte(10), z.describe('Tasks to start per run.'));
 
 const launchTypeSchema = z
   .enum(LAUNCH_TYPES, rule(`must be one of ${LAUNCH_TYPES.join(', ')}`))
-  .describe('Launch type; give either this or capacityProviderStrategy, not both.');
+  .check(z.describe('Launch type; give either this or capacityProviderStrategy, not both.'));
 
 const capacityProviderItemSchema = strictObject({
   capacityProvider: z
     .string(rule('must be a capacity provider name (1 to 255 letters, digits, -, _)'))
-    .regex(/^[A-Za-z0-9_-]{1,255}$/),
-  weight: z.number(rule('must be an integer from 0 to 1000')).int().min(0).max(1000).optional(),
-  base: z.number(rule('must be an integer from 0 to 100000')).int().min(0).max(100_000).optional(),
+    .check(z.regex(/^[A-Za-z0-9_-]{1,255}$/)),
+  weight: z.optional(
+    z.number(rule('must be an integer from 0 to 1000')).check(z.int(), z.gte(0), z.lte(1000)),
+  ),
+  base: z.optional(
+    z.number(rule('must be an integer from 0 to 100000')).check(z.int(), z.gte(0), z.lte(100_000)),
+  ),
 });
 
 const capacityProviderStrategySchema = z
   .array(capacityProviderItemSchema, rule('must list 1 to 6 capacity providers'))
-  .min(1)
-  .max(6)
-  .superRefine((strategy, ctx) => {
-    const names = strategy.map((item) => item.capacityProvider);
-    names.forEach((name, index) => {
-      if (names.indexOf(name) !== index) {
-        ctx.addIssue({ code: 'custom', path: [index, 'capacityProvider'], message: 'must appear only once' });
+  .check(
+    z.minLength(1),
+    z.maxLength(6),
+    z.superRefine((strategy, ctx) => {
+      const names = strategy.map((item) => item.capacityProvider);
+      names.forEach((name, index) => {
+        if (names.indexOf(name) !== index) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [index, 'capacityProvider'],
+            message: 'must appear only once',
+          });
+        }
+      });
+      if (strategy.filter((item) => (item.base ?? 0) > 0).length > 1) {
+        ctx.addIssue({ code: 'custom', message: 'at most one capacity provider may have a base above 0' });
       }
-    });
-    if (strategy.filter((item) => (item.base ?? 0) > 0).length > 1) {
-      ctx.addIssue({ code: 'custom', message: 'at most one capacity provider may have a base above 0' });
-    }
-    if (!strategy.some((item) => (item.weight ?? 0) > 0)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'at least one capacity provider must have a weight above 0 (weight defaults to 0)',
-      });
-    }
-    const fargate = names.filter((name) => FARGATE_PROVIDERS.has(name)).length;
-    if (fargate > 0 && fargate < names.length) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'must not mix FARGATE or FARGATE_SPOT with Auto Scaling group capacity providers',
-      });
-    }
-  })
-  .describe('Capacity provider strategy (1 to 6 items, at most one base, some weight above 0).');
+      if (!strategy.some((item) => (item.weight ?? 0) > 0)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'at least one capacity provider must have a weight above 0 (weight defaults to 0)',
+        });
+      }
+      const fargate = names.filter((name) => FARGATE_PROVIDERS.has(name)).length;
+      if (fargate > 0 && fargate < names.length) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must not mix FARGATE or FARGATE_SPOT with Auto Scaling group capacity providers',
+        });
+      }
+    }),
+    z.describe('Capacity provider strategy (1 to 6 items, at most one base, some weight above 0).'),
+  );
 
 const networkConfigurationSchema = strictObject({
   awsvpcConfiguration: strictObject({
@@ -114,78 +122,70 @@ const networkConfigurationSchema = strictObject({
       .array(
         z
           .string(rule('must be a subnet id (subnet- and 8 or 17 hex digits, e.g. subnet-0abc1234)'))
-          .regex(SUBNET),
+          .check(z.regex(SUBNET)),
         rule('must list 1 to 16 subnets'),
       )
-      .min(1)
-      .max(16),
-    securityGroups: z
-      .array(
-        z
-          .string(rule('must be a security group id (sg- and 8 or 17 hex digits, e.g. sg-0abc1234)'))
-          .regex(SECURITY_GROUP),
-        rule('must list at most 5 security groups'),
-      )
-      .max(5)
-      .optional(),
-    assignPublicIp: z.enum(['ENABLED', 'DISABLED'], rule('must be ENABLED or DISABLED')).optional(),
+      .check(z.minLength(1), z.maxLength(16)),
+    securityGroups: z.optional(
+      z
+        .array(
+          z
+            .string(rule('must be a security group id (sg- and 8 or 17 hex digits, e.g. sg-0abc1234)'))
+            .check(z.regex(SECURITY_GROUP)),
+          rule('must list at most 5 security groups'),
+        )
+        .check(z.maxLength(5)),
+    ),
+    assignPublicIp: z.optional(z.enum(['ENABLED', 'DISABLED'], rule('must be ENABLED or DISABLED'))),
   }),
-}).describe('awsvpc network configuration, as in RunTask (required by Fargate tasks).');
+}).check(z.describe('awsvpc network configuration, as in RunTask (required by Fargate tasks).'));
 
 const keyValueSchema = strictObject({
-  name: z.string(rule('must be 1 to 255 characters')).min(1).max(255),
-  value: z.string(rule('must be a string of at most 32768 characters')).max(32_768),
+  name: z.string(rule('must be 1 to 255 characters')).check(z.minLength(1), z.maxLength(255)),
+  value: z.string(rule('must be a string of at most 32768 characters')).check(z.maxLength(32_768)),
 });
 
 const containerOverrideSchema = strictObject({
   name: z
     .string(rule('must be a container name (1 to 255 letters, digits, -, _)'))
-    .regex(/^[A-Za-z0-9_-]{1,255}$/),
-  command: z.array(z.string(rule('must be a string')), rule('must be a list of strings')).optional(),
-  environment: z.array(keyValueSchema, rule('must be a list of {name, value}')).optional(),
-  cpu: z
-    .number(rule('must be an integer of CPU units from 0 to 196608'))
-    .int()
-    .min(0)
-    .max(196_608)
-    .optional(),
-  memory: z
-    .number(rule('must be an integer of MiB from 4 to 1048576'))
-    .int()
-    .min(4)
-    .max(1_048_576)
-    .optional(),
-  memoryReservation: z
-    .number(rule('must be an integer of MiB from 4 to 1048576'))
-    .int()
-    .min(4)
-    .max(1_048_576)
-    .optional(),
+    .check(z.regex(/^[A-Za-z0-9_-]{1,255}$/)),
+  command: z.optional(z.array(z.string(rule('must be a string')), rule('must be a list of strings'))),
+  environment: z.optional(z.array(keyValueSchema, rule('must be a list of {name, value}'))),
+  cpu: z.optional(
+    z
+      .number(rule('must be an integer of CPU units from 0 to 196608'))
+      .check(z.int(), z.gte(0), z.lte(196_608)),
+  ),
+  memory: z.optional(
+    z.number(rule('must be an integer of MiB from 4 to 1048576')).check(z.int(), z.gte(4), z.lte(1_048_576)),
+  ),
+  memoryReservation: z.optional(
+    z.number(rule('must be an integer of MiB from 4 to 1048576')).check(z.int(), z.gte(4), z.lte(1_048_576)),
+  ),
 });
 
 const overridesSchema = strictObject({
-  containerOverrides: z
-    .array(containerOverrideSchema, rule('must be a list of container overrides'))
-    .max(10)
-    .optional(),
-  cpu: z
-    .string(rule('must be CPU units like "1024" or vCPUs like "1 vCPU"'))
-    .regex(/^(?:\d{1,6}|\d{1,3}(?:\.\d{1,2})? ?[vV][cC][pP][uU])$/)
-    .optional(),
-  memory: z
-    .string(rule('must be MiB like "2048" or GB like "2 GB"'))
-    .regex(/^(?:\d{1,7}|\d{1,4}(?:\.\d{1,2})? ?[gG][bB])$/)
-    .optional(),
-  taskRoleArn: z
-    .string(rule('must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)'))
-    .regex(ROLE_ARN)
-    .optional(),
-  executionRoleArn: z
-    .string(rule('must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)'))
-    .regex(ROLE_ARN)
-    .optional(),
-})
-  .superRefine((overrides, ctx) => {
+  containerOverrides: z.optional(
+    z.array(containerOverrideSchema, rule('must be a list of container overrides')).check(z.maxLength(10)),
+  ),
+  cpu: z.optional(
+    z
+      .string(rule('must be CPU units like "1024" or vCPUs like "1 vCPU"'))
+      .check(z.regex(/^(?:\d{1,6}|\d{1,3}(?:\.\d{1,2})? ?[vV][cC][pP][uU])$/)),
+  ),
+  memory: z.optional(
+    z
+      .string(rule('must be MiB like "2048" or GB like "2 GB"'))
+      .check(z.regex(/^(?:\d{1,7}|\d{1,4}(?:\.\d{1,2})? ?[gG][bB])$/)),
+  ),
+  taskRoleArn: z.optional(
+    z.string(rule('must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)')).check(z.regex(ROLE_ARN)),
+  ),
+  executionRoleArn: z.optional(
+    z.string(rule('must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)')).check(z.regex(ROLE_ARN)),
+  ),
+}).check(
+  z.superRefine((overrides, ctx) => {
     const size = JSON.stringify(overrides).length;
     if (size > MAX_OVERRIDES_CHARS) {
       ctx.addIssue({
@@ -193,88 +193,96 @@ const overridesSchema = strictObject({
         message: `must be at most ${MAX_OVERRIDES_CHARS} characters as JSON (an ECS limit), got ${size}`,
       });
     }
-  })
-  .describe(`Task overrides, as in RunTask; at most ${MAX_OVERRIDES_CHARS} characters as JSON.`);
+  }),
+  z.describe(`Task overrides, as in RunTask; at most ${MAX_OVERRIDES_CHARS} characters as JSON.`),
+);
 
 const tagSchema = strictObject({
-  key: z
-    .string(rule('must be 1 to 128 letters, digits, spaces or _ . : / = + - @'))
-    .min(1)
-    .max(128)
-    .regex(TAG_CHARS)
-    .refine(
+  key: z.string(rule('must be 1 to 128 letters, digits, spaces or _ . : / = + - @')).check(
+    z.minLength(1),
+    z.maxLength(128),
+    z.regex(TAG_CHARS),
+    z.refine(
       (key) => !key.toLowerCase().startsWith('aws:'),
       'must not start with aws: (reserved by AWS, in any case)',
-    )
-    .refine(
+    ),
+    z.refine(
       (key) => !key.toLowerCase().startsWith('ecs-autopilot:'),
       "must not start with ecs-autopilot: (reserved for ecs-autopilot's own tags)",
     ),
+  ),
   value: z
     .string(rule('must be at most 256 letters, digits, spaces or _ . : / = + - @'))
-    .max(256)
-    .regex(TAG_CHARS),
+    .check(z.maxLength(256), z.regex(TAG_CHARS)),
 });
 
-const tagsSchema = z
-  .array(tagSchema, rule('must list at most 50 tags'))
-  .max(50)
-  .superRefine((tags, ctx) => {
+const tagsSchema = z.array(tagSchema, rule('must list at most 50 tags')).check(
+  z.maxLength(50),
+  z.superRefine((tags, ctx) => {
     const keys = tags.map((tag) => tag.key);
     keys.forEach((key, index) => {
       if (keys.indexOf(key) !== index) {
         ctx.addIssue({ code: 'custom', path: [index, 'key'], message: 'must appear only once' });
       }
     });
-  })
-  .describe(
+  }),
+  z.describe(
     `Task tags (key 1-128, value up to 256; keys must not start with ${RESERVED_TAG_PREFIXES.join(' or ')}).`,
-  );
+  ),
+);
 
-const restartPolicyField = partialRestartPolicySchema.describe(
-  'Restart policy for the launched tasks when they fail (any subset; the rest comes from tags, family rules, defaults).',
+const restartPolicyField = partialRestartPolicySchema.check(
+  z.describe(
+    'Restart policy for the launched tasks when they fail (any subset; the rest comes from tags, family rules, defaults).',
+  ),
 );
 
 /** The launch fields shared by schedules and run-now requests, without defaults (so PATCH can omit them). */
 const launchFields = {
   cluster: clusterSchema,
   taskDefinition: taskDefinitionSchema,
-  count: countSchema.optional(),
-  launchType: launchTypeSchema.optional(),
-  capacityProviderStrategy: capacityProviderStrategySchema.optional(),
-  networkConfiguration: networkConfigurationSchema.optional(),
-  overrides: overridesSchema.optional(),
-  tags: tagsSchema.optional(),
-  restartPolicy: restartPolicyField.optional(),
+  count: z.optional(countSchema),
+  launchType: z.optional(launchTypeSchema),
+  capacityProviderStrategy: z.optional(capacityProviderStrategySchema),
+  networkConfiguration: z.optional(networkConfigurationSchema),
+  overrides: z.optional(overridesSchema),
+  tags: z.optional(tagsSchema),
+  restartPolicy: z.optional(restartPolicyField),
 };
 
 // ---------- schedules ----------
 
 const nameSchema = z
   .string(rule('must be 1 to 64 characters, each a letter, digit, -, _ or .'))
-  .min(1)
-  .max(64)
-  .regex(NAME_CHARS)
-  .describe('Schedule name, unique in the account and Region.');
+  .check(
+    z.minLength(1),
+    z.maxLength(64),
+    z.regex(NAME_CHARS),
+    z.describe('Schedule name, unique in the account and Region.'),
+  );
 
 const expressionSchema = z
   .string(
     rule('must be rate(value unit), cron(minutes hours day-of-month month day-of-week year) or at(...)'),
   )
-  .max(256, 'must be at most 256 characters')
-  .superRefine((expression, ctx) => {
-    const problem = validateScheduleExpression(expression);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  })
-  .describe(
-    'rate(value unit) with minute(s)|hour(s)|day(s); cron(minutes hours day-of-month month day-of-week year) with exactly one of day-of-month and day-of-week set to ?; or at(yyyy-mm-ddThh:mm:ss) for one run.',
+  .check(
+    z.maxLength(256, 'must be at most 256 characters'),
+    z.superRefine((expression, ctx) => {
+      const problem = validateScheduleExpression(expression);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    z.describe(
+      'rate(value unit) with minute(s)|hour(s)|day(s); cron(minutes hours day-of-month month day-of-week year) with exactly one of day-of-month and day-of-week set to ?; or at(yyyy-mm-ddThh:mm:ss) for one run.',
+    ),
   );
 
 const timezoneSchema = z
   .string(rule('must be an IANA time zone name such as UTC or Europe/Paris'))
-  .max(50)
-  .refine(isValidTimezone)
-  .describe('IANA time zone the expression is evaluated in.');
+  .check(
+    z.maxLength(50),
+    z.refine(isValidTimezone),
+    z.describe('IANA time zone the expression is evaluated in.'),
+  );
 
 const dateTimeSchema = (what: string) =>
   z.iso
@@ -282,38 +290,42 @@ const dateTimeSchema = (what: string) =>
       offset: true,
       ...rule('must be an ISO-8601 date and time with Z or an offset, e.g. 2025-01-01T09:00:00Z'),
     })
-    .describe(what);
+    .check(z.describe(what));
 
 const stateSchema = z
   .enum(SCHEDULE_STATES, rule(`must be one of ${SCHEDULE_STATES.join(', ')}`))
-  .describe('PAUSED keeps the schedule but starts nothing.');
+  .check(z.describe('PAUSED keeps the schedule but starts nothing.'));
 
 const concurrencyPolicySchema = z
   .enum(CONCURRENCY_POLICIES, rule(`must be one of ${CONCURRENCY_POLICIES.join(', ')}`))
-  .describe(
-    'When a run is due while tasks of the previous run still run: Allow starts anyway, Forbid skips the run, Replace stops the running tasks first (like Kubernetes CronJob).',
+  .check(
+    z.describe(
+      'When a run is due while tasks of the previous run still run: Allow starts anyway, Forbid skips the run, Replace stops the running tasks first (like Kubernetes CronJob).',
+    ),
   );
 
 const flexibleWindowSchema = z
   .number(rule('must be an integer from 1 to 1440 (minutes)'))
-  .int()
-  .min(1)
-  .max(1440)
-  .describe('Runs start at a random time within this many minutes after the due time (spreads load).');
+  .check(
+    z.int(),
+    z.gte(1),
+    z.lte(1440),
+    z.describe('Runs start at a random time within this many minutes after the due time (spreads load).'),
+  );
 
-const descriptionSchema = z.string(rule('must be at most 512 characters')).max(512);
+const descriptionSchema = z.string(rule('must be at most 512 characters')).check(z.maxLength(512));
 
 /** Schedule fields other than the name, without defaults. */
 const scheduleFields = {
   expression: expressionSchema,
-  timezone: timezoneSchema.optional(),
-  startDate: dateTimeSchema('No run before this instant.').optional(),
-  endDate: dateTimeSchema('No run after this instant (after startDate).').optional(),
-  state: stateSchema.optional(),
+  timezone: z.optional(timezoneSchema),
+  startDate: z.optional(dateTimeSchema('No run before this instant.')),
+  endDate: z.optional(dateTimeSchema('No run after this instant (after startDate).')),
+  state: z.optional(stateSchema),
   ...launchFields,
-  concurrencyPolicy: concurrencyPolicySchema.optional(),
-  flexibleWindowMinutes: flexibleWindowSchema.optional(),
-  description: descriptionSchema.optional(),
+  concurrencyPolicy: z.optional(concurrencyPolicySchema),
+  flexibleWindowMinutes: z.optional(flexibleWindowSchema),
+  description: z.optional(descriptionSchema),
 };
 
 interface CrossFields {
@@ -328,7 +340,7 @@ interface CrossFields {
  * Rules between fields, for whichever of them are present. zod also runs this after a field failed one of its
  * checks, so it reads every field defensively.
  */
-function checkCrossFields(body: CrossFields, ctx: z.RefinementCtx): void {
+function checkCrossFields(body: CrossFields, ctx: z.core.$RefinementCtx): void {
   if (typeof body.startDate === 'string' && typeof body.endDate === 'string') {
     if (Date.parse(body.endDate) <= Date.parse(body.startDate)) {
       ctx.addIssue({ code: 'custom', path: ['endDate'], message: 'must be after startDate' });
@@ -357,22 +369,23 @@ function checkCrossFields(body: CrossFields, ctx: z.RefinementCtx): void {
 export const scheduleSchema = strictObject({
   name: nameSchema,
   ...scheduleFields,
-  timezone: timezoneSchema.default('UTC'),
-  state: stateSchema.default('ENABLED'),
-  count: countSchema.default(1),
-  concurrencyPolicy: concurrencyPolicySchema.default('Allow'),
-}).superRefine(checkCrossFields);
+  timezone: z._default(timezoneSchema, 'UTC'),
+  state: z._default(stateSchema, 'ENABLED'),
+  count: z._default(countSchema, 1),
+  concurrencyPolicy: z._default(concurrencyPolicySchema, 'Allow'),
+}).check(z.superRefine(checkCrossFields));
 export type ScheduleInput = z.input<typeof scheduleSchema>;
 export type Schedule = z.output<typeof scheduleSchema>;
 
 /** PATCH /schedules/{name}: any of the schedule's fields but its name, at least one. */
 export const schedulePatchSchema = strictObject(
-  Object.fromEntries(Object.entries(scheduleFields).map(([key, schema]) => [key, schema.optional()])) as {
-    [K in keyof typeof scheduleFields]: z.ZodOptional<(typeof scheduleFields)[K]>;
+  Object.fromEntries(Object.entries(scheduleFields).map(([key, schema]) => [key, z.optional(schema)])) as {
+    [K in keyof typeof scheduleFields]: z.ZodMiniOptional<(typeof scheduleFields)[K]>;
   },
-)
-  .refine((patch) => Object.keys(patch).length > 0, 'must set at least one field')
-  .superRefine(checkCrossFields);
+).check(
+  z.refine((patch) => Object.keys(patch).length > 0, 'must set at least one field'),
+  z.superRefine(checkCrossFields),
+);
 export type SchedulePatchInput = z.input<typeof schedulePatchSchema>;
 export type SchedulePatch = z.output<typeof schedulePatchSchema>;
 
@@ -395,14 +408,13 @@ export function applySchedulePatch(schedule: Schedule, patch: SchedulePatch): Sc
 /** POST /tasks: start tasks now, through the launcher (restarts and history included). */
 export const runTaskBodySchema = strictObject({
   ...launchFields,
-  count: countSchema.default(1),
-  group: z
-    .string(rule('must be 1 to 255 characters'))
-    .min(1)
-    .max(255)
-    .describe('Task group (default family:<family>).')
-    .optional(),
-}).superRefine(checkCrossFields);
+  count: z._default(countSchema, 1),
+  group: z.optional(
+    z
+      .string(rule('must be 1 to 255 characters'))
+      .check(z.minLength(1), z.maxLength(255), z.describe('Task group (default family:<family>).')),
+  ),
+}).check(z.superRefine(checkCrossFields));
 export type RunTaskBodyInput = z.input<typeof runTaskBodySchema>;
 export type RunTaskBody = z.output<typeof runTaskBodySchema>;
 
@@ -469,7 +481,7 @@ function ruleFromIssue(issue: LooseIssue): string {
 }
 
 /** "field.path: rule" for each problem, joined by "; " (an unknown field is named in its own path). */
-export function describeValidationError(error: z.ZodError): string {
+export function describeValidationError(error: z.core.$ZodError): string {
   const parts: string[] = [];
   for (const issue of error.issues as LooseIssue[]) {
     const at = issue.path.map(String).join('.');

@@ -1,4 +1,4 @@
-import * as z from 'zod/v4';
+import * as z from '../zod';
 
 /**
  * "ECS Task State Change" as EventBridge delivers it (fact sheet §1).
@@ -14,95 +14,97 @@ const TASK_DEFINITION_ARN =
   /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/([A-Za-z0-9_-]{1,255}):(\d+)$/;
 
 const isoTime = z.iso.datetime({ offset: true });
-const nameValue = z.looseObject({ name: z.string(), value: z.string().optional() });
+const nameValue = z.looseObject({ name: z.string(), value: z.optional(z.string()) });
 
 export const containerSchema = z.looseObject({
-  containerArn: z.string().optional(),
+  containerArn: z.optional(z.string()),
   name: z.string(),
-  image: z.string().optional(),
-  imageDigest: z.string().optional(),
-  runtimeId: z.string().optional(),
-  lastStatus: z.string().optional(),
-  exitCode: z.number().int().optional(),
-  reason: z.string().optional(),
-  taskArn: z.string().optional(),
-  networkInterfaces: z.array(z.looseObject({})).optional(),
-  networkBindings: z.array(z.looseObject({})).optional(),
-  cpu: z.string().optional(),
-  memory: z.string().optional(),
-  memoryReservation: z.string().optional(),
-  gpuIds: z.array(z.string()).optional(),
-  healthStatus: z.string().optional(),
+  image: z.optional(z.string()),
+  imageDigest: z.optional(z.string()),
+  runtimeId: z.optional(z.string()),
+  lastStatus: z.optional(z.string()),
+  exitCode: z.optional(z.number().check(z.int())),
+  reason: z.optional(z.string()),
+  taskArn: z.optional(z.string()),
+  networkInterfaces: z.optional(z.array(z.looseObject({}))),
+  networkBindings: z.optional(z.array(z.looseObject({}))),
+  cpu: z.optional(z.string()),
+  memory: z.optional(z.string()),
+  memoryReservation: z.optional(z.string()),
+  gpuIds: z.optional(z.array(z.string())),
+  healthStatus: z.optional(z.string()),
 });
 
 export const containerOverrideSchema = z.looseObject({
-  name: z.string().optional(),
-  command: z.array(z.string()).optional(),
-  environment: z.array(nameValue).optional(),
-  cpu: z.number().int().optional(),
-  memory: z.number().int().optional(),
-  memoryReservation: z.number().int().optional(),
+  name: z.optional(z.string()),
+  command: z.optional(z.array(z.string())),
+  environment: z.optional(z.array(nameValue)),
+  cpu: z.optional(z.number().check(z.int())),
+  memory: z.optional(z.number().check(z.int())),
+  memoryReservation: z.optional(z.number().check(z.int())),
 });
 
 export const taskDetailSchema = z.looseObject({
-  taskArn: z.string().regex(TASK_ARN, 'must be an ECS task ARN'),
-  clusterArn: z.string().regex(CLUSTER_ARN, 'must be an ECS cluster ARN'),
-  taskDefinitionArn: z.string().regex(TASK_DEFINITION_ARN, 'must be a task definition ARN with a revision'),
-  version: z.number().int().nonnegative(),
-  lastStatus: z.string().min(1),
-  desiredStatus: z.string().min(1),
-  attachments: z
-    .array(
+  taskArn: z.string().check(z.regex(TASK_ARN, 'must be an ECS task ARN')),
+  clusterArn: z.string().check(z.regex(CLUSTER_ARN, 'must be an ECS cluster ARN')),
+  taskDefinitionArn: z
+    .string()
+    .check(z.regex(TASK_DEFINITION_ARN, 'must be a task definition ARN with a revision')),
+  version: z.number().check(z.int(), z.nonnegative()),
+  lastStatus: z.string().check(z.minLength(1)),
+  desiredStatus: z.string().check(z.minLength(1)),
+  attachments: z.optional(
+    z.array(
       z.looseObject({
-        id: z.string().optional(),
-        type: z.string().optional(),
-        status: z.string().optional(),
-        details: z.array(nameValue).optional(),
+        id: z.optional(z.string()),
+        type: z.optional(z.string()),
+        status: z.optional(z.string()),
+        details: z.optional(z.array(nameValue)),
       }),
-    )
-    .optional(),
-  attributes: z.array(nameValue).optional(),
-  availabilityZone: z.string().optional(),
-  capacityProviderName: z.string().optional(),
-  connectivity: z.string().optional(),
-  connectivityAt: isoTime.optional(),
-  containerInstanceArn: z.string().optional(),
-  containers: z.array(containerSchema).default([]),
-  cpu: z.string().optional(),
-  memory: z.string().optional(),
-  createdAt: isoTime.optional(),
-  executionStoppedAt: isoTime.optional(),
-  group: z.string().optional(),
-  launchType: z.string().optional(),
-  overrides: z
-    .looseObject({
-      containerOverrides: z.array(containerOverrideSchema).optional(),
-      cpu: z.string().optional(),
-      memory: z.string().optional(),
-      taskRoleArn: z.string().optional(),
-      executionRoleArn: z.string().optional(),
-    })
-    .optional(),
-  platformVersion: z.string().optional(),
-  pullStartedAt: isoTime.optional(),
-  pullStoppedAt: isoTime.optional(),
-  startedAt: isoTime.optional(),
-  startedBy: z.string().optional(),
-  stopCode: z.string().optional(),
-  stoppedAt: isoTime.optional(),
-  stoppedReason: z.string().optional(),
-  stoppingAt: isoTime.optional(),
-  updatedAt: isoTime.optional(),
+    ),
+  ),
+  attributes: z.optional(z.array(nameValue)),
+  availabilityZone: z.optional(z.string()),
+  capacityProviderName: z.optional(z.string()),
+  connectivity: z.optional(z.string()),
+  connectivityAt: z.optional(isoTime),
+  containerInstanceArn: z.optional(z.string()),
+  containers: z._default(z.array(containerSchema), []),
+  cpu: z.optional(z.string()),
+  memory: z.optional(z.string()),
+  createdAt: z.optional(isoTime),
+  executionStoppedAt: z.optional(isoTime),
+  group: z.optional(z.string()),
+  launchType: z.optional(z.string()),
+  overrides: z.optional(
+    z.looseObject({
+      containerOverrides: z.optional(z.array(containerOverrideSchema)),
+      cpu: z.optional(z.string()),
+      memory: z.optional(z.string()),
+      taskRoleArn: z.optional(z.string()),
+      executionRoleArn: z.optional(z.string()),
+    }),
+  ),
+  platformVersion: z.optional(z.string()),
+  pullStartedAt: z.optional(isoTime),
+  pullStoppedAt: z.optional(isoTime),
+  startedAt: z.optional(isoTime),
+  startedBy: z.optional(z.string()),
+  stopCode: z.optional(z.string()),
+  stoppedAt: z.optional(isoTime),
+  stoppedReason: z.optional(z.string()),
+  stoppingAt: z.optional(isoTime),
+  updatedAt: z.optional(isoTime),
 });
 
 export const taskStateChangeEventSchema = z.looseObject({
   version: z.string(),
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   'detail-type': z.literal('ECS Task State Change'),
   source: z.literal('aws.ecs'),
-  account: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id'),
+  account: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
   time: isoTime,
-  region: z.string().min(1),
+  region: z.string().check(z.minLength(1)),
   resources: z.array(z.string()),
   detail: taskDetailSchema,
 });

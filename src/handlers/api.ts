@@ -1,5 +1,4 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import * as z from 'zod/v4';
 import type { ServiceStateStore } from '../adapters/serviceState';
 import {
   type GetTaskHistory,
@@ -13,6 +12,7 @@ import type { Attempt } from '../domain/launchRequest';
 import { serviceHistoryView } from '../domain/serviceFallback';
 import { lastArnSegment } from '../domain/taskEvent';
 import { badRequest, describeIssues, httpError, json, notFound, pageParams } from '../http';
+import * as z from '../zod';
 
 export interface ApiDeps {
   getTaskHistory: GetTaskHistory;
@@ -24,28 +24,31 @@ export interface ApiDeps {
 }
 
 const nameSchema = (what: string) =>
-  z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, `must be a ${what} name (1 to 255 letters, digits, -, _)`);
+  z
+    .string()
+    .check(z.regex(/^[A-Za-z0-9_-]{1,255}$/, `must be a ${what} name (1 to 255 letters, digits, -, _)`));
 
 type Route = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
 
 const taskIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an ECS task id (1 to 64 letters, digits, -)');
+  .check(z.regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an ECS task id (1 to 64 letters, digits, -)'));
 
 const listTasksQuerySchema = z.strictObject({
   cluster: z
     .string({ error: 'is required (tasks are listed per cluster)' })
-    .regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be a cluster name (1 to 255 letters, digits, -, _)'),
-  classification: z.enum(CLASSIFICATIONS, `must be one of ${CLASSIFICATIONS.join(', ')}`).optional(),
-  since: z
-    .string()
-    .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 date or time')
-    .transform((s) => new Date(Date.parse(s)).toISOString())
-    .optional(),
+    .check(z.regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be a cluster name (1 to 255 letters, digits, -, _)')),
+  classification: z.optional(z.enum(CLASSIFICATIONS, `must be one of ${CLASSIFICATIONS.join(', ')}`)),
+  since: z.optional(
+    z.pipe(
+      z.string().check(z.refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 date or time')),
+      z.transform((s: string) => new Date(Date.parse(s)).toISOString()),
+    ),
+  ),
   ...pageParams,
 });
 
-function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, where: string): z.infer<T> {
+function parseOrThrow<T extends z.ZodMiniType>(schema: T, input: unknown, where: string): z.infer<T> {
   const result = schema.safeParse(input);
   if (!result.success) throw badRequest(`invalid ${where}: ${describeIssues(result.error)}`);
   return result.data;

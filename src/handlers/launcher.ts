@@ -1,6 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
-import * as z from 'zod/v4';
 import type { DescribeTaskTags, RunTask } from '../adapters/ecs';
 import type { OutgoingEvent, PublishEvents } from '../adapters/events';
 import type { SendLaunchRequest } from '../adapters/launchQueue';
@@ -18,6 +17,7 @@ import { clientTokenFor, type LaunchRequest, launchRequestSchema } from '../doma
 import { resolvePolicy } from '../domain/restartPolicy';
 import { type SpotMapping, toOnDemand } from '../domain/spotFallback';
 import { lastArnSegment } from '../domain/taskEvent';
+import * as z from '../zod';
 
 export interface LauncherDeps {
   runTask: RunTask;
@@ -284,7 +284,7 @@ export function parseLaunchRecord(record: Pick<SQSRecord, 'body'>): LaunchReques
 
 const triggerSchema = z.object({
   trigger: z.enum(['schedule', 'manual']),
-  schedule: z.string().min(1).max(64),
+  schedule: z.string().check(z.minLength(1), z.maxLength(64)),
   scheduledTime: z.iso.datetime({ offset: true }),
 });
 

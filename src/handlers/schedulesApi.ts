@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import * as z from 'zod/v4';
 import type { LaunchStore } from '../adapters/launchStore';
 import type { SchedulerPort } from '../adapters/scheduler';
 import { ScheduleConflictError, type ScheduleStore, type StoredSchedule } from '../adapters/scheduleStore';
@@ -17,6 +16,7 @@ import {
 } from '../domain/schedule';
 import { lastArnSegment } from '../domain/taskEvent';
 import { badRequest, httpError, json, notFound, pageParams } from '../http';
+import * as z from '../zod';
 import type { LaunchResult } from './launcher';
 import type { buildPrepareScheduledRun } from './scheduledRun';
 
@@ -41,7 +41,7 @@ export interface ScheduleApiDeps {
 
 type Route = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
 
-const nameParam = z.string().regex(/^[0-9A-Za-z_.-]{1,64}$/, 'must be 1 to 64 of 0-9 A-Z a-z - _ .');
+const nameParam = z.string().check(z.regex(/^[0-9A-Za-z_.-]{1,64}$/, 'must be 1 to 64 of 0-9 A-Z a-z - _ .'));
 const pageQuery = z.strictObject({
   ...pageParams,
 });
@@ -68,7 +68,7 @@ function body(event: APIGatewayProxyEventV2): unknown {
   }
 }
 
-function parse<T extends z.ZodType>(schema: T, input: unknown, where: string): z.output<T> {
+function parse<T extends z.ZodMiniType>(schema: T, input: unknown, where: string): z.output<T> {
   const result = schema.safeParse(input);
   if (!result.success) throw badRequest(`invalid ${where}: ${describeValidationError(result.error)}`);
   return result.data;

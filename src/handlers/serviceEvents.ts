@@ -1,5 +1,4 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import * as z from 'zod/v4';
 import { type EcsServices, isEcsRefusal, type ServiceDescription } from '../adapters/ecsServices';
 import type { PublishEvents } from '../adapters/events';
 import type { ServiceStateStore, StoredServiceState } from '../adapters/serviceState';
@@ -19,6 +18,7 @@ import {
   withoutPending,
 } from '../domain/serviceFallback';
 import { InvalidEventError } from '../domain/taskEvent';
+import * as z from '../zod';
 
 export interface ServiceEventsDeps {
   ecs: EcsServices;
@@ -41,12 +41,10 @@ export interface ServiceResult {
 export const serviceFallbackSettings = {
   /** Comma-separated 'cluster/service' or 'service' names opted in without the tag. */
   SPOT_FALLBACK_SERVICES: commaList,
-  SPOT_FALLBACK_COOLDOWN_SECONDS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(86_400)
-    .default(DEFAULT_COOLDOWN_SECONDS),
+  SPOT_FALLBACK_COOLDOWN_SECONDS: z._default(
+    z.coerce.number().check(z.int(), z.gte(1), z.lte(86_400)),
+    DEFAULT_COOLDOWN_SECONDS,
+  ),
 };
 
 /** The state changed under us twice in a row: thrown so the delivery is retried later. */
@@ -67,15 +65,15 @@ const isoTime = z.iso.datetime({ offset: true });
 const serviceActionSchema = z.looseObject({
   'detail-type': z.literal('ECS Service Action'),
   source: z.literal('aws.ecs'),
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   time: isoTime,
-  resources: z.tuple([z.string().regex(SERVICE_ARN, 'must be an ECS service ARN')], z.string()),
+  resources: z.tuple([z.string().check(z.regex(SERVICE_ARN, 'must be an ECS service ARN'))], z.string()),
   detail: z.looseObject({
-    eventName: z.string().min(1),
-    eventType: z.string().optional(),
-    clusterArn: z.string().regex(CLUSTER_ARN, 'must be an ECS cluster ARN').optional(),
-    reason: z.string().optional(),
-    capacityProviderArns: z.array(z.string()).optional(),
+    eventName: z.string().check(z.minLength(1)),
+    eventType: z.optional(z.string()),
+    clusterArn: z.optional(z.string().check(z.regex(CLUSTER_ARN, 'must be an ECS cluster ARN'))),
+    reason: z.optional(z.string()),
+    capacityProviderArns: z.optional(z.array(z.string())),
   }),
 });
 
@@ -83,21 +81,21 @@ const scheduledSchema = z.looseObject({
   'detail-type': z.literal('Scheduled Event'),
   source: z.literal('aws.events'),
   // The stack's schedule fills it with <aws.scheduler.execution-id>; an input without it still works.
-  id: z.string().min(1).optional(),
+  id: z.optional(z.string().check(z.minLength(1))),
   time: isoTime,
 });
 
 const eventSchema = z.discriminatedUnion('detail-type', [serviceActionSchema, scheduledSchema]);
 
 const interruptionSchema = z.object({
-  cluster: z.string().regex(NAME, 'must be a cluster name'),
-  service: z.string().regex(NAME, 'must be a service name'),
-  taskArn: z.string().min(1),
+  cluster: z.string().check(z.regex(NAME, 'must be a cluster name')),
+  service: z.string().check(z.regex(NAME, 'must be a service name')),
+  taskArn: z.string().check(z.minLength(1)),
   at: isoTime,
-  eventId: z.string().min(1),
+  eventId: z.string().check(z.minLength(1)),
 });
 
-function invalid(what: string, error: z.ZodError): InvalidEventError {
+function invalid(what: string, error: z.core.$ZodError): InvalidEventError {
   return new InvalidEventError(`${what}: ${z.prettifyError(error).replace(/\n/g, '; ')}`, { cause: error });
 }
 

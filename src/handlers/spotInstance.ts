@@ -1,9 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import * as z from 'zod/v4';
 import { type DrainSpotInstance, taskAsEventDetail } from '../adapters/ecs';
 import type { TaskTransition } from '../domain/lifecycle';
 import { toTransition } from '../domain/lifecycle';
 import { parseTaskStateChange, type TaskDetail } from '../domain/taskEvent';
+import * as z from '../zod';
 
 const spotWarningSchema = z.looseObject({
   id: z.string(),
@@ -12,7 +12,9 @@ const spotWarningSchema = z.looseObject({
   region: z.string(),
   source: z.literal('aws.ec2'),
   'detail-type': z.enum(['EC2 Spot Instance Interruption Warning', 'EC2 Instance Rebalance Recommendation']),
-  detail: z.looseObject({ 'instance-id': z.string().regex(/^i-[0-9a-z]+$/, 'must be an EC2 instance id') }),
+  detail: z.looseObject({
+    'instance-id': z.string().check(z.regex(/^i-[0-9a-z]+$/, 'must be an EC2 instance id')),
+  }),
 });
 
 export interface SpotInstanceDeps {

@@ -1,4 +1,3 @@
-import * as z from 'zod/v4';
 import { buildDescribeTaskTags } from '../adapters/ecs';
 import { buildPublishEvents } from '../adapters/events';
 import { buildSendLaunchRequest } from '../adapters/launchQueue';
@@ -10,6 +9,7 @@ import { sqs } from '../clients/sqs';
 import { positiveInt, queueUrl, readConfig, restartSettings, spotSettings, tableName } from '../config';
 import { buildHandleStoppedTask } from '../handlers/restart';
 import { logger, metrics, publishCount } from '../observability';
+import * as z from '../zod';
 
 /**
  * The composition root of the automatic reactions (restart, Spot fallback), shared by the functions
@@ -19,7 +19,7 @@ export const reactionsConfig = readConfig({
   TABLE_NAME: tableName,
   HISTORY_RETENTION_DAYS: positiveInt,
   LAUNCH_QUEUE_URL: queueUrl,
-  EVENT_BUS_NAME: z.string().min(1).default('default'),
+  EVENT_BUS_NAME: z._default(z.string().check(z.minLength(1)), 'default'),
   ...restartSettings,
   ...spotSettings,
 });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import {
   applySchedulePatch,
   describeValidationError,
@@ -27,7 +27,7 @@ const network = {
 };
 
 /** The error message for a body, or undefined when it is accepted. */
-function problems(schema: z.ZodType, body: unknown): string | undefined {
+function problems(schema: z.ZodMiniType, body: unknown): string | undefined {
   const result = schema.safeParse(body);
   return result.success ? undefined : describeValidationError(result.error);
 }
