@@ -1,12 +1,12 @@
 /**
- * A Lambda host for the sandbox benchmarks: child processes that load the functions' deployment bundles
- * (esbuild with serverless.yml's custom.esbuild, as `sls deploy` ships them) and run invocations sent by
- * the sandbox over HTTP. serverless-offline starts a worker thread per concurrent invocation, which on a
+ * A Lambda host for the sandbox benchmarks: a child process (or a few) that loads the functions' deployment
+ * bundles (esbuild with serverless.yml's custom.esbuild, as `sls deploy` ships them) and runs invocations sent
+ * by the sandbox over HTTP. serverless-offline starts a worker thread per concurrent invocation, which on a
  * 2-core machine measures serverless-offline, not the product; here the emulators and dynalite run in the
- * parent process and the handlers in these, so they share both cores.
+ * parent process and the handlers in the host, so they share both cores.
  *
  * Every handler runs in each host process, so their environments are merged (their keys do not clash), and
- * invocations run concurrently on a few event loops, where Lambda would give each its own instance.
+ * invocations run concurrently on one event loop each, where Lambda would give each its own instance.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
@@ -19,11 +19,11 @@ import { readBody } from '../../local/server';
 import { PROJECT_ROOT, readServerlessConfig } from './serverlessConfig';
 
 /**
- * Host processes, each with every function loaded; an invocation goes to the least busy one. Lambda runs
- * each invocation in its own instance: more than one process keeps one event loop from being the limit,
- * while the machine's 2 cores are shared with the sandbox and dynalite. BENCH_HOST_PROCESSES overrides.
+ * Host processes, each with every function loaded; an invocation goes to the least busy one. One by default:
+ * on 2 cores shared with the sandbox and dynalite, two processes measured slower (1,000-failure wave 87.5 s
+ * against 77.7 s with one). BENCH_HOST_PROCESSES sets another number, for a machine with more cores.
  */
-const HOST_PROCESSES = Number(process.env.BENCH_HOST_PROCESSES ?? 2);
+const HOST_PROCESSES = Number(process.env.BENCH_HOST_PROCESSES ?? 1);
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
