@@ -182,6 +182,11 @@ interface WaveResult {
    * driver), the Lambda host processes, dynalite; near the machine's count, the wave is CPU-bound here.
    */
   cores: Record<string, number>;
+  /**
+   * ms from the wave to the first and the last origin's replacement appearing in ECS, and the replacements a
+   * second in between: against ECS's 20 RunTask calls a second, how well the launcher kept ECS busy.
+   */
+  launchPhase?: { firstMs: number; lastMs: number; perSecond: number };
 }
 
 /** Triggers the wave, then watches the replacements (tasks tagged with an origin of this wave). */
@@ -216,8 +221,17 @@ async function wave(
   const t0 = Date.now();
   for (const id of origins) trigger(id);
   let ms = deadlineMs;
+  // When the first and the last origin got a replacement (any status), seen at each 50 ms poll.
+  let firstLaunchMs: number | undefined;
+  let lastLaunchMs: number | undefined;
+  let launched = 0;
   for (;;) {
     const by = replacementsOf();
+    if (by.size > launched) {
+      launched = by.size;
+      firstLaunchMs ??= Date.now() - t0;
+      lastLaunchMs = Date.now() - t0;
+    }
     let replaced = 0;
     for (const list of by.values()) if (list.some((r) => r.running)) replaced++;
     if (replaced === wanted.size) {
@@ -240,7 +254,24 @@ async function wave(
     if (list.some((r) => r.running)) replaced++;
   }
   const calls = w.sandbox.calls.snapshot();
-  return { ms, replaced, lost: wanted.size - replaced, duplicates, replacements, calls, cores };
+  const launchPhase =
+    firstLaunchMs !== undefined && lastLaunchMs !== undefined && lastLaunchMs > firstLaunchMs
+      ? {
+          firstMs: firstLaunchMs,
+          lastMs: lastLaunchMs,
+          perSecond: Number(((launched - 1) / ((lastLaunchMs - firstLaunchMs) / 1000)).toFixed(1)),
+        }
+      : undefined;
+  return {
+    ms,
+    replaced,
+    lost: wanted.size - replaced,
+    duplicates,
+    replacements,
+    calls,
+    cores,
+    launchPhase,
+  };
 }
 
 /** The ideal client: n tasks on `provider`, 10 a call, as fast as ECS admits; ms until all RUNNING. */
@@ -325,7 +356,14 @@ export async function run(): Promise<SectionResult> {
     [`${FAILURES} failures`, failOurs],
     [`${SPOT_TASKS} Spot warnings`, spotOurs],
   ] as const) {
-    if (result) notes.push(`${name}, ours: cores busy during the wave ${JSON.stringify(result.cores)}`);
+    if (!result) continue;
+    notes.push(`${name}, ours: cores busy during the wave ${JSON.stringify(result.cores)}`);
+    if (result.launchPhase) {
+      const { firstMs, lastMs, perSecond } = result.launchPhase;
+      notes.push(
+        `${name}, ours: first replacement in ECS at ${firstMs} ms, last at ${lastMs} ms: ${perSecond} a second in between (ECS admits 20 RunTask calls a second)`,
+      );
+    }
   }
   return {
     figures,
