@@ -358,7 +358,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (offlineProcess && offlineProcess.exitCode === null) {
         const exited = new Promise((resolve) => offlineProcess?.once('exit', resolve));
         offlineProcess.kill('SIGTERM');
-        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3000))]);
+        let grace: NodeJS.Timeout | undefined;
+        await Promise.race([exited, new Promise((resolve) => (grace = setTimeout(resolve, 3000)))]);
+        clearTimeout(grace); // a pending grace timer would keep the caller's process alive for 3 s
         if (offlineProcess.exitCode === null) offlineProcess.kill('SIGKILL');
       }
       sqs.stop();
