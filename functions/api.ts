@@ -14,7 +14,15 @@ import { ecs } from '../src/clients/ecs';
 import { eventBridge } from '../src/clients/eventbridge';
 import { scheduler } from '../src/clients/scheduler';
 import { sqs } from '../src/clients/sqs';
-import { positiveInt, queueUrl, readConfig, spotSettings, tableName } from '../src/config';
+import {
+  commaList,
+  eventBusName,
+  positiveInt,
+  queueUrl,
+  readConfig,
+  spotSettings,
+  tableName,
+} from '../src/config';
 import { buildApiHandler } from '../src/handlers/api';
 import { buildLaunchRecord } from '../src/handlers/launcher';
 import { buildPrepareScheduledRun } from '../src/handlers/scheduledRun';
@@ -24,17 +32,10 @@ import { logger } from '../src/observability';
 import { buildOpenApiDocument } from '../src/openapi';
 import * as z from '../src/zod';
 
+/** A comma-separated allowlist, as a set. */
 const names = z.pipe(
-  z._default(z.string(), ''),
-  z.transform(
-    (s: string) =>
-      new Set(
-        s
-          .split(',')
-          .map((x) => x.trim())
-          .filter(Boolean),
-      ),
-  ),
+  commaList,
+  z.transform((list: string[]) => new Set(list)),
 );
 
 const config = readConfig({
@@ -44,7 +45,7 @@ const config = readConfig({
   LAUNCH_QUEUE_ARN: z.string().check(z.startsWith('arn:')),
   SCHEDULE_GROUP: z.string().check(z.minLength(1)),
   SCHEDULER_ROLE_ARN: z.string().check(z.startsWith('arn:')),
-  EVENT_BUS_NAME: z._default(z.string().check(z.minLength(1)), 'default'),
+  EVENT_BUS_NAME: eventBusName,
   ALLOWED_CLUSTERS: names,
   ALLOWED_FAMILIES: names,
   ALLOWED_TASK_ROLES: names,

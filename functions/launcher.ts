@@ -16,17 +16,16 @@ import { dynamoDb } from '../src/clients/dynamodb';
 import { ecs } from '../src/clients/ecs';
 import { eventBridge } from '../src/clients/eventbridge';
 import { sqs } from '../src/clients/sqs';
-import { positiveInt, queueUrl, readConfig, spotSettings, tableName } from '../src/config';
+import { eventBusName, positiveInt, queueUrl, readConfig, spotSettings, tableName } from '../src/config';
 import { buildLaunchRecord, parseQueueMessage } from '../src/handlers/launcher';
 import { buildPrepareScheduledRun } from '../src/handlers/scheduledRun';
 import { logger } from '../src/observability';
-import * as z from '../src/zod';
 
 const config = readConfig({
   TABLE_NAME: tableName,
   HISTORY_RETENTION_DAYS: positiveInt,
   LAUNCH_QUEUE_URL: queueUrl,
-  EVENT_BUS_NAME: z._default(z.string().check(z.minLength(1)), 'default'),
+  EVENT_BUS_NAME: eventBusName,
   SPOT_TO_ON_DEMAND: spotSettings.SPOT_TO_ON_DEMAND,
 });
 

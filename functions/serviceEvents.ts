@@ -6,7 +6,7 @@ import { buildServiceStateStore } from '../src/adapters/serviceState';
 import { dynamoDb } from '../src/clients/dynamodb';
 import { ecs } from '../src/clients/ecs';
 import { eventBridge } from '../src/clients/eventbridge';
-import { readConfig, spotSettings, tableName } from '../src/config';
+import { eventBusName, readConfig, spotSettings, tableName } from '../src/config';
 import { toTransition } from '../src/domain/lifecycle';
 import { parseTaskStateChange } from '../src/domain/taskEvent';
 import {
@@ -16,11 +16,10 @@ import {
   serviceOfGroup,
 } from '../src/handlers/serviceEvents';
 import { logger } from '../src/observability';
-import * as z from '../src/zod';
 
 const config = readConfig({
   TABLE_NAME: tableName,
-  EVENT_BUS_NAME: z._default(z.string().check(z.minLength(1)), 'default'),
+  EVENT_BUS_NAME: eventBusName,
   SPOT_TO_ON_DEMAND: spotSettings.SPOT_TO_ON_DEMAND,
   ...serviceFallbackSettings,
 });

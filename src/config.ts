@@ -36,6 +36,8 @@ export function jsonVariable<T extends z.ZodMiniType>(schema: T) {
 export const tableName = z.string().check(z.minLength(1));
 export const positiveInt = z.coerce.number().check(z.int(), z.positive());
 export const queueUrl = z.url();
+/** EventBridge bus for the events users subscribe to. */
+export const eventBusName = z._default(z.string().check(z.minLength(1)), 'default');
 
 const partialPolicy = partialRestartPolicySchema;
 /** A comma-separated list (empty: none), trimmed. */

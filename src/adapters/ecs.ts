@@ -43,12 +43,15 @@ export function buildRunTask(ecs: ECSClient): RunTask {
 
 export type DescribeTaskTags = (cluster: string, taskArn: string) => Promise<Record<string, string>>;
 
+/** ECS's tag list as key -> value. */
+const tagRecord = (tags: { key?: string; value?: string }[] = []): Record<string, string> =>
+  Object.fromEntries(tags.filter((t) => t.key).map((t) => [t.key as string, t.value ?? '']));
+
 /** Tags are not in events; DescribeTasks with TAGS reads them while the task is still visible (~1 h). */
 export function buildDescribeTaskTags(ecs: ECSClient): DescribeTaskTags {
   return async (cluster, taskArn) => {
     const out = await ecs.send(new DescribeTasksCommand({ cluster, tasks: [taskArn], include: ['TAGS'] }));
-    const tags = out.tasks?.[0]?.tags ?? [];
-    return Object.fromEntries(tags.filter((t) => t.key).map((t) => [t.key as string, t.value ?? '']));
+    return tagRecord(out.tasks?.[0]?.tags);
   };
 }
 
@@ -63,35 +66,32 @@ export function buildBatchedDescribeTaskTags(ecs: ECSClient, windowMs = 15): Des
     resolve: (tags: Record<string, string>) => void;
     reject: (e: unknown) => void;
   };
-  const pending = new Map<string, Waiter[]>();
+  const pending = new Map<string, { waiters: Waiter[]; timer: NodeJS.Timeout }>();
   const flush = async (cluster: string) => {
-    const waiters = pending.get(cluster) ?? [];
+    const batch = pending.get(cluster);
+    if (!batch) return;
     pending.delete(cluster);
-    const tasks = [...new Set(waiters.map((w) => w.taskArn))];
+    clearTimeout(batch.timer);
+    const tasks = [...new Set(batch.waiters.map((w) => w.taskArn))];
     try {
       const out = await ecs.send(new DescribeTasksCommand({ cluster, tasks, include: ['TAGS'] }));
-      const byArn = new Map(
-        (out.tasks ?? []).map((t) => [
-          t.taskArn,
-          Object.fromEntries(
-            (t.tags ?? []).filter((tag) => tag.key).map((tag) => [tag.key as string, tag.value ?? '']),
-          ),
-        ]),
-      );
-      for (const w of waiters) w.resolve(byArn.get(w.taskArn) ?? {});
+      const byArn = new Map((out.tasks ?? []).map((t) => [t.taskArn, tagRecord(t.tags)]));
+      for (const w of batch.waiters) w.resolve(byArn.get(w.taskArn) ?? {});
     } catch (error) {
-      for (const w of waiters) w.reject(error);
+      for (const w of batch.waiters) w.reject(error);
     }
   };
   return (cluster, taskArn) =>
     new Promise((resolve, reject) => {
-      const waiters = pending.get(cluster);
-      if (waiters) waiters.push({ taskArn, resolve, reject });
-      else {
-        pending.set(cluster, [{ taskArn, resolve, reject }]);
-        setTimeout(() => void flush(cluster), windowMs).unref?.();
+      let batch = pending.get(cluster);
+      if (!batch) {
+        const timer = setTimeout(() => void flush(cluster), windowMs);
+        timer.unref?.();
+        batch = { waiters: [], timer };
+        pending.set(cluster, batch);
       }
-      if ((pending.get(cluster)?.length ?? 0) >= 100) void flush(cluster);
+      batch.waiters.push({ taskArn, resolve, reject });
+      if (batch.waiters.length >= 100) void flush(cluster);
     });
 }
 

@@ -6,10 +6,17 @@ import { dynamoDb } from '../clients/dynamodb';
 import { ecsTagReads } from '../clients/ecs';
 import { eventBridge } from '../clients/eventbridge';
 import { sqs } from '../clients/sqs';
-import { positiveInt, queueUrl, readConfig, restartSettings, spotSettings, tableName } from '../config';
+import {
+  eventBusName,
+  positiveInt,
+  queueUrl,
+  readConfig,
+  restartSettings,
+  spotSettings,
+  tableName,
+} from '../config';
 import { buildHandleStoppedTask } from '../handlers/restart';
 import { logger, metrics, publishCount } from '../observability';
-import * as z from '../zod';
 
 /**
  * The composition root of the automatic reactions (restart, Spot fallback), shared by the functions
@@ -19,7 +26,7 @@ export const reactionsConfig = readConfig({
   TABLE_NAME: tableName,
   HISTORY_RETENTION_DAYS: positiveInt,
   LAUNCH_QUEUE_URL: queueUrl,
-  EVENT_BUS_NAME: z._default(z.string().check(z.minLength(1)), 'default'),
+  EVENT_BUS_NAME: eventBusName,
   ...restartSettings,
   ...spotSettings,
 });
