@@ -54,6 +54,23 @@ export class TagsUnreadError extends Error {
   }
 }
 
+/**
+ * A task ecs-autopilot started (its startedBy says so) whose launch record is not written yet: the launcher
+ * records it just after RunTask, so a task that fails at once can stop first. Deciding without the record
+ * would lose its lineage and restart a replacement as a new origin (attempts counted from 0 again, a loop):
+ * thrown so the event is retried once the record is there.
+ */
+export class LaunchNotRecordedError extends Error {
+  constructor(taskArn: string) {
+    super(`${taskArn} was started by ecs-autopilot but its launch is not recorded yet; retry`);
+    this.name = 'LaunchNotRecordedError';
+  }
+}
+
+const OUR_STARTED_BY = 'ecs-autopilot/';
+/** Past this age a missing launch record is not late but gone (it expired with the history): decide on tags. */
+const LAUNCH_RECORD_WAIT_MS = 60 * 60_000;
+
 export function buildHandleStoppedTask(deps: RestartDeps) {
   const now = deps.now ?? Date.now;
   return async (
@@ -72,6 +89,10 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
     }
 
     const launch = await deps.store.getLaunch(t.taskId);
+    if (!launch && t.startedBy?.startsWith(OUR_STARTED_BY)) {
+      const createdAt = Date.parse(t.createdAt ?? t.eventTime);
+      if (!(now() - createdAt > LAUNCH_RECORD_WAIT_MS)) throw new LaunchNotRecordedError(t.taskArn);
+    }
     let tagsUnread = false;
     // Tags are read from ECS only for failed tasks launched elsewhere; our own launches recorded them.
     const tags = launch

@@ -9,6 +9,7 @@ import type { PartialRestartPolicy } from '../../src/domain/restartPolicy';
 import { parseTaskStateChange } from '../../src/domain/taskEvent';
 import {
   buildHandleStoppedTask,
+  LaunchNotRecordedError,
   type RestartConfig,
   type RestartDeps,
   TagsUnreadError,
@@ -445,6 +446,37 @@ describe('handling a stopped task', () => {
     expect(decisions.size).toBe(0);
     expect(calls.sent).toEqual([]);
     expect(calls.published).toEqual([]);
+  });
+
+  describe('a task ecs-autopilot started, stopped before the launcher recorded its launch', () => {
+    const ours = (createdAt: string) => {
+      const [t, detail] = stopped('stopped-exit-1');
+      const startedBy = `ecs-autopilot/restart/${lastSegment(ORIGIN_ARN)}/1`;
+      return [
+        { ...t, startedBy, createdAt },
+        { ...detail, startedBy, createdAt },
+      ] as const;
+    };
+    const lastSegment = (arn: string) => arn.split('/').pop() as string;
+
+    it('is retried, not restarted as a new origin (which would count its attempts from 0 again)', async () => {
+      const { handle, calls, decisions } = setup({
+        tags: { 'ecs-autopilot:attempt': '1', 'ecs-autopilot:origin-task': ORIGIN_ARN },
+      });
+      await expect(handle(...ours('2024-05-14T09:12:00.000Z'))).rejects.toBeInstanceOf(
+        LaunchNotRecordedError,
+      );
+      expect(decisions.size).toBe(0);
+      expect(calls.sent).toEqual([]);
+      expect(calls.published).toEqual([]);
+    });
+
+    it('is decided on its tags once the record can only have expired (created over an hour ago)', async () => {
+      const { handle, calls } = setup();
+      const decision = await handle(...ours('2024-05-14T08:00:00.000Z'));
+      expect(decision).toMatchObject({ action: 'restart' });
+      expect(calls.sent).toHaveLength(1);
+    });
   });
 
   it('leaves tagsOf unset when the tags were read', async () => {
