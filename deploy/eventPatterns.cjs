@@ -20,6 +20,20 @@ module.exports = async ({ resolveVariable }) => {
       'detail-type': ['ECS Task State Change'],
       ...(detail && { detail }),
     },
+    // What taskReactions decides on: a task's final STOPPED state, or a Spot interruption (the warning
+    // arrives while the task is still RUNNING). Mirrors needsReaction and isSpotInterruption in src/.
+    taskStopOrInterruption: {
+      source: ['aws.ecs'],
+      'detail-type': ['ECS Task State Change'],
+      detail: {
+        ...(detail && { clusterArn: detail.clusterArn }),
+        $or: [
+          { lastStatus: ['STOPPED'] },
+          { stopCode: ['SpotInterruption', 'TerminationNotice'] },
+          { stoppedReason: ['Your Spot Task was interrupted.'] },
+        ],
+      },
+    },
     serviceAction: {
       source: ['aws.ecs'],
       'detail-type': ['ECS Service Action'],

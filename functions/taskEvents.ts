@@ -2,14 +2,15 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { buildRecordTransition } from '../src/adapters/taskHistory';
 import { dynamoDb } from '../src/clients/dynamodb';
+import { positiveInt, readConfig, tableName } from '../src/config';
 import { buildTaskEventsHandler } from '../src/handlers/taskEvents';
 import { logger, metrics } from '../src/observability';
-import { reactionsConfig as config, reactToTask } from '../src/wiring/reactions';
+
+const config = readConfig({ TABLE_NAME: tableName, HISTORY_RETENTION_DAYS: positiveInt });
 
 export const handler = middy(
   buildTaskEventsHandler({
     recordTransition: buildRecordTransition(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS),
-    onStopped: reactToTask,
     logger,
     metrics,
   }),

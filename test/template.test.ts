@@ -1,5 +1,10 @@
 /** Checks over the packaged CloudFormation template: what `sls deploy` would actually create. */
+import { matchesPattern, validatePattern } from '../local/patterns';
 import { type CfnTemplate, loadTemplate, resourcesOfType } from '../local/template';
+import { toTransition } from '../src/domain/lifecycle';
+import { parseTaskStateChange } from '../src/domain/taskEvent';
+import { needsReaction } from '../src/handlers/taskReactions';
+import { FIXTURE_NAMES, fixture } from './support/fixtures';
 
 let template: CfnTemplate;
 beforeAll(() => {
@@ -36,26 +41,51 @@ describe('packaged stack', () => {
     });
   });
 
-  it('routes ECS Task State Change events to taskEvents, with retries and a DLQ', () => {
-    const rules = resourcesOfType(template, 'AWS::Events::Rule');
-    const rule = rules.find(
-      ([, r]) => r.Properties?.EventPattern?.['detail-type']?.[0] === 'ECS Task State Change',
+  /** The EventBridge rule whose target is the given function. */
+  function ruleFor(functionId: string) {
+    const rule = resourcesOfType(template, 'AWS::Events::Rule').find(
+      ([, r]) => r.Properties?.Targets?.[0]?.Arn?.['Fn::GetAtt']?.[0] === functionId,
     );
-    expect(rule).toBeDefined();
-    const props = rule?.[1].Properties ?? {};
+    if (!rule) throw new Error(`no rule targets ${functionId}`);
+    return rule[1].Properties ?? {};
+  }
+
+  it('routes every ECS Task State Change event to taskEvents, with retries and a DLQ', () => {
+    const props = ruleFor('TaskEventsLambdaFunction');
     expect(props.EventPattern).toEqual({ source: ['aws.ecs'], 'detail-type': ['ECS Task State Change'] });
-    expect(props.Targets[0].Arn).toEqual({ 'Fn::GetAtt': ['TaskEventsLambdaFunction', 'Arn'] });
     expect(props.Targets[0].DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': ['TaskEventsDlq', 'Arn'] });
     expect(props.Targets[0].RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
   });
 
-  it('sends taskEvents invocations that keep failing to the DLQ', () => {
-    const config = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').find(
-      ([, r]) => r.Properties?.FunctionName?.Ref === 'TaskEventsLambdaFunction',
+  it('routes to taskReactions exactly the task events it reacts to (STOPPED, Spot interruptions)', () => {
+    const props = ruleFor('TaskReactionsLambdaFunction');
+    expect(validatePattern(props.EventPattern)).toBeUndefined();
+    expect(props.Targets[0].DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': ['TaskEventsDlq', 'Arn'] });
+    expect(props.Targets[0].RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
+    const names = FIXTURE_NAMES;
+    const routed = names.filter((name) => matchesPattern(props.EventPattern, fixture(name)));
+    const wanted = names.filter((name) => needsReaction(toTransition(parseTaskStateChange(fixture(name)))));
+    expect([...routed].sort()).toEqual([...wanted].sort());
+    // Both Spot warning forms and every kind of stop are among them.
+    expect(routed).toEqual(
+      expect.arrayContaining([
+        'spot-warning-spotinterruption',
+        'spot-warning-terminationnotice',
+        'stopped-exit-1',
+      ]),
     );
-    expect(config?.[1].Properties?.DestinationConfig.OnFailure.Destination).toEqual({
-      'Fn::GetAtt': ['TaskEventsDlq', 'Arn'],
-    });
+    expect(routed).not.toContain('running');
+  });
+
+  it('sends taskEvents and taskReactions invocations that keep failing to the DLQ', () => {
+    for (const fn of ['TaskEventsLambdaFunction', 'TaskReactionsLambdaFunction']) {
+      const config = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').find(
+        ([, r]) => r.Properties?.FunctionName?.Ref === fn,
+      );
+      expect(config?.[1].Properties?.DestinationConfig.OnFailure.Destination).toEqual({
+        'Fn::GetAtt': ['TaskEventsDlq', 'Arn'],
+      });
+    }
     expect(
       resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(
         ([, r]) => r.Properties?.Dimensions?.[0]?.Value,
@@ -114,8 +144,20 @@ describe('packaged stack', () => {
     }
   });
 
-  it('gives taskEvents only what the lifecycle log and the restart decision use', () => {
-    const actions = statementsOf('TaskEventsRole').flatMap((s) => [s.Action].flat());
+  it('gives taskEvents only what the lifecycle log uses', () => {
+    const statements = statementsOf('TaskEventsRole');
+    expect(statements.flatMap((s) => [s.Action].flat()).sort()).toEqual([
+      'dynamodb:PutItem',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'sqs:SendMessage',
+    ]);
+    const send = statements.find((s) => [s.Action].flat().includes('sqs:SendMessage'));
+    expect(send?.Resource).toEqual({ 'Fn::GetAtt': ['TaskEventsDlq', 'Arn'] });
+  });
+
+  it('gives taskReactions only what the restart and Spot decisions use', () => {
+    const actions = statementsOf('TaskReactionsRole').flatMap((s) => [s.Action].flat());
     expect(actions.sort()).toEqual([
       'dynamodb:GetItem',
       'dynamodb:PutItem',

@@ -79,7 +79,14 @@ interface World {
 }
 
 async function startWorld(naive: boolean): Promise<World> {
-  const host = lambdaHost(naive ? { 'ecs-autopilot-sandbox-taskEvents': 'bench/naive/restarter.ts' } : {});
+  const host = lambdaHost(
+    naive
+      ? {
+          'ecs-autopilot-sandbox-taskEvents': 'bench/naive/restarter.ts',
+          'ecs-autopilot-sandbox-taskReactions': 'bench/naive/off.ts',
+        }
+      : {},
+  );
   const sandbox = await startSandbox({
     invoker: host,
     timings: { ...TIMINGS, spotWarningMs: 120_000 },

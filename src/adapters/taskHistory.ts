@@ -85,7 +85,7 @@ export function buildRecordTransition(
 export type TaskSummary = TaskTransition;
 
 export interface TaskHistory {
-  /** Absent for a task ecs-autopilot launched whose first event has not arrived yet. */
+  /** Absent while the task's first state change is not stored yet (a launch or a decision can come first). */
   summary?: TaskSummary;
   transitions: TaskTransition[];
   /** What ecs-autopilot recorded when it launched this task (LAUNCH item), if it did. */
@@ -122,7 +122,8 @@ export function buildGetTaskHistory(db: DynamoDBDocumentClient, table: string): 
     const summary = items.find((i) => i.sk === SUMMARY_SK);
     const launch = items.find((i) => i.sk === 'LAUNCH');
     const decision = items.find((i) => i.sk === 'DECISION');
-    if (!summary && !launch) return undefined;
+    // A decision can be stored before the task's first state change: the reactions run beside the log.
+    if (!summary && !launch && !decision) return undefined;
     const transitions = items
       .filter((i) => i.kind === 'transition')
       .sort((a, b) => (a.version as number) - (b.version as number))

@@ -1,6 +1,6 @@
 /**
  * Drill 5: lifecycle events with duplicates, shuffled, delivered concurrently in small groups, through the
- * real taskEvents handler, history adapter, restart handler and launch store on dynalite. ECS DescribeTasks,
+ * real taskEvents and taskReactions handlers, history adapter, restart handler and launch store on dynalite. ECS DescribeTasks,
  * SQS SendMessage and EventBridge PutEvents are mocked clients behind the real adapters, and count.
  * Expected: every (task, version) stored once and exactly as the event says, each summary the newest version,
  * and each failed standalone task one decision, one launch request and one "Task Restart Scheduled".
@@ -19,6 +19,7 @@ import { mayNeedRestart } from '../../src/domain/restartDecision';
 import { parseTaskStateChange, type TaskStateChangeEvent } from '../../src/domain/taskEvent';
 import { buildHandleStoppedTask } from '../../src/handlers/restart';
 import { buildTaskEventsHandler } from '../../src/handlers/taskEvents';
+import { buildTaskReactionsHandler } from '../../src/handlers/taskReactions';
 import { fixture } from '../support/fixtures';
 import {
   type DrillDb,
@@ -249,9 +250,10 @@ export async function lifecycleDrill(dynamo: DrillDb, options: LifecycleDrillOpt
   };
   let stopMetrics = 0;
   const decisionsCounted: string[] = [];
-  const handler = buildTaskEventsHandler({
-    recordTransition: buildRecordTransition(db, table, 30),
-    onStopped: buildHandleStoppedTask({
+  // Two EventBridge rules, two functions: every event to the lifecycle log, and the same event to the
+  // reactions (their rule passes STOPPED tasks and Spot interruptions; the handler ignores the rest too).
+  const react = buildTaskReactionsHandler({
+    react: buildHandleStoppedTask({
       store: buildLaunchStore(db, table, 30),
       describeTaskTags: buildDescribeTaskTags(ecs),
       sendLaunchRequest: buildSendLaunchRequest(sqs, QUEUE_URL),
@@ -264,6 +266,9 @@ export async function lifecycleDrill(dynamo: DrillDb, options: LifecycleDrillOpt
       countDecision: (action) => decisionsCounted.push(action),
       random,
     }),
+  });
+  const logLifecycle = buildTaskEventsHandler({
+    recordTransition: buildRecordTransition(db, table, 30),
     logger,
     metrics: {
       addDimensions: () => undefined,
@@ -276,7 +281,8 @@ export async function lifecycleDrill(dynamo: DrillDb, options: LifecycleDrillOpt
 
   // Small groups delivered at once; a delivery that throws is retried, as Lambda retries an async event.
   for (const group of groups) {
-    await inParallel(group, group.length, async (raw) => {
+    const deliveries = group.flatMap((raw) => [logLifecycle, react].map((handler) => ({ raw, handler })));
+    await inParallel(deliveries, deliveries.length, async ({ raw, handler }) => {
       for (let attempt = 1; ; attempt++) {
         try {
           await handler(JSON.parse(raw));

@@ -1,3 +1,4 @@
+import { buildLaunchStore } from '../../src/adapters/launchStore';
 import {
   buildGetTaskHistory,
   buildListTasks,
@@ -63,6 +64,21 @@ describe('task history in DynamoDB (dynalite)', () => {
       }),
     );
     expect(Items?.map((i) => i.expiresAt)).toEqual([NOW / 1000 + 30 * 86_400, NOW / 1000 + 30 * 86_400]);
+  });
+
+  it('shows a decision taken before the first state change of the task was stored', async () => {
+    // The reactions run in their own function, beside the lifecycle log, so they can be first.
+    const taskId = '0f3c2b1a9d8e4f7a8b6c5d4e3f2a1b0c';
+    await buildLaunchStore(dynamo.db, dynamo.table, 30).putDecision(taskId, {
+      taskArn: `arn:aws:ecs:us-east-1:111122223333:task/batch-cluster/${taskId}`,
+      action: 'restart',
+      decidedAt: '2024-05-14T09:12:30.000Z',
+      events: [],
+      done: false,
+    });
+    const history = await buildGetTaskHistory(dynamo.db, dynamo.table)(taskId);
+    expect(history).toMatchObject({ transitions: [], decision: { action: 'restart' } });
+    expect(history?.summary).toBeUndefined();
   });
 
   it('returns undefined for a task it never saw', async () => {
