@@ -102,7 +102,7 @@ export async function run(): Promise<SectionResult> {
   const generated = generateTaskEvents(EVENTS);
   const events = generated.raw;
 
-  // The handler as functions/taskEvents.ts builds it, minus the restart reactions (onStopped) and middy:
+  // The handler as functions/taskEvents.ts builds it, minus middy:
   // the real adapter (buildRecordTransition) on an in-memory DynamoDB, the real Logger and Metrics.
   const db = createFakeDocumentClient();
   const handler = buildTaskEventsHandler({
@@ -260,7 +260,7 @@ export async function run(): Promise<SectionResult> {
         .map(([step, us]) => `${step} ${us}`)
         .join(', ')}`,
       `writes counted at the DynamoDB client: ${last.writes} writes, ${last.reads} reads for ${EVENTS} events; ` +
-        `restart reactions (onStopped) and middy are not in this section`,
+        `middy is not in this section (the restart reactions are another function, taskReactions)`,
     ],
   };
 }
