@@ -1,5 +1,3 @@
-import { networkConfigurationSchema } from './domain/launchRequest';
-import { partialRestartPolicySchema } from './domain/restartPolicy';
 import * as z from './zod';
 
 /**
@@ -39,7 +37,6 @@ export const queueUrl = z.url();
 /** EventBridge bus for the events users subscribe to. */
 export const eventBusName = z._default(z.string().check(z.minLength(1)), 'default');
 
-const partialPolicy = partialRestartPolicySchema;
 /** A comma-separated list (empty: none), trimmed. */
 export const commaList = z.pipe(
   z._default(z.string(), ''),
@@ -56,10 +53,4 @@ export const spotSettings = {
     z.record(z.string(), z.record(z.string(), z.string().check(z.minLength(1)))),
   ),
   SPOT_FALLBACK_OPT_OUT_FAMILIES: commaList,
-};
-
-export const restartSettings = {
-  RESTART_MAX_ATTEMPTS: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(10)), 3),
-  RESTART_FAMILY_POLICIES: jsonVariable(z.record(z.string(), partialPolicy)),
-  NETWORK_DEFAULTS: jsonVariable(z.record(z.string(), networkConfigurationSchema)),
 };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from '../zod';
+import { networkConfigurationSchema } from './networkConfiguration';
 import { partialRestartPolicySchema } from './restartPolicy';
 
 /**
@@ -17,14 +18,6 @@ export const capacityProviderItemSchema = z.object({
   capacityProvider: z.string().check(z.minLength(1), z.maxLength(255)),
   weight: z.optional(z.number().check(z.int(), z.gte(0), z.lte(1000))),
   base: z.optional(z.number().check(z.int(), z.gte(0), z.lte(100_000))),
-});
-
-export const networkConfigurationSchema = z.object({
-  awsvpcConfiguration: z.object({
-    subnets: z.array(z.string()).check(z.minLength(1), z.maxLength(16)),
-    securityGroups: z.optional(z.array(z.string()).check(z.maxLength(5))),
-    assignPublicIp: z.optional(z.enum(['ENABLED', 'DISABLED'])),
-  }),
 });
 
 export const containerOverrideSchema = z.object({
@@ -132,9 +125,4 @@ export function clientTokenFor(request: Pick<LaunchRequest, 'requestId' | 'capac
     request.capacityRetries > 0 ? `${request.requestId}~c${request.capacityRetries}` : request.requestId;
   if (TOKEN_CHARS.test(key)) return key;
   return `h-${createHash('sha256').update(key).digest('base64url').slice(0, 43)}`;
-}
-
-/** One replacement per failed task: the request id names the task it replaces, so duplicates collapse. */
-export function replacementRequestId(kind: 'restart' | 'spot', failedTaskId: string): string {
-  return `${kind === 'restart' ? 'r' : 's'}-${failedTaskId}`;
 }

@@ -1,10 +1,4 @@
-import {
-  type Attempt,
-  type LaunchRequest,
-  type Lineage,
-  type RunTaskInput,
-  replacementRequestId,
-} from './launchRequest';
+import type { Attempt, LaunchRequest, Lineage, RunTaskInput } from './launchRequest';
 import type { TaskTransition } from './lifecycle';
 import {
   backoffSeconds,
@@ -137,6 +131,11 @@ export function replacementTags(
   // ECS allows 50 tags; the lineage tags are the ones that must survive.
   const kept = (original ?? []).filter((t) => !t.key.startsWith('aws:') && !OWN_TAGS.has(t.key));
   return [...kept.slice(0, 50 - lineage.length), ...lineage];
+}
+
+/** One replacement per failed task: the request id names the task it replaces, so duplicates collapse. */
+export function replacementRequestId(kind: 'restart' | 'spot', failedTaskId: string): string {
+  return `${kind === 'restart' ? 'r' : 's'}-${failedTaskId}`;
 }
 
 /** startedBy allows letters, digits, -, / and _ (≤128): the replacement's names its lineage. */

@@ -1,5 +1,4 @@
 import type { LaunchRequest, Lineage, RunTaskInput } from './launchRequest';
-import { replacementRequestId } from './launchRequest';
 import {
   ATTEMPT_TAG,
   type LaunchRecordView,
@@ -8,6 +7,7 @@ import {
   ORIGIN_TAG,
   REASON_TAG,
   rebuildRunTask,
+  replacementRequestId,
   replacementTags,
 } from './restartDecision';
 import type { TaskDetail } from './taskEvent';

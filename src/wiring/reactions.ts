@@ -8,15 +8,25 @@ import { eventBridge } from '../clients/eventbridge';
 import { sqs } from '../clients/sqs';
 import {
   eventBusName,
+  jsonVariable,
   positiveInt,
   queueUrl,
   readConfig,
-  restartSettings,
   spotSettings,
   tableName,
 } from '../config';
+import { networkConfigurationSchema } from '../domain/networkConfiguration';
+import { partialRestartPolicySchema } from '../domain/restartPolicy';
 import { buildHandleStoppedTask } from '../handlers/restart';
 import { logger, metrics, publishCount } from '../observability';
+import * as z from '../zod';
+
+/** Restart settings: only the functions that decide restarts build (and pay for) these schemas. */
+const restartSettings = {
+  RESTART_MAX_ATTEMPTS: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(10)), 3),
+  RESTART_FAMILY_POLICIES: jsonVariable(z.record(z.string(), partialRestartPolicySchema)),
+  NETWORK_DEFAULTS: jsonVariable(z.record(z.string(), networkConfigurationSchema)),
+};
 
 /**
  * The composition root of the automatic reactions (restart, Spot fallback), shared by the functions
