@@ -3,7 +3,9 @@ import * as z from '../zod';
 /**
  * "ECS Task State Change" as EventBridge delivers it (fact sheet §1).
  * Objects are loose so fields AWS adds later pass through; enums that AWS extends
- * (stopCode, lastStatus, launchType, ...) are open strings.
+ * (stopCode, lastStatus, launchType, ...) are open strings. Only the fields this system reads are
+ * checked: the rest pass through unchecked, so a change AWS makes to a field nobody reads cannot
+ * send the lifecycle log to its DLQ (and checking them cost time on every event and at cold start).
  */
 
 // Old format: task/<id>; new format: task/<cluster>/<id>.
@@ -17,22 +19,10 @@ const isoTime = z.iso.datetime({ offset: true });
 const nameValue = z.looseObject({ name: z.string(), value: z.optional(z.string()) });
 
 export const containerSchema = z.looseObject({
-  containerArn: z.optional(z.string()),
   name: z.string(),
-  image: z.optional(z.string()),
-  imageDigest: z.optional(z.string()),
-  runtimeId: z.optional(z.string()),
   lastStatus: z.optional(z.string()),
   exitCode: z.optional(z.number().check(z.int())),
   reason: z.optional(z.string()),
-  taskArn: z.optional(z.string()),
-  networkInterfaces: z.optional(z.array(z.looseObject({}))),
-  networkBindings: z.optional(z.array(z.looseObject({}))),
-  cpu: z.optional(z.string()),
-  memory: z.optional(z.string()),
-  memoryReservation: z.optional(z.string()),
-  gpuIds: z.optional(z.array(z.string())),
-  healthStatus: z.optional(z.string()),
 });
 
 export const containerOverrideSchema = z.looseObject({
@@ -53,27 +43,12 @@ export const taskDetailSchema = z.looseObject({
   version: z.number().check(z.int(), z.nonnegative()),
   lastStatus: z.string().check(z.minLength(1)),
   desiredStatus: z.string().check(z.minLength(1)),
-  attachments: z.optional(
-    z.array(
-      z.looseObject({
-        id: z.optional(z.string()),
-        type: z.optional(z.string()),
-        status: z.optional(z.string()),
-        details: z.optional(z.array(nameValue)),
-      }),
-    ),
-  ),
-  attributes: z.optional(z.array(nameValue)),
+  // Only the attachment type is read (an ENI means awsvpc).
+  attachments: z.optional(z.array(z.looseObject({ type: z.optional(z.string()) }))),
   availabilityZone: z.optional(z.string()),
   capacityProviderName: z.optional(z.string()),
-  connectivity: z.optional(z.string()),
-  connectivityAt: z.optional(isoTime),
-  containerInstanceArn: z.optional(z.string()),
   containers: z._default(z.array(containerSchema), []),
-  cpu: z.optional(z.string()),
-  memory: z.optional(z.string()),
   createdAt: z.optional(isoTime),
-  executionStoppedAt: z.optional(isoTime),
   group: z.optional(z.string()),
   launchType: z.optional(z.string()),
   overrides: z.optional(
@@ -86,15 +61,12 @@ export const taskDetailSchema = z.looseObject({
     }),
   ),
   platformVersion: z.optional(z.string()),
-  pullStartedAt: z.optional(isoTime),
-  pullStoppedAt: z.optional(isoTime),
   startedAt: z.optional(isoTime),
   startedBy: z.optional(z.string()),
   stopCode: z.optional(z.string()),
   stoppedAt: z.optional(isoTime),
   stoppedReason: z.optional(z.string()),
   stoppingAt: z.optional(isoTime),
-  updatedAt: z.optional(isoTime),
 });
 
 export const taskStateChangeEventSchema = z.looseObject({
