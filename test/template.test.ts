@@ -233,13 +233,26 @@ describe('packaged stack', () => {
 });
 
 describe('stage parameters', () => {
-  it('narrows the task event rule to the listed clusters', () => {
+  it('narrows both task event rules (log and reactions) to the listed clusters', () => {
     const narrowed = loadTemplate({
       params: ['clusters=prod,arn:aws:ecs:eu-west-1:111122223333:cluster/batch'],
     });
-    const [, rule] = resourcesOfType(narrowed, 'AWS::Events::Rule')[0] ?? [];
-    expect(rule?.Properties?.EventPattern.detail).toEqual({
-      clusterArn: [{ suffix: ':cluster/prod' }, 'arn:aws:ecs:eu-west-1:111122223333:cluster/batch'],
+    const ruleOf = (fn: string) =>
+      resourcesOfType(narrowed, 'AWS::Events::Rule').find(
+        ([, r]) => r.Properties?.Targets?.[0]?.Arn?.['Fn::GetAtt']?.[0] === fn,
+      )?.[1];
+    const clusterArn = [{ suffix: ':cluster/prod' }, 'arn:aws:ecs:eu-west-1:111122223333:cluster/batch'];
+    expect(ruleOf('TaskEventsLambdaFunction')?.Properties?.EventPattern.detail).toEqual({ clusterArn });
+    const reactions = ruleOf('TaskReactionsLambdaFunction')?.Properties?.EventPattern;
+    expect(reactions.detail.clusterArn).toEqual(clusterArn);
+    const stopped = (cluster: string) => ({
+      ...fixture('stopped-exit-1'),
+      detail: {
+        ...fixture('stopped-exit-1').detail,
+        clusterArn: `arn:aws:ecs:us-east-1:111122223333:cluster/${cluster}`,
+      },
     });
+    expect(matchesPattern(reactions, stopped('prod'))).toBe(true);
+    expect(matchesPattern(reactions, stopped('dev'))).toBe(false);
   }, 60_000);
 });
