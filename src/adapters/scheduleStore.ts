@@ -13,9 +13,13 @@ import { decodePageToken, encodePageToken } from './pageToken';
  * Schedules in the single table:
  *   pk SCHEDULES           sk <name>                     the definition (source of truth), listed by name
  *   pk SCHEDULE#<name>     sk RUN#<scheduledTime>#<id>   one item per run (due, manual, skipped)
+ *   pk SCHEDULE#<name>     sk LAUNCH_LEASE               who is launching a run of it now (Forbid, Replace)
  */
 const SCHEDULES_PK = 'SCHEDULES';
 const RUNS_PK = (name: string) => `SCHEDULE#${name}`;
+const LEASE_SK = 'LAUNCH_LEASE';
+/** Longer than any launch (launcher and API time out within 30 s); a crashed holder blocks no longer. */
+export const LAUNCH_LEASE_MS = 2 * 60_000;
 
 export interface StoredSchedule extends Schedule {
   version: number;
@@ -48,7 +52,13 @@ const strip = <T>(item: Record<string, unknown>): T => {
   return rest as T;
 };
 
-export function buildScheduleStore(db: DynamoDBDocumentClient, table: string, retentionDays: number) {
+export function buildScheduleStore(
+  db: DynamoDBDocumentClient,
+  table: string,
+  retentionDays: number,
+  now: () => number = Date.now,
+) {
+  const leaseKey = (name: string) => ({ pk: RUNS_PK(name), sk: LEASE_SK });
   return {
     async get(name: string): Promise<StoredSchedule | undefined> {
       const out = await db.send(
@@ -122,6 +132,47 @@ export function buildScheduleStore(db: DynamoDBDocumentClient, table: string, re
       } catch (error) {
         if (isConditionFailure(error)) return false;
         throw error;
+      }
+    },
+
+    /**
+     * Takes the schedule's launch lease for `holder` (a run's requestId): true when it was free, expired, or
+     * already this holder's (a redelivered trigger), false while another run holds it.
+     */
+    async acquireLaunchLease(name: string, holder: string): Promise<boolean> {
+      const at = now();
+      const until = at + LAUNCH_LEASE_MS;
+      try {
+        await db.send(
+          new PutCommand({
+            TableName: table,
+            Item: { ...leaseKey(name), holder, until, expiresAt: Math.ceil(until / 1000) },
+            ConditionExpression: 'attribute_not_exists(pk) OR #until < :now OR #holder = :holder',
+            ExpressionAttributeNames: { '#until': 'until', '#holder': 'holder' },
+            ExpressionAttributeValues: { ':now': at, ':holder': holder },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+
+    /** Frees the lease if `holder` still holds it; another's lease (taken after ours expired) stays. */
+    async releaseLaunchLease(name: string, holder: string): Promise<void> {
+      try {
+        await db.send(
+          new DeleteCommand({
+            TableName: table,
+            Key: leaseKey(name),
+            ConditionExpression: '#holder = :holder',
+            ExpressionAttributeNames: { '#holder': 'holder' },
+            ExpressionAttributeValues: { ':holder': holder },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
       }
     },
 

@@ -1,0 +1,103 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { buildScheduleStore, LAUNCH_LEASE_MS } from '../../src/adapters/scheduleStore';
+import { useTablePerTest } from '../support/dynamo';
+
+const dynamo = useTablePerTest('schedule-store');
+
+const T0 = Date.parse('2026-11-28T12:00:00.000Z');
+const DUE = 's-nightly-1764331200000';
+const RUN_NOW = 'm-nightly-manual-1';
+
+/** The store on a clock the test moves. */
+function storeAt(start = T0) {
+  const clock = { now: start };
+  return { store: buildScheduleStore(dynamo.db, dynamo.table, 30, () => clock.now), clock };
+}
+
+const leaseItem = async () =>
+  (
+    await dynamo.db.send(
+      new GetCommand({
+        TableName: dynamo.table,
+        Key: { pk: 'SCHEDULE#nightly', sk: 'LAUNCH_LEASE' },
+        ConsistentRead: true,
+      }),
+    )
+  ).Item;
+
+describe("a schedule's launch lease in DynamoDB (dynalite)", () => {
+  it('is taken when free, as an item naming its holder, its end and its TTL', async () => {
+    const { store } = storeAt();
+    expect(await store.acquireLaunchLease('nightly', DUE)).toBe(true);
+    expect(await leaseItem()).toEqual({
+      pk: 'SCHEDULE#nightly',
+      sk: 'LAUNCH_LEASE',
+      holder: DUE,
+      until: T0 + LAUNCH_LEASE_MS,
+      expiresAt: Math.ceil((T0 + LAUNCH_LEASE_MS) / 1000),
+    });
+  });
+
+  it('is refused to a second holder while the first holds it, and left as it was', async () => {
+    const { store, clock } = storeAt();
+    await store.acquireLaunchLease('nightly', DUE);
+    clock.now = T0 + LAUNCH_LEASE_MS - 1;
+    expect(await store.acquireLaunchLease('nightly', RUN_NOW)).toBe(false);
+    expect(await leaseItem()).toMatchObject({ holder: DUE, until: T0 + LAUNCH_LEASE_MS });
+  });
+
+  it('is taken again by the same holder (a redelivered trigger), from the new time', async () => {
+    const { store, clock } = storeAt();
+    await store.acquireLaunchLease('nightly', DUE);
+    clock.now = T0 + 1_000;
+    expect(await store.acquireLaunchLease('nightly', DUE)).toBe(true);
+    expect(await leaseItem()).toMatchObject({ holder: DUE, until: T0 + 1_000 + LAUNCH_LEASE_MS });
+  });
+
+  it('is taken over once it has expired (a crashed holder)', async () => {
+    const { store, clock } = storeAt();
+    await store.acquireLaunchLease('nightly', DUE);
+    clock.now = T0 + LAUNCH_LEASE_MS + 1;
+    expect(await store.acquireLaunchLease('nightly', RUN_NOW)).toBe(true);
+    expect(await leaseItem()).toMatchObject({ holder: RUN_NOW });
+  });
+
+  it('is one lease per schedule: another schedule is free meanwhile', async () => {
+    const { store } = storeAt();
+    await store.acquireLaunchLease('nightly', DUE);
+    expect(await store.acquireLaunchLease('hourly', 's-hourly-1764331200000')).toBe(true);
+  });
+
+  it('stays when released by another holder, without an error', async () => {
+    const { store } = storeAt();
+    await store.acquireLaunchLease('nightly', DUE);
+    await expect(store.releaseLaunchLease('nightly', RUN_NOW)).resolves.toBeUndefined();
+    expect(await leaseItem()).toMatchObject({ holder: DUE });
+    expect(await store.acquireLaunchLease('nightly', RUN_NOW)).toBe(false);
+  });
+
+  it('is freed when released by its holder, for the next run at once', async () => {
+    const { store } = storeAt();
+    await store.acquireLaunchLease('nightly', DUE);
+    await store.releaseLaunchLease('nightly', DUE);
+    expect(await leaseItem()).toBeUndefined();
+    expect(await store.acquireLaunchLease('nightly', RUN_NOW)).toBe(true);
+  });
+
+  it('releases nothing, without an error, when there is no lease', async () => {
+    const { store } = storeAt();
+    await expect(store.releaseLaunchLease('nightly', DUE)).resolves.toBeUndefined();
+  });
+
+  it('lives beside the runs without showing among them', async () => {
+    const { store } = storeAt();
+    await store.recordRun('nightly', {
+      requestId: DUE,
+      trigger: 'schedule',
+      scheduledTime: '2026-11-28T12:00:00.000Z',
+      status: 'PENDING',
+    });
+    await store.acquireLaunchLease('nightly', DUE);
+    expect((await store.listRuns('nightly', 10)).runs.map((r) => r.requestId)).toEqual([DUE]);
+  });
+});
