@@ -25,7 +25,7 @@ import {
 } from '../src/config';
 import { buildApiHandler } from '../src/handlers/api';
 import { buildLaunchRecord } from '../src/handlers/launcher';
-import { buildPrepareScheduledRun } from '../src/handlers/scheduledRun';
+import { buildRunScheduled } from '../src/handlers/scheduledRun';
 import { buildScheduleRoutes } from '../src/handlers/schedulesApi';
 import { INTERNAL_ERROR_BODY } from '../src/http';
 import { logger } from '../src/observability';
@@ -78,7 +78,7 @@ export const handler = middy(
       }),
       launch,
       outcomes: launchStore,
-      prepareScheduledRun: buildPrepareScheduledRun({
+      runScheduled: buildRunScheduled({
         store: schedules,
         listRunningTasks: buildListRunningTasks(ecs),
         stopTasks: buildStopTasks(ecs),

@@ -18,7 +18,7 @@ import { eventBridge } from '../src/clients/eventbridge';
 import { sqs } from '../src/clients/sqs';
 import { eventBusName, positiveInt, queueUrl, readConfig, spotSettings, tableName } from '../src/config';
 import { buildLaunchRecord, parseQueueMessage } from '../src/handlers/launcher';
-import { buildPrepareScheduledRun } from '../src/handlers/scheduledRun';
+import { buildRunScheduled } from '../src/handlers/scheduledRun';
 import { logger } from '../src/observability';
 
 const config = readConfig({
@@ -38,7 +38,7 @@ const launch = buildLaunchRecord({
   logger,
   spotMapping: config.SPOT_TO_ON_DEMAND,
 });
-const prepareScheduledRun = buildPrepareScheduledRun({
+const runScheduled = buildRunScheduled({
   store: buildScheduleStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS),
   listRunningTasks: buildListRunningTasks(ecs),
   stopTasks: buildStopTasks(ecs),
@@ -59,9 +59,10 @@ const recordHandler = async (record: SQSRecord) => {
   try {
     const message = parseQueueMessage(record);
     if (message.kind === 'request') return await launch(message.request);
+    // A trigger whose schedule's launch lease is busy fails here and comes back after the visibility timeout.
     return await inTurn(message.trigger.schedule, async () => {
-      const { request } = await prepareScheduledRun(message.trigger);
-      return request ? await launch(request) : 'skipped';
+      const { launched } = await runScheduled(message.trigger, launch);
+      return launched ?? 'skipped';
     });
   } catch (error) {
     // The message stays on the queue (partial batch failure) and comes back after the visibility timeout.

@@ -1,17 +1,30 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ListRunningTasks, StopTasks } from '../adapters/ecs';
 import type { ScheduleTrigger } from '../adapters/scheduler';
-import type { ScheduleRun, ScheduleStore } from '../adapters/scheduleStore';
+import type { ScheduleRun, ScheduleStore, StoredSchedule } from '../adapters/scheduleStore';
 import type { LaunchRequest } from '../domain/launchRequest';
 import { scheduleStartedBy, toRunTaskInput } from '../domain/scheduleLaunch';
 
 export const SCHEDULE_TAG = 'ecs-autopilot:schedule';
 
 export interface ScheduledRunDeps {
-  store: Pick<ScheduleStore, 'get' | 'recordRun'>;
+  store: Pick<ScheduleStore, 'get' | 'recordRun' | 'acquireLaunchLease' | 'releaseLaunchLease'>;
   listRunningTasks: ListRunningTasks;
   stopTasks: StopTasks;
-  logger: Pick<Logger, 'info'>;
+  logger: Pick<Logger, 'info' | 'warn'>;
+}
+
+/** Another run of the schedule holds its launch lease: this one must wait (trigger redelivered, API 409). */
+export class LaunchLeaseBusyError extends Error {
+  constructor(
+    readonly schedule: string,
+    policy: StoredSchedule['concurrencyPolicy'],
+  ) {
+    super(
+      `a run of schedule ${schedule} is starting: concurrencyPolicy ${policy} launches one run at a time; try again shortly`,
+    );
+    this.name = 'LaunchLeaseBusyError';
+  }
 }
 
 /** One request per due time: a redelivered trigger maps to the same request (and clientToken). */
@@ -22,15 +35,21 @@ export function scheduledRequestId(trigger: ScheduleTrigger, manualId?: string):
 }
 
 /**
- * Turns a schedule's due time (or a manual run) into a launch request, applying the schedule's state and
- * concurrency policy (checked with ListTasks on the schedule's startedBy): Forbid skips while a run is still
- * running, Replace stops it first. Records the run either way, once per request.
+ * Turns a schedule's due time (or a manual run) into a launch request and launches it with `launch`, applying
+ * the schedule's state and concurrency policy (checked with ListTasks on the schedule's startedBy): Forbid
+ * skips while a run is still running, Replace stops it first. Records the run either way, once per request.
+ *
+ * Under Forbid and Replace the check and the launch happen under the schedule's launch lease, so two
+ * preparations running at once (concurrent launcher invocations, a due time and a run-now) cannot both see
+ * nothing running and both launch. The lease is held until `launch` returns (launched, gave up, requeued);
+ * while another run holds it this throws LaunchLeaseBusyError.
  */
-export function buildPrepareScheduledRun(deps: ScheduledRunDeps) {
-  return async (
+export function buildRunScheduled(deps: ScheduledRunDeps) {
+  return async <R>(
     trigger: ScheduleTrigger,
+    launch: (request: LaunchRequest) => Promise<R>,
     options: { requestedBy?: string; manualId?: string } = {},
-  ): Promise<{ request?: LaunchRequest; run: ScheduleRun }> => {
+  ): Promise<{ run: ScheduleRun; request?: LaunchRequest; launched?: R }> => {
     const requestId = scheduledRequestId(trigger, options.manualId);
     const base = {
       requestId,
@@ -40,6 +59,35 @@ export function buildPrepareScheduledRun(deps: ScheduledRunDeps) {
     };
     const schedule = await deps.store.get(trigger.schedule);
     if (!schedule) return { run: { ...base, status: 'SKIPPED', message: 'the schedule no longer exists' } };
+    const prepareAndLaunch = async () => {
+      const prepared = await prepare(schedule, trigger, base);
+      return prepared.request ? { ...prepared, launched: await launch(prepared.request) } : prepared;
+    };
+    // Allow: runs may overlap anyway, so there is nothing to serialize.
+    if (schedule.concurrencyPolicy === 'Allow') return prepareAndLaunch();
+    if (!(await deps.store.acquireLaunchLease(schedule.name, requestId))) {
+      throw new LaunchLeaseBusyError(schedule.name, schedule.concurrencyPolicy);
+    }
+    try {
+      return await prepareAndLaunch();
+    } finally {
+      // A lease left behind expires on its own; failing the launch for it would only launch it again.
+      await deps.store.releaseLaunchLease(schedule.name, requestId).catch((error: unknown) => {
+        deps.logger.warn('launch lease not released; it expires on its own', {
+          schedule: schedule.name,
+          requestId,
+          error,
+        });
+      });
+    }
+  };
+
+  async function prepare(
+    schedule: StoredSchedule,
+    trigger: ScheduleTrigger,
+    base: Omit<ScheduleRun, 'status'>,
+  ): Promise<{ request?: LaunchRequest; run: ScheduleRun }> {
+    const { requestId, requestedBy } = base;
     const skip = async (message: string) => {
       const run: ScheduleRun = { ...base, status: 'SKIPPED', message };
       await deps.store.recordRun(schedule.name, run);
@@ -72,11 +120,11 @@ export function buildPrepareScheduledRun(deps: ScheduledRunDeps) {
       policy: schedule.restartPolicy,
       capacityRetries: 0,
       deferSeconds: 0,
-      requestedBy: options.requestedBy ?? `schedule ${schedule.name}`,
+      requestedBy: requestedBy ?? `schedule ${schedule.name}`,
       context: { schedule: schedule.name, scheduledTime: trigger.scheduledTime },
     };
     const run: ScheduleRun = { ...base, status: 'PENDING', ...(replacedTaskArns && { replacedTaskArns }) };
     await deps.store.recordRun(schedule.name, run);
     return { request, run };
-  };
+  }
 }

@@ -18,7 +18,7 @@ import { lastArnSegment } from '../domain/taskEvent';
 import { badRequest, httpError, json, notFound, pageParams } from '../http';
 import * as z from '../zod';
 import type { LaunchResult } from './launcher';
-import type { buildPrepareScheduledRun } from './scheduledRun';
+import { type buildRunScheduled, LaunchLeaseBusyError } from './scheduledRun';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -33,7 +33,7 @@ export interface ScheduleApiDeps {
   scheduler: SchedulerPort;
   launch: (request: LaunchRequest) => Promise<LaunchResult>;
   outcomes: Pick<LaunchStore, 'getOutcome'>;
-  prepareScheduledRun: ReturnType<typeof buildPrepareScheduledRun>;
+  runScheduled: ReturnType<typeof buildRunScheduled>;
   allowlist: LaunchAllowlist;
   openApi: () => object;
   now?: () => number;
@@ -232,12 +232,17 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
       const schedule = await existing(name);
       checkAllowed(schedule, deps.allowlist);
       const manualId = event.headers?.['idempotency-key']?.slice(0, 40) ?? randomUUID();
-      const { request, run } = await deps.prepareScheduledRun(
-        { trigger: 'manual', schedule: name, scheduledTime: iso() },
-        { requestedBy: callerOf(event), manualId },
-      );
-      if (!request) return json(200, { ...run, taskArns: [] });
-      return json(200, { ...run, ...(await launchNow(request)) });
+      try {
+        const { run, launched } = await deps.runScheduled(
+          { trigger: 'manual', schedule: name, scheduledTime: iso() },
+          launchNow,
+          { requestedBy: callerOf(event), manualId },
+        );
+        return json(200, { ...run, ...(launched ?? { taskArns: [] }) });
+      } catch (error) {
+        if (error instanceof LaunchLeaseBusyError) throw httpError(409, 'Conflict', error.message);
+        throw error;
+      }
     },
 
     'GET /schedules/{name}/runs': async (event) => {

@@ -21,6 +21,7 @@ import { decodePageToken } from '../../src/adapters/pageToken';
 import type { SchedulerPort } from '../../src/adapters/scheduler';
 import {
   buildScheduleStore,
+  LAUNCH_LEASE_MS,
   ScheduleConflictError,
   type ScheduleRun,
   type ScheduleStore,
@@ -44,7 +45,7 @@ import {
 import { parseTaskStateChange } from '../../src/domain/taskEvent';
 import { type ApiDeps, buildApiHandler } from '../../src/handlers/api';
 import { buildLaunchRecord, type LaunchResult } from '../../src/handlers/launcher';
-import { buildPrepareScheduledRun } from '../../src/handlers/scheduledRun';
+import { buildRunScheduled } from '../../src/handlers/scheduledRun';
 import { buildScheduleRoutes, type LaunchAllowlist, MAX_BODY_BYTES } from '../../src/handlers/schedulesApi';
 import { INTERNAL_ERROR_BODY } from '../../src/http';
 import { buildOpenApiDocument } from '../../src/openapi';
@@ -201,6 +202,20 @@ class FakeScheduleStore implements ScheduleStore {
     return true;
   }
 
+  /** Launch leases with the adapter's conditions: free, expired or the same holder. */
+  readonly leases = new Map<string, { holder: string; until: number }>();
+
+  async acquireLaunchLease(name: string, holder: string) {
+    const lease = this.leases.get(name);
+    if (lease && lease.holder !== holder && lease.until >= NOW) return false;
+    this.leases.set(name, { holder, until: NOW + LAUNCH_LEASE_MS });
+    return true;
+  }
+
+  async releaseLaunchLease(name: string, holder: string) {
+    if (this.leases.get(name)?.holder === holder) this.leases.delete(name);
+  }
+
   async listRuns(name: string, limit: number, nextToken?: string) {
     const start = decodePageToken(nextToken, ['pk', 'sk'], { pk: `SCHEDULE#${name}` });
     if (start) {
@@ -324,7 +339,7 @@ export function fakeApi(): Promise<ApiWorld> {
         return outcomes.get(requestKey(r));
       },
     },
-    prepareScheduledRun: buildPrepareScheduledRun({
+    runScheduled: buildRunScheduled({
       store: schedules,
       listRunningTasks: async (_cluster, startedBy) =>
         startedBy.endsWith('/hourly-report') ? ['arn:aws:ecs:us-east-1:111122223333:task/etl/1111'] : [],
@@ -370,7 +385,7 @@ export async function realApi(dynamo: DrillDb): Promise<ApiWorld & { ecs: FakeEc
     scheduler: { put: async () => undefined, remove: async () => undefined },
     launch,
     outcomes: store,
-    prepareScheduledRun: buildPrepareScheduledRun({
+    runScheduled: buildRunScheduled({
       store: schedules,
       listRunningTasks: async () => [],
       stopTasks: async () => undefined,

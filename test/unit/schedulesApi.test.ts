@@ -4,6 +4,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { RequestOutcome } from '../../src/adapters/launchStore';
 import type { SchedulerPort } from '../../src/adapters/scheduler';
 import {
+  LAUNCH_LEASE_MS,
   ScheduleConflictError,
   type ScheduleRun,
   type ScheduleStore,
@@ -14,7 +15,7 @@ import type { LaunchRequest } from '../../src/domain/launchRequest';
 import type { Schedule } from '../../src/domain/schedule';
 import { buildApiHandler } from '../../src/handlers/api';
 import type { LaunchResult } from '../../src/handlers/launcher';
-import { buildPrepareScheduledRun } from '../../src/handlers/scheduledRun';
+import { buildRunScheduled } from '../../src/handlers/scheduledRun';
 import { buildScheduleRoutes, MAX_BODY_BYTES } from '../../src/handlers/schedulesApi';
 import { INTERNAL_ERROR_BODY } from '../../src/http';
 
@@ -56,9 +57,13 @@ const RUN_BODY = {
   networkConfiguration: NETWORK,
 };
 
-/** An in-memory ScheduleStore with the real one's conditional put: create needs a free name, update the version read. */
-function fakeScheduleStore() {
+/**
+ * An in-memory ScheduleStore with the real one's conditions: create needs a free name, update the version read,
+ * a launch lease is taken when free, expired or already the holder's, and released only by its holder.
+ */
+function fakeScheduleStore(now: () => number = Date.now) {
   const definitions = new Map<string, StoredSchedule>();
+  const leases = new Map<string, { holder: string; until: number }>();
   const runs = new Map<string, ScheduleRun[]>();
   const listCalls: Array<[number, string | undefined]> = [];
   const issued = new Map<string, number>();
@@ -108,8 +113,17 @@ function fakeScheduleStore() {
       if (nextToken !== undefined) throw new InvalidPageTokenError();
       return { runs: (runs.get(name) ?? []).slice(0, limit) };
     },
+    async acquireLaunchLease(name, holder) {
+      const lease = leases.get(name);
+      if (lease && lease.holder !== holder && lease.until >= now()) return false;
+      leases.set(name, { holder, until: now() + LAUNCH_LEASE_MS });
+      return true;
+    },
+    async releaseLaunchLease(name, holder) {
+      if (leases.get(name)?.holder === holder) leases.delete(name);
+    },
   };
-  return { store, definitions, runs, listCalls };
+  return { store, definitions, runs, listCalls, leases };
 }
 
 type SchedulerCall =
@@ -145,7 +159,7 @@ interface Req {
 
 function setup() {
   const clock = { now: Date.parse(T0) };
-  const { store, definitions, runs, listCalls } = fakeScheduleStore();
+  const { store, definitions, runs, listCalls, leases } = fakeScheduleStore(() => clock.now);
   const scheduler = fakeScheduler();
   const order: string[] = [];
   const launched: LaunchRequest[] = [];
@@ -157,6 +171,8 @@ function setup() {
   const launch = async (request: LaunchRequest): Promise<LaunchResult> => {
     launched.push(structuredClone(request));
     order.push('launch');
+    // ListTasks sees the schedule's new task from now on.
+    if (request.runTask.startedBy) running.push(`launched-by-${request.requestId}`);
     outcomes.set(request.requestId, {
       status: 'launched',
       taskArns: [`arn:aws:ecs:us-east-1:111122223333:task/batch/launched${launched.length}`],
@@ -166,7 +182,7 @@ function setup() {
     });
     return 'launched';
   };
-  const prepareScheduledRun = buildPrepareScheduledRun({
+  const runScheduled = buildRunScheduled({
     store,
     listRunningTasks: async (cluster, startedBy) => {
       listRunningCalls.push([cluster, startedBy]);
@@ -176,7 +192,7 @@ function setup() {
       stopCalls.push({ cluster, taskArns: [...taskArns], reason });
       order.push('stop');
     },
-    logger: { info: () => undefined },
+    logger: { info: () => undefined, warn: () => undefined },
   });
   const handler = middy(
     buildApiHandler({
@@ -189,7 +205,7 @@ function setup() {
         scheduler: scheduler.port,
         launch,
         outcomes: { getOutcome: async (r) => outcomes.get(r.requestId) },
-        prepareScheduledRun,
+        runScheduled,
         allowlist: {
           clusters: new Set(['batch']),
           families: new Set(['worker']),
@@ -236,6 +252,7 @@ function setup() {
     listRunningCalls,
     stopCalls,
     order,
+    leases,
   };
 }
 
@@ -624,6 +641,50 @@ describe('POST /schedules/{name}/runs', () => {
     expect(r.statusCode).toBe(200);
     expect(parse(r)).toMatchObject({ status: 'LAUNCHED' });
     expect(h.launched).toHaveLength(1);
+  });
+
+  it('answers 409 naming the schedule while another run of it holds the launch lease, launching nothing', async () => {
+    const h = setup();
+    await h.create({ concurrencyPolicy: 'Forbid' });
+    h.leases.set('nightly', { holder: 's-nightly-1', until: h.clock.now + 60_000 });
+    const r = await h.call('POST /schedules/{name}/runs', manual);
+    expect(r.statusCode).toBe(409);
+    expect(parse(r)).toEqual({
+      error: 'Conflict',
+      message:
+        'a run of schedule nightly is starting: concurrencyPolicy Forbid launches one run at a time; try again shortly',
+    });
+    expect(h.listRunningCalls).toEqual([]);
+    expect(h.launched).toEqual([]);
+    expect(h.leases.get('nightly')?.holder).toBe('s-nightly-1');
+  });
+
+  it('launches once for two run-now calls at the same time under concurrencyPolicy Forbid', async () => {
+    const h = setup();
+    await h.create({ concurrencyPolicy: 'Forbid' });
+    const [a, b] = await Promise.all([
+      h.call('POST /schedules/{name}/runs', { ...byName, headers: { 'idempotency-key': 'manual-1' } }),
+      h.call('POST /schedules/{name}/runs', { ...byName, headers: { 'idempotency-key': 'manual-2' } }),
+    ]);
+    expect(h.launched).toHaveLength(1);
+    expect([a.statusCode, b.statusCode].sort()).toEqual([200, 409]);
+    expect(h.leases.size).toBe(0);
+  });
+
+  it('launches again once the lease is freed, after the run that held it', async () => {
+    const h = setup();
+    await h.create({ concurrencyPolicy: 'Replace' });
+    await h.call('POST /schedules/{name}/runs', manual);
+    const r = await h.call('POST /schedules/{name}/runs', {
+      ...byName,
+      headers: { 'idempotency-key': 'manual-2' },
+    });
+    expect(r.statusCode).toBe(200);
+    expect(parse(r)).toMatchObject({
+      status: 'LAUNCHED',
+      replacedTaskArns: ['launched-by-m-nightly-manual-1'],
+    });
+    expect(h.launched).toHaveLength(2);
   });
 
   it('stops the running task, then launches the run under concurrencyPolicy Replace', async () => {
