@@ -187,6 +187,20 @@ describe('packaged stack', () => {
     expect(tag.Condition).toEqual({ StringEquals: { 'ecs:CreateAction': 'RunTask' } });
   });
 
+  it('gives the launcher only the DynamoDB actions it uses, on the table alone', () => {
+    const dynamo = statementsOf('LauncherRole').filter((s) =>
+      [s.Action].flat().some((a) => a.startsWith('dynamodb:')),
+    );
+    // DeleteItem releases a schedule's launch lease; there is no Query or Scan on the launch path.
+    expect(dynamo.flatMap((s) => [s.Action].flat()).sort()).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
+    for (const s of dynamo) expect(s.Resource).toEqual({ 'Fn::GetAtt': ['Table', 'Arn'] });
+  });
+
   it('feeds the launcher from the launch queue in bounded batches, reporting partial failures', () => {
     const [, mapping] = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')[0] ?? [];
     expect(mapping?.Properties).toMatchObject({
