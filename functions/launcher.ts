@@ -18,7 +18,7 @@ import { eventBridge } from '../src/clients/eventbridge';
 import { sqs } from '../src/clients/sqs';
 import { eventBusName, positiveInt, queueUrl, readConfig, spotSettings, tableName } from '../src/config';
 import { buildLaunchRecord, parseQueueMessage } from '../src/handlers/launcher';
-import { buildRunScheduled } from '../src/handlers/scheduledRun';
+import { buildRunScheduled, LaunchLeaseBusyError } from '../src/handlers/scheduledRun';
 import { logger } from '../src/observability';
 
 const config = readConfig({
@@ -66,7 +66,13 @@ const recordHandler = async (record: SQSRecord) => {
     });
   } catch (error) {
     // The message stays on the queue (partial batch failure) and comes back after the visibility timeout.
-    logger.error('launch request failed; left on the queue', { messageId: record.messageId, error });
+    if (error instanceof LaunchLeaseBusyError) {
+      // Expected contention (another run of the schedule is starting), not a fault.
+      logger.info('schedule busy; trigger left on the queue', {
+        messageId: record.messageId,
+        error: error.message,
+      });
+    } else logger.error('launch request failed; left on the queue', { messageId: record.messageId, error });
     throw error;
   }
 };
