@@ -8,6 +8,7 @@ import {
   resolvePolicy,
   ruleMatches,
 } from './restartPolicy';
+import { SCHEDULE_STARTED_BY } from './scheduleLaunch';
 import type { TaskDetail } from './taskEvent';
 import { lastArnSegment } from './taskEvent';
 
@@ -138,6 +139,21 @@ export function replacementRequestId(kind: 'restart' | 'spot', failedTaskId: str
   return `${kind === 'restart' ? 'r' : 's'}-${failedTaskId}`;
 }
 
+/**
+ * The replacement's startedBy. A schedule's run keeps the schedule's: its Forbid and Replace find the
+ * schedule's running tasks by it (ListTasks), and a restarted run is still that run. Others name their
+ * lineage (the tags and the launch record carry it in both cases).
+ */
+export function replacementStartedBy(
+  base: Pick<RunTaskInput, 'startedBy'>,
+  kind: 'restart' | 'spot',
+  originTaskId: string,
+  launchNumber: number,
+): string {
+  if (base.startedBy?.startsWith(SCHEDULE_STARTED_BY)) return base.startedBy;
+  return lineageStartedBy(kind, originTaskId, launchNumber);
+}
+
 /** startedBy allows letters, digits, -, / and _ (≤128): the replacement's names its lineage. */
 export function lineageStartedBy(
   kind: 'restart' | 'spot',
@@ -220,7 +236,7 @@ export function decideRestart(i: RestartInputs): RestartDecision {
     runTask: {
       ...base,
       count: 1,
-      startedBy: lineageStartedBy('restart', originTaskId, launchNumber),
+      startedBy: replacementStartedBy(base, 'restart', originTaskId, launchNumber),
       tags: replacementTags(base.tags, {
         [ATTEMPT_TAG]: String(nextAttempt),
         [ORIGIN_TAG]: originTaskArn,

@@ -14,9 +14,12 @@ export type LaunchSpec = Pick<Schedule, 'cluster' | 'taskDefinition' | 'count'> 
     >
   > & { group?: string };
 
+/** The startedBy prefix of a schedule's runs; concurrencyPolicy finds a schedule's running tasks by it. */
+export const SCHEDULE_STARTED_BY = 'ecs-autopilot/schedule/';
+
 /** startedBy allows letters, digits, -, / and _ (≤128): a schedule's tasks name the schedule. */
 export function scheduleStartedBy(name: string): string {
-  return `ecs-autopilot/schedule/${name.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 128);
+  return `${SCHEDULE_STARTED_BY}${name.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 128);
 }
 
 /**

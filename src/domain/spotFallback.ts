@@ -2,12 +2,12 @@ import type { LaunchRequest, Lineage, RunTaskInput } from './launchRequest';
 import {
   ATTEMPT_TAG,
   type LaunchRecordView,
-  lineageStartedBy,
   type NetworkDefaults,
   ORIGIN_TAG,
   REASON_TAG,
   rebuildRunTask,
   replacementRequestId,
+  replacementStartedBy,
   replacementTags,
 } from './restartDecision';
 import type { TaskDetail } from './taskEvent';
@@ -99,7 +99,7 @@ export function decideSpotFallback(i: SpotInputs): SpotDecision {
       runTask: {
         ...onDemand,
         count: 1,
-        startedBy: lineageStartedBy('spot', lastArnSegment(originTaskArn), launchNumber),
+        startedBy: replacementStartedBy(base, 'spot', lastArnSegment(originTaskArn), launchNumber),
         tags: replacementTags(base.tags, {
           [ATTEMPT_TAG]: String(attempt),
           [ORIGIN_TAG]: originTaskArn,

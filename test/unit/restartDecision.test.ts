@@ -165,6 +165,19 @@ describe('deciding whether to restart a failed task', () => {
     );
   });
 
+  it("keeps a schedule's startedBy on the restart of its run, so Forbid and Replace still see the run", () => {
+    const scheduled = launchedByUs(1);
+    scheduled.runTask.startedBy = 'ecs-autopilot/schedule/nightly-etl';
+    const decision = decideRestart({ ...inputs('stopped-exit-1'), launch: scheduled });
+    if (decision.action !== 'restart') throw new Error(`expected a restart, got ${decision.action}`);
+    expect(decision.request.runTask.startedBy).toBe('ecs-autopilot/schedule/nightly-etl');
+    // The lineage is still told by the tags and the request.
+    expect(decision.request.lineage).toMatchObject({ originTaskArn: ORIGIN_ARN, attempt: 2, launches: 2 });
+    expect(decision.request.runTask.tags).toEqual(
+      expect.arrayContaining([{ key: 'ecs-autopilot:origin-task', value: ORIGIN_ARN }]),
+    );
+  });
+
   it('waits the policy backoff for the attempt, with the injected jitter', () => {
     const at = (random: () => number) => decideRestart(inputs('stopped-exit-1', { random }));
     expect(at(() => 0)).toMatchObject({ action: 'restart', delaySeconds: 5 });

@@ -282,6 +282,15 @@ describe('deciding the Spot fallback of an interrupted task', () => {
     });
   });
 
+  it("keeps a schedule's startedBy when it moves a run of the schedule, so Forbid and Replace still see it", () => {
+    const launch = launchedByUs();
+    launch.runTask.startedBy = 'ecs-autopilot/schedule/nightly-etl';
+    const decision = decideSpotFallback(inputs('spot-warning-spotinterruption', { launch }));
+    if (decision.action !== 'spot-fallback')
+      throw new Error(`expected spot-fallback, got ${decision.action}`);
+    expect(decision.request.runTask.startedBy).toBe('ecs-autopilot/schedule/nightly-etl');
+  });
+
   it('moves a task it launched itself from the recorded input, keeping its origin and attempt and counting the launch', () => {
     const launch = launchedByUs();
     const decision = decideSpotFallback(
