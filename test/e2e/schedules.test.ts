@@ -119,6 +119,36 @@ describe('schedules', () => {
     expect(env.sandbox.ecs.taskTable()).toHaveLength(before);
   });
 
+  it("counts a restarted run as the schedule's run: Forbid skips while the replacement runs", async () => {
+    expect(
+      (
+        await api('POST', '/schedules', {
+          name: 'flaky-job',
+          expression: 'cron(0 3 * * ? *)',
+          concurrencyPolicy: 'Forbid',
+          restartPolicy: { maxAttempts: 2, backoff: { baseSeconds: 1, maxSeconds: 1, jitter: false } },
+          ...launch,
+        })
+      ).status,
+    ).toBe(201);
+    const first = await api('POST', '/schedules/flaky-job/runs');
+    expect(first.body.status).toBe('LAUNCHED');
+    const origin = (first.body.taskArns[0] as string).split('/').pop() as string;
+    await waitFor('the run RUNNING', () => running('flaky-job').some((t) => t.lastStatus === 'RUNNING'));
+    env.sandbox.ecs.exitTask(origin, 1);
+    // The restart keeps the schedule's startedBy, so the schedule's ListTasks sees it.
+    const replacement = await waitFor('the restarted run', async () => {
+      env.sandbox.clock.advance(2_000);
+      await sleep(100);
+      return running('flaky-job').find((t) => t.taskId !== origin && t.lastStatus === 'RUNNING');
+    });
+    expect(replacement.tags['ecs-autopilot:attempt']).toBe('1');
+    const second = await api('POST', '/schedules/flaky-job/runs');
+    expect(second.body).toMatchObject({ status: 'SKIPPED' });
+    expect(second.body.message).toMatch(/Forbid/);
+    expect(running('flaky-job')).toHaveLength(1);
+  }, 60_000);
+
   it('runs a task now through the launcher and answers with its ARN', async () => {
     const out = await api('POST', '/tasks', { ...launch, count: 2 });
     expect(out.status).toBe(200);
