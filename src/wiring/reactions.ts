@@ -30,9 +30,9 @@ const restartSettings = {
 
 /**
  * The composition root of the automatic reactions (restart, Spot fallback), shared by the functions
- * that see task failures and interruptions (taskEvents, spotInstance). Read once per cold start.
+ * that see task failures and interruptions (taskReactions, spotInstance). Read once per cold start.
  */
-export const reactionsConfig = readConfig({
+const config = readConfig({
   TABLE_NAME: tableName,
   HISTORY_RETENTION_DAYS: positiveInt,
   LAUNCH_QUEUE_URL: queueUrl,
@@ -40,8 +40,6 @@ export const reactionsConfig = readConfig({
   ...restartSettings,
   ...spotSettings,
 });
-
-const config = reactionsConfig;
 
 export const reactToTask = buildHandleStoppedTask({
   store: buildLaunchStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS),

@@ -1,6 +1,6 @@
 /**
  * Restarts of failed standalone tasks, end to end in the sandbox: ECS emulator -> EventBridge ->
- * taskEvents (bundled, in serverless-offline) -> launch queue -> launcher -> ECS.
+ * taskReactions (bundled, in serverless-offline) -> launch queue -> launcher -> ECS.
  */
 import {
   CreateServiceCommand,
