@@ -8,7 +8,7 @@ import {
   resolvePolicy,
   ruleMatches,
 } from './restartPolicy';
-import { SCHEDULE_STARTED_BY } from './scheduleLaunch';
+import { OWN_STARTED_BY, SCHEDULE_STARTED_BY } from './scheduleLaunch';
 import type { TaskDetail } from './taskEvent';
 import { lastArnSegment } from './taskEvent';
 
@@ -155,12 +155,11 @@ export function replacementStartedBy(
 }
 
 /** startedBy allows letters, digits, -, / and _ (≤128): the replacement's names its lineage. */
-export function lineageStartedBy(
-  kind: 'restart' | 'spot',
-  originTaskId: string,
-  launchNumber: number,
-): string {
-  return `ecs-autopilot/${kind}/${originTaskId.replace(/[^A-Za-z0-9_-]/g, '')}/${launchNumber}`.slice(0, 128);
+function lineageStartedBy(kind: 'restart' | 'spot', originTaskId: string, launchNumber: number): string {
+  return `${OWN_STARTED_BY}${kind}/${originTaskId.replace(/[^A-Za-z0-9_-]/g, '')}/${launchNumber}`.slice(
+    0,
+    128,
+  );
 }
 
 export interface RestartInputs {

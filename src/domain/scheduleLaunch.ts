@@ -14,8 +14,10 @@ export type LaunchSpec = Pick<Schedule, 'cluster' | 'taskDefinition' | 'count'> 
     >
   > & { group?: string };
 
+/** The startedBy prefix of every task ecs-autopilot starts: schedules' runs, restarts, Spot moves. */
+export const OWN_STARTED_BY = 'ecs-autopilot/';
 /** The startedBy prefix of a schedule's runs; concurrencyPolicy finds a schedule's running tasks by it. */
-export const SCHEDULE_STARTED_BY = 'ecs-autopilot/schedule/';
+export const SCHEDULE_STARTED_BY = `${OWN_STARTED_BY}schedule/`;
 
 /** startedBy allows letters, digits, -, / and _ (≤128): a schedule's tasks name the schedule. */
 export function scheduleStartedBy(name: string): string {

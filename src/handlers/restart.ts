@@ -12,6 +12,7 @@ import {
   type RestartDecision,
 } from '../domain/restartDecision';
 import { type PartialRestartPolicy, policyFromTags } from '../domain/restartPolicy';
+import { OWN_STARTED_BY } from '../domain/scheduleLaunch';
 import { decideSpotFallback, type SpotDecision, type SpotMapping } from '../domain/spotFallback';
 import type { TaskDetail } from '../domain/taskEvent';
 
@@ -67,7 +68,6 @@ export class LaunchNotRecordedError extends Error {
   }
 }
 
-const OUR_STARTED_BY = 'ecs-autopilot/';
 /** Past this age a missing launch record is not late but gone (it expired with the history): decide on tags. */
 const LAUNCH_RECORD_WAIT_MS = 60 * 60_000;
 
@@ -89,7 +89,7 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
     }
 
     const launch = await deps.store.getLaunch(t.taskId);
-    if (!launch && t.startedBy?.startsWith(OUR_STARTED_BY)) {
+    if (!launch && t.startedBy?.startsWith(OWN_STARTED_BY)) {
       const createdAt = Date.parse(t.createdAt ?? t.eventTime);
       if (!(now() - createdAt > LAUNCH_RECORD_WAIT_MS)) throw new LaunchNotRecordedError(t.taskArn);
     }
