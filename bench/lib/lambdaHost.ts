@@ -8,11 +8,14 @@
  * Every handler runs in each host process, so their environments are merged (their keys do not clash), and
  * invocations run concurrently on one event loop each, where Lambda would give each its own instance.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { subscribe } from 'node:diagnostics_channel';
+import { mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { type ClientRequest, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
 import type { InvokeResult, LambdaInvoker } from '../../local/core';
 import { readBody } from '../../local/server';
@@ -33,15 +36,52 @@ interface HostSpec {
   env: Record<string, string>;
 }
 
+/** DynamoDB calls by function and operation, e.g. `{"ecs-autopilot-sandbox-launcher": {"PutItem": 3}}`. */
+export type DynamoDbCalls = Record<string, Record<string, number>>;
+
+/**
+ * Counts the DynamoDB requests each function sends (every HTTP attempt, so SDK retries count too), from the
+ * request's X-Amz-Target header as Node's http client starts it. The sandbox counts the ECS, EventBridge
+ * and SQS calls it serves; DynamoDB is dynalite, in its own process, so the count is taken here, where the
+ * function is known: the invocation runs inside `invocation.run(name)`.
+ */
+function countDynamoDbCalls(invocation: AsyncLocalStorage<string>) {
+  let calls: DynamoDbCalls = {};
+  subscribe('http.client.request.start', (message) => {
+    const target = (message as { request: ClientRequest }).request.getHeader('x-amz-target');
+    if (typeof target !== 'string' || !target.startsWith('DynamoDB_')) return;
+    const fn = invocation.getStore() ?? 'outside an invocation';
+    const operation = target.slice(target.indexOf('.') + 1);
+    const byOperation = calls[fn] ?? {};
+    byOperation[operation] = (byOperation[operation] ?? 0) + 1;
+    calls[fn] = byOperation;
+  });
+  return {
+    snapshot: () => calls,
+    reset: () => {
+      calls = {};
+    },
+  };
+}
+
 /** The child: `node bench/lib/lambdaHost.js` is not used; the parent runs this file with tsx and `--host`. */
 async function serve(spec: HostSpec): Promise<void> {
   Object.assign(process.env, spec.env);
+  const invocation = new AsyncLocalStorage<string>();
+  const dynamoDbCalls = countDynamoDbCalls(invocation);
   const handlers = new Map<string, Handler>();
   for (const [name, file] of Object.entries(spec.bundles)) {
     handlers.set(name, (require(file) as { handler: Handler }).handler);
   }
   let requests = 0;
   const server = createServer((req, res) => {
+    if (req.url === '/_dynamodb-calls') {
+      // GET: the counts since the last reset; POST: reset them.
+      if (req.method === 'POST') dynamoDbCalls.reset();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(dynamoDbCalls.snapshot()));
+      return;
+    }
     const name = decodeURIComponent((req.url ?? '').slice(1));
     void readBody(req).then(async (text) => {
       const handler = handlers.get(name);
@@ -61,7 +101,8 @@ async function serve(spec: HostSpec): Promise<void> {
           getRemainingTimeInMillis: () => 30_000,
         };
         try {
-          const payload = await handler(JSON.parse(text || '{}'), context);
+          const event = JSON.parse(text || '{}');
+          const payload = await invocation.run(name, () => handler(event, context));
           result = { ok: true, payload };
         } catch (error) {
           result = { ok: false, error: `${(error as Error).name}: ${(error as Error).message}` };
@@ -95,6 +136,8 @@ export interface LambdaHost extends LambdaInvoker {
   stop(): void;
   /** The host processes' ids (for CPU accounting). */
   pids(): number[];
+  /** The DynamoDB calls the functions sent since the last reset (`reset`: start counting again). */
+  dynamoDbCalls(options?: { reset?: boolean }): Promise<DynamoDbCalls>;
 }
 
 /**
@@ -126,15 +169,26 @@ export function lambdaHost(overrides: Record<string, string> = {}): LambdaHost {
       }
       const execArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
       const spec: HostSpec = { bundles, env };
-      // The functions' log lines go nowhere unless BENCH_HOST_LOG names a file for them.
+      // The functions' log lines go nowhere unless BENCH_HOST_LOG names a file for them; their warnings and
+      // errors (stderr) too, so a wave does not print a thousand throttling warnings. Anything else on stderr
+      // (a host that fails to start, a Node warning) still reaches the terminal.
       const log = process.env.BENCH_HOST_LOG ? openSync(process.env.BENCH_HOST_LOG, 'w') : 'ignore';
+      const forwardStderr = (child: ReturnType<typeof spawn>) => {
+        if (!child.stderr) return;
+        createInterface({ input: child.stderr, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
+          const isLogLine = line.startsWith('{"level":');
+          if (!isLogLine) process.stderr.write(`${line}\n`);
+          else if (typeof log === 'number') writeSync(log, `${line}\n`);
+        });
+      };
       hosts = await Promise.all(
         Array.from({ length: HOST_PROCESSES }, async () => {
           const child = spawn(process.execPath, [...execArgs, '--import', 'tsx', __filename, '--host'], {
             cwd: PROJECT_ROOT,
-            stdio: ['ignore', log, 'inherit', 'ipc'],
+            stdio: ['ignore', log, 'pipe', 'ipc'],
             env: { ...process.env, ...env },
           });
+          forwardStderr(child);
           const port = await new Promise<number>((resolve, reject) => {
             child.once('message', (m: { port: number }) => resolve(m.port));
             child.once('exit', (code) => reject(new Error(`the Lambda host exited (${code})`)));
@@ -161,6 +215,21 @@ export function lambdaHost(overrides: Record<string, string> = {}): LambdaHost {
       }
     },
     pids: () => hosts.flatMap((h) => (h.child.pid ? [h.child.pid] : [])),
+    async dynamoDbCalls(options = {}) {
+      const total: DynamoDbCalls = {};
+      for (const host of hosts) {
+        const response = await fetch(`http://127.0.0.1:${host.port}/_dynamodb-calls`, {
+          method: options.reset ? 'POST' : 'GET',
+        });
+        for (const [fn, byOperation] of Object.entries((await response.json()) as DynamoDbCalls)) {
+          const sum = total[fn] ?? {};
+          total[fn] = sum;
+          for (const [operation, n] of Object.entries(byOperation))
+            sum[operation] = (sum[operation] ?? 0) + n;
+        }
+      }
+      return total;
+    },
     stop() {
       // SIGINT lets a profiling host write its profile; the host has no other cleanup to do.
       for (const host of hosts) host.child.kill('SIGINT');

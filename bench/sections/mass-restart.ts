@@ -15,7 +15,7 @@ import { ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { createTablesFromTemplate } from '../../local/dynamo';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
 import { startDynaliteProcess } from '../../test/drills/support';
-import { type LambdaHost, lambdaHost } from '../lib/lambdaHost';
+import { type DynamoDbCalls, type LambdaHost, lambdaHost } from '../lib/lambdaHost';
 import { atMost, type Figure, type SectionResult, vsFloor } from '../lib/report';
 import { readServerlessConfig } from '../lib/serverlessConfig';
 
@@ -184,6 +184,8 @@ interface WaveResult {
   replacements: number;
   /** AWS calls the sandbox served during the wave, by operation (and by error code). */
   calls: Record<string, number>;
+  /** DynamoDB calls the functions sent during the wave (every attempt), by function and operation. */
+  dynamoDb: DynamoDbCalls;
   /**
    * Cores kept busy from the wave to the last replacement RUNNING, per process: the sandbox (with this
    * driver), the Lambda host processes, dynalite; near the machine's count, the wave is CPU-bound here.
@@ -224,6 +226,7 @@ async function wave(
     dynalite: cpuSecondsOf(w.dynamo.pid),
   });
   w.sandbox.calls.reset();
+  await w.host.dynamoDbCalls({ reset: true });
   const cpuBefore = cpu();
   const t0 = Date.now();
   for (const id of origins) trigger(id);
@@ -261,6 +264,7 @@ async function wave(
     if (list.some((r) => r.running)) replaced++;
   }
   const calls = w.sandbox.calls.snapshot();
+  const dynamoDb = await w.host.dynamoDbCalls();
   const launchPhase =
     firstLaunchMs !== undefined && lastLaunchMs !== undefined && lastLaunchMs > firstLaunchMs
       ? {
@@ -276,6 +280,7 @@ async function wave(
     duplicates,
     replacements,
     calls,
+    dynamoDb,
     cores,
     launchPhase,
   };
@@ -287,6 +292,20 @@ async function floor(w: World, n: number, provider: string, startedBy: string): 
   const t0 = Date.now();
   await launch(w, n, provider, startedBy);
   return Date.now() - t0;
+}
+
+const DYNAMODB_WRITES = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems'];
+
+/** DynamoDB calls of one function (by its name in serverless.yml) during a wave: writes, reads, by operation. */
+function dynamoDbCallsOf(calls: DynamoDbCalls, fn: string) {
+  const byOperation = Object.entries(calls).find(([deployed]) => deployed.endsWith(`-${fn}`))?.[1] ?? {};
+  let writes = 0;
+  let reads = 0;
+  for (const [operation, n] of Object.entries(byOperation)) {
+    if (DYNAMODB_WRITES.includes(operation)) writes += n;
+    else reads += n;
+  }
+  return { writes, reads, byOperation };
 }
 
 function waveFigures(
@@ -304,6 +323,19 @@ function waveFigures(
     // Issue 7's call budget per restart, as the sandbox counted them (throttled calls are retries, not work).
     atMost(`${name}: ours, RunTask accepted per task`, 'count', accepted('ecs.RunTask') / n, 1),
     atMost(`${name}: ours, PutEvents per task`, 'count', accepted('events.PutEvents') / n, 1),
+    // The decision (taskReactions) and the launch record (launcher), counted by the Lambda host.
+    atMost(
+      `${name}: ours, decision writes per task`,
+      'count',
+      dynamoDbCallsOf(ours.dynamoDb, 'taskReactions').writes / n,
+      1,
+    ),
+    atMost(
+      `${name}: ours, launch record writes per task`,
+      'count',
+      dynamoDbCallsOf(ours.dynamoDb, 'launcher').writes / n,
+      1,
+    ),
   ];
   if (naive) {
     figures.push(
@@ -365,6 +397,13 @@ export async function run(): Promise<SectionResult> {
   ] as const) {
     if (!result) continue;
     notes.push(`${name}, ours: cores busy during the wave ${JSON.stringify(result.cores)}`);
+    const perTask = (fn: string) =>
+      Object.entries(dynamoDbCallsOf(result.dynamoDb, fn).byOperation)
+        .map(([operation, count]) => `${operation} ${(count / result.replacements).toFixed(2)}`)
+        .join(', ') || 'none';
+    notes.push(
+      `${name}, ours: DynamoDB calls per replacement: taskReactions ${perTask('taskReactions')}; launcher ${perTask('launcher')}; taskEvents ${perTask('taskEvents')}`,
+    );
     if (result.launchPhase) {
       const { firstMs, lastMs, perSecond } = result.launchPhase;
       notes.push(
