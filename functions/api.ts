@@ -62,6 +62,7 @@ const launch = buildLaunchRecord({
   publishEvents: buildPublishEvents(eventBridge, config.EVENT_BUS_NAME),
   logger,
   spotMapping: config.SPOT_TO_ON_DEMAND,
+  leases: schedules,
 });
 
 export const handler = middy(

@@ -29,6 +29,7 @@ const config = readConfig({
   SPOT_TO_ON_DEMAND: spotSettings.SPOT_TO_ON_DEMAND,
 });
 
+const schedules = buildScheduleStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS);
 const launch = buildLaunchRecord({
   runTask: buildRunTask(ecs),
   describeTaskTags: buildBatchedDescribeTaskTags(ecs),
@@ -37,9 +38,10 @@ const launch = buildLaunchRecord({
   publishEvents: buildPublishEvents(eventBridge, config.EVENT_BUS_NAME),
   logger,
   spotMapping: config.SPOT_TO_ON_DEMAND,
+  leases: schedules,
 });
 const runScheduled = buildRunScheduled({
-  store: buildScheduleStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS),
+  store: schedules,
   listRunningTasks: buildListRunningTasks(ecs),
   stopTasks: buildStopTasks(ecs),
   logger,

@@ -4,6 +4,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Schedule } from '../domain/schedule';
 import { isConditionFailure } from './dynamoErrors';
@@ -137,9 +138,15 @@ export function buildScheduleStore(
 
     /**
      * Takes the schedule's launch lease for `holder` (a run's requestId): true when it was free, expired, or
-     * already this holder's (a redelivered trigger), false while another run holds it.
+     * already this holder's (a redelivered trigger), false while another run holds it. `takeOverParked`
+     * (concurrencyPolicy Replace) also takes it from a run parked on the queue (holdLaunchLease `parked`),
+     * which then finds the lease gone and gives up instead of launching.
      */
-    async acquireLaunchLease(name: string, holder: string): Promise<boolean> {
+    async acquireLaunchLease(
+      name: string,
+      holder: string,
+      options: { takeOverParked?: boolean } = {},
+    ): Promise<boolean> {
       const at = now();
       const until = at + LAUNCH_LEASE_MS;
       try {
@@ -147,9 +154,53 @@ export function buildScheduleStore(
           new PutCommand({
             TableName: table,
             Item: { ...leaseKey(name), holder, until, expiresAt: Math.ceil(until / 1000) },
-            ConditionExpression: 'attribute_not_exists(pk) OR #until < :now OR #holder = :holder',
-            ExpressionAttributeNames: { '#until': 'until', '#holder': 'holder' },
-            ExpressionAttributeValues: { ':now': at, ':holder': holder },
+            ConditionExpression: `attribute_not_exists(pk) OR #until < :now OR #holder = :holder${
+              options.takeOverParked ? ' OR #parked = :parked' : ''
+            }`,
+            ExpressionAttributeNames: {
+              '#until': 'until',
+              '#holder': 'holder',
+              ...(options.takeOverParked && { '#parked': 'parked' }),
+            },
+            ExpressionAttributeValues: {
+              ':now': at,
+              ':holder': holder,
+              ...(options.takeOverParked && { ':parked': true }),
+            },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+
+    /**
+     * Keeps the lease `holder` still holds for `holdMs` more: `parked` while its launch waits on the queue
+     * (throttled, or capacity short), so a Replace may take it over. False when the lease is gone or another's
+     * (taken over, or taken after it expired): the holder must not launch.
+     */
+    async holdLaunchLease(
+      name: string,
+      holder: string,
+      options: { holdMs: number; parked: boolean },
+    ): Promise<boolean> {
+      const until = now() + options.holdMs;
+      try {
+        await db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: leaseKey(name),
+            UpdateExpression: 'SET #until = :until, expiresAt = :expiresAt, #parked = :parked',
+            ConditionExpression: '#holder = :holder',
+            ExpressionAttributeNames: { '#until': 'until', '#holder': 'holder', '#parked': 'parked' },
+            ExpressionAttributeValues: {
+              ':until': until,
+              ':expiresAt': Math.ceil(until / 1000),
+              ':parked': options.parked,
+              ':holder': holder,
+            },
           }),
         );
         return true;

@@ -109,6 +109,11 @@ export const launchRequestSchema = z.object({
    * failure): the launcher reads them before RunTask, honours an opt-out tag and copies the user's tags.
    */
   tagsOf: z.optional(z.string().check(z.minLength(1))),
+  /**
+   * A run of a schedule with concurrencyPolicy Forbid or Replace: it holds the schedule's launch lease until
+   * it has launched or given up, also while it waits on the queue, so no other run starts meanwhile.
+   */
+  launchLease: z.optional(z.object({ schedule: z.string().check(z.minLength(1), z.maxLength(64)) })),
 });
 export type LaunchRequest = z.infer<typeof launchRequestSchema>;
 export type LaunchRequestInput = z.input<typeof launchRequestSchema>;

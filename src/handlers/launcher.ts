@@ -5,6 +5,7 @@ import type { OutgoingEvent, PublishEvents } from '../adapters/events';
 import type { SendLaunchRequest } from '../adapters/launchQueue';
 import type { LaunchStore, RequestOutcome } from '../adapters/launchStore';
 import type { ScheduleTrigger } from '../adapters/scheduler';
+import { LAUNCH_LEASE_MS, type ScheduleStore } from '../adapters/scheduleStore';
 import { applyLateTags } from '../domain/lateTags';
 import {
   capacityRetryDelaySeconds,
@@ -29,6 +30,8 @@ export interface LauncherDeps {
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Spot provider -> on-demand provider, per cluster, for launches Spot capacity cannot take. */
   spotMapping?: SpotMapping;
+  /** Schedules' launch leases, for the runs that hold one (LaunchRequest.launchLease). */
+  leases?: Pick<ScheduleStore, 'holdLaunchLease' | 'releaseLaunchLease'>;
   random?: () => number;
 }
 
@@ -108,6 +111,31 @@ function launchFailed(
 export function buildLaunchRecord(deps: LauncherDeps) {
   const random = deps.random ?? Math.random;
 
+  function leasesFor(request: LaunchRequest) {
+    if (!deps.leases)
+      throw new Error(`launch ${request.requestId} holds a schedule's lease; no lease store here`);
+    return deps.leases;
+  }
+
+  /**
+   * A run holding its schedule's launch lease keeps it while it waits on the queue (`waitSeconds`, plus the
+   * usual margin), and checks it still holds it before RunTask. False: the lease is gone or another's (a
+   * Replace took it over, or it expired while the launcher was down): this run must not launch.
+   */
+  async function keepLease(request: LaunchRequest, waitSeconds?: number): Promise<boolean> {
+    if (!request.launchLease) return true;
+    return leasesFor(request).holdLaunchLease(request.launchLease.schedule, request.requestId, {
+      holdMs: (waitSeconds ?? 0) * 1000 + LAUNCH_LEASE_MS,
+      parked: waitSeconds !== undefined,
+    });
+  }
+
+  /** The run launched or gave up: the next run of its schedule may start. */
+  async function releaseLease(request: LaunchRequest) {
+    if (request.launchLease)
+      await leasesFor(request).releaseLaunchLease(request.launchLease.schedule, request.requestId);
+  }
+
   /** What a RunTask answer means for this request, as a recordable outcome. */
   function outcomeOf(request: LaunchRequest, taskArns: string[], failures: RunTaskFailure[]): Outcome {
     const outcome = classifyRunTask(taskArns, failures);
@@ -167,17 +195,39 @@ export function buildLaunchRecord(deps: LauncherDeps) {
   }
 
   async function finish(request: LaunchRequest, outcome: RequestOutcome | Outcome) {
-    if (outcome.requeue) await deps.sendLaunchRequest(outcome.requeue.request, outcome.requeue.delaySeconds);
+    if (outcome.requeue) {
+      // Parked before it is sent, so the lease cannot lapse while the retry waits.
+      await keepLease(outcome.requeue.request, outcome.requeue.delaySeconds);
+      await deps.sendLaunchRequest(outcome.requeue.request, outcome.requeue.delaySeconds);
+    }
     if (outcome.events.length > 0) await deps.publishEvents(outcome.events);
+    if (!outcome.requeue) await releaseLease(request);
     await deps.store.markOutcomeDone(request);
   }
 
   const resultOf = (o: Outcome): LaunchResult =>
     o.requeue ? 'requeued-capacity' : o.status === 'launched' ? 'launched' : 'gave-up';
 
+  /** Gives the request up before RunTask, recording and announcing why (once, as any outcome). */
+  async function notLaunched(request: LaunchRequest, why: string, logMessage: string): Promise<LaunchResult> {
+    const failures = [{ reason: `not launched: ${why}` }];
+    const outcome: Outcome = {
+      status: 'failed',
+      taskArns: [],
+      failures,
+      events: [launchFailed(request, failures)],
+    };
+    const recorded = await deps.store.recordOutcome(request, outcome);
+    deps.logger.info(logMessage, { requestId: request.requestId, reason: why });
+    if (!recorded.outcome.done) await finish(request, recorded.outcome);
+    return recorded.first ? 'gave-up' : 'replayed';
+  }
+
   /** Throttled or an ECS-side fault: back on the queue, spread over a few seconds, never dropped. */
   async function requeueThrottled(request: LaunchRequest, error: unknown) {
-    await deps.sendLaunchRequest(request, 1 + Math.round(random() * 4));
+    const delaySeconds = 1 + Math.round(random() * 4);
+    await keepLease(request, delaySeconds);
+    await deps.sendLaunchRequest(request, delaySeconds);
     deps.logger.info('launch throttled, requeued', {
       requestId: request.requestId,
       error: (error as Error).name,
@@ -217,27 +267,24 @@ export function buildLaunchRecord(deps: LauncherDeps) {
     const known = await deps.store.getOutcome(request);
     if (known) {
       if (!known.done) await finish(request, known);
+      // A redelivered run that had ended: its trigger took the lease again, which no launch will free.
+      else if (!known.requeue) await releaseLease(request);
       return 'replayed';
+    }
+
+    if (!(await keepLease(request))) {
+      return notLaunched(
+        request,
+        `schedule ${request.launchLease?.schedule} started another run while this one waited (its launch lease is no longer this run's)`,
+        'launch superseded by another run of its schedule',
+      );
     }
 
     if (request.tagsOf) {
       const read = await readLateTags(request, request.tagsOf);
       if (read === 'requeued') return 'requeued-throttled';
       if ('refuse' in read) {
-        const failures = [{ reason: `not launched: ${read.refuse}` }];
-        const refused: Outcome = {
-          status: 'failed',
-          taskArns: [],
-          failures,
-          events: [launchFailed(request, failures)],
-        };
-        const recorded = await deps.store.recordOutcome(request, refused);
-        deps.logger.info("launch refused by the failed task's tags", {
-          requestId: request.requestId,
-          reason: read.refuse,
-        });
-        if (!recorded.outcome.done) await finish(request, recorded.outcome);
-        return recorded.first ? 'gave-up' : 'replayed';
+        return notLaunched(request, read.refuse, "launch refused by the failed task's tags");
       }
       request = read.request;
     }

@@ -39,10 +39,13 @@ export function scheduledRequestId(trigger: ScheduleTrigger, manualId?: string):
  * the schedule's state and concurrency policy (checked with ListTasks on the schedule's startedBy): Forbid
  * skips while a run is still running, Replace stops it first. Records the run either way, once per request.
  *
- * Under Forbid and Replace the check and the launch happen under the schedule's launch lease, so two
- * preparations running at once (concurrent launcher invocations, a due time and a run-now) cannot both see
- * nothing running and both launch. The lease is held until `launch` returns (launched, gave up, requeued);
- * while another run holds it this throws LaunchLeaseBusyError.
+ * Under Forbid and Replace the check and the launch happen under the schedule's launch lease, so two runs
+ * (concurrent launcher invocations, a due time and a run-now, a launch waiting on the queue after a throttle
+ * or a capacity shortage) cannot both see nothing running and both launch. The request carries the lease
+ * (`launchLease`) into `launch`, which keeps it while the launch waits on the queue and frees it once the
+ * launch has started its task or given up. While another run holds it: Forbid skips ("still starting"),
+ * Replace takes it over from a run waiting on the queue (which then gives up) and otherwise throws
+ * LaunchLeaseBusyError (the other run is starting right now; try again shortly).
  */
 export function buildRunScheduled(deps: ScheduledRunDeps) {
   return async <R>(
@@ -59,49 +62,67 @@ export function buildRunScheduled(deps: ScheduledRunDeps) {
     };
     const schedule = await deps.store.get(trigger.schedule);
     if (!schedule) return { run: { ...base, status: 'SKIPPED', message: 'the schedule no longer exists' } };
-    const prepareAndLaunch = async () => {
-      const prepared = await prepare(schedule, trigger, base);
-      return prepared.request ? { ...prepared, launched: await launch(prepared.request) } : prepared;
-    };
+    const policy = schedule.concurrencyPolicy;
     // Allow: runs may overlap anyway, so there is nothing to serialize.
-    if (schedule.concurrencyPolicy === 'Allow') return prepareAndLaunch();
-    if (!(await deps.store.acquireLaunchLease(schedule.name, requestId))) {
-      throw new LaunchLeaseBusyError(schedule.name, schedule.concurrencyPolicy);
+    const leased = policy !== 'Allow';
+    if (
+      leased &&
+      !(await deps.store.acquireLaunchLease(schedule.name, requestId, {
+        takeOverParked: policy === 'Replace',
+      }))
+    ) {
+      if (policy === 'Replace') throw new LaunchLeaseBusyError(schedule.name, policy);
+      return skip(schedule, base, 'concurrencyPolicy Forbid: the previous run is still starting');
     }
+    let leaseHandedOver = false;
     try {
-      return await prepareAndLaunch();
+      const prepared = await prepare(schedule, trigger, base, leased);
+      if (!prepared.request) return prepared;
+      const launched = await launch(prepared.request);
+      // The launch holds the lease from here: it frees it when it ends, and keeps it while it waits.
+      leaseHandedOver = true;
+      return { ...prepared, launched };
     } finally {
       // A lease left behind expires on its own; failing the launch for it would only launch it again.
-      await deps.store.releaseLaunchLease(schedule.name, requestId).catch((error: unknown) => {
-        deps.logger.warn('launch lease not released; it expires on its own', {
-          schedule: schedule.name,
-          requestId,
-          error,
+      if (leased && !leaseHandedOver) {
+        await deps.store.releaseLaunchLease(schedule.name, requestId).catch((error: unknown) => {
+          deps.logger.warn('launch lease not released; it expires on its own', {
+            schedule: schedule.name,
+            requestId,
+            error,
+          });
         });
-      });
+      }
     }
   };
+
+  async function skip(schedule: StoredSchedule, base: Omit<ScheduleRun, 'status'>, message: string) {
+    const run: ScheduleRun = { ...base, status: 'SKIPPED', message };
+    await deps.store.recordRun(schedule.name, run);
+    deps.logger.info('scheduled run skipped', { schedule: schedule.name, message });
+    return { run };
+  }
 
   async function prepare(
     schedule: StoredSchedule,
     trigger: ScheduleTrigger,
     base: Omit<ScheduleRun, 'status'>,
+    leased: boolean,
   ): Promise<{ request?: LaunchRequest; run: ScheduleRun }> {
     const { requestId, requestedBy } = base;
-    const skip = async (message: string) => {
-      const run: ScheduleRun = { ...base, status: 'SKIPPED', message };
-      await deps.store.recordRun(schedule.name, run);
-      deps.logger.info('scheduled run skipped', { schedule: schedule.name, message });
-      return { run };
-    };
-    if (schedule.state === 'PAUSED' && trigger.trigger === 'schedule') return skip('the schedule is paused');
+    if (schedule.state === 'PAUSED' && trigger.trigger === 'schedule')
+      return skip(schedule, base, 'the schedule is paused');
 
     const startedBy = scheduleStartedBy(schedule.name);
     let replacedTaskArns: string[] | undefined;
     if (schedule.concurrencyPolicy !== 'Allow') {
       const running = await deps.listRunningTasks(schedule.cluster, startedBy);
       if (running.length > 0 && schedule.concurrencyPolicy === 'Forbid') {
-        return skip(`concurrencyPolicy Forbid: ${running.length} task(s) of the previous run still running`);
+        return skip(
+          schedule,
+          base,
+          `concurrencyPolicy Forbid: ${running.length} task(s) of the previous run still running`,
+        );
       }
       if (running.length > 0) {
         await deps.stopTasks(schedule.cluster, running, `Replaced by a new run of schedule ${schedule.name}`);
@@ -122,6 +143,7 @@ export function buildRunScheduled(deps: ScheduledRunDeps) {
       deferSeconds: 0,
       requestedBy: requestedBy ?? `schedule ${schedule.name}`,
       context: { schedule: schedule.name, scheduledTime: trigger.scheduledTime },
+      ...(leased && { launchLease: { schedule: schedule.name } }),
     };
     const run: ScheduleRun = { ...base, status: 'PENDING', ...(replacedTaskArns && { replacedTaskArns }) };
     await deps.store.recordRun(schedule.name, run);

@@ -21,7 +21,6 @@ import { decodePageToken } from '../../src/adapters/pageToken';
 import type { SchedulerPort } from '../../src/adapters/scheduler';
 import {
   buildScheduleStore,
-  LAUNCH_LEASE_MS,
   ScheduleConflictError,
   type ScheduleRun,
   type ScheduleStore,
@@ -49,6 +48,7 @@ import { buildRunScheduled } from '../../src/handlers/scheduledRun';
 import { buildScheduleRoutes, type LaunchAllowlist, MAX_BODY_BYTES } from '../../src/handlers/schedulesApi';
 import { INTERNAL_ERROR_BODY } from '../../src/http';
 import { buildOpenApiDocument } from '../../src/openapi';
+import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { fixture } from '../support/fixtures';
 import { FakeEcs, FakeEventBus, FakeLaunchQueue, QUEUE_URL } from './launcherHarness';
 import { clip, type DrillDb, type DrillResult, quietLogger, Tally } from './support';
@@ -202,19 +202,11 @@ class FakeScheduleStore implements ScheduleStore {
     return true;
   }
 
-  /** Launch leases with the adapter's conditions: free, expired or the same holder. */
-  readonly leases = new Map<string, { holder: string; until: number }>();
-
-  async acquireLaunchLease(name: string, holder: string) {
-    const lease = this.leases.get(name);
-    if (lease && lease.holder !== holder && lease.until >= NOW) return false;
-    this.leases.set(name, { holder, until: NOW + LAUNCH_LEASE_MS });
-    return true;
-  }
-
-  async releaseLaunchLease(name: string, holder: string) {
-    if (this.leases.get(name)?.holder === holder) this.leases.delete(name);
-  }
+  /** Launch leases with the adapter's conditions (test/support/fakeLaunchLeases.ts). */
+  private readonly launchLeases = fakeLaunchLeases(() => NOW);
+  readonly acquireLaunchLease = this.launchLeases.acquireLaunchLease;
+  readonly holdLaunchLease = this.launchLeases.holdLaunchLease;
+  readonly releaseLaunchLease = this.launchLeases.releaseLaunchLease;
 
   async listRuns(name: string, limit: number, nextToken?: string) {
     const start = decodePageToken(nextToken, ['pk', 'sk'], { pk: `SCHEDULE#${name}` });
@@ -379,6 +371,7 @@ export async function realApi(dynamo: DrillDb): Promise<ApiWorld & { ecs: FakeEc
     sendLaunchRequest: buildSendLaunchRequest(queue.client, QUEUE_URL),
     publishEvents: buildPublishEvents(bus.client, 'default'),
     logger: quietLogger(),
+    leases: schedules,
   });
   const routes = buildScheduleRoutes({
     schedules,

@@ -149,6 +149,45 @@ describe('schedules', () => {
     expect(running('flaky-job')).toHaveLength(1);
   }, 60_000);
 
+  it('keeps a Forbid run that waits on the queue (RunTask throttled) as the running one: one task in the end', async () => {
+    expect(
+      (
+        await api('POST', '/schedules', {
+          name: 'throttled-job',
+          expression: 'cron(0 4 * * ? *)',
+          concurrencyPolicy: 'Forbid',
+          ...launch,
+        })
+      ).status,
+    ).toBe(201);
+    await env.sandbox.control('faults', { throttle: 1, api: ['RunTask'] });
+    try {
+      const first = await api('POST', '/schedules/throttled-job/runs');
+      expect(first.body).toMatchObject({ status: 'PENDING', taskArns: [] });
+      // Nothing runs yet, but the first run is on its way: the second is skipped, not launched beside it.
+      const second = await api('POST', '/schedules/throttled-job/runs');
+      expect(second.body).toMatchObject({
+        status: 'SKIPPED',
+        message: 'concurrencyPolicy Forbid: the previous run is still starting',
+      });
+    } finally {
+      await env.sandbox.control('faults', { throttle: 0, error: 0 });
+    }
+    // The throttled launch comes back from the queue within 5 s and starts its task.
+    await waitFor('the waiting run RUNNING', async () => {
+      env.sandbox.clock.advance(2_000);
+      await sleep(100);
+      return running('throttled-job').some((t) => t.lastStatus === 'RUNNING');
+    });
+    const third = await api('POST', '/schedules/throttled-job/runs');
+    expect(third.body).toMatchObject({ status: 'SKIPPED' });
+    expect(third.body.message).toMatch(/task\(s\) of the previous run still running/);
+    env.sandbox.clock.advance(60_000);
+    await sleep(300);
+    await env.sandbox.idle();
+    expect(scheduleTasks('throttled-job')).toHaveLength(1);
+  }, 60_000);
+
   it('runs a task now through the launcher and answers with its ARN', async () => {
     const out = await api('POST', '/tasks', { ...launch, count: 2 });
     expect(out.status).toBe(200);

@@ -1,6 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { buildScheduleStore, LAUNCH_LEASE_MS } from '../../src/adapters/scheduleStore';
 import { useTablePerTest } from '../support/dynamo';
+import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 
 const dynamo = useTablePerTest('schedule-store');
 
@@ -99,5 +100,95 @@ describe("a schedule's launch lease in DynamoDB (dynalite)", () => {
     });
     await store.acquireLaunchLease('nightly', DUE);
     expect((await store.listRuns('nightly', 10)).runs.map((r) => r.requestId)).toEqual([DUE]);
+  });
+});
+
+describe("a schedule's launch lease in DynamoDB (dynalite): kept and parked by its launch", () => {
+  it('is kept by its holder for the time asked, parked, without changing hands', async () => {
+    const { store } = storeAt();
+    await store.acquireLaunchLease('nightly', DUE);
+    expect(
+      await store.holdLaunchLease('nightly', DUE, { holdMs: 5_000 + LAUNCH_LEASE_MS, parked: true }),
+    ).toBe(true);
+    const until = T0 + 5_000 + LAUNCH_LEASE_MS;
+    expect(await leaseItem()).toEqual({
+      pk: 'SCHEDULE#nightly',
+      sk: 'LAUNCH_LEASE',
+      holder: DUE,
+      until,
+      parked: true,
+      expiresAt: Math.ceil(until / 1000),
+    });
+  });
+});
+
+/**
+ * The lease's rules, on the DynamoDB adapter and on the in-memory fake the unit tests use
+ * (test/support/fakeLaunchLeases.ts), so the fake cannot drift from the conditions it stands for.
+ */
+describe.each([
+  ['DynamoDB (dynalite)', () => storeAt()],
+  [
+    'the in-memory fake',
+    () => {
+      const clock = { now: T0 };
+      return { store: fakeLaunchLeases(() => clock.now), clock };
+    },
+  ],
+])("a schedule's launch lease, kept while its launch waits: %s", (_name, start) => {
+  const parked = { holdMs: 5_000 + LAUNCH_LEASE_MS, parked: true };
+
+  it('is kept only by its holder', async () => {
+    const { store } = start();
+    await store.acquireLaunchLease('nightly', DUE);
+    expect(await store.holdLaunchLease('nightly', RUN_NOW, parked)).toBe(false);
+    expect(await store.acquireLaunchLease('nightly', RUN_NOW)).toBe(false);
+  });
+
+  it('is not kept once gone (released, or never taken): the waiting launch must not start', async () => {
+    const { store } = start();
+    expect(await store.holdLaunchLease('nightly', DUE, parked)).toBe(false);
+    await store.acquireLaunchLease('nightly', DUE);
+    await store.releaseLaunchLease('nightly', DUE);
+    expect(await store.holdLaunchLease('nightly', DUE, parked)).toBe(false);
+  });
+
+  it('outlives the usual lease while parked for a long wait', async () => {
+    const { store, clock } = start();
+    await store.acquireLaunchLease('nightly', DUE);
+    await store.holdLaunchLease('nightly', DUE, { holdMs: 10 * 60_000, parked: true });
+    clock.now = T0 + 9 * 60_000;
+    expect(await store.acquireLaunchLease('nightly', RUN_NOW)).toBe(false);
+    expect(await store.holdLaunchLease('nightly', DUE, { holdMs: LAUNCH_LEASE_MS, parked: false })).toBe(
+      true,
+    );
+  });
+
+  it('is taken over while parked by a run that asks to (Replace), and the parked holder loses it', async () => {
+    const { store } = start();
+    await store.acquireLaunchLease('nightly', DUE);
+    await store.holdLaunchLease('nightly', DUE, parked);
+    expect(await store.acquireLaunchLease('nightly', RUN_NOW)).toBe(false);
+    expect(await store.acquireLaunchLease('nightly', RUN_NOW, { takeOverParked: true })).toBe(true);
+    expect(await store.holdLaunchLease('nightly', DUE, parked)).toBe(false);
+    // Nor does the parked holder get it back once the new run has finished with it.
+    await store.releaseLaunchLease('nightly', RUN_NOW);
+    expect(await store.holdLaunchLease('nightly', DUE, parked)).toBe(false);
+  });
+
+  it('is not taken over while its holder is starting its launch (not parked)', async () => {
+    const { store } = start();
+    await store.acquireLaunchLease('nightly', DUE);
+    await store.holdLaunchLease('nightly', DUE, { holdMs: LAUNCH_LEASE_MS, parked: false });
+    expect(await store.acquireLaunchLease('nightly', RUN_NOW, { takeOverParked: true })).toBe(false);
+    expect(await store.holdLaunchLease('nightly', DUE, parked)).toBe(true);
+  });
+
+  it('is unparked when its holder takes it again (a redelivered trigger)', async () => {
+    const { store } = start();
+    await store.acquireLaunchLease('nightly', DUE);
+    await store.holdLaunchLease('nightly', DUE, parked);
+    expect(await store.acquireLaunchLease('nightly', DUE)).toBe(true);
+    expect(await store.acquireLaunchLease('nightly', RUN_NOW, { takeOverParked: true })).toBe(false);
   });
 });

@@ -14,8 +14,10 @@ import { buildDescribeTaskTags, buildRunTask } from '../../src/adapters/ecs';
 import { buildPublishEvents } from '../../src/adapters/events';
 import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
 import { type LaunchStore, type RequestOutcome, requestKey } from '../../src/adapters/launchStore';
+import { LAUNCH_LEASE_MS } from '../../src/adapters/scheduleStore';
 import { clientTokenFor, type LaunchRequest, launchRequestSchema } from '../../src/domain/launchRequest';
-import { buildLaunchRecord, parseLaunchRecord } from '../../src/handlers/launcher';
+import { buildLaunchRecord, type LauncherDeps, parseLaunchRecord } from '../../src/handlers/launcher';
+import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/111122223333/launch';
 const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:111122223333:cluster/batch-cluster';
@@ -122,10 +124,11 @@ beforeEach(() => {
   sqsMock.on(SendMessageCommand).resolves({ MessageId: 'message-1' });
 });
 
-function setup(random: () => number = () => 0.5) {
+function setup(random: () => number = () => 0.5, leases?: LauncherDeps['leases']) {
   const store = new FakeLaunchStore();
   const logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
   const launch = buildLaunchRecord({
+    leases,
     runTask: buildRunTask(ecs),
     describeTaskTags: buildDescribeTaskTags(ecs),
     store,
@@ -598,6 +601,90 @@ describe('when ECS refuses the launch', () => {
     expect(published()).toMatchObject([
       { detailType: 'Task Launch Failed', resources: [FAILED_ARN], detail: { failures, willRetry: false } },
     ]);
+  });
+});
+
+describe("a run of a Forbid or Replace schedule, holding the schedule's launch lease", () => {
+  const NOW = Date.parse(AT);
+  const DUE = 's-nightly-1764331200000';
+  const scheduled: LaunchRequest = launchRequestSchema.parse({
+    ...asJson(request),
+    requestId: DUE,
+    reason: 'schedule',
+    lineage: undefined,
+    context: { schedule: 'nightly' },
+    launchLease: { schedule: 'nightly' },
+  });
+  /** The lease as buildRunScheduled leaves it when it hands the request to the launcher. */
+  const held = () => {
+    const leases = fakeLaunchLeases(() => NOW);
+    leases.leases.set('nightly', { holder: DUE, until: NOW + LAUNCH_LEASE_MS });
+    return leases;
+  };
+
+  it('frees the lease once the task has started', async () => {
+    launchedOne();
+    const leases = held();
+    await expect(setup(undefined, leases).launch(scheduled)).resolves.toBe('launched');
+    expect(leases.leases.size).toBe(0);
+  });
+
+  it('keeps the lease, parked, while a throttled launch waits on the queue, and frees it once it launched', async () => {
+    ecsMock.on(RunTaskCommand).rejectsOnce(awsError('ThrottlingException', 'Rate exceeded'));
+    const leases = held();
+    const { launch } = setup(() => 0.5, leases);
+    await expect(launch(scheduled)).resolves.toBe('requeued-throttled');
+    // The retry waits 3 s: the lease covers that and the usual margin.
+    expect(leases.leases.get('nightly')).toEqual({
+      holder: DUE,
+      until: NOW + 3_000 + LAUNCH_LEASE_MS,
+      parked: true,
+    });
+    launchedOne();
+    await expect(launch(parseLaunchRecord({ body: lastSentBody() }))).resolves.toBe('launched');
+    expect(runTaskInputs()).toHaveLength(2);
+    expect(leases.leases.size).toBe(0);
+  });
+
+  it('keeps the lease, parked, through a capacity retry', async () => {
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [], failures: [{ arn: WORKER_7, reason: CAPACITY }] });
+    const leases = held();
+    await expect(setup(() => 0.5, leases).launch(scheduled)).resolves.toBe('requeued-capacity');
+    expect(leases.leases.get('nightly')).toEqual({
+      holder: DUE,
+      until: NOW + 8_000 + LAUNCH_LEASE_MS,
+      parked: true,
+    });
+    expect(parseLaunchRecord({ body: lastSentBody() }).launchLease).toEqual({ schedule: 'nightly' });
+  });
+
+  it.each([
+    ['another run of the schedule took the lease over', true],
+    ['the lease is gone', false],
+  ])('starts nothing when %s, recording and announcing why', async (_case, takenOver) => {
+    launchedOne();
+    const leases = fakeLaunchLeases(() => NOW);
+    if (takenOver) leases.leases.set('nightly', { holder: 's-nightly-1764334800000', until: NOW + 1 });
+    const { launch, store } = setup(undefined, leases);
+    await expect(launch(scheduled)).resolves.toBe('gave-up');
+    expect(runTaskInputs()).toEqual([]);
+    const reason =
+      "not launched: schedule nightly started another run while this one waited (its launch lease is no longer this run's)";
+    expect(store.marker(scheduled)).toMatchObject({ status: 'failed', failures: [{ reason }], done: true });
+    expect(published()).toMatchObject([
+      {
+        detailType: 'Task Launch Failed',
+        detail: { requestId: DUE, failures: [{ reason }], willRetry: false },
+      },
+    ]);
+    // The other run's lease is its own.
+    expect(leases.leases.get('nightly')?.holder).toBe(takenOver ? 's-nightly-1764334800000' : undefined);
+  });
+
+  it('leaves the message on the queue when this launcher has no lease store, starting nothing', async () => {
+    launchedOne();
+    await expect(setup().launch(scheduled)).rejects.toThrow("holds a schedule's lease; no lease store here");
+    expect(runTaskInputs()).toEqual([]);
   });
 });
 

@@ -6,6 +6,7 @@ import {
   LaunchLeaseBusyError,
   type ScheduledRunDeps,
 } from '../../src/handlers/scheduledRun';
+import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 
 const T0 = '2026-11-28T12:00:00.000Z';
 const T1 = '2026-11-28T12:05:00.000Z';
@@ -37,17 +38,20 @@ const runNow: ScheduleTrigger = { trigger: 'manual', schedule: 'nightly', schedu
 const turns = () => new Promise<void>((resolve) => setTimeout(resolve, 5));
 
 /**
- * The schedule store's part of a scheduled run, in memory: the lease with the adapter's conditions (free,
- * expired or the same holder; released only by its holder), and a journal of what happened in which order.
+ * The schedule store's part of a scheduled run, in memory: the lease with the adapter's conditions
+ * (test/support/fakeLaunchLeases.ts), and a journal of what happened in which order. `launch` plays the
+ * launcher's part of the lease: it frees it once the task started, or parks it when `requeueNext` is set
+ * (the launch waits on the queue, as after a throttle).
  */
 function world(schedule: StoredSchedule = NIGHTLY) {
   const clock = { now: Date.parse(T0) };
   const journal: string[] = [];
-  const leases = new Map<string, { holder: string; until: number }>();
+  const leaseStore = fakeLaunchLeases(() => clock.now);
   const runs: ScheduleRun[] = [];
   const running: string[] = [];
   const launched: LaunchRequest[] = [];
   const fail: { release?: Error; launch?: Error } = {};
+  const requeue = { next: false };
   const warn = jest.fn();
   const deps: ScheduledRunDeps = {
     store: {
@@ -56,21 +60,16 @@ function world(schedule: StoredSchedule = NIGHTLY) {
         runs.push(run);
         return true;
       },
-      acquireLaunchLease: async (name, holder) => {
+      acquireLaunchLease: async (name, holder, options) => {
         await turns();
-        const lease = leases.get(name);
-        if (lease && lease.holder !== holder && lease.until >= clock.now) {
-          journal.push(`busy ${holder}`);
-          return false;
-        }
-        leases.set(name, { holder, until: clock.now + LAUNCH_LEASE_MS });
-        journal.push(`acquire ${holder}`);
-        return true;
+        const acquired = await leaseStore.acquireLaunchLease(name, holder, options);
+        journal.push(`${acquired ? 'acquire' : 'busy'} ${holder}`);
+        return acquired;
       },
       releaseLaunchLease: async (name, holder) => {
         journal.push(`release ${holder}`);
         if (fail.release) throw fail.release;
-        if (leases.get(name)?.holder === holder) leases.delete(name);
+        await leaseStore.releaseLaunchLease(name, holder);
       },
     },
     // ECS answers after a while: long enough for a concurrent preparation to ask too.
@@ -84,76 +83,116 @@ function world(schedule: StoredSchedule = NIGHTLY) {
     },
     logger: { info: () => undefined, warn },
   };
+  /** The launcher's side: what buildLaunchRecord does with the lease a request carries. */
   const launch = async (request: LaunchRequest) => {
     journal.push(`launch ${request.requestId}`);
     await turns();
     if (fail.launch) throw fail.launch;
+    const lease = request.launchLease;
+    if (requeue.next) {
+      requeue.next = false;
+      if (lease) {
+        const parked = { holdMs: 5_000 + LAUNCH_LEASE_MS, parked: true };
+        await leaseStore.holdLaunchLease(lease.schedule, request.requestId, parked);
+      }
+      return 'requeued-throttled' as const;
+    }
+    if (
+      lease &&
+      !(await leaseStore.holdLaunchLease(lease.schedule, request.requestId, { holdMs: 1, parked: false }))
+    )
+      return 'gave-up' as const;
     launched.push(request);
     running.push(`arn:aws:ecs:us-east-1:111122223333:task/batch/${request.requestId}`);
+    if (lease) await deps.store.releaseLaunchLease(lease.schedule, request.requestId);
     return 'launched' as const;
   };
   return {
     runScheduled: buildRunScheduled(deps),
     launch,
     journal,
-    leases,
+    leases: leaseStore.leases,
     runs,
     launched,
     fail,
+    requeue,
     warn,
     clock,
   };
 }
 
 describe('runs of a Forbid schedule prepared at the same time', () => {
-  it('launch once: the other finds the lease busy, naming the schedule', async () => {
+  it('launch once: the other is skipped while the first is starting', async () => {
     const w = world();
     // A due time in one launcher invocation and a run-now in the API, at once.
-    const [first, second] = await Promise.allSettled([
+    const [first, second] = await Promise.all([
       w.runScheduled(due(T0), w.launch),
       w.runScheduled(runNow, w.launch, { manualId: 'manual-1' }),
     ]);
     expect(w.launched.map((r) => r.requestId)).toEqual([DUE_ID]);
-    expect(first).toMatchObject({ status: 'fulfilled', value: { launched: 'launched' } });
-    expect(second.status).toBe('rejected');
-    const error = (second as PromiseRejectedResult).reason;
-    expect(error).toBeInstanceOf(LaunchLeaseBusyError);
-    expect(error.message).toBe(
-      'a run of schedule nightly is starting: concurrencyPolicy Forbid launches one run at a time; try again shortly',
-    );
+    expect(first).toMatchObject({ launched: 'launched' });
+    expect(second.launched).toBeUndefined();
+    expect(second.run).toMatchObject({
+      status: 'SKIPPED',
+      requestId: 'm-nightly-manual-1',
+      message: 'concurrencyPolicy Forbid: the previous run is still starting',
+    });
+    // Both recorded: the run history shows the skipped one.
+    expect(w.runs.map((r) => r.status).sort()).toEqual(['PENDING', 'SKIPPED']);
     expect(w.leases.size).toBe(0);
   });
 
   it('launch once when two launcher invocations take two due times at once', async () => {
     const w = world();
-    const results = await Promise.allSettled([
-      w.runScheduled(due(T0), w.launch),
-      w.runScheduled(due(T1), w.launch),
-    ]);
+    const results = await Promise.all([w.runScheduled(due(T0), w.launch), w.runScheduled(due(T1), w.launch)]);
     expect(w.launched).toHaveLength(1);
-    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(results.map((r) => r.run.status).sort()).toEqual(['PENDING', 'SKIPPED']);
   });
 
-  it('holds the lease from before ListTasks until the launch has returned', async () => {
+  it('holds the lease from before ListTasks until the launch has started the task', async () => {
     const w = world();
     await w.runScheduled(due(T0), w.launch);
     expect(w.journal).toEqual([`acquire ${DUE_ID}`, 'list', `launch ${DUE_ID}`, `release ${DUE_ID}`]);
   });
 
-  it('skip the due time that comes back after the lease was freed, since the first run still runs', async () => {
+  it('carries the lease in the launch request, for the launcher to keep and free', async () => {
     const w = world();
-    const [, second] = await Promise.allSettled([
-      w.runScheduled(due(T0), w.launch),
-      w.runScheduled(due(T1), w.launch),
-    ]);
-    expect(second.status).toBe('rejected');
-    // The trigger comes back from the queue after the visibility timeout.
-    const retried = await w.runScheduled(due(T1), w.launch);
-    expect(retried.run).toMatchObject({
+    await w.runScheduled(due(T0), w.launch);
+    expect(w.launched[0]?.launchLease).toEqual({ schedule: 'nightly' });
+  });
+});
+
+describe('a run waiting on the queue (its launch throttled or short of capacity)', () => {
+  it('Forbid: the next due time is skipped while it waits, as if it were running', async () => {
+    const w = world();
+    w.requeue.next = true;
+    expect((await w.runScheduled(due(T0), w.launch)).launched).toBe('requeued-throttled');
+    // ECS shows nothing running yet, but the lease is parked with the waiting run.
+    expect(w.leases.get('nightly')).toMatchObject({ holder: DUE_ID, parked: true });
+    const next = await w.runScheduled(due(T1), w.launch);
+    expect(next.run).toMatchObject({
       status: 'SKIPPED',
-      message: 'concurrencyPolicy Forbid: 1 task(s) of the previous run still running',
+      message: 'concurrencyPolicy Forbid: the previous run is still starting',
     });
-    expect(w.launched).toHaveLength(1);
+    expect(w.launched).toHaveLength(0);
+  });
+
+  it('Replace: the next due time takes the lease over and launches; the waiting run then gives up', async () => {
+    const w = world({ ...NIGHTLY, concurrencyPolicy: 'Replace' });
+    w.requeue.next = true;
+    const first = await w.runScheduled(due(T0), w.launch);
+    const next = await w.runScheduled(due(T1), w.launch);
+    expect(next.launched).toBe('launched');
+    // The waiting run comes back from the queue: its lease is gone, so it starts nothing.
+    expect(await w.launch(first.request as LaunchRequest)).toBe('gave-up');
+    expect(w.launched.map((r) => r.requestId)).toEqual([`s-nightly-${Date.parse(T1)}`]);
+  });
+
+  it('Replace: a run starting right now (lease not parked) is not taken over', async () => {
+    const w = world({ ...NIGHTLY, concurrencyPolicy: 'Replace' });
+    w.leases.set('nightly', { holder: DUE_ID, until: w.clock.now + LAUNCH_LEASE_MS });
+    await expect(w.runScheduled(due(T1), w.launch)).rejects.toBeInstanceOf(LaunchLeaseBusyError);
+    expect(w.leases.get('nightly')?.holder).toBe(DUE_ID);
   });
 });
 
@@ -178,10 +217,10 @@ describe("a schedule's launch lease", () => {
     expect(w.leases.size).toBe(0);
   });
 
-  it('is left to expire, with a warning, when releasing it fails; the launch still counts', async () => {
-    const w = world();
+  it('is left to expire, with a warning, when releasing it after a skip fails; the skip still counts', async () => {
+    const w = world({ ...NIGHTLY, state: 'PAUSED' });
     w.fail.release = new Error('DynamoDB throttled');
-    expect((await w.runScheduled(due(T0), w.launch)).launched).toBe('launched');
+    expect((await w.runScheduled(due(T0), w.launch)).run.status).toBe('SKIPPED');
     expect(w.warn).toHaveBeenCalledWith('launch lease not released; it expires on its own', {
       schedule: 'nightly',
       requestId: DUE_ID,
@@ -206,5 +245,6 @@ describe("a schedule's launch lease", () => {
     await Promise.all([w.runScheduled(due(T0), w.launch), w.runScheduled(due(T1), w.launch)]);
     expect(w.launched).toHaveLength(2);
     expect(w.journal.filter((e) => !e.startsWith('launch'))).toEqual([]);
+    expect(w.launched.every((r) => r.launchLease === undefined)).toBe(true);
   });
 });

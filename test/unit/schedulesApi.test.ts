@@ -4,7 +4,6 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { RequestOutcome } from '../../src/adapters/launchStore';
 import type { SchedulerPort } from '../../src/adapters/scheduler';
 import {
-  LAUNCH_LEASE_MS,
   ScheduleConflictError,
   type ScheduleRun,
   type ScheduleStore,
@@ -18,6 +17,7 @@ import type { LaunchResult } from '../../src/handlers/launcher';
 import { buildRunScheduled } from '../../src/handlers/scheduledRun';
 import { buildScheduleRoutes, MAX_BODY_BYTES } from '../../src/handlers/schedulesApi';
 import { INTERNAL_ERROR_BODY } from '../../src/http';
+import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 
 const ALICE = 'arn:aws:iam::111122223333:user/alice';
 const BOB = 'arn:aws:iam::111122223333:user/bob';
@@ -63,7 +63,7 @@ const RUN_BODY = {
  */
 function fakeScheduleStore(now: () => number = Date.now) {
   const definitions = new Map<string, StoredSchedule>();
-  const leases = new Map<string, { holder: string; until: number }>();
+  const { leases, ...launchLeases } = fakeLaunchLeases(now);
   const runs = new Map<string, ScheduleRun[]>();
   const listCalls: Array<[number, string | undefined]> = [];
   const issued = new Map<string, number>();
@@ -113,15 +113,7 @@ function fakeScheduleStore(now: () => number = Date.now) {
       if (nextToken !== undefined) throw new InvalidPageTokenError();
       return { runs: (runs.get(name) ?? []).slice(0, limit) };
     },
-    async acquireLaunchLease(name, holder) {
-      const lease = leases.get(name);
-      if (lease && lease.holder !== holder && lease.until >= now()) return false;
-      leases.set(name, { holder, until: now() + LAUNCH_LEASE_MS });
-      return true;
-    },
-    async releaseLaunchLease(name, holder) {
-      if (leases.get(name)?.holder === holder) leases.delete(name);
-    },
+    ...launchLeases,
   };
   return { store, definitions, runs, listCalls, leases };
 }
@@ -180,6 +172,8 @@ function setup() {
       done: true,
       at: new Date(clock.now).toISOString(),
     });
+    // As the launcher does: the run has started, so its schedule's lease is free again.
+    if (request.launchLease) await store.releaseLaunchLease(request.launchLease.schedule, request.requestId);
     return 'launched';
   };
   const runScheduled = buildRunScheduled({
@@ -643,16 +637,32 @@ describe('POST /schedules/{name}/runs', () => {
     expect(h.launched).toHaveLength(1);
   });
 
-  it('answers 409 naming the schedule while another run of it holds the launch lease, launching nothing', async () => {
+  it('skips the run under Forbid while another run of the schedule holds the launch lease (it is starting)', async () => {
     const h = setup();
     await h.create({ concurrencyPolicy: 'Forbid' });
+    h.leases.set('nightly', { holder: 's-nightly-1', until: h.clock.now + 60_000 });
+    const r = await h.call('POST /schedules/{name}/runs', manual);
+    expect(r.statusCode).toBe(200);
+    expect(parse(r)).toMatchObject({
+      status: 'SKIPPED',
+      message: 'concurrencyPolicy Forbid: the previous run is still starting',
+      taskArns: [],
+    });
+    expect(h.listRunningCalls).toEqual([]);
+    expect(h.launched).toEqual([]);
+    expect(h.leases.get('nightly')?.holder).toBe('s-nightly-1');
+  });
+
+  it('answers 409 naming the schedule under Replace while another run of it is starting, launching nothing', async () => {
+    const h = setup();
+    await h.create({ concurrencyPolicy: 'Replace' });
     h.leases.set('nightly', { holder: 's-nightly-1', until: h.clock.now + 60_000 });
     const r = await h.call('POST /schedules/{name}/runs', manual);
     expect(r.statusCode).toBe(409);
     expect(parse(r)).toEqual({
       error: 'Conflict',
       message:
-        'a run of schedule nightly is starting: concurrencyPolicy Forbid launches one run at a time; try again shortly',
+        'a run of schedule nightly is starting: concurrencyPolicy Replace launches one run at a time; try again shortly',
     });
     expect(h.listRunningCalls).toEqual([]);
     expect(h.launched).toEqual([]);
@@ -667,7 +677,8 @@ describe('POST /schedules/{name}/runs', () => {
       h.call('POST /schedules/{name}/runs', { ...byName, headers: { 'idempotency-key': 'manual-2' } }),
     ]);
     expect(h.launched).toHaveLength(1);
-    expect([a.statusCode, b.statusCode].sort()).toEqual([200, 409]);
+    expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
+    expect([parse(a).status, parse(b).status].sort()).toEqual(['LAUNCHED', 'SKIPPED']);
     expect(h.leases.size).toBe(0);
   });
 
@@ -712,6 +723,7 @@ describe('POST /schedules/{name}/runs', () => {
         deferSeconds: 0,
         requestedBy: ALICE,
         context: { schedule: 'nightly', scheduledTime: T0 },
+        launchLease: { schedule: 'nightly' },
       },
     ]);
     expect(h.order).toEqual(['stop', 'launch']);
