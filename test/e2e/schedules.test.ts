@@ -36,6 +36,18 @@ const scheduleTasks = (name: string) =>
     .filter((t) => t.startedBy === `ecs-autopilot/schedule/${name.replace(/[^A-Za-z0-9_-]/g, '_')}`);
 const running = (name: string) => scheduleTasks(name).filter((t) => t.desiredStatus === 'RUNNING');
 
+/** Creates a daily Forbid schedule launching `launch` (with `extra` fields), checking it was created. */
+async function createForbidSchedule(name: string, extra: Record<string, unknown> = {}) {
+  const created = await api('POST', '/schedules', {
+    name,
+    expression: 'cron(0 3 * * ? *)',
+    concurrencyPolicy: 'Forbid',
+    ...launch,
+    ...extra,
+  });
+  expect(created.status).toBe(201);
+}
+
 /** Moves the sandbox clock one minute (a rate(1 minute) schedule fires once) and lets the launch happen. */
 async function nextMinute() {
   env.sandbox.clock.advance(60_000);
@@ -120,17 +132,9 @@ describe('schedules', () => {
   });
 
   it("counts a restarted run as the schedule's run: Forbid skips while the replacement runs", async () => {
-    expect(
-      (
-        await api('POST', '/schedules', {
-          name: 'flaky-job',
-          expression: 'cron(0 3 * * ? *)',
-          concurrencyPolicy: 'Forbid',
-          restartPolicy: { maxAttempts: 2, backoff: { baseSeconds: 1, maxSeconds: 1, jitter: false } },
-          ...launch,
-        })
-      ).status,
-    ).toBe(201);
+    await createForbidSchedule('flaky-job', {
+      restartPolicy: { maxAttempts: 2, backoff: { baseSeconds: 1, maxSeconds: 1, jitter: false } },
+    });
     const first = await api('POST', '/schedules/flaky-job/runs');
     expect(first.body.status).toBe('LAUNCHED');
     const origin = (first.body.taskArns[0] as string).split('/').pop() as string;
@@ -150,16 +154,7 @@ describe('schedules', () => {
   }, 60_000);
 
   it('keeps a Forbid run that waits on the queue (RunTask throttled) as the running one: one task in the end', async () => {
-    expect(
-      (
-        await api('POST', '/schedules', {
-          name: 'throttled-job',
-          expression: 'cron(0 4 * * ? *)',
-          concurrencyPolicy: 'Forbid',
-          ...launch,
-        })
-      ).status,
-    ).toBe(201);
+    await createForbidSchedule('throttled-job');
     await env.sandbox.control('faults', { throttle: 1, api: ['RunTask'] });
     try {
       const first = await api('POST', '/schedules/throttled-job/runs');
