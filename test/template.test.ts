@@ -158,11 +158,14 @@ describe('packaged stack', () => {
 
   it('gives taskReactions only what the restart and Spot decisions use', () => {
     const actions = statementsOf('TaskReactionsRole').flatMap((s) => [s.Action].flat());
+    // ListTasks and DeleteItem: a schedule's runs are relaunched under its launch lease (Forbid, Replace).
     expect(actions.sort()).toEqual([
+      'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'ecs:DescribeTasks',
+      'ecs:ListTasks',
       'events:PutEvents',
       'logs:CreateLogStream',
       'logs:PutLogEvents',

@@ -31,6 +31,8 @@ export interface LaunchRecord {
   policy?: LaunchRequest['policy'];
   requestedBy?: string;
   context?: Record<string, string>;
+  /** A run of a Forbid or Replace schedule: its restarts hold the schedule's launch lease too. */
+  launchLease?: LaunchRequest['launchLease'];
   launchedAt: string;
 }
 
@@ -176,6 +178,7 @@ export function buildLaunchStore(
               policy: request.policy,
               requestedBy: request.requestedBy,
               context: request.context,
+              launchLease: request.launchLease,
               launchedAt: at,
               expiresAt: ttl,
             } satisfies LaunchRecord & Record<string, unknown>,

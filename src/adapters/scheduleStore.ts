@@ -140,20 +140,27 @@ export function buildScheduleStore(
      * Takes the schedule's launch lease for `holder` (a run's requestId): true when it was free, expired, or
      * already this holder's (a redelivered trigger), false while another run holds it. `takeOverParked`
      * (concurrencyPolicy Replace) also takes it from a run parked on the queue (holdLaunchLease `parked`),
-     * which then finds the lease gone and gives up instead of launching.
+     * which then finds the lease gone and gives up instead of launching. `hold`: taken for that long (parked
+     * or not) instead of the usual LAUNCH_LEASE_MS, for a run that waits before its launch (a restart's backoff).
      */
     async acquireLaunchLease(
       name: string,
       holder: string,
-      options: { takeOverParked?: boolean } = {},
+      options: { takeOverParked?: boolean; hold?: { holdMs: number; parked: boolean } } = {},
     ): Promise<boolean> {
       const at = now();
-      const until = at + LAUNCH_LEASE_MS;
+      const until = at + (options.hold?.holdMs ?? LAUNCH_LEASE_MS);
       try {
         await db.send(
           new PutCommand({
             TableName: table,
-            Item: { ...leaseKey(name), holder, until, expiresAt: Math.ceil(until / 1000) },
+            Item: {
+              ...leaseKey(name),
+              holder,
+              until,
+              ...(options.hold?.parked && { parked: true }),
+              expiresAt: Math.ceil(until / 1000),
+            },
             ConditionExpression: `attribute_not_exists(pk) OR #until < :now OR #holder = :holder${
               options.takeOverParked ? ' OR #parked = :parked' : ''
             }`,

@@ -24,6 +24,7 @@ export interface LaunchRecordView {
   runTask: RunTaskInput;
   lineage?: Lineage;
   policy?: PartialRestartPolicy;
+  launchLease?: LaunchRequest['launchLease'];
 }
 
 export type GiveUpReason =
@@ -256,6 +257,8 @@ export function decideRestart(i: RestartInputs): RestartDecision {
     deferSeconds: 0,
     capacityRetries: 0,
     requestedBy: 'ecs-autopilot',
+    // A schedule's run is still that run when restarted: it holds the schedule's lease (Forbid, Replace).
+    ...(i.launch?.launchLease && { launchLease: i.launch.launchLease }),
   };
   return { action: 'restart', infrastructure, delaySeconds, policy, request };
 }

@@ -127,6 +127,7 @@ export function decideSpotFallback(i: SpotInputs): SpotDecision {
       capacityRetries: 0,
       deferSeconds: 0,
       requestedBy: 'ecs-autopilot',
+      ...(i.launch?.launchLease && { launchLease: i.launch.launchLease }),
     },
   };
 }

@@ -1,9 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { DescribeTaskTags } from '../adapters/ecs';
+import type { DescribeTaskTags, ListRunningTasks } from '../adapters/ecs';
 import type { OutgoingEvent, PublishEvents } from '../adapters/events';
 import type { SendLaunchRequest } from '../adapters/launchQueue';
 import type { DecisionRecord, LaunchStore } from '../adapters/launchStore';
+import { LAUNCH_LEASE_MS, type ScheduleStore } from '../adapters/scheduleStore';
 import { isSpotInterruption } from '../domain/classify';
+import type { LaunchRequest } from '../domain/launchRequest';
 import type { TaskTransition } from '../domain/lifecycle';
 import {
   decideRestart,
@@ -12,7 +14,7 @@ import {
   type RestartDecision,
 } from '../domain/restartDecision';
 import { type PartialRestartPolicy, policyFromTags } from '../domain/restartPolicy';
-import { OWN_STARTED_BY } from '../domain/scheduleLaunch';
+import { OWN_STARTED_BY, scheduleStartedBy } from '../domain/scheduleLaunch';
 import { decideSpotFallback, type SpotDecision, type SpotMapping } from '../domain/spotFallback';
 import type { TaskDetail } from '../domain/taskEvent';
 
@@ -34,6 +36,11 @@ export interface RestartDeps {
   config: RestartConfig;
   logger: Pick<Logger, 'info' | 'warn'>;
   countDecision: (action: string, family: string) => void;
+  /** For restarts of a Forbid or Replace schedule's runs (their requests carry launchLease). */
+  scheduleRuns?: {
+    leases: Pick<ScheduleStore, 'acquireLaunchLease' | 'releaseLaunchLease'>;
+    listRunningTasks: ListRunningTasks;
+  };
   now?: () => number;
   random?: () => number;
 }
@@ -152,6 +159,25 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
       (decision.reason === 'exhausted' || decision.reason === 'restart disabled')
     )
       throw new TagsUnreadError(t.taskArn);
+    if (
+      (decision.action === 'restart' || decision.action === 'spot-fallback') &&
+      decision.request.launchLease
+    ) {
+      const delaySeconds = decision.action === 'restart' ? decision.delaySeconds : 0;
+      const why = await claimScheduleRun(t, decision.request, delaySeconds);
+      if (why) {
+        const none = { action: 'none' as const, reason: why };
+        const put = await deps.store.putDecision(t.taskId, {
+          taskArn: t.taskArn,
+          ...none,
+          decidedAt: new Date(now()).toISOString(),
+          events: [],
+          done: true,
+        });
+        if (put.created) deps.logger.info('restart decision: none', { taskArn: t.taskArn, reason: why });
+        return none;
+      }
+    }
     const base = {
       taskArn: t.taskArn,
       cluster: t.cluster,
@@ -196,6 +222,34 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
     await followUp(t.taskId, record);
     return decision;
   };
+
+  /**
+   * A failed or interrupted run of a Forbid or Replace schedule is relaunched only while it is still the
+   * schedule's run. Its relaunch takes the schedule's launch lease, parked for the backoff, so a due time
+   * meanwhile sees a run starting (Forbid skips it, Replace takes the lease over and the relaunch gives up).
+   * A run that started after this task stopped and before this decision wins: no relaunch. Returns why not,
+   * or undefined when the relaunch holds the lease (the launcher frees it once the task has started).
+   */
+  async function claimScheduleRun(
+    t: TaskTransition,
+    request: LaunchRequest,
+    delaySeconds: number,
+  ): Promise<string | undefined> {
+    const schedule = request.launchLease?.schedule;
+    if (!schedule) return undefined;
+    if (!deps.scheduleRuns)
+      throw new Error(`relaunching a run of schedule ${schedule}: no schedule store here`);
+    const { leases, listRunningTasks } = deps.scheduleRuns;
+    const hold = { holdMs: delaySeconds * 1000 + LAUNCH_LEASE_MS, parked: true };
+    if (!(await leases.acquireLaunchLease(schedule, request.requestId, { hold })))
+      return `another run of schedule ${schedule} is starting`;
+    const newer = (await listRunningTasks(t.clusterArn, scheduleStartedBy(schedule))).filter(
+      (arn) => arn !== t.taskArn,
+    );
+    if (newer.length === 0) return undefined;
+    await leases.releaseLaunchLease(schedule, request.requestId);
+    return `a newer run of schedule ${schedule} is running (${newer.length} task(s))`;
+  }
 
   /**
    * A decision not done yet is either in flight in a concurrent delivery or left by a crash. Its follow-ups

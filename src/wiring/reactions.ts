@@ -1,9 +1,10 @@
-import { buildDescribeTaskTags } from '../adapters/ecs';
+import { buildDescribeTaskTags, buildListRunningTasks } from '../adapters/ecs';
 import { buildPublishEvents } from '../adapters/events';
 import { buildSendLaunchRequest } from '../adapters/launchQueue';
 import { buildLaunchStore } from '../adapters/launchStore';
+import { buildScheduleStore } from '../adapters/scheduleStore';
 import { dynamoDb } from '../clients/dynamodb';
-import { ecsTagReads } from '../clients/ecs';
+import { ecs, ecsTagReads } from '../clients/ecs';
 import { eventBridge } from '../clients/eventbridge';
 import { sqs } from '../clients/sqs';
 import {
@@ -56,5 +57,9 @@ export const reactToTask = buildHandleStoppedTask({
   logger,
   countDecision: (action, family) => {
     publishCount(metrics, 'TaskDecisions', { decision: action, family });
+  },
+  scheduleRuns: {
+    leases: buildScheduleStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS),
+    listRunningTasks: buildListRunningTasks(ecs),
   },
 });

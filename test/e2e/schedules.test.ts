@@ -183,6 +183,35 @@ describe('schedules', () => {
     expect(scheduleTasks('throttled-job')).toHaveLength(1);
   }, 60_000);
 
+  it('keeps a Forbid run in its restart backoff as the running one: a run-now meanwhile is skipped', async () => {
+    await createForbidSchedule('backoff-job', {
+      restartPolicy: { maxAttempts: 1, backoff: { baseSeconds: 60, maxSeconds: 60, jitter: false } },
+    });
+    const first = await api('POST', '/schedules/backoff-job/runs');
+    expect(first.body.status).toBe('LAUNCHED');
+    const origin = (first.body.taskArns[0] as string).split('/').pop() as string;
+    await waitFor('the run RUNNING', () => running('backoff-job').some((t) => t.lastStatus === 'RUNNING'));
+    env.sandbox.ecs.exitTask(origin, 1);
+    await waitFor('the restart decided', async () => {
+      const history = await api('GET', `/tasks/${origin}`);
+      return history.body?.decision?.action === 'restart';
+    });
+    // Nothing of the schedule runs during the 60 s backoff, but its run is not over.
+    expect(running('backoff-job')).toHaveLength(0);
+    const meanwhile = await api('POST', '/schedules/backoff-job/runs');
+    expect(meanwhile.body).toMatchObject({
+      status: 'SKIPPED',
+      message: 'concurrencyPolicy Forbid: the previous run is still starting',
+    });
+    const replacement = await waitFor('the restarted run', async () => {
+      env.sandbox.clock.advance(10_000);
+      await sleep(100);
+      return running('backoff-job').find((t) => t.taskId !== origin && t.lastStatus === 'RUNNING');
+    });
+    expect(replacement.tags['ecs-autopilot:attempt']).toBe('1');
+    expect(scheduleTasks('backoff-job').filter((t) => t.taskId !== origin)).toHaveLength(1);
+  }, 60_000);
+
   it('runs a task now through the launcher and answers with its ARN', async () => {
     const out = await api('POST', '/tasks', { ...launch, count: 2 });
     expect(out.status).toBe(200);

@@ -184,6 +184,15 @@ describe.each([
     expect(await store.holdLaunchLease('nightly', DUE, parked)).toBe(true);
   });
 
+  it('is taken parked for a long wait (a restart in its backoff), which a Replace may take over', async () => {
+    const { store, clock } = start();
+    const hold = { holdMs: 6 * 60_000 + LAUNCH_LEASE_MS, parked: true };
+    expect(await store.acquireLaunchLease('nightly', DUE, { hold })).toBe(true);
+    clock.now = T0 + 7 * 60_000;
+    expect(await store.acquireLaunchLease('nightly', RUN_NOW)).toBe(false);
+    expect(await store.acquireLaunchLease('nightly', RUN_NOW, { takeOverParked: true })).toBe(true);
+  });
+
   it('is unparked when its holder takes it again (a redelivered trigger)', async () => {
     const { store } = start();
     await store.acquireLaunchLease('nightly', DUE);

@@ -26,7 +26,12 @@ export function fakeLaunchLeases(
         lease.holder === holder ||
         (options.takeOverParked === true && lease.parked === true);
       if (!free) return false;
-      leases.set(name, { holder, until: now() + LAUNCH_LEASE_MS });
+      const hold = options.hold;
+      leases.set(name, {
+        holder,
+        until: now() + (hold?.holdMs ?? LAUNCH_LEASE_MS),
+        ...(hold?.parked && { parked: true }),
+      });
       return true;
     },
     async holdLaunchLease(name, holder, options) {

@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { OutgoingEvent } from '../../src/adapters/events';
 import { buildLaunchStore, type DecisionRecord, type LaunchRecord } from '../../src/adapters/launchStore';
+import { LAUNCH_LEASE_MS } from '../../src/adapters/scheduleStore';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
 import { toTransition } from '../../src/domain/lifecycle';
 import type { PartialRestartPolicy } from '../../src/domain/restartPolicy';
@@ -14,6 +15,7 @@ import {
   type RestartDeps,
   TagsUnreadError,
 } from '../../src/handlers/restart';
+import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { fixture } from '../support/fixtures';
 
 const TASK_ID = '0f3c2b1a9d8e4f7a8b6c5d4e3f2a1b0c';
@@ -36,6 +38,8 @@ interface Options {
   familyPolicies?: Record<string, PartialRestartPolicy>;
   networkDefaults?: RestartConfig['networkDefaults'];
   store?: RestartDeps['store'];
+  /** The schedules' launch leases and each startedBy's running tasks, for runs of schedules. */
+  scheduleRuns?: { leases: ReturnType<typeof fakeLaunchLeases>; running: Record<string, string[]> };
 }
 
 /** What the handler asked of the store and the outside world; writes also go to `journal`, in order. */
@@ -49,6 +53,7 @@ interface Calls {
   /** What reached the event bus. */
   published: OutgoingEvent[];
   counted: [string, string][];
+  listRunningTasks: [string, string][];
   journal: string[];
 }
 
@@ -111,9 +116,11 @@ function setup(options: Options = {}) {
     sent: [],
     published: [],
     counted: [],
+    listRunningTasks: [],
     journal: [],
   };
   const fake = new FakeDecisionStore(calls, options.launch);
+  const scheduleRuns = options.scheduleRuns;
   const logger = { info: jest.fn(), warn: jest.fn() };
   const config: RestartConfig = {
     familyPolicies: options.familyPolicies ?? {},
@@ -145,6 +152,15 @@ function setup(options: Options = {}) {
     config,
     logger,
     countDecision: (action, family) => calls.counted.push([action, family]),
+    ...(scheduleRuns && {
+      scheduleRuns: {
+        leases: scheduleRuns.leases,
+        listRunningTasks: async (cluster: string, startedBy: string) => {
+          calls.listRunningTasks.push([cluster, startedBy]);
+          return scheduleRuns.running[startedBy] ?? [];
+        },
+      },
+    }),
     now: () => now,
     random: () => 0.5,
   });
@@ -514,6 +530,92 @@ describe('handling a stopped task', () => {
  * on an existing item fails with ConditionalCheckFailedException and, with ALL_OLD, the old item in the
  * error body; UpdateItem sets `done`. The real client, DocumentClient and store run on top of it.
  */
+describe('relaunching a failed run of a Forbid or Replace schedule', () => {
+  const SCHEDULE_STARTED_BY = 'ecs-autopilot/schedule/nightly';
+  const DUE_ID = 's-nightly-1715677200000';
+  /** The launch record of the schedule's run that failed in stopped-exit-1 (its first attempt). */
+  const scheduledRun: LaunchRecord = {
+    taskArn: TASK_ARN,
+    taskId: TASK_ID,
+    requestId: DUE_ID,
+    reason: 'schedule',
+    runTask: {
+      cluster: CLUSTER_ARN,
+      taskDefinition: WORKER_7,
+      count: 1,
+      launchType: 'FARGATE',
+      networkConfiguration: NETWORK,
+      startedBy: SCHEDULE_STARTED_BY,
+      tags: [{ key: 'ecs-autopilot:schedule', value: 'nightly' }],
+    },
+    context: { schedule: 'nightly' },
+    launchLease: { schedule: 'nightly' },
+    launchedAt: '2024-05-14T09:00:00.000Z',
+  };
+  const world = (running: string[] = []) => {
+    const leases = fakeLaunchLeases(() => NOW);
+    return {
+      leases,
+      ...setup({
+        launch: scheduledRun,
+        scheduleRuns: { leases, running: { [SCHEDULE_STARTED_BY]: running } },
+      }),
+    };
+  };
+
+  it('relaunches it holding the schedule lease, parked for the backoff, so a due time meanwhile sees it', async () => {
+    const { handle, calls, leases } = world();
+    const decision = await handle(...stopped('stopped-exit-1'));
+    if (decision?.action !== 'restart') throw new Error(`expected a restart, got ${decision?.action}`);
+    expect(decision.request).toMatchObject({
+      launchLease: { schedule: 'nightly' },
+      runTask: { startedBy: SCHEDULE_STARTED_BY },
+    });
+    expect(calls.listRunningTasks).toEqual([[CLUSTER_ARN, SCHEDULE_STARTED_BY]]);
+    expect(leases.leases.get('nightly')).toEqual({
+      holder: decision.request.requestId,
+      until: NOW + 8_000 + LAUNCH_LEASE_MS,
+      parked: true,
+    });
+    expect(calls.sent).toEqual([{ request: decision.request, delaySeconds: 8 }]);
+  });
+
+  it('does not relaunch it when a newer run of the schedule is already running, and frees the lease', async () => {
+    const { handle, calls, leases, decisions } = world([NEW_ARN]);
+    expect(await handle(...stopped('stopped-exit-1'))).toEqual({
+      action: 'none',
+      reason: 'a newer run of schedule nightly is running (1 task(s))',
+    });
+    expect(calls.sent).toEqual([]);
+    expect(calls.published).toEqual([]);
+    expect(leases.leases.size).toBe(0);
+    // Recorded, so a later delivery (when the newer run may be over) does not relaunch it either.
+    expect(decisions.get(TASK_ID)).toMatchObject({ action: 'none', done: true });
+    await handle(...stopped('stopped-exit-1'));
+    expect(calls.sent).toEqual([]);
+  });
+
+  it('does not relaunch it while another run of the schedule is starting, leaving that run its lease', async () => {
+    const { handle, calls, leases } = world();
+    leases.leases.set('nightly', { holder: 's-nightly-1715680800000', until: NOW + 60_000 });
+    expect(await handle(...stopped('stopped-exit-1'))).toEqual({
+      action: 'none',
+      reason: 'another run of schedule nightly is starting',
+    });
+    expect(calls.listRunningTasks).toEqual([]);
+    expect(calls.sent).toEqual([]);
+    expect(leases.leases.get('nightly')?.holder).toBe('s-nightly-1715680800000');
+  });
+
+  it('takes no lease for a task that is not a run of such a schedule', async () => {
+    const leases = fakeLaunchLeases(() => NOW);
+    const { handle, calls } = setup({ scheduleRuns: { leases, running: {} } });
+    expect((await handle(...stopped('stopped-exit-1')))?.action).toBe('restart');
+    expect(calls.listRunningTasks).toEqual([]);
+    expect(leases.leases.size).toBe(0);
+  });
+});
+
 function dynamoDbOverHttp() {
   const items = new Map<string, Record<string, { S?: string }>>();
   type Item = Record<string, { S?: string }>;
