@@ -19,6 +19,11 @@ export const OWN_STARTED_BY = 'ecs-autopilot/';
 /** The startedBy prefix of a schedule's runs; concurrencyPolicy finds a schedule's running tasks by it. */
 export const SCHEDULE_STARTED_BY = `${OWN_STARTED_BY}schedule/`;
 
+/** Tags on every task of a schedule's run: the schedule's name, and the run (its request id). */
+export const SCHEDULE_TAG = 'ecs-autopilot:schedule';
+/** Restarted tasks keep it, so the tasks of one run (siblings, replacements) tell a newer run apart. */
+export const SCHEDULE_RUN_TAG = 'ecs-autopilot:run';
+
 /** startedBy allows letters, digits, -, / and _ (≤128): a schedule's tasks name the schedule. */
 export function scheduleStartedBy(name: string): string {
   return `${SCHEDULE_STARTED_BY}${name.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 128);

@@ -14,7 +14,7 @@ import {
   type RestartDecision,
 } from '../domain/restartDecision';
 import { type PartialRestartPolicy, policyFromTags } from '../domain/restartPolicy';
-import { OWN_STARTED_BY, scheduleStartedBy } from '../domain/scheduleLaunch';
+import { OWN_STARTED_BY, SCHEDULE_RUN_TAG, scheduleStartedBy } from '../domain/scheduleLaunch';
 import { decideSpotFallback, type SpotDecision, type SpotMapping } from '../domain/spotFallback';
 import type { TaskDetail } from '../domain/taskEvent';
 
@@ -40,6 +40,8 @@ export interface RestartDeps {
   scheduleRuns?: {
     leases: Pick<ScheduleStore, 'acquireLaunchLease' | 'releaseLaunchLease'>;
     listRunningTasks: ListRunningTasks;
+    /** The schedule's running tasks' tags: which run each belongs to. */
+    describeTaskTags: DescribeTaskTags;
   };
   now?: () => number;
   random?: () => number;
@@ -239,16 +241,37 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
     if (!schedule) return undefined;
     if (!deps.scheduleRuns)
       throw new Error(`relaunching a run of schedule ${schedule}: no schedule store here`);
-    const { leases, listRunningTasks } = deps.scheduleRuns;
+    const { leases, listRunningTasks, describeTaskTags } = deps.scheduleRuns;
     const hold = { holdMs: delaySeconds * 1000 + LAUNCH_LEASE_MS, parked: true };
     if (!(await leases.acquireLaunchLease(schedule, request.requestId, { hold })))
       return `another run of schedule ${schedule} is starting`;
-    const newer = (await listRunningTasks(t.clusterArn, scheduleStartedBy(schedule))).filter(
-      (arn) => arn !== t.taskArn,
-    );
+    const newer = await newerRunTasks(t, request, listRunningTasks, describeTaskTags);
     if (newer.length === 0) return undefined;
     await leases.releaseLaunchLease(schedule, request.requestId);
     return `a newer run of schedule ${schedule} is running (${newer.length} task(s))`;
+  }
+
+  /**
+   * The schedule's running tasks that belong to another run than the failed task's (by the run tag): the
+   * failed task's siblings and their replacements are its own run. Tasks launched before runs were tagged
+   * cannot be told apart, so they count as this run.
+   */
+  async function newerRunTasks(
+    t: TaskTransition,
+    request: LaunchRequest,
+    listRunningTasks: ListRunningTasks,
+    describeTaskTags: DescribeTaskTags,
+  ): Promise<string[]> {
+    const schedule = request.launchLease?.schedule ?? '';
+    const others = (await listRunningTasks(t.clusterArn, scheduleStartedBy(schedule))).filter(
+      (arn) => arn !== t.taskArn,
+    );
+    const thisRun = request.runTask.tags?.find((tag) => tag.key === SCHEDULE_RUN_TAG)?.value;
+    if (others.length === 0 || thisRun === undefined) return [];
+    const runs = await Promise.all(
+      others.map(async (arn) => (await describeTaskTags(t.clusterArn, arn))[SCHEDULE_RUN_TAG]),
+    );
+    return others.filter((_, i) => runs[i] !== undefined && runs[i] !== thisRun);
   }
 
   /**

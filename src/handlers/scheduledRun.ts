@@ -3,9 +3,7 @@ import type { ListRunningTasks, StopTasks } from '../adapters/ecs';
 import type { ScheduleTrigger } from '../adapters/scheduler';
 import type { ScheduleRun, ScheduleStore, StoredSchedule } from '../adapters/scheduleStore';
 import type { LaunchRequest } from '../domain/launchRequest';
-import { scheduleStartedBy, toRunTaskInput } from '../domain/scheduleLaunch';
-
-export const SCHEDULE_TAG = 'ecs-autopilot:schedule';
+import { SCHEDULE_RUN_TAG, SCHEDULE_TAG, scheduleStartedBy, toRunTaskInput } from '../domain/scheduleLaunch';
 
 export interface ScheduledRunDeps {
   store: Pick<ScheduleStore, 'get' | 'recordRun' | 'acquireLaunchLease' | 'releaseLaunchLease'>;
@@ -136,7 +134,11 @@ export function buildRunScheduled(deps: ScheduledRunDeps) {
       runTask: {
         ...runTask,
         startedBy,
-        tags: [...(runTask.tags ?? []), { key: SCHEDULE_TAG, value: schedule.name }],
+        tags: [
+          ...(runTask.tags ?? []),
+          { key: SCHEDULE_TAG, value: schedule.name },
+          { key: SCHEDULE_RUN_TAG, value: requestId },
+        ],
       },
       policy: schedule.restartPolicy,
       capacityRetries: 0,

@@ -1,4 +1,4 @@
-import { buildDescribeTaskTags, buildListRunningTasks } from '../adapters/ecs';
+import { buildBatchedDescribeTaskTags, buildDescribeTaskTags, buildListRunningTasks } from '../adapters/ecs';
 import { buildPublishEvents } from '../adapters/events';
 import { buildSendLaunchRequest } from '../adapters/launchQueue';
 import { buildLaunchStore } from '../adapters/launchStore';
@@ -61,5 +61,6 @@ export const reactToTask = buildHandleStoppedTask({
   scheduleRuns: {
     leases: buildScheduleStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS),
     listRunningTasks: buildListRunningTasks(ecs),
+    describeTaskTags: buildBatchedDescribeTaskTags(ecs),
   },
 });

@@ -212,6 +212,35 @@ describe('schedules', () => {
     expect(scheduleTasks('backoff-job').filter((t) => t.taskId !== origin)).toHaveLength(1);
   }, 60_000);
 
+  it('restarts one failed task of a two-task Forbid run while its sibling still runs', async () => {
+    await createForbidSchedule('pair-job', {
+      count: 2,
+      restartPolicy: { maxAttempts: 1, backoff: { baseSeconds: 1, maxSeconds: 1, jitter: false } },
+    });
+    const first = await api('POST', '/schedules/pair-job/runs');
+    expect(first.body.taskArns).toHaveLength(2);
+    await waitFor(
+      'both RUNNING',
+      () => running('pair-job').filter((t) => t.lastStatus === 'RUNNING').length === 2,
+    );
+    const [failed, sibling] = running('pair-job');
+    expect(failed?.tags['ecs-autopilot:run']).toBe(first.body.requestId);
+    env.sandbox.ecs.exitTask(failed?.taskId as string, 1);
+    const replacement = await waitFor('the failed task restarted beside its sibling', async () => {
+      env.sandbox.clock.advance(2_000);
+      await sleep(100);
+      return running('pair-job').find((t) =>
+        t.tags['ecs-autopilot:origin-task']?.endsWith(`/${failed?.taskId}`),
+      );
+    });
+    expect(replacement.tags['ecs-autopilot:run']).toBe(first.body.requestId);
+    expect(
+      running('pair-job')
+        .map((t) => t.taskId)
+        .sort(),
+    ).toEqual([sibling?.taskId, replacement.taskId].sort());
+  }, 60_000);
+
   it('runs a task now through the launcher and answers with its ARN', async () => {
     const out = await api('POST', '/tasks', { ...launch, count: 2 });
     expect(out.status).toBe(200);

@@ -39,7 +39,12 @@ interface Options {
   networkDefaults?: RestartConfig['networkDefaults'];
   store?: RestartDeps['store'];
   /** The schedules' launch leases and each startedBy's running tasks, for runs of schedules. */
-  scheduleRuns?: { leases: ReturnType<typeof fakeLaunchLeases>; running: Record<string, string[]> };
+  scheduleRuns?: {
+    leases: ReturnType<typeof fakeLaunchLeases>;
+    running: Record<string, string[]>;
+    /** The run tag (ecs-autopilot:run) of each running task that has one. */
+    runOf?: Record<string, string>;
+  };
 }
 
 /** What the handler asked of the store and the outside world; writes also go to `journal`, in order. */
@@ -158,6 +163,10 @@ function setup(options: Options = {}) {
         listRunningTasks: async (cluster: string, startedBy: string) => {
           calls.listRunningTasks.push([cluster, startedBy]);
           return scheduleRuns.running[startedBy] ?? [];
+        },
+        describeTaskTags: async (_cluster: string, taskArn: string): Promise<Record<string, string>> => {
+          const run = scheduleRuns.runOf?.[taskArn];
+          return run ? { 'ecs-autopilot:run': run } : {};
         },
       },
     }),
@@ -546,21 +555,25 @@ describe('relaunching a failed run of a Forbid or Replace schedule', () => {
       launchType: 'FARGATE',
       networkConfiguration: NETWORK,
       startedBy: SCHEDULE_STARTED_BY,
-      tags: [{ key: 'ecs-autopilot:schedule', value: 'nightly' }],
+      tags: [
+        { key: 'ecs-autopilot:schedule', value: 'nightly' },
+        { key: 'ecs-autopilot:run', value: DUE_ID },
+      ],
     },
     context: { schedule: 'nightly' },
     launchLease: { schedule: 'nightly' },
     launchedAt: '2024-05-14T09:00:00.000Z',
   };
-  const world = (running: string[] = []) => {
+  const SIBLING_ARN =
+    'arn:aws:ecs:us-east-1:111122223333:task/batch-cluster/5b6c7d8e9f0a41b2c3d4e5f6a7b8c9d0';
+  /** The schedule's running tasks, with their run tags. */
+  const world = (running: Record<string, string | undefined> = {}) => {
     const leases = fakeLaunchLeases(() => NOW);
-    return {
-      leases,
-      ...setup({
-        launch: scheduledRun,
-        scheduleRuns: { leases, running: { [SCHEDULE_STARTED_BY]: running } },
-      }),
-    };
+    const runOf = Object.fromEntries(
+      Object.entries(running).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    );
+    const scheduleRuns = { leases, running: { [SCHEDULE_STARTED_BY]: Object.keys(running) }, runOf };
+    return { leases, ...setup({ launch: scheduledRun, scheduleRuns }) };
   };
 
   it('relaunches it holding the schedule lease, parked for the backoff, so a due time meanwhile sees it', async () => {
@@ -581,7 +594,7 @@ describe('relaunching a failed run of a Forbid or Replace schedule', () => {
   });
 
   it('does not relaunch it when a newer run of the schedule is already running, and frees the lease', async () => {
-    const { handle, calls, leases, decisions } = world([NEW_ARN]);
+    const { handle, calls, leases, decisions } = world({ [NEW_ARN]: 's-nightly-1715680800000' });
     expect(await handle(...stopped('stopped-exit-1'))).toEqual({
       action: 'none',
       reason: 'a newer run of schedule nightly is running (1 task(s))',
@@ -593,6 +606,18 @@ describe('relaunching a failed run of a Forbid or Replace schedule', () => {
     expect(decisions.get(TASK_ID)).toMatchObject({ action: 'none', done: true });
     await handle(...stopped('stopped-exit-1'));
     expect(calls.sent).toEqual([]);
+  });
+
+  it('relaunches it while a sibling of the same run (count > 1) still runs', async () => {
+    const { handle, leases } = world({ [SIBLING_ARN]: DUE_ID });
+    const decision = await handle(...stopped('stopped-exit-1'));
+    expect(decision?.action).toBe('restart');
+    expect(leases.leases.get('nightly')?.parked).toBe(true);
+  });
+
+  it('relaunches it beside a running task of the schedule that carries no run tag (launched before runs were tagged)', async () => {
+    const { handle } = world({ [NEW_ARN]: undefined });
+    expect((await handle(...stopped('stopped-exit-1')))?.action).toBe('restart');
   });
 
   it('does not relaunch it while another run of the schedule is starting, leaving that run its lease', async () => {

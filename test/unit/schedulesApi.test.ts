@@ -717,7 +717,10 @@ describe('POST /schedules/{name}/runs', () => {
           launchType: 'FARGATE',
           networkConfiguration: NETWORK,
           startedBy: 'ecs-autopilot/schedule/nightly',
-          tags: [{ key: 'ecs-autopilot:schedule', value: 'nightly' }],
+          tags: [
+            { key: 'ecs-autopilot:schedule', value: 'nightly' },
+            { key: 'ecs-autopilot:run', value: 'm-nightly-manual-1' },
+          ],
         },
         capacityRetries: 0,
         deferSeconds: 0,
