@@ -632,6 +632,30 @@ describe('relaunching a failed run of a Forbid or Replace schedule', () => {
     expect(leases.leases.get('nightly')?.holder).toBe('s-nightly-1715680800000');
   });
 
+  it('moves an interrupted Spot run to on-demand holding the lease, as a run starting now', async () => {
+    const { launchType: _fargate, ...onSpot } = scheduledRun.runTask;
+    const leases = fakeLaunchLeases(() => NOW);
+    const { handle } = setup({
+      launch: {
+        ...scheduledRun,
+        runTask: { ...onSpot, capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] },
+      },
+      scheduleRuns: { leases, running: {} },
+    });
+    const decision = await handle(...stopped('spot-warning-spotinterruption'));
+    if (decision?.action !== 'spot-fallback')
+      throw new Error(`expected a Spot move, got ${decision?.action}`);
+    expect(decision.request).toMatchObject({
+      launchLease: { schedule: 'nightly' },
+      runTask: { capacityProviderStrategy: [{ capacityProvider: 'FARGATE' }] },
+    });
+    expect(leases.leases.get('nightly')).toEqual({
+      holder: decision.request.requestId,
+      until: NOW + LAUNCH_LEASE_MS,
+      parked: true,
+    });
+  });
+
   it('takes no lease for a task that is not a run of such a schedule', async () => {
     const leases = fakeLaunchLeases(() => NOW);
     const { handle, calls } = setup({ scheduleRuns: { leases, running: {} } });
