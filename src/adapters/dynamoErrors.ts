@@ -11,3 +11,14 @@ export function isConditionFailure(error: unknown): boolean {
     (r) => r.Code === 'ConditionalCheckFailed',
   );
 }
+
+/** Awaits a conditional write: true when it was written, false when its condition refused it. */
+export async function writtenIf(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}

@@ -7,7 +7,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Schedule } from '../domain/schedule';
-import { isConditionFailure } from './dynamoErrors';
+import { isConditionFailure, writtenIf } from './dynamoErrors';
 import { decodePageToken, encodePageToken } from './pageToken';
 
 /**
@@ -21,6 +21,12 @@ const RUNS_PK = (name: string) => `SCHEDULE#${name}`;
 const LEASE_SK = 'LAUNCH_LEASE';
 /** Longer than any launch (launcher and API time out within 30 s); a crashed holder blocks no longer. */
 export const LAUNCH_LEASE_MS = 2 * 60_000;
+
+/** A lease held from `at` for `holdMs`: its end, and the item's TTL (DynamoDB removes it some time after). */
+const leaseEnd = (at: number, holdMs: number) => ({
+  until: at + holdMs,
+  expiresAt: Math.ceil((at + holdMs) / 1000),
+});
 
 export interface StoredSchedule extends Schedule {
   version: number;
@@ -115,9 +121,9 @@ export function buildScheduleStore(
     },
 
     /** Records a run once per request id (a redelivered trigger does not record it twice). */
-    async recordRun(name: string, run: ScheduleRun): Promise<boolean> {
-      try {
-        await db.send(
+    recordRun: (name: string, run: ScheduleRun): Promise<boolean> =>
+      writtenIf(
+        db.send(
           new PutCommand({
             TableName: table,
             Item: {
@@ -128,13 +134,8 @@ export function buildScheduleStore(
             },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
-        );
-        return true;
-      } catch (error) {
-        if (isConditionFailure(error)) return false;
-        throw error;
-      }
-    },
+        ),
+      ),
 
     /**
      * Takes the schedule's launch lease for `holder` (a run's requestId): true when it was free, expired, or
@@ -143,44 +144,39 @@ export function buildScheduleStore(
      * which then finds the lease gone and gives up instead of launching. `hold`: taken for that long (parked
      * or not) instead of the usual LAUNCH_LEASE_MS, for a run that waits before its launch (a restart's backoff).
      */
-    async acquireLaunchLease(
+    acquireLaunchLease(
       name: string,
       holder: string,
       options: { takeOverParked?: boolean; hold?: { holdMs: number; parked: boolean } } = {},
     ): Promise<boolean> {
       const at = now();
-      const until = at + (options.hold?.holdMs ?? LAUNCH_LEASE_MS);
-      try {
-        await db.send(
+      const takeOver = options.takeOverParked === true;
+      return writtenIf(
+        db.send(
           new PutCommand({
             TableName: table,
             Item: {
               ...leaseKey(name),
               holder,
-              until,
+              ...leaseEnd(at, options.hold?.holdMs ?? LAUNCH_LEASE_MS),
               ...(options.hold?.parked && { parked: true }),
-              expiresAt: Math.ceil(until / 1000),
             },
             ConditionExpression: `attribute_not_exists(pk) OR #until < :now OR #holder = :holder${
-              options.takeOverParked ? ' OR #parked = :parked' : ''
+              takeOver ? ' OR #parked = :parked' : ''
             }`,
             ExpressionAttributeNames: {
               '#until': 'until',
               '#holder': 'holder',
-              ...(options.takeOverParked && { '#parked': 'parked' }),
+              ...(takeOver && { '#parked': 'parked' }),
             },
             ExpressionAttributeValues: {
               ':now': at,
               ':holder': holder,
-              ...(options.takeOverParked && { ':parked': true }),
+              ...(takeOver && { ':parked': true }),
             },
           }),
-        );
-        return true;
-      } catch (error) {
-        if (isConditionFailure(error)) return false;
-        throw error;
-      }
+        ),
+      );
     },
 
     /**
@@ -188,14 +184,14 @@ export function buildScheduleStore(
      * (throttled, or capacity short), so a Replace may take it over. False when the lease is gone or another's
      * (taken over, or taken after it expired): the holder must not launch.
      */
-    async holdLaunchLease(
+    holdLaunchLease(
       name: string,
       holder: string,
       options: { holdMs: number; parked: boolean },
     ): Promise<boolean> {
-      const until = now() + options.holdMs;
-      try {
-        await db.send(
+      const { until, expiresAt } = leaseEnd(now(), options.holdMs);
+      return writtenIf(
+        db.send(
           new UpdateCommand({
             TableName: table,
             Key: leaseKey(name),
@@ -204,23 +200,19 @@ export function buildScheduleStore(
             ExpressionAttributeNames: { '#until': 'until', '#holder': 'holder', '#parked': 'parked' },
             ExpressionAttributeValues: {
               ':until': until,
-              ':expiresAt': Math.ceil(until / 1000),
+              ':expiresAt': expiresAt,
               ':parked': options.parked,
               ':holder': holder,
             },
           }),
-        );
-        return true;
-      } catch (error) {
-        if (isConditionFailure(error)) return false;
-        throw error;
-      }
+        ),
+      );
     },
 
     /** Frees the lease if `holder` still holds it; another's lease (taken after ours expired) stays. */
     async releaseLaunchLease(name: string, holder: string): Promise<void> {
-      try {
-        await db.send(
+      await writtenIf(
+        db.send(
           new DeleteCommand({
             TableName: table,
             Key: leaseKey(name),
@@ -228,10 +220,8 @@ export function buildScheduleStore(
             ExpressionAttributeNames: { '#holder': 'holder' },
             ExpressionAttributeValues: { ':holder': holder },
           }),
-        );
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
+        ),
+      );
     },
 
     async listRuns(

@@ -139,15 +139,7 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
         });
     if (decision.action === 'none') {
       // Recorded for Spot only: an interrupted task sends several more events, each would ask ECS for tags again.
-      if (spot)
-        await deps.store.putDecision(t.taskId, {
-          taskArn: t.taskArn,
-          action: 'none',
-          reason: decision.reason,
-          decidedAt: new Date(now()).toISOString(),
-          events: [],
-          done: true,
-        });
+      if (spot) await recordNone(t, decision.reason);
       return decision;
     }
 
@@ -161,23 +153,17 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
       (decision.reason === 'exhausted' || decision.reason === 'restart disabled')
     )
       throw new TagsUnreadError(t.taskArn);
-    if (
+    const schedule =
       (decision.action === 'restart' || decision.action === 'spot-fallback') &&
-      decision.request.launchLease
-    ) {
+      decision.request.launchLease?.schedule;
+    if (schedule) {
       const delaySeconds = decision.action === 'restart' ? decision.delaySeconds : 0;
-      const why = await claimScheduleRun(t, decision.request, delaySeconds);
+      const why = await claimScheduleRun(t, schedule, decision.request, delaySeconds);
       if (why) {
-        const none = { action: 'none' as const, reason: why };
-        const put = await deps.store.putDecision(t.taskId, {
-          taskArn: t.taskArn,
-          ...none,
-          decidedAt: new Date(now()).toISOString(),
-          events: [],
-          done: true,
-        });
-        if (put.created) deps.logger.info('restart decision: none', { taskArn: t.taskArn, reason: why });
-        return none;
+        // Recorded, so a later delivery (when the newer run may be over) does not relaunch it either.
+        if (await recordNone(t, why))
+          deps.logger.info('restart decision: none', { taskArn: t.taskArn, reason: why });
+        return { action: 'none', reason: why };
       }
     }
     const base = {
@@ -225,6 +211,19 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
     return decision;
   };
 
+  /** Records that nothing is done for this task, once; true when this delivery recorded it. */
+  async function recordNone(t: TaskTransition, reason: string): Promise<boolean> {
+    const put = await deps.store.putDecision(t.taskId, {
+      taskArn: t.taskArn,
+      action: 'none',
+      reason,
+      decidedAt: new Date(now()).toISOString(),
+      events: [],
+      done: true,
+    });
+    return put.created;
+  }
+
   /**
    * A failed or interrupted run of a Forbid or Replace schedule is relaunched only while it is still the
    * schedule's run. Its relaunch takes the schedule's launch lease, parked for the backoff, so a due time
@@ -234,18 +233,17 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
    */
   async function claimScheduleRun(
     t: TaskTransition,
+    schedule: string,
     request: LaunchRequest,
     delaySeconds: number,
   ): Promise<string | undefined> {
-    const schedule = request.launchLease?.schedule;
-    if (!schedule) return undefined;
     if (!deps.scheduleRuns)
       throw new Error(`relaunching a run of schedule ${schedule}: no schedule store here`);
     const { leases, listRunningTasks, describeTaskTags } = deps.scheduleRuns;
     const hold = { holdMs: delaySeconds * 1000 + LAUNCH_LEASE_MS, parked: true };
     if (!(await leases.acquireLaunchLease(schedule, request.requestId, { hold })))
       return `another run of schedule ${schedule} is starting`;
-    const newer = await newerRunTasks(t, request, listRunningTasks, describeTaskTags);
+    const newer = await newerRunTasks(t, schedule, request, listRunningTasks, describeTaskTags);
     if (newer.length === 0) return undefined;
     await leases.releaseLaunchLease(schedule, request.requestId);
     return `a newer run of schedule ${schedule} is running (${newer.length} task(s))`;
@@ -258,11 +256,11 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
    */
   async function newerRunTasks(
     t: TaskTransition,
+    schedule: string,
     request: LaunchRequest,
     listRunningTasks: ListRunningTasks,
     describeTaskTags: DescribeTaskTags,
   ): Promise<string[]> {
-    const schedule = request.launchLease?.schedule ?? '';
     const others = (await listRunningTasks(t.clusterArn, scheduleStartedBy(schedule))).filter(
       (arn) => arn !== t.taskArn,
     );
