@@ -169,8 +169,34 @@ describe('packaged stack', () => {
       'events:PutEvents',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:ReceiveMessage',
       'sqs:SendMessage',
     ]);
+    // Receiving only from its own retry queue.
+    const receive = statementsOf('TaskReactionsRole').find((s) =>
+      [s.Action].flat().includes('sqs:ReceiveMessage'),
+    );
+    expect(receive?.Resource).toEqual({ 'Fn::GetAtt': ['ReactionRetryQueue', 'Arn'] });
+  });
+
+  it('brings back a reaction that had to wait through a retry queue, dead-lettered after 3 receives', () => {
+    const mapping = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').find(
+      ([, r]) =>
+        JSON.stringify(r.Properties?.EventSourceArn) ===
+        JSON.stringify({ 'Fn::GetAtt': ['ReactionRetryQueue', 'Arn'] }),
+    )?.[1];
+    expect(mapping?.Properties).toMatchObject({
+      FunctionName: { 'Fn::GetAtt': ['TaskReactionsLambdaFunction', 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(resource('ReactionRetryQueue').Properties).toMatchObject({
+      VisibilityTimeout: 60,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['TaskEventsDlq', 'Arn'] }, maxReceiveCount: 3 },
+    });
+    const env = resource('TaskReactionsLambdaFunction').Properties?.Environment?.Variables;
+    expect(env?.REACTION_RETRY_QUEUE_URL).toEqual({ Ref: 'ReactionRetryQueue' });
   });
 
   it('lets the launcher run tasks, pass only named roles to ECS tasks, and tag only at launch', () => {
@@ -205,7 +231,12 @@ describe('packaged stack', () => {
   });
 
   it('feeds the launcher from the launch queue in bounded batches, reporting partial failures', () => {
-    const [, mapping] = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')[0] ?? [];
+    const [, mapping] =
+      resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').find(
+        ([, r]) =>
+          JSON.stringify(r.Properties?.EventSourceArn) ===
+          JSON.stringify({ 'Fn::GetAtt': ['LaunchQueue', 'Arn'] }),
+      ) ?? [];
     expect(mapping?.Properties).toMatchObject({
       EventSourceArn: { 'Fn::GetAtt': ['LaunchQueue', 'Arn'] },
       FunctionName: { 'Fn::GetAtt': ['LauncherLambdaFunction', 'Arn'] },

@@ -56,8 +56,14 @@ export interface RestartDeps {
  */
 const FOLLOW_UP_LEASE_MS = 30_000;
 
-/** The decision depends on tags ECS would not tell (throttled): thrown so the event is retried. */
-export class TagsUnreadError extends Error {
+/**
+ * The decision cannot be taken yet, and will be once what it waits for is there: thrown so the event is
+ * tried again soon (taskReactions puts it on its retry queue), not dropped and not decided on a guess.
+ */
+export class DecideLaterError extends Error {}
+
+/** The decision depends on tags ECS would not tell (throttled). */
+export class TagsUnreadError extends DecideLaterError {
   constructor(taskArn: string) {
     super(`could not read the tags of ${taskArn}, which decide whether it may restart; retry`);
     this.name = 'TagsUnreadError';
@@ -68,9 +74,9 @@ export class TagsUnreadError extends Error {
  * A task ecs-autopilot started (its startedBy says so) whose launch record is not written yet: the launcher
  * records it just after RunTask, so a task that fails at once can stop first. Deciding without the record
  * would lose its lineage and restart a replacement as a new origin (attempts counted from 0 again, a loop):
- * thrown so the event is retried once the record is there.
+ * decided once the record is there.
  */
-export class LaunchNotRecordedError extends Error {
+export class LaunchNotRecordedError extends DecideLaterError {
   constructor(taskArn: string) {
     super(`${taskArn} was started by ecs-autopilot but its launch is not recorded yet; retry`);
     this.name = 'LaunchNotRecordedError';

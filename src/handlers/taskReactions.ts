@@ -1,9 +1,28 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { SendReactionRetry } from '../adapters/reactionRetryQueue';
 import { type TaskTransition, toTransition } from '../domain/lifecycle';
 import { parseTaskStateChange, type TaskDetail } from '../domain/taskEvent';
+import { DecideLaterError } from './restart';
 
 export interface TaskReactionsDeps {
   /** The restart and Spot fallback decision (src/handlers/restart.ts), idempotent per task. */
   react: (t: TaskTransition, detail: TaskDetail) => Promise<unknown>;
+  /** Puts an event whose decision must wait (DecideLaterError) on the retry queue, delayed. */
+  retryLater: SendReactionRetry;
+  logger: Pick<Logger, 'info'>;
+  random?: () => number;
+}
+
+/** Tries of one event's decision before its error is left to SQS (redrive to the DLQ): 8 to 16 minutes. */
+export const REACTION_MAX_ATTEMPTS = 20;
+
+/**
+ * Seconds before retry n (n >= 1): doubling from 1-2 s to a cap of 30-60 s. Most waits are short (a launch
+ * record written a moment later, a burst of throttled tag reads); the jitter spreads a throttled wave.
+ */
+export function reactionRetryDelaySeconds(attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(60, 2 ** attempt);
+  return Math.ceil(base / 2 + (base / 2) * random());
 }
 
 /** The states a reaction is decided on: the final STOPPED, or a Spot interruption (warning included). */
@@ -16,12 +35,31 @@ export function needsReaction(t: Pick<TaskTransition, 'lastStatus' | 'classifica
  * tasks and Spot interruptions; anything else is ignored here too). Reactions run for duplicates as well, so
  * a delivery retried after a crash finishes what it started; they are idempotent (one conditional decision
  * per task). An event that is not an ECS task event throws, so Lambda's async retries and the DLQ apply.
+ *
+ * A decision that must wait (tags ECS throttled, a launch not recorded yet) goes on the retry queue and
+ * comes back within seconds, for up to REACTION_MAX_ATTEMPTS tries: Lambda's own async retries would come
+ * one and three minutes later, and then drop it into the DLQ. `attempt` is the try (0: from EventBridge).
  */
 export function buildTaskReactionsHandler(deps: TaskReactionsDeps) {
-  return async (event: unknown) => {
+  const random = deps.random ?? Math.random;
+  return async (event: unknown, attempt = 0) => {
     const parsed = parseTaskStateChange(event);
     const transition = toTransition(parsed);
     if (!needsReaction(transition)) return undefined;
-    return deps.react(transition, parsed.detail);
+    try {
+      return await deps.react(transition, parsed.detail);
+    } catch (error) {
+      if (!(error instanceof DecideLaterError) || attempt >= REACTION_MAX_ATTEMPTS) throw error;
+      const next = attempt + 1;
+      const delaySeconds = reactionRetryDelaySeconds(next, random);
+      await deps.retryLater({ attempt: next, event }, delaySeconds);
+      deps.logger.info('reaction waits; event put on the retry queue', {
+        taskArn: transition.taskArn,
+        reason: error.message,
+        attempt: next,
+        delaySeconds,
+      });
+      return { retry: { attempt: next, delaySeconds, reason: error.message } };
+    }
   };
 }

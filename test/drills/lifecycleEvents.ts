@@ -266,6 +266,11 @@ export async function lifecycleDrill(dynamo: DrillDb, options: LifecycleDrillOpt
       countDecision: (action) => decisionsCounted.push(action),
       random,
     }),
+    // ECS here never throttles and no task is ecs-autopilot's own, so no decision has to wait.
+    retryLater: async ({ event }) => {
+      throw new Error(`a decision waited, which this drill does not expect: ${JSON.stringify(event)}`);
+    },
+    logger,
   });
   const logLifecycle = buildTaskEventsHandler({
     recordTransition: buildRecordTransition(db, table, 30),

@@ -1,17 +1,29 @@
+import type { ReactionRetry } from '../../src/adapters/reactionRetryQueue';
 import type { TaskTransition } from '../../src/domain/lifecycle';
 import type { TaskDetail } from '../../src/domain/taskEvent';
-import { buildTaskReactionsHandler } from '../../src/handlers/taskReactions';
+import { LaunchNotRecordedError, TagsUnreadError } from '../../src/handlers/restart';
+import {
+  buildTaskReactionsHandler,
+  REACTION_MAX_ATTEMPTS,
+  reactionRetryDelaySeconds,
+} from '../../src/handlers/taskReactions';
 import { fixture } from '../support/fixtures';
 
-function setup() {
+function setup(react: (t: TaskTransition) => Promise<unknown> = async () => ({ action: 'restart' })) {
   const reacted: { t: TaskTransition; detail: TaskDetail }[] = [];
+  const retries: { retry: ReactionRetry; delaySeconds: number }[] = [];
   const handler = buildTaskReactionsHandler({
     react: async (t, detail) => {
       reacted.push({ t, detail });
-      return { action: 'restart' };
+      return react(t);
     },
+    retryLater: async (retry, delaySeconds) => {
+      retries.push({ retry, delaySeconds });
+    },
+    logger: { info: () => undefined },
+    random: () => 0.5,
   });
-  return { handler, reacted };
+  return { handler, reacted, retries };
 }
 
 describe('taskReactions handler', () => {
@@ -40,5 +52,75 @@ describe('taskReactions handler', () => {
       /not an ECS Task State Change/,
     );
     expect(reacted).toEqual([]);
+  });
+
+  it.each([
+    ['tags ECS would not tell', (t: TaskTransition) => new TagsUnreadError(t.taskArn)],
+    ['a launch not recorded yet', (t: TaskTransition) => new LaunchNotRecordedError(t.taskArn)],
+  ])('puts a decision that waits on %s on the retry queue, seconds later, and succeeds', async (_, error) => {
+    const { handler, retries } = setup(async (t) => {
+      throw error(t);
+    });
+    const event = fixture('stopped-exit-1');
+    await expect(handler(event)).resolves.toMatchObject({ retry: { attempt: 1, delaySeconds: 2 } });
+    expect(retries).toEqual([{ retry: { attempt: 1, event }, delaySeconds: 2 }]);
+  });
+
+  it('decides a retried event when what it waited for is there', async () => {
+    let tries = 0;
+    const { handler, retries } = setup(async (t) => {
+      tries++;
+      if (tries === 1) throw new TagsUnreadError(t.taskArn);
+      return { action: 'restart' };
+    });
+    await handler(fixture('stopped-exit-1'));
+    const [first] = retries;
+    await expect(handler(first?.retry.event, first?.retry.attempt)).resolves.toEqual({ action: 'restart' });
+    expect(retries).toHaveLength(1);
+  });
+
+  it('gives a decision that keeps waiting up after the last try: the error is left to SQS and the DLQ', async () => {
+    const { handler, retries } = setup(async (t) => {
+      throw new TagsUnreadError(t.taskArn);
+    });
+    await expect(handler(fixture('stopped-exit-1'), REACTION_MAX_ATTEMPTS)).rejects.toBeInstanceOf(
+      TagsUnreadError,
+    );
+    expect(retries).toEqual([]);
+  });
+
+  it('does not hold back any other failure: it throws for the Lambda or SQS retries', async () => {
+    const { handler, retries } = setup(async () => {
+      throw new Error('DynamoDB is down');
+    });
+    await expect(handler(fixture('stopped-exit-1'))).rejects.toThrow('DynamoDB is down');
+    expect(retries).toEqual([]);
+  });
+
+  it('throws when the retry queue refuses the event, so it is not lost (Lambda retries it)', async () => {
+    const handler = buildTaskReactionsHandler({
+      react: async (t) => {
+        throw new TagsUnreadError(t.taskArn);
+      },
+      retryLater: async () => {
+        throw new Error('SQS is down');
+      },
+      logger: { info: () => undefined },
+    });
+    await expect(handler(fixture('stopped-exit-1'))).rejects.toThrow('SQS is down');
+  });
+
+  it('waits 1-2 s first, doubling to a cap of 30-60 s, and keeps trying for 8 to 16 minutes in all', () => {
+    expect([1, 2, 3, 4, 5, 6, 10].map((n) => reactionRetryDelaySeconds(n, () => 1))).toEqual([
+      2, 4, 8, 16, 32, 60, 60,
+    ]);
+    expect([1, 2, 6].map((n) => reactionRetryDelaySeconds(n, () => 0))).toEqual([1, 2, 30]);
+    const total = (random: () => number) =>
+      Array.from({ length: REACTION_MAX_ATTEMPTS }, (_, i) =>
+        reactionRetryDelaySeconds(i + 1, random),
+      ).reduce((a, b) => a + b, 0);
+    // Longer than Lambda's own retries (3 minutes), well inside the events' maximum age (an hour).
+    expect(total(() => 0)).toBeGreaterThanOrEqual(8 * 60);
+    expect(total(() => 1)).toBeLessThanOrEqual(16 * 60 + 2);
   });
 });
