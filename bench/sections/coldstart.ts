@@ -20,10 +20,11 @@ const SIZE_TARGET = 1.1;
  * What a function's cold start validates, beyond serverless.yml's own values: the stack's resources (CloudFormation
  * refs at deploy time) and the region the Lambda runtime sets.
  */
-const OVERRIDES: Record<string, string> = {
+export const OVERRIDES: Record<string, string> = {
   TABLE_NAME: 't',
   LAUNCH_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
   LAUNCH_QUEUE_ARN: 'arn:aws:sqs:us-east-1:123456789012:q',
+  REACTION_RETRY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/r',
   SCHEDULE_GROUP: 'g',
   SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/scheduler',
   AWS_REGION: 'us-east-1',
