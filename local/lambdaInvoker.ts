@@ -2,9 +2,24 @@
 import type { InvokeResult, LambdaInvoker } from './core';
 
 export class OfflineLambdaInvoker implements LambdaInvoker {
+  private markStarted: () => void = () => undefined;
+  /**
+   * Invocations wait until serverless-offline is up: the sandbox's schedules and queues start on its own
+   * clock while serverless-offline still bundles, and AWS never invokes a function that is not deployed yet.
+   */
+  private readonly started = new Promise<void>((resolve) => {
+    this.markStarted = resolve;
+  });
+
   constructor(private readonly endpoint: string) {}
 
+  /** serverless-offline said "Server ready". */
+  ready(): void {
+    this.markStarted();
+  }
+
   async invoke(functionName: string, payload: unknown): Promise<InvokeResult> {
+    await this.started;
     try {
       const response = await fetch(
         `${this.endpoint}/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`,

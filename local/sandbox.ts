@@ -140,8 +140,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const httpPort = options.httpPort ?? (options.invoker ? 0 : await freePort());
   const lambdaPort = options.lambdaPort ?? (options.invoker ? 0 : await freePort());
 
-  const invoker: LambdaInvoker =
-    options.invoker ?? new OfflineLambdaInvoker(`http://127.0.0.1:${lambdaPort}`);
+  const offlineInvoker = options.invoker
+    ? undefined
+    : new OfflineLambdaInvoker(`http://127.0.0.1:${lambdaPort}`);
+  const invoker: LambdaInvoker = options.invoker ?? (offlineInvoker as OfflineLambdaInvoker);
   const sqs = new SqsEmulator({ clock, baseUrl: `http://127.0.0.1:${port}`, invoker });
   const sqsArn = (name: string) => `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${name}`;
   let stack: SandboxStack | undefined;
@@ -319,6 +321,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     ecs.seed();
     offlineProcess = await offline;
+    offlineInvoker?.ready();
   } catch (error) {
     offline?.then((c) => c.kill()).catch(() => undefined);
     server.close();

@@ -49,13 +49,13 @@ const replacementsOf = (originArn: string) =>
   tasks().filter((t) => t.tags['ecs-autopilot:origin-task'] === originArn);
 const stopped = (id: string) => tasks().find((t) => t.taskId === id)?.lastStatus === 'STOPPED';
 
-/** The DLQ's messages that name one of these tasks (other functions share the DLQ). */
-async function deadLettersAbout(taskArns: string[]): Promise<string[]> {
+/** What is in the DLQ, which every event-driven function shares: nothing, when nothing was lost. */
+async function deadLetters(): Promise<string[]> {
   const queueUrl = `${env.sandbox.endpoint}/000000000000/${env.sandbox.stack.physicalName('TaskEventsDlq')}`;
   const { Messages = [] } = await env.clients.sqs.send(
     new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }),
   );
-  return Messages.map((m) => m.Body ?? '').filter((body) => taskArns.some((arn) => body.includes(arn)));
+  return Messages.map((m) => m.Body ?? '');
 }
 
 async function decisionOf(taskId: string): Promise<string | undefined> {
@@ -102,6 +102,6 @@ describe('a restart decision that waits on throttled tags (restartMaxAttempts=0,
     await sleep(1000);
     expect(replacementsOf(optedIn.arn)).toHaveLength(1);
     expect(replacementsOf(plain.arn)).toEqual([]);
-    expect(await deadLettersAbout([optedIn.arn, plain.arn])).toEqual([]);
+    expect(await deadLetters()).toEqual([]);
   }, 90_000);
 });
