@@ -39,7 +39,6 @@ async function main(): Promise<number> {
         if (result.failureCount > result.failures.length) {
           console.log(`  - … and ${result.failureCount - result.failures.length} more`);
         }
-        if (drill.knownFailing) console.log(`  known bug: ${drill.knownFailing}`);
       }
       console.log(`  ${verdict} in ${result.seconds} s`);
       summary.push(

@@ -12,8 +12,6 @@ export type DrillSize = 'full' | 'small';
 export interface Drill {
   id: string;
   title: string;
-  /** Known bugs make this drill fail (drills/README.md says which); the runner still runs it. */
-  knownFailing?: string;
   run(db: DrillDb, size: DrillSize): Promise<DrillResult>;
 }
 
@@ -26,9 +24,6 @@ export const DRILLS: Drill[] = [
   {
     id: '5b',
     title: 'the same, each duplicate delivered at the same moment as its original, DynamoDB latency jitter',
-    knownFailing:
-      'concurrent duplicates lose the StoppedTasks metric (and log the newest state as late); a duplicate that ' +
-      'finds the decision not yet done sends the launch request and "Task Restart Scheduled" again',
     run: (db, size) =>
       lifecycleDrill(db, {
         events: size === 'full' ? 3_000 : 600,
@@ -52,7 +47,6 @@ export const DRILLS: Drill[] = [
   {
     id: '8',
     title: 'random malformed API requests: all 4xx, no 5xx, nothing launched',
-    knownFailing: 'a nextToken that decodes to a JSON object with a string pk but is not a key answers 500',
     run: (db, size) => apiFuzzDrill(db, { runs: size === 'full' ? 5_000 : 500 }),
   },
 ];
