@@ -43,6 +43,16 @@ describe('fault drills (small sizes)', () => {
     expect(r.failures).toEqual([]);
   });
 
+  it('5c: opt-in restarts with half the tag reads throttled: every opted-in failure restarts once, no other', async () => {
+    const r = await drill('5c').run(db, 'small');
+    expect(r.failures).toEqual([]);
+    expect(r.counts['decisions retried through the retry queue']).toBeGreaterThan(10);
+    const optedOut = r.counts['failed tasks without the opt-in tag (given up)'] ?? 0;
+    expect(optedOut).toBeGreaterThan(10);
+    expect(r.counts['launch requests sent']).toBe((r.counts['failed standalone tasks'] ?? 0) - optedOut);
+    expect(r.counts['launch requests sent']).toBeGreaterThan(10);
+  });
+
   it('6: 200 launches through 20% throttling and 5% 5xx: one task each, none twice, none lost', async () => {
     const r = await ecsFaultsDrill(db, { requests: 200 });
     expect(r.failures).toEqual([]);

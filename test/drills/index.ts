@@ -34,6 +34,13 @@ export const DRILLS: Drill[] = [
       }),
   },
   {
+    id: '5c',
+    title:
+      'the same with restartMaxAttempts=0 (half the tasks opt in by tag) and half the tag reads throttled: decisions wait on the retry queue, none lost',
+    run: (db, size) =>
+      lifecycleDrill(db, { events: size === 'full' ? 3_000 : 600, optInWithThrottledTags: 0.5, seed: 57 }),
+  },
+  {
     id: '6',
     title:
       'ECS at 20% ThrottlingException and 5% 5xx through a mass restart: nothing lost, nothing duplicated',

@@ -13,13 +13,14 @@ import { buildDescribeTaskTags } from '../../src/adapters/ecs';
 import { buildPublishEvents } from '../../src/adapters/events';
 import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
 import { buildLaunchStore } from '../../src/adapters/launchStore';
+import type { ReactionRetry } from '../../src/adapters/reactionRetryQueue';
 import { buildGetTaskHistory, buildRecordTransition } from '../../src/adapters/taskHistory';
 import { type TaskTransition, toTransition } from '../../src/domain/lifecycle';
 import { mayNeedRestart } from '../../src/domain/restartDecision';
 import { parseTaskStateChange, type TaskStateChangeEvent } from '../../src/domain/taskEvent';
 import { buildHandleStoppedTask } from '../../src/handlers/restart';
 import { buildTaskEventsHandler } from '../../src/handlers/taskEvents';
-import { buildTaskReactionsHandler } from '../../src/handlers/taskReactions';
+import { buildTaskReactionsHandler, REACTION_MAX_ATTEMPTS } from '../../src/handlers/taskReactions';
 import { fixture } from '../support/fixtures';
 import {
   type DrillDb,
@@ -46,8 +47,16 @@ export interface LifecycleDrillOptions {
   duplicates?: 'shuffled' | 'together';
   /** Each DynamoDB call first waits up to this many ms (seeded), varying the order concurrent calls land in. */
   dynamoJitterMs?: number;
+  /**
+   * restartMaxAttempts=0: only the tasks that opt in by tag (`ecs-autopilot:max-attempts`, about half) restart,
+   * and ECS throttles this share of the tag reads, so decisions wait on taskReactions' retry queue.
+   */
+  optInWithThrottledTags?: number;
   seed?: number;
 }
+
+/** In the opt-in variant, the tasks whose tags allow restarts: about half, by id. */
+const optsIn = (taskArn: string) => Number.parseInt(taskArn.slice(-1), 16) % 2 === 0;
 
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/111122223333/ecs-autopilot-launch';
 const CLUSTERS = ['batch-cluster', 'etl', 'web-jobs'];
@@ -155,9 +164,11 @@ function canonical(value: unknown): string {
 export async function lifecycleDrill(dynamo: DrillDb, options: LifecycleDrillOptions): Promise<DrillResult> {
   const together = options.duplicates === 'together';
   const tally = new Tally(
-    together
-      ? `5b lifecycle events, duplicates delivered simultaneously${options.dynamoJitterMs ? `, DynamoDB jitter ${options.dynamoJitterMs} ms` : ''}`
-      : '5 lifecycle events, duplicates, shuffled',
+    options.optInWithThrottledTags !== undefined
+      ? `5c lifecycle events, restarts only by opt-in tag, ${Math.round(options.optInWithThrottledTags * 100)}% of tag reads throttled`
+      : together
+        ? `5b lifecycle events, duplicates delivered simultaneously${options.dynamoJitterMs ? `, DynamoDB jitter ${options.dynamoJitterMs} ms` : ''}`
+        : '5 lifecycle events, duplicates, shuffled',
   );
   const random = seededRandom(options.seed ?? 5);
   const duplicates = Math.round(options.events * (options.duplicateShare ?? 0.3));
@@ -213,9 +224,18 @@ export async function lifecycleDrill(dynamo: DrillDb, options: LifecycleDrillOpt
   const eventsMock = mockClient(eventBridge);
 
   const describedTags: string[] = [];
+  const optIn = options.optInWithThrottledTags;
+  let tagReadsThrottled = 0;
   ecsMock.on(DescribeTasksCommand).callsFake(async (input) => {
-    describedTags.push(input.tasks?.[0] ?? '');
-    return { tasks: [{ taskArn: input.tasks?.[0], tags: [{ key: 'team', value: 'data' }] }], failures: [] };
+    const taskArn = input.tasks?.[0] ?? '';
+    describedTags.push(taskArn);
+    if (optIn !== undefined && random() < optIn) {
+      tagReadsThrottled++;
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} });
+    }
+    const tags = [{ key: 'team', value: 'data' }];
+    if (optIn !== undefined && optsIn(taskArn)) tags.push({ key: 'ecs-autopilot:max-attempts', value: '3' });
+    return { tasks: [{ taskArn, tags }], failures: [] };
   });
   const sentByRequest = new Map<string, number>();
   sqsMock.on(SendMessageCommand).callsFake(async (input) => {
@@ -252,6 +272,7 @@ export async function lifecycleDrill(dynamo: DrillDb, options: LifecycleDrillOpt
   const decisionsCounted: string[] = [];
   // Two EventBridge rules, two functions: every event to the lifecycle log, and the same event to the
   // reactions (their rule passes STOPPED tasks and Spot interruptions; the handler ignores the rest too).
+  const retryQueue: ReactionRetry[] = [];
   const react = buildTaskReactionsHandler({
     react: buildHandleStoppedTask({
       store: buildLaunchStore(db, table, 30),
@@ -259,6 +280,7 @@ export async function lifecycleDrill(dynamo: DrillDb, options: LifecycleDrillOpt
       sendLaunchRequest: buildSendLaunchRequest(sqs, QUEUE_URL),
       publishEvents: buildPublishEvents(eventBridge, 'default'),
       config: {
+        ...(optIn !== undefined && { defaultPolicy: { maxAttempts: 0 } }),
         familyPolicies: {},
         networkDefaults: Object.fromEntries(CLUSTERS.map((c) => [c, NETWORK])),
       },
@@ -266,9 +288,10 @@ export async function lifecycleDrill(dynamo: DrillDb, options: LifecycleDrillOpt
       countDecision: (action) => decisionsCounted.push(action),
       random,
     }),
-    // ECS here never throttles and no task is ecs-autopilot's own, so no decision has to wait.
-    retryLater: async ({ event }) => {
-      throw new Error(`a decision waited, which this drill does not expect: ${JSON.stringify(event)}`);
+    // The retry queue: drained after the stream, round by round (its delays are not waited out here).
+    retryLater: async (retry) => {
+      if (optIn === undefined) throw new Error(`a decision waited: ${JSON.stringify(retry.event)}`);
+      retryQueue.push(retry);
     },
     logger,
   });
@@ -303,12 +326,30 @@ export async function lifecycleDrill(dynamo: DrillDb, options: LifecycleDrillOpt
     });
   }
 
+  let retriesDelivered = 0;
+  for (let round = 1; retryQueue.length > 0; round++) {
+    if (round > REACTION_MAX_ATTEMPTS) {
+      tally.fail(`${retryQueue.length} decision(s) still waiting after ${REACTION_MAX_ATTEMPTS} rounds`);
+      break;
+    }
+    const due = retryQueue.splice(0);
+    retriesDelivered += due.length;
+    await inParallel(due, groupSize, async ({ event, attempt }) => {
+      try {
+        await react(event, attempt);
+      } catch (error) {
+        tally.fail(`a retried decision failed: ${(error as Error).name}: ${(error as Error).message}`);
+      }
+    });
+  }
+
   // ---------- what should have happened ----------
   const getHistory = buildGetTaskHistory(dynamo.db, table);
   let failedTasks = 0;
   let stoppedTasks = 0;
   let transitionsStored = 0;
   let newestLoggedLate = 0;
+  let optedOut = 0;
   const endings: Record<string, number> = {};
   await inParallel(tasks, 16, async (task) => {
     const transitions = task.events.map((e) => toTransition(parseTaskStateChange(e)));
@@ -347,8 +388,19 @@ export async function lifecycleDrill(dynamo: DrillDb, options: LifecycleDrillOpt
           `expected the newest, ${newest.version} (${newest.lastStatus})`,
       );
     }
-    const decision = history.decision as { action?: string; done?: boolean } | undefined;
-    if (failed) {
+    const decision = history.decision as { action?: string; reason?: string; done?: boolean } | undefined;
+    if (failed && optIn !== undefined && !optsIn(task.taskArn)) {
+      optedOut++;
+      if (
+        decision?.action !== 'give-up' ||
+        decision.reason !== 'restart disabled' ||
+        decision.done !== true
+      ) {
+        tally.fail(`failed task ${task.taskId} (no opt-in tag): decision ${canonical(decision)}`);
+      }
+      if (sentByRequest.has(`r-${task.taskId}`))
+        tally.fail(`failed task ${task.taskId} (no opt-in tag) relaunched`);
+    } else if (failed) {
       if (decision?.action !== 'restart' || decision.done !== true) {
         tally.fail(`failed task ${task.taskId}: decision ${canonical(decision)}, expected a done restart`);
       }
@@ -385,6 +437,11 @@ export async function lifecycleDrill(dynamo: DrillDb, options: LifecycleDrillOpt
   tally.set('failed standalone tasks', failedTasks);
   tally.set('decisions taken', decisionsCounted.length);
   tally.set('DescribeTasks calls', describedTags.length);
+  if (optIn !== undefined) {
+    tally.set('... throttled', tagReadsThrottled);
+    tally.set('decisions retried through the retry queue', retriesDelivered);
+    tally.set('failed tasks without the opt-in tag (given up)', optedOut);
+  }
   tally.set('launch requests sent', sends);
   tally.set('distinct launch requestIds', sentByRequest.size);
   tally.set('requests sent more than once', [...sentByRequest.values()].filter((n) => n > 1).length);
@@ -394,12 +451,14 @@ export async function lifecycleDrill(dynamo: DrillDb, options: LifecycleDrillOpt
   tally.expectEqual('lifecycle lines (one per new transition)', stateLines, unique.length);
   tally.expectEqual('StoppedTasks metrics (one per stopped task)', stopMetrics, stoppedTasks);
   tally.expectEqual('decisions taken', decisionsCounted.length, failedTasks);
-  tally.expectEqual('distinct launch requestIds', sentByRequest.size, failedTasks);
-  tally.expectEqual('launch requests sent', sends, failedTasks);
+  const restarted = failedTasks - optedOut;
+  tally.expectEqual('distinct launch requestIds', sentByRequest.size, restarted);
+  tally.expectEqual('launch requests sent', sends, restarted);
   tally.expectEqual(
-    'events published (one "Task Restart Scheduled" per failed task)',
+    'events published (one "Task Restart Scheduled" per restarted task)',
     publishedTotal,
-    failedTasks,
+    restarted,
   );
+  if (optIn !== undefined && tagReadsThrottled === 0) tally.fail('no tag read was throttled: nothing waited');
   return tally.result();
 }
