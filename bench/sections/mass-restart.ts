@@ -78,14 +78,19 @@ interface World {
   dynamo: Awaited<ReturnType<typeof startDynaliteProcess>>;
 }
 
-async function startWorld(naive: boolean): Promise<World> {
+/** 'ours'; the naive baseline; or ours without the lifecycle log (a diagnostic: what the log's CPU costs here). */
+type Contender = 'ours' | 'naive' | 'ours-without-log';
+
+async function startWorld(contender: Contender): Promise<World> {
   const host = lambdaHost(
-    naive
+    contender === 'naive'
       ? {
           'ecs-autopilot-sandbox-taskEvents': 'bench/naive/restarter.ts',
           'ecs-autopilot-sandbox-taskReactions': 'bench/naive/off.ts',
         }
-      : {},
+      : contender === 'ours-without-log'
+        ? { 'ecs-autopilot-sandbox-taskEvents': 'bench/naive/off.ts' }
+        : {},
   );
   const sandbox = await startSandbox({
     invoker: host,
@@ -355,7 +360,7 @@ export async function run(): Promise<SectionResult> {
   let failFloor = Number.NaN;
   let spotFloor = Number.NaN;
   if (only !== 'naive') {
-    const w = await startWorld(false);
+    const w = await startWorld('ours');
     try {
       const failing = await prepare(w, FAILURES, 'FARGATE', 'bench-failing');
       failOurs = await wave(w, failing, (id) => w.sandbox.ecs.exitTask(id, 1), 300_000);
@@ -370,7 +375,7 @@ export async function run(): Promise<SectionResult> {
   let failNaive: WaveResult | undefined;
   let spotNaive: WaveResult | undefined;
   if (only !== 'ours') {
-    const w = await startWorld(true);
+    const w = await startWorld('naive');
     try {
       // Past Lambda's two retries (1 and 2 minutes later) a naive failure is gone for good.
       const deadline = 200_000;
@@ -382,7 +387,41 @@ export async function run(): Promise<SectionResult> {
       await stopWorld(w);
     }
   }
+  // BENCH_MASS_WITHOUT_LOG=1: ours again with taskEvents switched off. On a machine where every function
+  // shares the cores, the lifecycle log (8 state changes a replacement, 2 writes each) competes with the
+  // restarts; in AWS each function has its own instances. Information only: the product logs every change.
+  const withoutLog: { fail?: WaveResult; failFloor?: number; spot?: WaveResult; spotFloor?: number } = {};
+  if (process.env.BENCH_MASS_WITHOUT_LOG === '1') {
+    const w = await startWorld('ours-without-log');
+    try {
+      const failing = await prepare(w, FAILURES, 'FARGATE', 'bench-failing');
+      withoutLog.fail = await wave(w, failing, (id) => w.sandbox.ecs.exitTask(id, 1), 300_000);
+      withoutLog.failFloor = await floor(w, FAILURES, 'FARGATE', 'bench-floor-failure');
+      const spot = await prepare(w, SPOT_TASKS, 'FARGATE_SPOT', 'bench-spot');
+      withoutLog.spot = await wave(w, spot, (id) => w.sandbox.ecs.interrupt(id), 300_000);
+      withoutLog.spotFloor = await floor(w, SPOT_TASKS, 'FARGATE', 'bench-floor-spot');
+    } finally {
+      await stopWorld(w);
+    }
+  }
   const figures: Figure[] = [];
+  for (const [name, result, floorMs] of [
+    [`${FAILURES} failures`, withoutLog.fail, withoutLog.failFloor],
+    [`${SPOT_TASKS} Spot warnings`, withoutLog.spot, withoutLog.spotFloor],
+  ] as const) {
+    if (!result || floorMs === undefined) continue;
+    figures.push(
+      vsFloor(`${name}: ours without the lifecycle log (diagnostic)`, 'ms', result.ms, floorMs, null, {
+        ...result,
+      }),
+    );
+    notes.push(
+      `${name}, ours without the lifecycle log: cores busy ${JSON.stringify(result.cores)}; duplicates ${result.duplicates}, lost ${result.lost}` +
+        (result.launchPhase
+          ? `; first replacement at ${result.launchPhase.firstMs} ms, ${result.launchPhase.perSecond} a second`
+          : ''),
+    );
+  }
   if (failOurs)
     figures.push(...waveFigures(`${FAILURES} failures`, failOurs, failNaive, failFloor, FAILURES));
   if (spotOurs)
