@@ -41,6 +41,7 @@ export function buildSpotInstanceHandler(deps: SpotInstanceDeps) {
       return { instanceId, tasks: 0 };
     }
     let moved = 0;
+    const undecided: { taskArn: string; error: unknown }[] = [];
     for (const task of found.tasks) {
       // Re-read through the event schema: same validation, same transition as the task-events path.
       const detail = parseTaskStateChange({
@@ -56,10 +57,28 @@ export function buildSpotInstanceHandler(deps: SpotInstanceDeps) {
       });
       const transition = toTransition(detail);
       if (transition.group?.startsWith('service:')) continue;
-      await deps.react(transition, detail.detail, { spotInterrupted: true });
-      moved++;
+      // One task that cannot be decided yet (its launch not recorded, a throttled read) must not hold up
+      // the others: the instance has two minutes left.
+      try {
+        await deps.react(transition, detail.detail, { spotInterrupted: true });
+        moved++;
+      } catch (error) {
+        undecided.push({ taskArn: transition.taskArn, error });
+        deps.logger.warn('could not decide on a task of the Spot instance yet', {
+          instanceId,
+          taskArn: transition.taskArn,
+          error,
+        });
+      }
     }
     deps.logger.info('drained Spot instance', { instanceId, cluster: found.cluster, standaloneTasks: moved });
+    if (undecided.length > 0) {
+      // Lambda retries the warning; the tasks decided now find their decisions and are not moved twice.
+      throw new AggregateError(
+        undecided.map((u) => u.error),
+        `${undecided.length} standalone task(s) on ${instanceId} not decided yet: ${undecided.map((u) => u.taskArn).join(', ')}`,
+      );
+    }
     return { instanceId, cluster: found.cluster, tasks: moved };
   };
 }
