@@ -230,6 +230,19 @@ describe('packaged stack', () => {
     for (const s of dynamo) expect(s.Resource).toEqual({ 'Fn::GetAtt': ['Table', 'Arn'] });
   });
 
+  it("lets the launcher use only its own queue: the event source mapping's three actions and its requeue", () => {
+    const sqsStatements = statementsOf('LauncherRole').filter((s) =>
+      [s.Action].flat().some((a) => a.startsWith('sqs:')),
+    );
+    expect(sqsStatements.flatMap((s) => [s.Action].flat()).sort()).toEqual([
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:ReceiveMessage',
+      'sqs:SendMessage',
+    ]);
+    for (const s of sqsStatements) expect(s.Resource).toEqual({ 'Fn::GetAtt': ['LaunchQueue', 'Arn'] });
+  });
+
   it('feeds the launcher from the launch queue in bounded batches, reporting partial failures', () => {
     const [, mapping] =
       resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').find(
