@@ -201,6 +201,11 @@ interface WaveResult {
    * second in between: against ECS's 20 RunTask calls a second, how well the launcher kept ECS busy.
    */
   launchPhase?: { firstMs: number; lastMs: number; perSecond: number };
+  /**
+   * Every 2 s of the wave, the calls served so far: tag reads (DescribeTasks), launch requests sent
+   * (SendMessage), RunTask accepted. Shows which stage paces the wave: decisions or launches.
+   */
+  timeline: { s: number; describeTasks: number; launchRequests: number; runTaskAccepted: number }[];
 }
 
 /** Triggers the wave, then watches the replacements (tasks tagged with an origin of this wave). */
@@ -240,7 +245,19 @@ async function wave(
   let firstLaunchMs: number | undefined;
   let lastLaunchMs: number | undefined;
   let launched = 0;
+  const timeline: WaveResult['timeline'] = [];
+  const sampleTimeline = () => {
+    const c = w.sandbox.calls.snapshot();
+    const ok = (op: string) => (c[op] ?? 0) - (c[`${op}!ThrottlingException`] ?? 0);
+    timeline.push({
+      s: Math.round((Date.now() - t0) / 1000),
+      describeTasks: ok('ecs.DescribeTasks'),
+      launchRequests: ok('sqs.SendMessage'),
+      runTaskAccepted: ok('ecs.RunTask'),
+    });
+  };
   for (;;) {
+    if (Date.now() - t0 >= timeline.length * 2000) sampleTimeline();
     const by = replacementsOf();
     if (by.size > launched) {
       launched = by.size;
@@ -288,6 +305,7 @@ async function wave(
     dynamoDb,
     cores,
     launchPhase,
+    timeline,
   };
 }
 
