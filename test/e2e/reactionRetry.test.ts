@@ -9,6 +9,8 @@ import { RunTaskCommand } from '@aws-sdk/client-ecs';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import {
   advanceUntil,
+  hasStopped,
+  replacementsIn,
   type startTestSandbox as Start,
   SUBNETS,
   sleep,
@@ -44,10 +46,8 @@ async function runFailingTask(tags: { key: string; value: string }[]) {
   return { arn, id: arn.split('/').pop() as string };
 }
 
-const tasks = () => env.sandbox.ecs.taskTable();
-const replacementsOf = (originArn: string) =>
-  tasks().filter((t) => t.tags['ecs-autopilot:origin-task'] === originArn);
-const stopped = (id: string) => tasks().find((t) => t.taskId === id)?.lastStatus === 'STOPPED';
+const replacementsOf = (originArn: string) => replacementsIn(env.sandbox, originArn);
+const stopped = (taskId: string) => hasStopped(env.sandbox, taskId);
 
 /** What is in the DLQ, which every event-driven function shares: nothing, when nothing was lost. */
 async function deadLetters(): Promise<string[]> {

@@ -12,6 +12,8 @@ import {
 import {
   advanceUntil,
   captureProductEvents,
+  hasStopped,
+  replacementsIn,
   type startTestSandbox as Start,
   SUBNETS,
   sleep,
@@ -53,9 +55,8 @@ async function runTask(input: { exitCode?: number; maxAttempts?: number; group?:
 }
 
 const tasks = () => env.sandbox.ecs.taskTable();
-const replacementsOf = (originArn: string) =>
-  tasks().filter((t) => t.tags['ecs-autopilot:origin-task'] === originArn);
-const stopped = (taskId: string) => tasks().find((t) => t.taskId === taskId)?.lastStatus === 'STOPPED';
+const replacementsOf = (originArn: string) => replacementsIn(env.sandbox, originArn);
+const stopped = (taskId: string) => hasStopped(env.sandbox, taskId);
 
 describe('restarting failed standalone tasks', () => {
   it('replaces a task that exited 1 exactly once, after the backoff, keeping its spec and tags', async () => {

@@ -3,6 +3,7 @@ import { RunTaskCommand } from '@aws-sdk/client-ecs';
 import {
   advanceUntil,
   captureProductEvents,
+  replacementsIn,
   type startTestSandbox as Start,
   SUBNETS,
   sleep,
@@ -21,8 +22,7 @@ afterAll(() => env?.stop());
 
 const tasks = () => env.sandbox.ecs.taskTable();
 const task = (id: string) => tasks().find((t) => t.taskId === id);
-const replacementsOf = (originArn: string) =>
-  tasks().filter((t) => t.tags['ecs-autopilot:origin-task'] === originArn);
+const replacementsOf = (originArn: string) => replacementsIn(env.sandbox, originArn);
 
 async function runSpotTask(options: { exitCode?: number; tags?: Record<string, string> } = {}) {
   const out = await env.clients.ecs.send(

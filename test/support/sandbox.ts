@@ -56,6 +56,16 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export type { Sandbox };
 
+/** The tasks ecs-autopilot started in place of `originArn` (their origin tag names it). */
+export function replacementsIn(sandbox: Sandbox, originArn: string) {
+  return sandbox.ecs.taskTable().filter((t) => t.tags['ecs-autopilot:origin-task'] === originArn);
+}
+
+/** Whether the sandbox's task `taskId` is STOPPED. */
+export function hasStopped(sandbox: Sandbox, taskId: string): boolean {
+  return sandbox.ecs.taskTable().find((t) => t.taskId === taskId)?.lastStatus === 'STOPPED';
+}
+
 /** Like waitFor, but moves the sandbox clock forward between checks, so backoffs and delays pass. */
 export async function advanceUntil<T>(
   sandbox: Sandbox,
