@@ -181,12 +181,15 @@ describe('packaged stack', () => {
     expect(receive?.Resource).toEqual({ 'Fn::GetAtt': ['ReactionRetryQueue', 'Arn'] });
   });
 
-  it('brings back a reaction that had to wait through a retry queue, dead-lettered after 3 receives', () => {
-    const mapping = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').find(
+  /** The event source mapping that reads `queue`. */
+  const mappingOf = (queue: string) =>
+    resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').find(
       ([, r]) =>
-        JSON.stringify(r.Properties?.EventSourceArn) ===
-        JSON.stringify({ 'Fn::GetAtt': ['ReactionRetryQueue', 'Arn'] }),
+        JSON.stringify(r.Properties?.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [queue, 'Arn'] }),
     )?.[1];
+
+  it('brings back a reaction that had to wait through a retry queue, dead-lettered after 3 receives', () => {
+    const mapping = mappingOf('ReactionRetryQueue');
     expect(mapping?.Properties).toMatchObject({
       FunctionName: { 'Fn::GetAtt': ['TaskReactionsLambdaFunction', 'Arn'] },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -244,12 +247,7 @@ describe('packaged stack', () => {
   });
 
   it('feeds the launcher from the launch queue in bounded batches, reporting partial failures', () => {
-    const [, mapping] =
-      resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').find(
-        ([, r]) =>
-          JSON.stringify(r.Properties?.EventSourceArn) ===
-          JSON.stringify({ 'Fn::GetAtt': ['LaunchQueue', 'Arn'] }),
-      ) ?? [];
+    const mapping = mappingOf('LaunchQueue');
     expect(mapping?.Properties).toMatchObject({
       EventSourceArn: { 'Fn::GetAtt': ['LaunchQueue', 'Arn'] },
       FunctionName: { 'Fn::GetAtt': ['LauncherLambdaFunction', 'Arn'] },

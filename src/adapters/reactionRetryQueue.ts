@@ -1,5 +1,6 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import * as z from '../zod';
+import { MAX_SQS_DELAY_SECONDS } from './launchQueue';
 
 /** A task event whose reaction must wait, and the try it comes back for (1 = the first retry). */
 export interface ReactionRetry {
@@ -15,7 +16,7 @@ export function buildSendReactionRetry(sqs: SQSClient, queueUrl: string): SendRe
       new SendMessageCommand({
         QueueUrl: queueUrl,
         MessageBody: JSON.stringify(retry),
-        DelaySeconds: Math.max(0, Math.min(900, Math.ceil(delaySeconds))),
+        DelaySeconds: Math.max(0, Math.min(MAX_SQS_DELAY_SECONDS, Math.ceil(delaySeconds))),
       }),
     );
   };

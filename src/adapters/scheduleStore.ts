@@ -22,6 +22,14 @@ const LEASE_SK = 'LAUNCH_LEASE';
 /** Longer than any launch (launcher and API time out within 30 s); a crashed holder blocks no longer. */
 export const LAUNCH_LEASE_MS = 2 * 60_000;
 
+/**
+ * How long a run holds its schedule's lease: LAUNCH_LEASE_MS, plus `waitSeconds` when it waits before its
+ * launch (on the queue, or through a restart's backoff), and then `parked` so a Replace may take it over.
+ */
+export function leaseHold(waitSeconds?: number): { holdMs: number; parked: boolean } {
+  return { holdMs: (waitSeconds ?? 0) * 1000 + LAUNCH_LEASE_MS, parked: waitSeconds !== undefined };
+}
+
 /** A lease held from `at` for `holdMs`: its end, and the item's TTL (DynamoDB removes it some time after). */
 const leaseEnd = (at: number, holdMs: number) => ({
   until: at + holdMs,

@@ -5,7 +5,7 @@ import type { OutgoingEvent, PublishEvents } from '../adapters/events';
 import type { SendLaunchRequest } from '../adapters/launchQueue';
 import type { LaunchStore, RequestOutcome } from '../adapters/launchStore';
 import type { ScheduleTrigger } from '../adapters/scheduler';
-import { LAUNCH_LEASE_MS, type ScheduleStore } from '../adapters/scheduleStore';
+import { leaseHold, type ScheduleStore } from '../adapters/scheduleStore';
 import { applyLateTags } from '../domain/lateTags';
 import {
   capacityRetryDelaySeconds,
@@ -124,10 +124,11 @@ export function buildLaunchRecord(deps: LauncherDeps) {
    */
   async function keepLease(request: LaunchRequest, waitSeconds?: number): Promise<boolean> {
     if (!request.launchLease) return true;
-    return leasesFor(request).holdLaunchLease(request.launchLease.schedule, request.requestId, {
-      holdMs: (waitSeconds ?? 0) * 1000 + LAUNCH_LEASE_MS,
-      parked: waitSeconds !== undefined,
-    });
+    return leasesFor(request).holdLaunchLease(
+      request.launchLease.schedule,
+      request.requestId,
+      leaseHold(waitSeconds),
+    );
   }
 
   /** The run launched or gave up: the next run of its schedule may start. */

@@ -3,7 +3,7 @@ import type { DescribeTaskTags, ListRunningTasks } from '../adapters/ecs';
 import type { OutgoingEvent, PublishEvents } from '../adapters/events';
 import type { SendLaunchRequest } from '../adapters/launchQueue';
 import type { DecisionRecord, LaunchStore } from '../adapters/launchStore';
-import { LAUNCH_LEASE_MS, type ScheduleStore } from '../adapters/scheduleStore';
+import { leaseHold, type ScheduleStore } from '../adapters/scheduleStore';
 import { isSpotInterruption } from '../domain/classify';
 import type { LaunchRequest } from '../domain/launchRequest';
 import type { TaskTransition } from '../domain/lifecycle';
@@ -246,8 +246,7 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
     if (!deps.scheduleRuns)
       throw new Error(`relaunching a run of schedule ${schedule}: no schedule store here`);
     const { leases, listRunningTasks, describeTaskTags } = deps.scheduleRuns;
-    const hold = { holdMs: delaySeconds * 1000 + LAUNCH_LEASE_MS, parked: true };
-    if (!(await leases.acquireLaunchLease(schedule, request.requestId, { hold })))
+    if (!(await leases.acquireLaunchLease(schedule, request.requestId, { hold: leaseHold(delaySeconds) })))
       return `another run of schedule ${schedule} is starting`;
     const newer = await newerRunTasks(t, schedule, request, listRunningTasks, describeTaskTags);
     if (newer.length === 0) return undefined;

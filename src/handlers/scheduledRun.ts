@@ -74,7 +74,7 @@ export function buildRunScheduled(deps: ScheduledRunDeps) {
     }
     let leaseHandedOver = false;
     try {
-      const prepared = await prepare(schedule, trigger, base, leased);
+      const prepared = await prepare(schedule, trigger, base);
       if (!prepared.request) return prepared;
       const launched = await launch(prepared.request);
       // The launch holds the lease from here: it frees it when it ends, and keeps it while it waits.
@@ -105,7 +105,6 @@ export function buildRunScheduled(deps: ScheduledRunDeps) {
     schedule: StoredSchedule,
     trigger: ScheduleTrigger,
     base: Omit<ScheduleRun, 'status'>,
-    leased: boolean,
   ): Promise<{ request?: LaunchRequest; run: ScheduleRun }> {
     const { requestId, requestedBy } = base;
     if (schedule.state === 'PAUSED' && trigger.trigger === 'schedule')
@@ -113,7 +112,9 @@ export function buildRunScheduled(deps: ScheduledRunDeps) {
 
     const startedBy = scheduleStartedBy(schedule.name);
     let replacedTaskArns: string[] | undefined;
-    if (schedule.concurrencyPolicy !== 'Allow') {
+    // Forbid and Replace check for a running run, and launch under the schedule's lease.
+    const leased = schedule.concurrencyPolicy !== 'Allow';
+    if (leased) {
       const running = await deps.listRunningTasks(schedule.cluster, startedBy);
       if (running.length > 0 && schedule.concurrencyPolicy === 'Forbid') {
         return skip(

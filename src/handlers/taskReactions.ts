@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SendReactionRetry } from '../adapters/reactionRetryQueue';
 import { type TaskTransition, toTransition } from '../domain/lifecycle';
+import { backoffSeconds, DEFAULT_POLICY } from '../domain/restartPolicy';
 import { parseTaskStateChange, type TaskDetail } from '../domain/taskEvent';
 import { DecideLaterError } from './restart';
 
@@ -17,12 +18,16 @@ export interface TaskReactionsDeps {
 export const REACTION_MAX_ATTEMPTS = 20;
 
 /**
- * Seconds before retry n (n >= 1): doubling from 1-2 s to a cap of 30-60 s. Most waits are short (a launch
- * record written a moment later, a burst of throttled tag reads); the jitter spreads a throttled wave.
+ * Seconds before retry n (n >= 1): the restart backoff's doubling with equal jitter, from 1-2 s to a cap of
+ * 30-60 s. Most waits are short (a launch record written a moment later, a burst of throttled tag reads);
+ * the jitter spreads a throttled wave.
  */
+const REACTION_RETRY_POLICY = {
+  ...DEFAULT_POLICY,
+  backoff: { baseSeconds: 2, factor: 2, maxSeconds: 60, jitter: true },
+};
 export function reactionRetryDelaySeconds(attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(60, 2 ** attempt);
-  return Math.ceil(base / 2 + (base / 2) * random());
+  return backoffSeconds(REACTION_RETRY_POLICY, attempt, random);
 }
 
 /** The states a reaction is decided on: the final STOPPED, or a Spot interruption (warning included). */
