@@ -27,9 +27,12 @@ export function localClientConfig(endpoint: string) {
   };
 }
 
-/** Starts dynalite on a private port; `port` is where the fronting listener is served (0 = any). */
-export async function startDynalite(port = 0): Promise<RunningDynamo> {
-  const inner = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+/**
+ * Starts dynalite on a private port; `port` is where the fronting listener is served (0 = any).
+ * `createTableMs` is how long a new table stays CREATING (DynamoDB takes seconds; 0 here for speed).
+ */
+export async function startDynalite(port = 0, createTableMs = 0): Promise<RunningDynamo> {
+  const inner = dynalite({ createTableMs, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => inner.listen(0, '127.0.0.1', resolve));
   const innerEndpoint = `http://127.0.0.1:${(inner.address() as AddressInfo).port}`;
   const client = new DynamoDBClient(localClientConfig(innerEndpoint));
@@ -110,6 +113,22 @@ export async function createTablesFromTemplate(
     );
     names.push(name);
   }
+  for (const name of names) await untilActive(client, name);
   client.destroy();
   return names;
+}
+
+/**
+ * dynalite answers CreateTable with the table CREATING and turns it ACTIVE on a timer (even at
+ * createTableMs 0), rejecting writes with ResourceNotFoundException until then; on a loaded machine the
+ * next request can come first, so wait for ACTIVE as a deploy does.
+ */
+async function untilActive(client: DynamoDBClient, table: string): Promise<void> {
+  for (let tries = 0; ; tries++) {
+    const out = await client.send(new DescribeTableCommand({ TableName: table }));
+    const indexes = out.Table?.GlobalSecondaryIndexes ?? [];
+    if (out.Table?.TableStatus === 'ACTIVE' && indexes.every((i) => i.IndexStatus === 'ACTIVE')) return;
+    if (tries >= 500) throw new Error(`table ${table} not ACTIVE after ${tries} checks`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
