@@ -4,7 +4,12 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { AwsError } from './core';
 import { transactWriteItems } from './dynamoTransactions';
@@ -113,22 +118,15 @@ export async function createTablesFromTemplate(
     );
     names.push(name);
   }
-  for (const name of names) await untilActive(client, name);
+  // dynalite answers CreateTable with the table CREATING and turns it (and its GSIs) ACTIVE on a timer, even
+  // at createTableMs 0, rejecting writes until then; on a loaded machine the next request can come first.
+  // Wait as a deploy does (the SDK's waiter checks at once, then every 10 to 100 ms here).
+  for (const name of names) {
+    await waitUntilTableExists(
+      { client, minDelay: 0.01, maxDelay: 0.1, maxWaitTime: 10 },
+      { TableName: name },
+    );
+  }
   client.destroy();
   return names;
-}
-
-/**
- * dynalite answers CreateTable with the table CREATING and turns it ACTIVE on a timer (even at
- * createTableMs 0), rejecting writes with ResourceNotFoundException until then; on a loaded machine the
- * next request can come first, so wait for ACTIVE as a deploy does.
- */
-async function untilActive(client: DynamoDBClient, table: string): Promise<void> {
-  for (let tries = 0; ; tries++) {
-    const out = await client.send(new DescribeTableCommand({ TableName: table }));
-    const indexes = out.Table?.GlobalSecondaryIndexes ?? [];
-    if (out.Table?.TableStatus === 'ACTIVE' && indexes.every((i) => i.IndexStatus === 'ACTIVE')) return;
-    if (tries >= 500) throw new Error(`table ${table} not ACTIVE after ${tries} checks`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
