@@ -115,14 +115,15 @@ describe('Spot to on-demand', () => {
 });
 
 describe('EC2 Spot', () => {
-  it('drains an interrupted instance and relaunches its standalone tasks on on-demand, each once', async () => {
+  /** Runs a task on the EC2 Spot provider; returns it with the EC2 instance it landed on. */
+  async function runOnEc2Spot(input: Partial<ConstructorParameters<typeof RunTaskCommand>[0]>) {
     const { DescribeContainerInstancesCommand, DescribeTasksCommand } = await import('@aws-sdk/client-ecs');
     const out = await env.clients.ecs.send(
       new RunTaskCommand({
         cluster: 'sandbox',
         taskDefinition: 'sandbox-ec2-worker',
         capacityProviderStrategy: [{ capacityProvider: 'sandbox-ec2-spot', weight: 1 }],
-        tags: [{ key: 'team', value: 'batch' }],
+        ...input,
       }),
     );
     const arn = out.tasks?.[0]?.taskArn as string;
@@ -135,7 +136,40 @@ describe('EC2 Spot', () => {
     const instances = await env.clients.ecs.send(
       new DescribeContainerInstancesCommand({ cluster: 'sandbox', containerInstances: [instanceArn] }),
     );
-    const ec2InstanceId = instances.containerInstances?.[0]?.ec2InstanceId as string;
+    return {
+      arn,
+      id,
+      instanceArn,
+      ec2InstanceId: instances.containerInstances?.[0]?.ec2InstanceId as string,
+    };
+  }
+
+  it('moves an awsvpc task launched elsewhere to the on-demand provider before the instance goes, exactly once', async () => {
+    // The network configuration comes from the stage's networkDefaults: events never carry it.
+    const { arn, id, ec2InstanceId } = await runOnEc2Spot({
+      taskDefinition: 'sandbox-worker',
+      networkConfiguration: { awsvpcConfiguration: { subnets: SUBNETS } },
+    });
+    await env.sandbox.control('spot-warning', { instanceId: ec2InstanceId });
+    // No clock fast-forward: the instance has its two minutes; the replacement must run within them.
+    const [replacement] = await waitFor('a RUNNING on-demand replacement', () => {
+      const r = replacementsOf(arn).filter((t) => t.lastStatus === 'RUNNING');
+      return r.length > 0 && r;
+    });
+    expect(task(id)?.lastStatus).toBe('RUNNING');
+    expect(replacement?.capacityProvider).toBe('sandbox-ec2');
+    expect(replacement?.tags).toMatchObject({ 'ecs-autopilot:reason': 'spot-interruption' });
+
+    await advanceUntil(env.sandbox, 'the Spot task to stop', () => task(id)?.lastStatus === 'STOPPED');
+    await sleep(1000);
+    expect(replacementsOf(arn)).toHaveLength(1);
+  }, 60_000);
+
+  it('drains an interrupted instance and relaunches its standalone tasks on on-demand, each once', async () => {
+    const { DescribeContainerInstancesCommand } = await import('@aws-sdk/client-ecs');
+    const { arn, id, instanceArn, ec2InstanceId } = await runOnEc2Spot({
+      tags: [{ key: 'team', value: 'batch' }],
+    });
 
     await env.sandbox.control('spot-warning', { instanceId: ec2InstanceId });
     const [replacement] = await waitFor('an on-demand replacement', () => {
