@@ -49,6 +49,11 @@ export interface DecisionRecord {
   events: OutgoingEvent[];
   /** true once the request was sent and the events published. */
   done: boolean;
+  /**
+   * A verdict that a later event may decide otherwise (not restartable until the cluster's network defaults
+   * are configured): a later decision replaces it, where any other decision is final.
+   */
+  provisional?: boolean;
   replacementTaskArns?: string[];
   [key: string]: unknown;
 }
@@ -75,7 +80,10 @@ export const requestKey = (r: Pick<LaunchRequest, 'requestId' | 'capacityRetries
 export interface LaunchStore {
   getLaunch(taskId: string): Promise<LaunchRecord | undefined>;
   getDecision(taskId: string): Promise<DecisionRecord | undefined>;
-  /** Conditional put: `created` false (and the existing decision) when one was taken before. */
+  /**
+   * Conditional put: `created` false (and the existing decision) when one was taken before. A provisional
+   * decision is only put where there is none; a final one also replaces a provisional one.
+   */
   putDecision(
     taskId: string,
     decision: DecisionRecord,
@@ -124,7 +132,12 @@ export function buildLaunchStore(
               ...decision,
               expiresAt: expiresAt(),
             },
-            ConditionExpression: 'attribute_not_exists(pk)',
+            ...(decision.provisional
+              ? { ConditionExpression: 'attribute_not_exists(pk)' }
+              : {
+                  ConditionExpression: 'attribute_not_exists(pk) OR provisional = :true',
+                  ExpressionAttributeValues: { ':true': true },
+                }),
           }),
         );
         return { created: true };

@@ -98,7 +98,8 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
     if (!spot && !mayNeedRestart(t)) return undefined;
     // Every later event of an interrupted or failed task lands here too: a decided task costs one read.
     const earlier = await deps.store.getDecision(t.taskId);
-    if (earlier) {
+    // A provisional verdict (not restartable yet) is decided again: the configuration may allow it now.
+    if (earlier && !earlier.provisional) {
       if (ownerGaveUp(earlier)) await followUp(t.taskId, earlier);
       return undefined;
     }
@@ -172,6 +173,8 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
         return { action: 'none', reason: why };
       }
     }
+    // Still not restartable: the provisional verdict recorded before stands, nothing new to record or log.
+    if (earlier && decision.action === 'not-restartable') return decision;
     const base = {
       taskArn: t.taskArn,
       cluster: t.cluster,
@@ -194,6 +197,7 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
       ...('policy' in decision && { maxAttempts: decision.policy.maxAttempts }),
       events: announce(decision, t, base),
       done: false,
+      ...(decision.action === 'not-restartable' && { provisional: true }),
     };
     const put = await deps.store.putDecision(t.taskId, record);
     if (!put.created) {
@@ -210,7 +214,7 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
       attempt: record.attempt,
       delaySeconds: record.delaySeconds,
       ...(decision.action === 'not-restartable' && {
-        hint: 'set the networkDefaults stage parameter for this cluster',
+        hint: 'set the networkDefaults stage parameter for this cluster; a later event of the task is decided again',
       }),
     });
     await followUp(t.taskId, record);

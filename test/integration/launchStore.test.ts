@@ -38,6 +38,26 @@ describe('launch bookkeeping in DynamoDB (dynalite)', () => {
     expect(again).toMatchObject({ created: false, existing: { action: 'restart', done: false } });
   });
 
+  it('lets a final decision replace a provisional one, once, and nothing replace a final one', async () => {
+    const store = buildLaunchStore(dynamo.db, dynamo.table, 30);
+    const taskId = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
+    const notYet = { ...decision, action: 'not-restartable', provisional: true, done: true };
+    expect(await store.putDecision(taskId, notYet)).toEqual({ created: true });
+    // A second provisional verdict does not overwrite the first.
+    expect(await store.putDecision(taskId, { ...notYet, decidedAt: '2024-05-14T09:20:00Z' })).toMatchObject({
+      created: false,
+      existing: { decidedAt: '2024-05-14T09:13:00Z' },
+    });
+    expect(await store.putDecision(taskId, decision)).toEqual({ created: true });
+    expect(await store.getDecision(taskId)).toMatchObject({ action: 'restart', done: false });
+    expect((await store.getDecision(taskId))?.provisional).toBeUndefined();
+    expect(await store.putDecision(taskId, { ...decision, action: 'give-up' })).toMatchObject({
+      created: false,
+      existing: { action: 'restart' },
+    });
+    expect(await store.putDecision(taskId, notYet)).toMatchObject({ created: false });
+  });
+
   it('records a launch once, with its LAUNCH item and the replaced task pointing at it', async () => {
     const store = buildLaunchStore(dynamo.db, dynamo.table, 30);
     await store.putDecision('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', decision);

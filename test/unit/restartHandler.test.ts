@@ -38,6 +38,8 @@ interface Options {
   familyPolicies?: Record<string, PartialRestartPolicy>;
   networkDefaults?: RestartConfig['networkDefaults'];
   store?: RestartDeps['store'];
+  /** The decision items a previous handler left (the same table, seen by a later event). */
+  decisions?: Map<string, DecisionRecord>;
   /** The schedules' launch leases and each startedBy's running tasks, for runs of schedules. */
   scheduleRuns?: {
     leases: ReturnType<typeof fakeLaunchLeases>;
@@ -67,11 +69,10 @@ interface Calls {
  * per task is kept and a later put gets it back; reads hand out copies; marking done changes the item.
  */
 class FakeDecisionStore {
-  readonly decisions = new Map<string, DecisionRecord>();
-
   constructor(
     private readonly calls: Calls,
     private readonly launch?: LaunchRecord,
+    readonly decisions = new Map<string, DecisionRecord>(),
   ) {}
 
   async getLaunch(taskId: string) {
@@ -92,7 +93,9 @@ class FakeDecisionStore {
     this.calls.putDecision.push({ taskId, record: structuredClone(record) });
     this.calls.journal.push('putDecision');
     const existing = this.decisions.get(taskId);
-    if (existing) return { created: false, existing: structuredClone(existing) };
+    // A final decision replaces a provisional one; nothing else replaces a decision.
+    if (existing && (record.provisional || !existing.provisional))
+      return { created: false, existing: structuredClone(existing) };
     this.decisions.set(taskId, structuredClone(record));
     return { created: true };
   }
@@ -124,12 +127,13 @@ function setup(options: Options = {}) {
     listRunningTasks: [],
     journal: [],
   };
-  const fake = new FakeDecisionStore(calls, options.launch);
+  const fake = new FakeDecisionStore(calls, options.launch, options.decisions);
   const scheduleRuns = options.scheduleRuns;
   const logger = { info: jest.fn(), warn: jest.fn() };
   const config: RestartConfig = {
     familyPolicies: options.familyPolicies ?? {},
     networkDefaults: options.networkDefaults ?? { 'batch-cluster': NETWORK },
+    spotMapping: { 'batch-cluster': { 'batch-ec2-spot': 'batch-ec2' } },
   };
   const handle = buildHandleStoppedTask({
     store: options.store ?? fake,
@@ -521,7 +525,7 @@ describe('handling a stopped task', () => {
     });
     expect(calls.sent).toEqual([]);
     expect(calls.published).toEqual([]);
-    expect(decisions.get(TASK_ID)?.done).toBe(true);
+    expect(decisions.get(TASK_ID)).toMatchObject({ done: true, provisional: true });
     expect(logger.warn).toHaveBeenCalledWith(
       'restart decision: not-restartable',
       expect.objectContaining({
@@ -531,6 +535,65 @@ describe('handling a stopped task', () => {
         hint: expect.stringContaining('networkDefaults'),
       }),
     );
+  });
+
+  describe('a task not restartable yet (no network configuration for its cluster)', () => {
+    it('is decided again by a later event once the cluster has network defaults, and restarted once', async () => {
+      const before = setup({ networkDefaults: {} });
+      await before.handle(...stopped('stopped-exit-1'));
+      expect(before.decisions.get(TASK_ID)).toMatchObject({ action: 'not-restartable', provisional: true });
+
+      // The stage is redeployed with networkDefaults; the task's STOPPED event is delivered again.
+      const after = setup({ decisions: before.decisions });
+      expect(await after.handle(...stopped('stopped-exit-1'))).toMatchObject({ action: 'restart' });
+      expect(after.calls.sent).toHaveLength(1);
+      expect(after.decisions.get(TASK_ID)).toMatchObject({ action: 'restart', done: true });
+      expect(after.decisions.get(TASK_ID)?.provisional).toBeUndefined();
+
+      // The restart decision is final: a further delivery sends nothing.
+      await after.handle(...stopped('stopped-exit-1'));
+      expect(after.calls.sent).toHaveLength(1);
+    });
+
+    it('is recorded, counted and logged once while it stays not restartable', async () => {
+      const { handle, calls, logger } = setup({ networkDefaults: {} });
+      await handle(...stopped('stopped-exit-1'));
+      await handle(...stopped('stopped-exit-1'));
+      expect(calls.putDecision).toHaveLength(1);
+      expect(calls.counted).toEqual([['not-restartable', 'worker']]);
+      expect(logger.warn).toHaveBeenCalledTimes(1);
+    });
+
+    it('is moved off Spot by the STOPPED event after an EC2 Spot warning that could not move it', async () => {
+      // An awsvpc task on an EC2 Spot provider, as the Spot warning finds it on the instance (still RUNNING).
+      const event = fixture('ec2-running');
+      event.detail.capacityProviderName = 'batch-ec2-spot';
+      event.detail.attachments = [{ id: 'eni-attachment', type: 'eni', status: 'ATTACHED', details: [] }];
+      const running = parseTaskStateChange(event);
+      const warned = setup({ networkDefaults: {} });
+      expect(
+        await warned.handle(toTransition(running), running.detail, { spotInterrupted: true }),
+      ).toMatchObject({ action: 'not-restartable' });
+      expect(warned.calls.sent).toEqual([]);
+
+      // The instance terminates; the task's STOPPED event reaches a function that has the network defaults.
+      Object.assign(event.detail, {
+        lastStatus: 'STOPPED',
+        desiredStatus: 'STOPPED',
+        stopCode: 'TerminationNotice',
+        stoppedReason: 'Host EC2 (instance i-0bbbbbbbbbbbbbb01) terminated.',
+        version: (event.detail.version ?? 0) + 3,
+      });
+      const stoppedEvent = parseTaskStateChange(event);
+      const later = setup({ decisions: warned.decisions });
+      const decision = await later.handle(toTransition(stoppedEvent), stoppedEvent.detail);
+      expect(decision).toMatchObject({ action: 'spot-fallback' });
+      expect(later.calls.sent).toHaveLength(1);
+      expect(later.calls.sent[0]?.request.runTask).toMatchObject({
+        capacityProviderStrategy: [{ capacityProvider: 'batch-ec2', weight: 1 }],
+        networkConfiguration: NETWORK,
+      });
+    });
   });
 });
 
@@ -666,8 +729,8 @@ describe('relaunching a failed run of a Forbid or Replace schedule', () => {
 });
 
 function dynamoDbOverHttp() {
-  const items = new Map<string, Record<string, { S?: string }>>();
-  type Item = Record<string, { S?: string }>;
+  type Item = Record<string, { S?: string; BOOL?: boolean }>;
+  const items = new Map<string, Item>();
   const keyOf = (item: Item) => `${item.pk?.S}|${item.sk?.S}`;
   const respond = (statusCode: number, body: object) => ({
     response: {
@@ -682,9 +745,15 @@ function dynamoDbOverHttp() {
       const input = JSON.parse(
         typeof request.body === 'string' ? request.body : new TextDecoder().decode(request.body),
       );
-      if (operation === 'PutItem' && input.ConditionExpression === 'attribute_not_exists(pk)') {
+      const replacesProvisional = 'attribute_not_exists(pk) OR provisional = :true';
+      if (
+        operation === 'PutItem' &&
+        (input.ConditionExpression === 'attribute_not_exists(pk)' ||
+          input.ConditionExpression === replacesProvisional)
+      ) {
         const existing = items.get(keyOf(input.Item));
-        if (!existing) {
+        const provisional = (existing?.provisional as { BOOL?: boolean } | undefined)?.BOOL === true;
+        if (!existing || (provisional && input.ConditionExpression === replacesProvisional)) {
           items.set(keyOf(input.Item), input.Item);
           return respond(200, {});
         }
