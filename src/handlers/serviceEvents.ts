@@ -28,6 +28,8 @@ export interface ServiceEventsDeps {
   logger: Pick<Logger, 'info' | 'warn'>;
   /** Wall clock, for the pending-switch lease only; decisions take time from the events. */
   now?: () => number;
+  /** The pause before round `round` (>= 1) of re-reading a state that changed under us. */
+  pause?: (round: number) => Promise<void>;
 }
 
 export interface ServiceResult {
@@ -47,7 +49,7 @@ export const serviceFallbackSettings = {
   ),
 };
 
-/** The state changed under us twice in a row: thrown so the delivery is retried later. */
+/** The state kept changing under us for SERVICE_STATE_ROUNDS rounds: thrown so the delivery is retried later. */
 export class ServiceStateConflictError extends Error {
   constructor(cluster: string, service: string) {
     super(`the Spot fallback state of ${cluster}/${service} changed concurrently; retry`);
@@ -176,17 +178,23 @@ export function handleServiceTaskInterruption(deps: ServiceEventsDeps) {
   };
 }
 
+/** Rounds of re-read and re-decide a signal gets when other deliveries keep writing the service's state. */
+export const SERVICE_STATE_ROUNDS = 6;
+
 /**
  * One signal for one service: read the state, finish a switch a previous delivery left pending, describe
  * the service, decide, and for a switch: store it with its follow-ups first (conditional on the revision
- * read; on a conflict re-read and decide once more), then UpdateService, publish, and mark it done.
- * Storing first means a concurrent delivery loses the conditional write before touching ECS, and a crash
- * or a failed UpdateService leaves the switch pending for the retry instead of forgotten. A pending switch
- * is finished by its own delivery's retries (same event id), by others only after SWITCH_LEASE_MS, so two
- * concurrent signals (a placement failure and the interrupted task's event) announce one switch once.
+ * read), then UpdateService, publish, and mark it done. Storing first means a concurrent delivery loses the
+ * conditional write before touching ECS, and a crash or a failed UpdateService leaves the switch pending for
+ * the retry instead of forgotten. A pending switch is finished by its own delivery's retries (same event
+ * id), by others only after SWITCH_LEASE_MS, so two concurrent signals (a placement failure and the
+ * interrupted task's event) announce one switch once. A lost conditional write is expected contention (the
+ * interrupted tasks of one service send their events together): it is resolved here, by reading the state
+ * again after a short jittered pause and deciding again, for up to SERVICE_STATE_ROUNDS rounds.
  */
 export function buildHandleServiceSignal(deps: ServiceEventsDeps) {
   const now = deps.now ?? Date.now;
+  const pause = deps.pause ?? ((round: number) => sleep(Math.random() * 20 * round));
   return async (
     cluster: string,
     service: string,
@@ -203,7 +211,7 @@ export function buildHandleServiceSignal(deps: ServiceEventsDeps) {
     // SERVICE_STEADY_STATE comes often for every service: no ECS call unless there is something to restore.
     if (!mayAct(stored?.state, signal)) return result({ action: 'none', reason: 'on Spot' });
 
-    const described = await deps.ecs.describeService(cluster, service);
+    let described = await deps.ecs.describeService(cluster, service);
     if (described?.status !== 'ACTIVE') {
       // Deleted (or being deleted): stop checking it; a service created again under the name starts on Spot.
       if (stored && (stored.state.mode === 'on-demand' || stored.state.pending)) {
@@ -215,63 +223,66 @@ export function buildHandleServiceSignal(deps: ServiceEventsDeps) {
       return result({ action: 'none', reason: 'service not found or not active' });
     }
     let strategy = described.strategy;
-    if (stored?.state.pending) {
-      if (!mayFinishPending(stored.state.pending, deliveryId, now()))
-        return result({ action: 'none', reason: 'a switch is in progress' });
-      strategy = stored.state.pending.strategy;
-      stored = await finishSwitch(deps, stored, stored.state.pending, described);
-      if (stored?.state.pending) throw new ServiceStateConflictError(cluster, service);
-    }
-    const current: CurrentService = {
-      cluster,
-      service,
-      serviceArn: described.serviceArn,
-      strategy,
-      tags: described.tags,
-    };
 
-    for (let round = 0; ; round++) {
+    for (let round = 0; round < SERVICE_STATE_ROUNDS; round++) {
+      if (round > 0) {
+        // Someone wrote the state since we read it: decide again on what is there now.
+        await pause(round);
+        stored = await deps.store.getState(cluster, service);
+      }
+      const pendingSwitch = stored?.state.pending;
+      if (stored && pendingSwitch) {
+        // In flight in another delivery: it applies and announces it.
+        if (!mayFinishPending(pendingSwitch, deliveryId, now()))
+          return result({ action: 'none', reason: 'a switch is in progress' });
+        // Ours (a retry after a crash) or abandoned: finish it, on a fresh view of the service.
+        if (round > 0) described = (await deps.ecs.describeService(cluster, service)) ?? described;
+        strategy = pendingSwitch.strategy;
+        stored = await finishSwitch(deps, stored, pendingSwitch, described);
+        if (stored?.state.pending) continue;
+      }
+      const current: CurrentService = {
+        cluster,
+        service,
+        serviceArn: described.serviceArn,
+        strategy,
+        tags: described.tags,
+      };
       const decision = decideServiceAction(stored?.state, signal, current, deps.config);
       const expected = stored?.revision ?? 0;
       if (decision.action === 'none') {
         if (!decision.newState || (await deps.store.putState(decision.newState, expected)))
           return result(decision);
-      } else {
-        const pending: PendingSwitch = {
-          action: decision.action,
-          strategy: decision.strategy,
-          event: decision.event,
-          previous: stored ? withoutPending(stored.state) : { cluster, service, mode: 'spot', history: [] },
-          owner: deliveryId,
-          claimedAt: new Date(now()).toISOString(),
-        };
-        const next: ServiceSpotState = { ...decision.newState, pending };
-        if (await deps.store.putState(next, expected)) {
-          // 'service' is Powertools' own key (the logging service): the ECS service goes in serviceName.
-          deps.logger.info(`service Spot ${decision.action}`, {
-            cluster,
-            serviceName: service,
-            cause: signal.kind,
-            from: current.strategy,
-            to: decision.strategy,
-            at: signal.at,
-          });
-          await finishSwitch(deps, { state: next, revision: expected + 1 }, pending, described);
-          return result(decision);
-        }
+        continue;
       }
-      // Someone wrote the state since we read it: decide again on what is there now, once.
-      if (round > 0) throw new ServiceStateConflictError(cluster, service);
-      stored = await deps.store.getState(cluster, service);
-      if (stored?.state.pending) {
-        // A concurrent delivery stored a switch: it applies and announces it.
-        if (!mayFinishPending(stored.state.pending, deliveryId, now()))
-          return result({ action: 'none', reason: 'a switch is in progress' });
-        throw new ServiceStateConflictError(cluster, service);
+      const pending: PendingSwitch = {
+        action: decision.action,
+        strategy: decision.strategy,
+        event: decision.event,
+        previous: stored ? withoutPending(stored.state) : { cluster, service, mode: 'spot', history: [] },
+        owner: deliveryId,
+        claimedAt: new Date(now()).toISOString(),
+      };
+      const next: ServiceSpotState = { ...decision.newState, pending };
+      if (await deps.store.putState(next, expected)) {
+        // 'service' is Powertools' own key (the logging service): the ECS service goes in serviceName.
+        deps.logger.info(`service Spot ${decision.action}`, {
+          cluster,
+          serviceName: service,
+          cause: signal.kind,
+          from: current.strategy,
+          to: decision.strategy,
+          at: signal.at,
+        });
+        await finishSwitch(deps, { state: next, revision: expected + 1 }, pending, described);
+        return result(decision);
       }
     }
+    throw new ServiceStateConflictError(cluster, service);
   };
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Applies a stored switch: UpdateService (unless ECS already has the strategy: a retry after a crash),

@@ -15,6 +15,7 @@ import { InvalidEventError } from '../../src/domain/taskEvent';
 import {
   buildServiceEventsHandler,
   handleServiceTaskInterruption,
+  SERVICE_STATE_ROUNDS,
   type ServiceEventsDeps,
   ServiceStateConflictError,
   serviceOfGroup,
@@ -352,7 +353,8 @@ describe('service Spot fallback handler', () => {
     expect(published()).toHaveLength(1);
   });
 
-  it('throws when the state keeps changing under it (the delivery is retried)', async () => {
+  /** Another delivery writes the state just before each of our next `times` writes. */
+  const racingWrites = (times: number) => {
     let racing = 0;
     const bump = () => {
       racing++;
@@ -360,12 +362,32 @@ describe('service Spot fallback handler', () => {
         revision: 10 + racing,
         state: { cluster: CLUSTER, service: SERVICE, mode: 'spot', history: [] },
       });
-      if (racing < 2) store.beforePut = bump;
+      store.beforePut = racing < times ? bump : undefined;
     };
     store.beforePut = bump;
-    await expect(buildServiceEventsHandler(deps)(placementFailure(0))).rejects.toBeInstanceOf(
-      ServiceStateConflictError,
+  };
+
+  it('resolves contention of a few rounds within the invocation (expected, not a failed delivery)', async () => {
+    racingWrites(3);
+    const [result] = await buildServiceEventsHandler({ ...deps, pause: async () => undefined })(
+      placementFailure(0),
     );
+    expect(result?.decision.action).toBe('fallback');
+    expect(updates()).toHaveLength(1);
+    expect(published()).toHaveLength(1);
+  });
+
+  it('throws only when the state keeps changing under it for every round (the delivery is retried)', async () => {
+    racingWrites(SERVICE_STATE_ROUNDS);
+    const pauses: number[] = [];
+    const handler = buildServiceEventsHandler({
+      ...deps,
+      pause: async (round) => {
+        pauses.push(round);
+      },
+    });
+    await expect(handler(placementFailure(0))).rejects.toBeInstanceOf(ServiceStateConflictError);
+    expect(pauses).toEqual([1, 2, 3, 4, 5]);
     expect(updates()).toEqual([]);
   });
 
