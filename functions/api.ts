@@ -27,7 +27,7 @@ import { buildApiHandler } from '../src/handlers/api';
 import { buildLaunchRecord } from '../src/handlers/launcher';
 import { buildRunScheduled } from '../src/handlers/scheduledRun';
 import { buildScheduleRoutes } from '../src/handlers/schedulesApi';
-import { INTERNAL_ERROR_BODY } from '../src/http';
+import { INTERNAL_ERROR_BODY, logHttpError } from '../src/http';
 import { logger } from '../src/observability';
 import { buildOpenApiDocument } from '../src/openapi';
 import * as z from '../src/zod';
@@ -97,11 +97,7 @@ export const handler = middy(
   .use(injectLambdaContext(logger))
   .use(
     httpErrorHandler({
-      logger: (error: unknown) => {
-        const status = (error as { statusCode?: number }).statusCode ?? 500;
-        if (status >= 500) logger.error('request failed', { error });
-        else logger.info('request refused', { status, message: (error as Error).message });
-      },
+      logger: logHttpError(logger),
       fallbackMessage: INTERNAL_ERROR_BODY,
     }),
   );

@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { createError } from '@middy/util';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import * as z from './zod';
@@ -35,4 +36,25 @@ export function describeIssues(error: z.core.$ZodError): string {
 
 export function json(statusCode: number, body: unknown): APIGatewayProxyResultV2 {
   return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+/**
+ * The log line of @middy/http-error-handler's `logger` option: a refusal (4xx) at INFO with the status and
+ * the reason the caller was given, a failure (5xx) at ERROR with the error. `message` is a key the
+ * Powertools Logger reserves for the line's own message (it drops it, with a warning): the reason goes in
+ * `reason`.
+ */
+export function logHttpError(logger: Pick<Logger, 'info' | 'error'>) {
+  return (error: unknown) => {
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    if (status >= 500) return logger.error('request failed', { error });
+    const text = error instanceof Error ? error.message : String(error);
+    let body: { error?: unknown; message?: unknown } = {};
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = { message: text };
+    }
+    logger.info('request refused', { status, error: body.error, reason: body.message ?? text });
+  };
 }
