@@ -4,7 +4,7 @@
  * a unit test keeps them equal).
  */
 import { version } from '../package.json';
-import { CLASSIFICATIONS } from './domain/classify';
+import { CLASSIFICATIONS, FAILURE_KINDS } from './domain/classify';
 import { runTaskBodySchema, schedulePatchSchema, scheduleSchema } from './domain/schedule';
 import * as z from './zod';
 
@@ -60,6 +60,173 @@ const scheduleRunSchema = z.object({
 const launchAcceptedSchema = z.object({
   requestId: z.string().check(z.describe('Identifies the launch; the tasks it starts appear in GET /tasks.')),
   reason: z.enum(['schedule', 'run-now']),
+});
+
+// The task history: names as ECS gives them in the event (fact sheet §1.2), plus what ecs-autopilot derives.
+// Objects ECS defines (the ENI, network bindings, ...) are loose: their members are stored as ECS sends them.
+// The others are strict, so a unit test parsing real transitions fails on a field this document does not describe.
+const text = (description: string) => z.optional(z.string().check(z.describe(description)));
+const time = (description: string) => z.optional(isoDateTime.check(z.describe(description)));
+const millis = (description: string) =>
+  z.optional(z.number().check(z.int(), z.nonnegative(), z.describe(description)));
+const nameValueSchema = z.looseObject({ name: z.string(), value: z.optional(z.string()) });
+const ephemeralStorageSchema = z.looseObject({ sizeInGiB: z.optional(z.number()) });
+
+const transitionContainerSchema = z.strictObject({
+  name: z.string(),
+  image: text('The image as the task definition names it.'),
+  imageDigest: text('The digest of the image that ran (images in ECR only).'),
+  runtimeId: text("The container runtime's id (Docker container id)."),
+  lastStatus: text('PENDING, RUNNING, STOPPED, ...'),
+  exitCode: z.optional(z.number().check(z.int(), z.describe('Present once the container has exited.'))),
+  reason: text('Why the container stopped, e.g. "OutOfMemoryError: Container killed due to memory usage".'),
+  networkInterfaces: z.optional(
+    z.array(
+      z.looseObject({
+        attachmentId: z.optional(z.string()),
+        privateIpv4Address: z.optional(z.string()),
+        ipv6Address: z.optional(z.string()),
+      }),
+    ),
+  ),
+  networkBindings: z.optional(
+    z.array(
+      z.looseObject({
+        bindIP: z.optional(z.string()),
+        containerPort: z.optional(z.number()),
+        hostPort: z.optional(z.number()),
+        protocol: z.optional(z.string()),
+        containerPortRange: z.optional(z.string()),
+        hostPortRange: z.optional(z.string()),
+      }),
+    ),
+  ),
+  cpu: text('CPU units, as a string ("0" when the task definition sets none).'),
+  memory: text('Hard memory limit in MiB, as a string.'),
+  memoryReservation: text('Soft memory limit in MiB, as a string.'),
+  gpuIds: z.optional(z.array(z.string())),
+});
+
+const transitionOverridesSchema = z
+  .object({
+    containerOverrides: z.optional(
+      z.array(
+        z.strictObject({
+          name: z.optional(z.string()),
+          command: z.optional(z.array(z.string())),
+          environment: z.optional(
+            z
+              .array(z.strictObject({ name: z.string() }))
+              .check(z.describe('The variables the override set, by name: their values are never stored.')),
+          ),
+          environmentFiles: z.optional(z.array(z.looseObject({ value: z.string(), type: z.string() }))),
+          cpu: z.optional(z.number().check(z.int())),
+          memory: z.optional(z.number().check(z.int())),
+          memoryReservation: z.optional(z.number().check(z.int())),
+          resourceRequirements: z.optional(z.array(z.looseObject({ value: z.string(), type: z.string() }))),
+        }),
+      ),
+    ),
+    cpu: z.optional(z.string()),
+    memory: z.optional(z.string()),
+    taskRoleArn: z.optional(z.string()),
+    executionRoleArn: z.optional(z.string()),
+    ephemeralStorage: z.optional(ephemeralStorageSchema),
+    inferenceAcceleratorOverrides: z.optional(z.array(z.looseObject({}))),
+  })
+  .check(z.describe('The RunTask overrides, environment variables by name only (values can be secrets).'));
+
+const durationsSchema = z
+  .object({
+    provisioningMs: millis(
+      'createdAt to pullStartedAt: PROVISIONING and PENDING until the image pull starts (capacity, the ENI).',
+    ),
+    pullMs: millis('pullStartedAt to pullStoppedAt: pulling the container images.'),
+    createdToRunningMs: millis('createdAt to startedAt: until the task reached RUNNING.'),
+    runningToStoppedMs: millis('startedAt to stoppedAt: how long the task ran.'),
+    createdToStoppedMs: millis('createdAt to stoppedAt: the whole life of the task.'),
+    stoppingMs: millis(
+      'stoppingAt to stoppedAt: the stop (SIGTERM, the stop timeout, then deprovisioning the ENI).',
+    ),
+  })
+  .check(
+    z.describe('Derived from the times of the event, in milliseconds; absent until both times are known.'),
+  );
+
+/** One stored state change of a task, as GET /tasks/{taskId} and GET /tasks answer it. */
+export const taskTransitionSchema = z.strictObject({
+  taskArn: z.string(),
+  taskId: z.string().check(z.describe('The last part of the task ARN.')),
+  clusterArn: z.string(),
+  cluster: z.string().check(z.describe('The cluster name.')),
+  family: z.string(),
+  revision: z.number().check(z.int()),
+  taskDefinition: z.string().check(z.describe('family:revision')),
+  // Absent from items written before it was stored.
+  taskDefinitionArn: z.optional(z.string()),
+  version: z
+    .number()
+    .check(z.int(), z.describe("ECS's version of the task: a later state change has a higher one.")),
+  eventId: z.string().check(z.describe('The id of the EventBridge event.')),
+  eventTime: isoDateTime.check(z.describe('When the event was sent.')),
+  group: text('"service:<name>" for a service task, else "family:<family>" unless RunTask set one.'),
+  startedBy: text('Who started the task (RunTask startedBy; ecs-autopilot/... for tasks it launched).'),
+  lastStatus: z.string().check(z.describe('PROVISIONING, PENDING, RUNNING, ..., STOPPED.')),
+  desiredStatus: z.string(),
+  stopCode: text('EssentialContainerExited, TaskFailedToStart, UserInitiated, SpotInterruption, ...'),
+  stoppedReason: z.optional(z.string()),
+  healthStatus: text('Present when ECS gives it (not in events; in DescribeTasks).'),
+  launchType: z.optional(z.string()),
+  capacityProviderName: text('The capacity provider that placed the task, e.g. FARGATE_SPOT.'),
+  platformVersion: text('Fargate only, e.g. 1.4.0.'),
+  platformFamily: z.optional(z.string()),
+  availabilityZone: z.optional(z.string()),
+  containerInstanceArn: text('The EC2 container instance that ran the task (EC2 only).'),
+  connectivity: text('CONNECTED or DISCONNECTED.'),
+  connectivityAt: time('When the task last connected.'),
+  attachments: z.optional(
+    z
+      .array(
+        z.looseObject({
+          id: z.optional(z.string()),
+          type: z.optional(z.string()),
+          status: z.optional(z.string()),
+          details: z.optional(z.array(nameValueSchema)),
+        }),
+      )
+      .check(
+        z.describe(
+          'The ENI (type eni) of an awsvpc task; details: subnetId, networkInterfaceId, macAddress, privateDnsName, privateIPv4Address.',
+        ),
+      ),
+  ),
+  attributes: z.optional(z.array(nameValueSchema)),
+  cpu: text('Task CPU units, as a string ("512").'),
+  memory: text('Task memory in MiB, as a string ("1024").'),
+  ephemeralStorage: z.optional(ephemeralStorageSchema),
+  enableExecuteCommand: z.optional(z.boolean()),
+  containers: z.array(transitionContainerSchema),
+  overrides: z.optional(transitionOverridesSchema),
+  createdAt: time('When the task was created (RunTask).'),
+  pullStartedAt: time('When the image pull started.'),
+  pullStoppedAt: time('When the image pull ended.'),
+  startedAt: time('When the task reached RUNNING.'),
+  stoppingAt: time('When the task began to stop (RUNNING to STOPPING, or the stop request).'),
+  executionStoppedAt: time("When the task's containers stopped."),
+  stoppedAt: time('When the task reached STOPPED.'),
+  updatedAt: time('When ECS last changed the task.'),
+  durations: durationsSchema,
+  classification: z.enum(CLASSIFICATIONS),
+  failure: z.optional(
+    z
+      .object({
+        kind: z.enum(FAILURE_KINDS),
+        container: z.optional(z.string()),
+        exitCode: z.optional(z.number().check(z.int())),
+        reason: z.optional(z.string()),
+      })
+      .check(z.describe('Why a failed task failed.')),
+  ),
 });
 
 const errorSchema = z.object({
@@ -304,16 +471,20 @@ function components(): Json {
       ScheduleRun: jsonSchema(scheduleRunSchema, 'output'),
       ScheduleRunList: page('runs', ref('ScheduleRun'), 'A page of runs, newest first.'),
       LaunchAccepted: jsonSchema(launchAcceptedSchema, 'output'),
-      TaskList: page(
-        'tasks',
-        looseObject('A task summary: newest state, classification, failure.'),
-        'A page of tasks, newest first.',
-      ),
+      TaskTransition: {
+        ...jsonSchema(taskTransitionSchema, 'output'),
+        description: 'One state change of a task: the task as the ECS event describes it, and what it means.',
+      },
+      TaskSummary: {
+        allOf: [ref('TaskTransition')],
+        description: 'The newest state of a task: its newest transition.',
+      },
+      TaskList: page('tasks', ref('TaskSummary'), 'A page of tasks, newest first.'),
       TaskHistory: {
         type: 'object',
         properties: {
-          task: { anyOf: [looseObject('The newest state of the task.'), { type: 'null' }] },
-          transitions: { type: 'array', items: looseObject('One state change.') },
+          task: { anyOf: [ref('TaskSummary'), { type: 'null' }] },
+          transitions: { type: 'array', items: ref('TaskTransition'), description: 'Oldest first.' },
           launch: looseObject('What ecs-autopilot started and why (tasks it launched).'),
           decision: looseObject('The restart decision (failed tasks).'),
           originTaskArn: { type: 'string' },

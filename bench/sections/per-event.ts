@@ -2,7 +2,7 @@ import { Console } from 'node:console';
 import { buildRecordTransition } from '../../src/adapters/taskHistory';
 import { toTransition } from '../../src/domain/lifecycle';
 import { parseTaskStateChange } from '../../src/domain/taskEvent';
-import { buildTaskEventsHandler } from '../../src/handlers/taskEvents';
+import { buildTaskEventsHandler, lifecycleLine } from '../../src/handlers/taskEvents';
 import { logger, metrics, publishCount } from '../../src/observability';
 import { generateTaskEvents } from '../lib/events';
 import { createFakeDocumentClient } from '../lib/fakeDynamoDb';
@@ -79,7 +79,7 @@ async function breakdown(events: readonly string[], db: ReturnType<typeof create
     ],
     [
       'logger.info lifecycle line',
-      () => cpuPerEvent((t) => logger.info({ message: 'task state change', ...t, late: false }), transitions),
+      () => cpuPerEvent((t) => logger.info(lifecycleLine(t, false)), transitions),
     ],
     [
       'StoppedTasks count on stops',
@@ -137,8 +137,9 @@ export async function run(): Promise<SectionResult> {
         group: d.group,
         startedBy: d.startedBy,
         launchType: d.launchType,
-        capacityProvider: d.capacityProviderName,
+        capacityProviderName: d.capacityProviderName,
         availabilityZone: d.availabilityZone,
+        containerInstanceArn: d.containerInstanceArn,
         lastStatus: d.lastStatus,
         desiredStatus: d.desiredStatus,
         stopCode: d.stopCode,

@@ -101,6 +101,20 @@ function strip<T>(item: Record<string, unknown>): T {
   return copy as T;
 }
 
+/**
+ * A stored transition or summary as the API shows it. Items written before the transition took ECS's field
+ * name hold the capacity provider as capacityProvider: it is shown as capacityProviderName, so the history
+ * of those tasks still tells where they ran (until their TTL removes them).
+ */
+function transitionOf(item: Record<string, unknown>): TaskTransition {
+  const t = strip<TaskTransition & { capacityProvider?: string }>(item);
+  if (t.capacityProvider !== undefined) {
+    t.capacityProviderName ??= t.capacityProvider;
+    delete t.capacityProvider;
+  }
+  return t;
+}
+
 export type GetTaskHistory = (taskId: string) => Promise<TaskHistory | undefined>;
 
 export function buildGetTaskHistory(db: DynamoDBDocumentClient, table: string): GetTaskHistory {
@@ -127,9 +141,9 @@ export function buildGetTaskHistory(db: DynamoDBDocumentClient, table: string): 
     const transitions = items
       .filter((i) => i.kind === 'transition')
       .sort((a, b) => (a.version as number) - (b.version as number))
-      .map((i) => strip<TaskTransition>(i));
+      .map(transitionOf);
     return {
-      summary: summary && strip<TaskSummary>(summary),
+      summary: summary && transitionOf(summary),
       transitions,
       launch: launch && strip(launch),
       decision: decision && strip(decision),
@@ -175,7 +189,7 @@ export function buildListTasks(db: DynamoDBDocumentClient, table: string): ListT
       }),
     );
     return {
-      tasks: (page.Items ?? []).map((i) => strip<TaskSummary>(i)),
+      tasks: (page.Items ?? []).map(transitionOf),
       nextToken: encodePageToken(page.LastEvaluatedKey),
     };
   };

@@ -12,7 +12,8 @@ export const CLASSIFICATIONS = [
 export type Classification = (typeof CLASSIFICATIONS)[number];
 
 /** Why a stopped task counts as failed; later decisions (restart policy) key on this. */
-export type FailureKind = 'exit-code' | 'oom' | 'start-failure' | 'infrastructure' | 'unknown';
+export const FAILURE_KINDS = ['exit-code', 'oom', 'start-failure', 'infrastructure', 'unknown'] as const;
+export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 export interface Verdict {
   classification: Classification;

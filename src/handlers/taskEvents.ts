@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { RecordTransition } from '../adapters/taskHistory';
-import { toTransition } from '../domain/lifecycle';
+import { type TaskTransition, toTransition } from '../domain/lifecycle';
 import { parseTaskStateChange } from '../domain/taskEvent';
 import { type CountSink, publishCount } from '../observability';
 
@@ -8,6 +8,51 @@ export interface TaskEventsDeps {
   recordTransition: RecordTransition;
   logger: Pick<Logger, 'info' | 'debug'>;
   metrics: CountSink;
+}
+
+/**
+ * The lifecycle log line: what an operator filters and reads in Logs Insights, not the whole transition
+ * (the ENI, attributes and overrides are in GET /tasks/{taskId}), so the line stays short. Written out
+ * rather than picked with a spread, for the per-event CPU (see toTransition).
+ */
+export function lifecycleLine(t: TaskTransition, late: boolean) {
+  return {
+    message: 'task state change',
+    taskArn: t.taskArn,
+    taskId: t.taskId,
+    clusterArn: t.clusterArn,
+    cluster: t.cluster,
+    family: t.family,
+    revision: t.revision,
+    taskDefinition: t.taskDefinition,
+    version: t.version,
+    eventId: t.eventId,
+    eventTime: t.eventTime,
+    group: t.group,
+    startedBy: t.startedBy,
+    launchType: t.launchType,
+    capacityProviderName: t.capacityProviderName,
+    availabilityZone: t.availabilityZone,
+    containerInstanceArn: t.containerInstanceArn,
+    lastStatus: t.lastStatus,
+    desiredStatus: t.desiredStatus,
+    stopCode: t.stopCode,
+    stoppedReason: t.stoppedReason,
+    containers: t.containers.map((c) => ({
+      name: c.name,
+      lastStatus: c.lastStatus,
+      exitCode: c.exitCode,
+      reason: c.reason,
+    })),
+    createdAt: t.createdAt,
+    startedAt: t.startedAt,
+    stoppingAt: t.stoppingAt,
+    stoppedAt: t.stoppedAt,
+    durations: t.durations,
+    classification: t.classification,
+    failure: t.failure,
+    late,
+  };
 }
 
 /**
@@ -21,7 +66,7 @@ export function buildTaskEventsHandler(deps: TaskEventsDeps) {
     const transition = toTransition(parseTaskStateChange(event));
     const outcome = await deps.recordTransition(transition);
     if (outcome.isNew) {
-      deps.logger.info({ message: 'task state change', ...transition, late: !outcome.isNewest });
+      deps.logger.info(lifecycleLine(transition, !outcome.isNewest));
     } else {
       deps.logger.debug('duplicate task state change', {
         taskArn: transition.taskArn,

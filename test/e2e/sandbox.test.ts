@@ -44,12 +44,49 @@ describe('sandbox', () => {
       };
       return body.task.lastStatus === 'STOPPED' ? body : undefined;
     });
-    expect(history.task).toMatchObject({ taskArn, cluster: 'sandbox', classification: 'succeeded' });
+    expect(history.task).toMatchObject({
+      taskArn,
+      cluster: 'sandbox',
+      classification: 'succeeded',
+      platformVersion: '1.4.0',
+      pullStartedAt: expect.any(String),
+      pullStoppedAt: expect.any(String),
+      executionStoppedAt: expect.any(String),
+      durations: { provisioningMs: expect.any(Number), pullMs: expect.any(Number) },
+      // The override's variable by name: its value is never stored.
+      overrides: { containerOverrides: [{ name: 'worker', environment: [{ name: 'SANDBOX_EXIT_CODE' }] }] },
+    });
     const statuses = history.transitions.map((t) => t.lastStatus);
     expect(statuses[0]).toBe('PROVISIONING');
     expect(statuses).toEqual(expect.arrayContaining(['PENDING', 'RUNNING', 'STOPPED']));
     const versions = history.transitions.map((t) => t.version);
     expect(versions).toEqual([...versions].sort((a, b) => a - b));
+  });
+
+  it('names the container instance of an EC2 task in GET /tasks/{taskId}', async () => {
+    const out = await env.clients.ecs.send(
+      new RunTaskCommand({
+        cluster: 'sandbox',
+        taskDefinition: 'sandbox-ec2-worker',
+        capacityProviderStrategy: [{ capacityProvider: 'sandbox-ec2', weight: 1 }],
+      }),
+    );
+    const taskArn = out.tasks?.[0]?.taskArn as string;
+    const task = await waitFor('the RUNNING state in the history API', async () => {
+      const response = await fetch(`${env.sandbox.apiUrl}/tasks/${taskArn.split('/').pop()}`);
+      if (response.status !== 200) return undefined;
+      const body = (await response.json()) as { task: Record<string, unknown> | null };
+      return body.task?.lastStatus === 'RUNNING' ? body.task : undefined;
+    });
+    const described = await env.clients.ecs.send(
+      new DescribeTasksCommand({ cluster: 'sandbox', tasks: [taskArn] }),
+    );
+    expect(task).toMatchObject({
+      launchType: 'EC2',
+      capacityProviderName: 'sandbox-ec2',
+      containerInstanceArn: described.tasks?.[0]?.containerInstanceArn,
+    });
+    expect(task.containerInstanceArn).toMatch(/:container-instance\/sandbox\//);
   });
 
   it('answers 404 from the API for a task it never saw', async () => {

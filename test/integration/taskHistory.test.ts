@@ -1,3 +1,4 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { buildLaunchStore } from '../../src/adapters/launchStore';
 import {
   buildGetTaskHistory,
@@ -33,6 +34,46 @@ describe('task history in DynamoDB (dynalite)', () => {
     ]);
     expect(history?.summary).toMatchObject({ version: 6, lastStatus: 'STOPPED', classification: 'failed' });
     expect(history?.summary).not.toHaveProperty('pk');
+  });
+
+  it('gives back every field it stored, as the transition had it', async () => {
+    const stopped = transition(fixture('stopped-exit-1'));
+    await record()(stopped);
+    const history = await buildGetTaskHistory(dynamo.db, dynamo.table)(stopped.taskId);
+    const asJson = JSON.parse(JSON.stringify(stopped));
+    expect(history?.transitions).toEqual([asJson]);
+    expect(history?.summary).toEqual(asJson);
+    expect(history?.summary).toMatchObject({
+      platformVersion: '1.4.0',
+      pullStartedAt: '2024-05-14T09:10:12.005Z',
+      executionStoppedAt: '2024-05-14T09:12:21.877Z',
+      durations: { provisioningMs: 13_603, pullMs: 7_656, stoppingMs: 14_923 },
+    });
+    expect(history?.summary?.attachments?.[0]?.details).toHaveLength(5);
+  });
+
+  it('shows the capacity provider of items stored under the old name capacityProvider', async () => {
+    // Items written before the transition took ECS's field name; they live until their TTL.
+    const { capacityProviderName: _renamed, ...current } = transition(fixture('stopped-exit-1'));
+    const old = { ...current, capacityProvider: 'FARGATE_SPOT' };
+    const gsi = { gsi1pk: old.cluster, gsi1sk: `${old.eventTime}#${old.taskId}` };
+    for (const [sk, kind] of [
+      ['V#0000000006', 'transition'],
+      ['SUMMARY', 'summary'],
+    ]) {
+      await dynamo.db.send(
+        new PutCommand({
+          TableName: dynamo.table,
+          Item: { pk: `TASK#${old.taskId}`, sk, kind, ...old, ...gsi },
+        }),
+      );
+    }
+    const history = await buildGetTaskHistory(dynamo.db, dynamo.table)(old.taskId);
+    const listed = await buildListTasks(dynamo.db, dynamo.table)({ cluster: old.cluster, limit: 10 });
+    for (const shown of [history?.summary, history?.transitions[0], listed.tasks[0]]) {
+      expect(shown?.capacityProviderName).toBe('FARGATE_SPOT');
+      expect(shown).not.toHaveProperty('capacityProvider');
+    }
   });
 
   it('ignores a duplicate delivery: same history, no second first-stop', async () => {

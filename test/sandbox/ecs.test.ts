@@ -145,6 +145,7 @@ describe('task lifecycle', () => {
       launchType: 'FARGATE',
       capacityProviderName: 'FARGATE',
       platformVersion: '1.4.0',
+      connectivity: 'CONNECTED',
       group: 'family:sandbox-worker',
       stopCode: 'UserInitiated',
       stoppedReason: 'Task stopped by user',
@@ -158,6 +159,8 @@ describe('task lifecycle', () => {
       'executionStoppedAt',
       'stoppedAt',
       'pullStartedAt',
+      'pullStoppedAt',
+      'connectivityAt',
     ]) {
       expect(stopped[field]).toMatch(ISO_MS);
     }
@@ -389,7 +392,7 @@ describe('RunTask validation and idempotency', () => {
   });
 
   it('places EC2 tasks on container instances until CPU or memory runs out', () => {
-    const { call } = setup();
+    const { call, taskEvents } = setup();
     const placed = call<RunTaskOutput>('RunTask', {
       ...EC2_RUN,
       launchType: undefined,
@@ -401,6 +404,10 @@ describe('RunTask validation and idempotency', () => {
     expect(placed.tasks).toHaveLength(10);
     expect(placed.tasks[0]).toMatchObject({ launchType: 'EC2', capacityProviderName: 'sandbox-ec2' });
     expect(placed.tasks[0]?.containerInstanceArn).toMatch(/:container-instance\/sandbox\/[0-9a-f]{32}$/);
+    // Its events name the instance too (EC2 only), and carry no Fargate platform version.
+    const [provisioning] = taskEvents(placed.tasks[0]?.taskArn ?? '');
+    expect(provisioning?.containerInstanceArn).toBe(placed.tasks[0]?.containerInstanceArn);
+    expect(provisioning).not.toHaveProperty('platformVersion');
     const rest = call<RunTaskOutput>('RunTask', {
       ...EC2_RUN,
       launchType: undefined,

@@ -1,7 +1,7 @@
 import { classify } from '../../src/domain/classify';
 import { toTransition } from '../../src/domain/lifecycle';
 import { parseTaskStateChange } from '../../src/domain/taskEvent';
-import { fixture } from '../support/fixtures';
+import { FIXTURE_NAMES, fixture } from '../support/fixtures';
 
 describe('classifying task state changes', () => {
   it.each([
@@ -72,22 +72,28 @@ describe('classifying task state changes', () => {
 });
 
 describe('lifecycle transitions', () => {
-  it('derives durations from created to running and running to stopped', () => {
+  it('derives the provisioning, image pull, run and stop durations', () => {
     const t = toTransition(parseTaskStateChange(fixture('stopped-exit-1')));
     expect(t.durations).toEqual({
+      provisioningMs: 13_603, // createdAt 09:09:58.402 to pullStartedAt 09:10:12.005
+      pullMs: 7_656, // to pullStoppedAt 09:10:19.661
       createdToRunningMs: 26_328,
       runningToStoppedMs: 142_183,
       createdToStoppedMs: 168_511,
+      stoppingMs: 14_923, // stoppingAt 09:12:31.990 to stoppedAt 09:12:46.913
     });
   });
 
   it('leaves durations out while the task has not started', () => {
     const t = toTransition(parseTaskStateChange(fixture('pending')));
-    expect(t.durations).toEqual({
-      createdToRunningMs: undefined,
-      runningToStoppedMs: undefined,
-      createdToStoppedMs: undefined,
-    });
+    expect(Object.values(t.durations).filter((ms) => ms !== undefined)).toEqual([]);
+  });
+
+  it('leaves the pull duration out for a task that never pulled its image', () => {
+    const t = toTransition(parseTaskStateChange(fixture('failed-to-start-image')));
+    expect(t.durations.provisioningMs).toBeUndefined();
+    expect(t.durations.pullMs).toBeUndefined();
+    expect(t.durations.createdToStoppedMs).toBe(168_511);
   });
 
   it('flattens the fields an operator filters on', () => {
@@ -99,10 +105,64 @@ describe('lifecycle transitions', () => {
       group: 'family:nightly-report',
       startedBy: 'events-rule/nightly-report',
       launchType: 'EC2',
-      capacityProvider: 'batch-ec2',
+      capacityProviderName: 'batch-ec2',
+      containerInstanceArn:
+        'arn:aws:ecs:us-east-1:111122223333:container-instance/batch-cluster/4d6e8f0a2b4c4e6f8a0b2c4d6e8f0a2b',
       lastStatus: 'RUNNING',
       desiredStatus: 'RUNNING',
       classification: 'running',
     });
+    expect(t).not.toHaveProperty('capacityProvider');
+  });
+
+  // Every field of the event's task, under ECS's name; overrides are kept without environment values
+  // (next test), and a container's containerArn and taskArn say nothing the task's ARN does not.
+  it.each(FIXTURE_NAMES)('keeps every field the %s event gives of its task', (name) => {
+    const { detail } = fixture(name) as unknown as { detail: Record<string, unknown> };
+    const t = toTransition(parseTaskStateChange(fixture(name))) as unknown as Record<string, unknown>;
+    const { overrides: _overrides, containers, ...task } = detail;
+    for (const [field, value] of Object.entries(task)) expect([field, t[field]]).toEqual([field, value]);
+    expect(t.containers).toEqual(
+      (containers as Record<string, unknown>[]).map(({ containerArn: _arn, taskArn: _task, ...c }) => c),
+    );
+  });
+
+  it('keeps the ENI an operator looks for: subnet and private IP', () => {
+    const t = toTransition(parseTaskStateChange(fixture('stopped-exit-1')));
+    const details = Object.fromEntries(t.attachments?.[0]?.details?.map((d) => [d.name, d.value]) ?? []);
+    expect(details).toMatchObject({ subnetId: 'subnet-0a1b2c3d4e5f60718', privateIPv4Address: '10.0.12.34' });
+  });
+
+  it('keeps the names of override environment variables but never their values', () => {
+    const event = fixture('stopped-exit-1');
+    event.detail.overrides = {
+      containerOverrides: [
+        {
+          name: 'worker',
+          command: ['python', 'job.py', '--day', '2024-05-13'],
+          environment: [
+            { name: 'JOB_ID', value: 'run-20240513' },
+            { name: 'DB_PASSWORD', value: 'hunter2-secret' },
+          ],
+          memory: 2048,
+          // A field the history does not know (AWS may add one): left out, since it could hold a secret too.
+          secretsFromTheFuture: [{ name: 'TOKEN', value: 'future-secret' }],
+        },
+      ],
+      taskRoleArn: 'arn:aws:iam::111122223333:role/worker',
+    } as never;
+    const t = toTransition(parseTaskStateChange(event));
+    expect(JSON.parse(JSON.stringify(t.overrides))).toEqual({
+      containerOverrides: [
+        {
+          name: 'worker',
+          command: ['python', 'job.py', '--day', '2024-05-13'],
+          environment: [{ name: 'JOB_ID' }, { name: 'DB_PASSWORD' }],
+          memory: 2048,
+        },
+      ],
+      taskRoleArn: 'arn:aws:iam::111122223333:role/worker',
+    });
+    expect(JSON.stringify(t)).not.toMatch(/run-20240513|hunter2-secret|future-secret/);
   });
 });

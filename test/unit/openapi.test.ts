@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildOpenApiDocument } from '../../src/openapi';
+import { toTransition } from '../../src/domain/lifecycle';
+import { parseTaskStateChange } from '../../src/domain/taskEvent';
+import { buildOpenApiDocument, taskTransitionSchema } from '../../src/openapi';
+import { FIXTURE_NAMES, fixture } from '../support/fixtures';
 
 interface Operation {
   operationId: string;
@@ -147,6 +150,36 @@ describe('OpenAPI document', () => {
     });
     for (const response of Object.values(doc.components.responses)) {
       expect(response.content['application/json']?.schema).toEqual({ $ref: '#/components/schemas/Error' });
+    }
+  });
+
+  // The schema is strict: a field the history stores but the document does not describe fails here.
+  it.each(FIXTURE_NAMES)('describes every field of the %s transition as the API answers it', (name) => {
+    const answered = JSON.parse(JSON.stringify(toTransition(parseTaskStateChange(fixture(name)))));
+    const result = taskTransitionSchema.safeParse(answered);
+    expect(result.error?.issues ?? []).toEqual([]);
+  });
+
+  it('answers transitions and summaries with the TaskTransition schema', () => {
+    const schemas = doc.components.schemas;
+    const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+    expect(schemas.TaskHistory?.properties).toMatchObject({
+      task: { anyOf: [ref('TaskSummary'), { type: 'null' }] },
+      transitions: { type: 'array', items: ref('TaskTransition') },
+    });
+    expect(schemas.TaskSummary).toMatchObject({ allOf: [ref('TaskTransition')] });
+    expect(schemas.TaskList?.properties).toMatchObject({ tasks: { items: ref('TaskSummary') } });
+    const transition = schemas.TaskTransition as {
+      additionalProperties: boolean;
+      properties: Record<string, { properties?: Record<string, { description?: string }> }>;
+    };
+    expect(transition.additionalProperties).toBe(false);
+    expect(transition.properties).toHaveProperty('containerInstanceArn');
+    expect(transition.properties).toHaveProperty('capacityProviderName');
+    expect(transition.properties).not.toHaveProperty('capacityProvider');
+    const durations = transition.properties.durations?.properties ?? {};
+    for (const name of ['provisioningMs', 'pullMs', 'stoppingMs']) {
+      expect([name, durations[name]?.description]).toEqual([name, expect.any(String)]);
     }
   });
 

@@ -35,7 +35,7 @@ describe('taskEvents handler', () => {
       group: 'family:worker',
       startedBy: 'job-42',
       launchType: 'FARGATE',
-      capacityProvider: 'FARGATE',
+      capacityProviderName: 'FARGATE',
       lastStatus: 'STOPPED',
       desiredStatus: 'STOPPED',
       stopCode: 'EssentialContainerExited',
@@ -48,10 +48,42 @@ describe('taskEvents handler', () => {
           reason: 'OutOfMemoryError: Container killed due to memory usage',
         },
       ],
-      durations: { createdToRunningMs: 26_328, runningToStoppedMs: 142_183 },
+      durations: {
+        provisioningMs: 13_603,
+        pullMs: 7_656,
+        createdToRunningMs: 26_328,
+        runningToStoppedMs: 142_183,
+        stoppingMs: 14_923,
+      },
       classification: 'failed',
       late: false,
     });
+  });
+
+  it('names the container instance of an EC2 task in the line', async () => {
+    const { handler, lines } = setup({ isNew: true, isNewest: true, firstStop: false });
+    await handler(fixture('ec2-running'));
+    expect(lines[0]).toMatchObject({
+      capacityProviderName: 'batch-ec2',
+      containerInstanceArn:
+        'arn:aws:ecs:us-east-1:111122223333:container-instance/batch-cluster/4d6e8f0a2b4c4e6f8a0b2c4d6e8f0a2b',
+    });
+  });
+
+  it('stores the whole task but keeps the line short: no ENI, attributes or overrides in it', async () => {
+    const { handler, lines, recorded } = setup({ isNew: true, isNewest: true, firstStop: true });
+    await handler(fixture('stopped-exit-1'));
+    expect(recorded[0]).toHaveProperty('attachments');
+    expect(recorded[0]).toHaveProperty('overrides');
+    for (const field of ['attachments', 'attributes', 'overrides', 'capacityProvider']) {
+      expect(lines[0]).not.toHaveProperty(field);
+    }
+    expect(Object.keys((lines[0] as { containers: object[] }).containers[0] ?? {})).toEqual([
+      'name',
+      'lastStatus',
+      'exitCode',
+      'reason',
+    ]);
   });
 
   it('counts a stopped task once, by classification and family', async () => {
