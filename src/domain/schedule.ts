@@ -1,7 +1,7 @@
 /**
  * The HTTP API's request bodies for scheduled and immediate task launches: schedules (POST /schedules,
  * PUT and PATCH /schedules/{name}) and run-now requests (POST /tasks). Every message reads as the rule the
- * caller broke, and describeValidationError turns a ZodError into "field.path: rule; ...".
+ * caller broke, and describeIssues (src/http.ts) turns a ZodError into "field.path: rule; ...".
  * The launch fields keep RunTask's own camelCase shapes, so a body reads next to the ECS API reference.
  */
 import * as z from '../zod';
@@ -13,7 +13,7 @@ function rule(message: string) {
   return { error: (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : message) };
 }
 
-/** Strict objects: an unknown member is an error naming it (describeValidationError lists one per key). */
+/** Strict objects: an unknown member is an error naming it (describeIssues lists one per key). */
 function strictObject<T extends z.core.$ZodLooseShape>(shape: T) {
   return z.strictObject(shape, {
     error: (issue) => {
@@ -252,14 +252,17 @@ const launchFields = {
 
 // ---------- schedules ----------
 
-const nameSchema = z
+/** A schedule's name: in the body and in the path of its routes (where . and .. would be path steps). */
+export const scheduleNameSchema = z
   .string(rule('must be 1 to 64 characters, each a letter, digit, -, _ or .'))
   .check(
     z.minLength(1),
     z.maxLength(64),
     z.regex(NAME_CHARS),
+    z.refine((name) => name !== '.' && name !== '..', 'must not be . or .. (a URL path step, not a name)'),
     z.describe('Schedule name, unique in the account and Region.'),
   );
+const nameSchema = scheduleNameSchema;
 
 const expressionSchema = z
   .string(
@@ -377,6 +380,27 @@ export const scheduleSchema = strictObject({
 export type ScheduleInput = z.input<typeof scheduleSchema>;
 export type Schedule = z.output<typeof scheduleSchema>;
 
+/**
+ * PUT /schedules/{name}: a whole schedule, which may be what GET answered: its bookkeeping fields are
+ * accepted, `version` as the version the caller read (a conflict if the schedule changed since), the others
+ * ignored (they are the API's to set).
+ */
+export const replaceScheduleSchema = z.safeExtend(scheduleSchema, {
+  version: z.optional(
+    z
+      .number(rule('must be the version you read (an integer from 1)'))
+      .check(
+        z.int(),
+        z.gte(1),
+        z.describe('The version you read: a 409 if the schedule has changed since. Optional.'),
+      ),
+  ),
+  createdAt: z.optional(z.string().check(z.describe('Ignored (the API keeps its own).'))),
+  createdBy: z.optional(z.string().check(z.describe('Ignored (the API keeps its own).'))),
+  updatedAt: z.optional(z.string().check(z.describe('Ignored (the API sets it).'))),
+  updatedBy: z.optional(z.string().check(z.describe('Ignored (the API sets it).'))),
+});
+
 /** PATCH /schedules/{name}: any of the schedule's fields but its name, at least one. */
 export const schedulePatchSchema = strictObject(
   Object.fromEntries(Object.entries(scheduleFields).map(([key, schema]) => [key, z.optional(schema)])) as {
@@ -417,82 +441,6 @@ export const runTaskBodySchema = strictObject({
 }).check(z.superRefine(checkCrossFields));
 export type RunTaskBodyInput = z.input<typeof runTaskBodySchema>;
 export type RunTaskBody = z.output<typeof runTaskBodySchema>;
-
-// ---------- errors ----------
-
-const ZOD_DEFAULT_MESSAGE = /^(?:Invalid|Too (?:big|small)|Unrecognized key)/;
-
-interface LooseIssue {
-  code: string;
-  message: string;
-  path: PropertyKey[];
-  expected?: string;
-  origin?: string;
-  minimum?: number | bigint;
-  maximum?: number | bigint;
-  inclusive?: boolean;
-  exact?: boolean;
-  values?: unknown[];
-  format?: string;
-  pattern?: string;
-  divisor?: number;
-  keys?: string[];
-  errors?: LooseIssue[][];
-}
-
-const UNITS: Record<string, string> = { string: 'characters', array: 'items', set: 'items', map: 'entries' };
-
-/** A rule for an issue that still carries zod's generic English message (schemas not written here). */
-function ruleFromIssue(issue: LooseIssue): string {
-  if (!ZOD_DEFAULT_MESSAGE.test(issue.message)) return issue.message;
-  const unit = issue.origin ? UNITS[issue.origin] : undefined;
-  switch (issue.code) {
-    case 'invalid_type':
-      if (issue.message.endsWith('received undefined')) return 'is required';
-      return `must be ${/^[aeio]/.test(issue.expected ?? '') ? 'an' : 'a'} ${issue.expected === 'int' ? 'integer' : issue.expected}`;
-    case 'too_small':
-      return unit
-        ? `must have at least ${issue.minimum} ${unit}`
-        : `must be ${issue.inclusive === false ? 'greater than' : 'at least'} ${issue.minimum}`;
-    case 'too_big':
-      return unit
-        ? `must have at most ${issue.maximum} ${unit}`
-        : `must be ${issue.inclusive === false ? 'less than' : 'at most'} ${issue.maximum}`;
-    case 'invalid_value':
-      return `must be ${issue.values?.length === 1 ? '' : 'one of '}${(issue.values ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'invalid_format':
-      return issue.pattern ? `must match ${issue.pattern}` : `must be a valid ${issue.format}`;
-    case 'not_multiple_of':
-      return `must be a multiple of ${issue.divisor}`;
-    case 'invalid_union': {
-      const branches = (issue.errors ?? [])
-        .map((branch) => branch[0])
-        .filter((first): first is LooseIssue => first !== undefined)
-        .map(ruleFromIssue);
-      return branches.length ? [...new Set(branches)].join(', or ') : 'matches none of the allowed forms';
-    }
-    case 'invalid_key':
-      return 'has a key that is not allowed';
-    case 'invalid_element':
-      return 'has a value that is not allowed';
-    default:
-      return 'is not valid';
-  }
-}
-
-/** "field.path: rule" for each problem, joined by "; " (an unknown field is named in its own path). */
-export function describeValidationError(error: z.core.$ZodError): string {
-  const parts: string[] = [];
-  for (const issue of error.issues as LooseIssue[]) {
-    const at = issue.path.map(String).join('.');
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys ?? []) parts.push(`${at ? `${at}.` : ''}${key}: is not a known field`);
-      continue;
-    }
-    parts.push(`${at || '(body)'}: ${ruleFromIssue(issue)}`);
-  }
-  return [...new Set(parts)].join('; ');
-}
 
 // Launch shaping lives apart (no schemas, no cron parser) so the launcher's bundle stays small.
 export { type LaunchSpec, scheduleStartedBy, toRunTaskInput } from './scheduleLaunch';

@@ -11,7 +11,7 @@ import { CLASSIFICATIONS } from '../domain/classify';
 import type { Attempt } from '../domain/launchRequest';
 import { serviceHistoryView } from '../domain/serviceFallback';
 import { lastArnSegment } from '../domain/taskEvent';
-import { badRequest, describeIssues, httpError, json, notFound, pageParams } from '../http';
+import { badRequest, httpError, json, notFound, pageParams, parseRequest } from '../http';
 import * as z from '../zod';
 
 export interface ApiDeps {
@@ -47,12 +47,6 @@ const listTasksQuerySchema = z.strictObject({
   ),
   ...pageParams,
 });
-
-function parseOrThrow<T extends z.ZodMiniType>(schema: T, input: unknown, where: string): z.infer<T> {
-  const result = schema.safeParse(input);
-  if (!result.success) throw badRequest(`invalid ${where}: ${describeIssues(result.error)}`);
-  return result.data;
-}
 
 const MAX_CHAIN_HOPS = 12;
 
@@ -95,7 +89,7 @@ export function buildApiHandler(deps: ApiDeps) {
   const routes: Record<string, Route> = {
     ...deps.routes,
     'GET /tasks/{taskId}': async (event) => {
-      const taskId = parseOrThrow(taskIdSchema, event.pathParameters?.taskId, 'path parameter taskId');
+      const taskId = parseRequest(taskIdSchema, event.pathParameters?.taskId, { pathParameter: 'taskId' });
       const history = await deps.getTaskHistory(taskId);
       if (!history) throw notFound(`no history for task ${taskId}`);
       return json(200, {
@@ -107,22 +101,18 @@ export function buildApiHandler(deps: ApiDeps) {
       });
     },
     'GET /services/{cluster}/{service}': async (event) => {
-      const cluster = parseOrThrow(
-        nameSchema('cluster'),
-        event.pathParameters?.cluster,
-        'path parameter cluster',
-      );
-      const service = parseOrThrow(
-        nameSchema('service'),
-        event.pathParameters?.service,
-        'path parameter service',
-      );
+      const cluster = parseRequest(nameSchema('cluster'), event.pathParameters?.cluster, {
+        pathParameter: 'cluster',
+      });
+      const service = parseRequest(nameSchema('service'), event.pathParameters?.service, {
+        pathParameter: 'service',
+      });
       const stored = await deps.getServiceState?.(cluster, service);
       if (!stored) throw notFound(`ecs-autopilot never moved service ${cluster}/${service} off Spot`);
       return json(200, serviceHistoryView(stored.state));
     },
     'GET /tasks': async (event) => {
-      const query = parseOrThrow(listTasksQuerySchema, event.queryStringParameters ?? {}, 'query');
+      const query = parseRequest(listTasksQuerySchema, event.queryStringParameters ?? {}, 'query');
       try {
         return json(200, await deps.listTasks(query));
       } catch (error) {

@@ -7,15 +7,16 @@ import { InvalidPageTokenError } from '../adapters/taskHistory';
 import type { LaunchRequest } from '../domain/launchRequest';
 import {
   applySchedulePatch,
-  describeValidationError,
   runTaskBodySchema,
+  replaceScheduleSchema,
   type Schedule,
+  scheduleNameSchema,
   schedulePatchSchema,
   scheduleSchema,
   toRunTaskInput,
 } from '../domain/schedule';
 import { lastArnSegment } from '../domain/taskEvent';
-import { badRequest, httpError, json, notFound, pageParams } from '../http';
+import { badRequest, httpError, json, notFound, pageParams, parseRequest } from '../http';
 import * as z from '../zod';
 import type { LaunchResult } from './launcher';
 import { type buildRunScheduled, LaunchLeaseBusyError } from './scheduledRun';
@@ -41,7 +42,7 @@ export interface ScheduleApiDeps {
 
 type Route = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
 
-const nameParam = z.string().check(z.regex(/^[0-9A-Za-z_.-]{1,64}$/, 'must be 1 to 64 of 0-9 A-Z a-z - _ .'));
+const nameParam = scheduleNameSchema;
 const pageQuery = z.strictObject({
   ...pageParams,
 });
@@ -66,12 +67,6 @@ function body(event: APIGatewayProxyEventV2): unknown {
   } catch {
     throw badRequest('invalid body: (body): must be valid JSON');
   }
-}
-
-function parse<T extends z.ZodMiniType>(schema: T, input: unknown, where: string): z.output<T> {
-  const result = schema.safeParse(input);
-  if (!result.success) throw badRequest(`invalid ${where}: ${describeValidationError(result.error)}`);
-  return result.data;
 }
 
 const familyOf = (taskDefinition: string) => lastArnSegment(taskDefinition).split(':')[0] ?? taskDefinition;
@@ -157,7 +152,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
     'GET /openapi.json': async () => json(200, deps.openApi()),
 
     'POST /schedules': async (event) => {
-      const schedule = parse(scheduleSchema, body(event), 'body');
+      const schedule = parseRequest(scheduleSchema, body(event), 'body');
       checkAllowed(schedule, deps.allowlist);
       const at = iso();
       const stored: StoredSchedule = {
@@ -172,7 +167,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
     },
 
     'GET /schedules': async (event) => {
-      const q = parse(pageQuery, event.queryStringParameters ?? {}, 'query');
+      const q = parseRequest(pageQuery, event.queryStringParameters ?? {}, 'query');
       try {
         return json(200, await deps.schedules.list(q.limit, q.nextToken));
       } catch (error) {
@@ -183,24 +178,41 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
     },
 
     'GET /schedules/{name}': async (event) => {
-      const name = parse(nameParam, event.pathParameters?.name, 'path parameter name');
+      const name = parseRequest(nameParam, event.pathParameters?.name, { pathParameter: 'name' });
       return json(200, await existing(name));
     },
 
     'PUT /schedules/{name}': async (event) => {
-      const name = parse(nameParam, event.pathParameters?.name, 'path parameter name');
-      const schedule = parse(scheduleSchema, body(event), 'body');
+      const name = parseRequest(nameParam, event.pathParameters?.name, { pathParameter: 'name' });
+      const raw = body(event);
+      const {
+        version,
+        createdAt: _c,
+        createdBy: _cb,
+        updatedAt: _u,
+        updatedBy: _ub,
+        ...schedule
+      } = parseRequest(replaceScheduleSchema, raw, 'body');
       if (schedule.name !== name) throw badRequest(`invalid body: name: must equal the path (${name})`);
       checkAllowed(schedule, deps.allowlist);
       const previous = await existing(name);
+      if (version !== undefined && version !== previous.version) {
+        throw httpError(
+          409,
+          'Conflict',
+          `version: schedule ${name} is at version ${previous.version}, not ${version} (it changed since you read it)`,
+        );
+      }
+      // A PUT that does not say `state` keeps it: replacing the definition never resumes a PAUSED schedule.
+      if (!(raw && typeof raw === 'object' && 'state' in raw)) schedule.state = previous.state;
       const next = nextVersion(schedule, previous, callerOf(event));
       await save(next, previous);
       return json(200, next);
     },
 
     'PATCH /schedules/{name}': async (event) => {
-      const name = parse(nameParam, event.pathParameters?.name, 'path parameter name');
-      const patch = parse(schedulePatchSchema, body(event), 'body');
+      const name = parseRequest(nameParam, event.pathParameters?.name, { pathParameter: 'name' });
+      const patch = parseRequest(schedulePatchSchema, body(event), 'body');
       const previous = await existing(name);
       const {
         version: _v,
@@ -210,7 +222,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
         updatedBy: _ub,
         ...definition
       } = previous;
-      const merged = parse(scheduleSchema, applySchedulePatch(definition, patch), 'body');
+      const merged = parseRequest(scheduleSchema, applySchedulePatch(definition, patch), 'body');
       checkAllowed(merged, deps.allowlist);
       const next = nextVersion(merged, previous, callerOf(event));
       await save(next, previous);
@@ -218,7 +230,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
     },
 
     'DELETE /schedules/{name}': async (event) => {
-      const name = parse(nameParam, event.pathParameters?.name, 'path parameter name');
+      const name = parseRequest(nameParam, event.pathParameters?.name, { pathParameter: 'name' });
       await existing(name);
       // Scheduler first: a schedule left without its definition would fire into a skipped run; the reverse
       // (a definition without a schedule) is what a retry of this call repairs.
@@ -228,7 +240,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
     },
 
     'POST /schedules/{name}/runs': async (event) => {
-      const name = parse(nameParam, event.pathParameters?.name, 'path parameter name');
+      const name = parseRequest(nameParam, event.pathParameters?.name, { pathParameter: 'name' });
       const schedule = await existing(name);
       checkAllowed(schedule, deps.allowlist);
       const manualId = event.headers?.['idempotency-key']?.slice(0, 40) ?? randomUUID();
@@ -246,8 +258,8 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
     },
 
     'GET /schedules/{name}/runs': async (event) => {
-      const name = parse(nameParam, event.pathParameters?.name, 'path parameter name');
-      const q = parse(pageQuery, event.queryStringParameters ?? {}, 'query');
+      const name = parseRequest(nameParam, event.pathParameters?.name, { pathParameter: 'name' });
+      const q = parseRequest(pageQuery, event.queryStringParameters ?? {}, 'query');
       await existing(name);
       const page = await deps.schedules.listRuns(name, q.limit, q.nextToken).catch((error) => {
         if (error instanceof InvalidPageTokenError)
@@ -271,7 +283,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
     },
 
     'POST /tasks': async (event) => {
-      const launch = parse(runTaskBodySchema, body(event), 'body');
+      const launch = parseRequest(runTaskBodySchema, body(event), 'body');
       checkAllowed(launch, deps.allowlist);
       const key = event.headers?.['idempotency-key']?.slice(0, 200);
       const request: LaunchRequest = {

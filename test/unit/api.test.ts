@@ -55,7 +55,19 @@ describe('GET /tasks/{taskId}', () => {
   it('answers 400 naming the parameter for a malformed task id', async () => {
     const r = await api().call('GET /tasks/{taskId}', { pathParameters: { taskId: 'not a task!' } });
     expect(r.statusCode).toBe(400);
-    expect(body(r).message).toMatch(/^invalid path parameter taskId: .*must be an ECS task id/);
+    expect(body(r).message).toBe(
+      'invalid path parameter: taskId: must be an ECS task id (1 to 64 letters, digits, -)',
+    );
+  });
+});
+
+describe('a query parameter it does not know', () => {
+  it('gets the same words on every route, whatever its name (Object.prototype names included)', async () => {
+    for (const key of ['constructor', '__proto__', 'clusterName']) {
+      const r = await api().call('GET /tasks', { queryStringParameters: { cluster: 'batch', [key]: 'x' } });
+      expect(r.statusCode).toBe(400);
+      expect(body(r).message).toBe(`invalid query: ${key}: is not a known field`);
+    }
   });
 });
 

@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import type { z } from 'zod/mini';
 import {
   applySchedulePatch,
-  describeValidationError,
   runTaskBodySchema,
   type ScheduleInput,
   schedulePatchSchema,
@@ -10,6 +9,7 @@ import {
   toRunTaskInput,
 } from '../../src/domain/schedule';
 import { validateScheduleExpression } from '../../src/domain/scheduleExpression';
+import { describeIssues } from '../../src/http';
 
 const base: ScheduleInput = {
   name: 'nightly-etl',
@@ -29,7 +29,7 @@ const network = {
 /** The error message for a body, or undefined when it is accepted. */
 function problems(schema: z.ZodMiniType, body: unknown): string | undefined {
   const result = schema.safeParse(body);
-  return result.success ? undefined : describeValidationError(result.error);
+  return result.success ? undefined : describeIssues(result.error);
 }
 
 describe('scheduleSchema accepts', () => {
@@ -523,7 +523,7 @@ describe('properties', () => {
       fc.property(bodies, (body) => {
         for (const schema of [scheduleSchema, schedulePatchSchema, runTaskBodySchema]) {
           const result = schema.safeParse(body);
-          if (!result.success) expect(describeValidationError(result.error)).not.toBe('');
+          if (!result.success) expect(describeIssues(result.error)).not.toBe('');
         }
       }),
       { numRuns: 500 },

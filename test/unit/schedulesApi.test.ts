@@ -443,6 +443,57 @@ describe('PUT /schedules/{name}', () => {
     expect(h.scheduler.calls[1]).toEqual({ op: 'put', mode: 'update', schedule: updated });
   });
 
+  it('accepts what GET answered, changed: the version read is checked, the other bookkeeping fields ignored', async () => {
+    const h = setup();
+    await h.create();
+    const read = parse(await h.get('nightly'));
+    h.clock.now = Date.parse(T1);
+    const r = await h.call('PUT /schedules/{name}', {
+      ...byName,
+      body: { ...read, expression: 'cron(30 3 * * ? *)', createdBy: BOB, createdAt: T1 },
+      caller: BOB,
+    });
+    expect(r.statusCode).toBe(200);
+    expect(parse(r)).toEqual({
+      ...CREATED,
+      expression: 'cron(30 3 * * ? *)',
+      version: 2,
+      updatedAt: T1,
+      updatedBy: BOB,
+    });
+  });
+
+  it('answers 409 naming version when the schedule changed since the version sent, changing nothing', async () => {
+    const h = setup();
+    await h.create();
+    const read = parse(await h.get('nightly'));
+    await h.call('PATCH /schedules/{name}', { ...byName, body: { description: 'by someone else' } });
+    const r = await h.call('PUT /schedules/{name}', {
+      ...byName,
+      body: { ...read, expression: 'cron(30 3 * * ? *)' },
+    });
+    expect(r.statusCode).toBe(409);
+    expect(parse(r)).toEqual({
+      error: 'Conflict',
+      message: 'version: schedule nightly is at version 2, not 1 (it changed since you read it)',
+    });
+    expect(h.definitions.get('nightly')?.expression).toBe(NIGHTLY.expression);
+  });
+
+  it('keeps a PAUSED schedule paused when the body does not say state, and resumes it when it says ENABLED', async () => {
+    const h = setup();
+    await h.create();
+    await h.call('PATCH /schedules/{name}', { ...byName, body: { state: 'PAUSED' } });
+    const kept = await h.call('PUT /schedules/{name}', { ...byName, body: NIGHTLY });
+    expect(parse(kept)).toMatchObject({ state: 'PAUSED', version: 3 });
+    expect(h.scheduler.calls.at(-1)).toMatchObject({ op: 'put', schedule: { state: 'PAUSED' } });
+    const resumed = await h.call('PUT /schedules/{name}', {
+      ...byName,
+      body: { ...NIGHTLY, state: 'ENABLED' },
+    });
+    expect(parse(resumed)).toMatchObject({ state: 'ENABLED', version: 4 });
+  });
+
   it('answers 400 naming name when the body names another schedule, changing nothing', async () => {
     const h = setup();
     await h.create();
@@ -740,6 +791,32 @@ describe('POST /schedules/{name}/runs', () => {
       replacedTaskArns: [RUNNING_ARN],
       taskArns: ['arn:aws:ecs:us-east-1:111122223333:task/batch/launched1'],
     });
+  });
+});
+
+describe('a schedule name', () => {
+  it.each(['.', '..'])('%s is refused with a 400 naming name, in the path and in the body', async (name) => {
+    const h = setup();
+    const rule = 'name: must not be . or .. (a URL path step, not a name)';
+    const inPath = await h.get(name);
+    expect(inPath.statusCode).toBe(400);
+    expect(parse(inPath)).toEqual({ error: 'BadRequest', message: `invalid path parameter: ${rule}` });
+    const inBody = await h.call('POST /schedules', { body: { ...NIGHTLY, name } });
+    expect(inBody.statusCode).toBe(400);
+    expect(parse(inBody)).toEqual({ error: 'BadRequest', message: `invalid body: ${rule}` });
+    expect(h.definitions.size).toBe(0);
+  });
+
+  it('names the path parameter when it breaks the rule, not (body)', async () => {
+    const r = await setup().get('night ly');
+    expect(parse(r).message).toBe(
+      'invalid path parameter: name: must be 1 to 64 characters, each a letter, digit, -, _ or .',
+    );
+  });
+
+  it('gets the same words for an unknown query parameter as every other route', async () => {
+    const r = await setup().call('GET /schedules', { query: { constructor: 'x' } });
+    expect(parse(r).message).toBe('invalid query: constructor: is not a known field');
   });
 });
 
