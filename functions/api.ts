@@ -78,7 +78,7 @@ export const handler = middy(
         roleArn: config.SCHEDULER_ROLE_ARN,
       }),
       launch,
-      outcomes: launchStore,
+      launches: launchStore,
       runScheduled: buildRunScheduled({
         store: schedules,
         listRunningTasks: buildListRunningTasks(ecs),

@@ -121,8 +121,16 @@ export function parseRequest<T extends z.ZodMiniType>(
   throw badRequest(`invalid ${kind}: ${describeIssues(result.error, root)}`);
 }
 
-export function json(statusCode: number, body: unknown): APIGatewayProxyResultV2 {
-  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+export function json(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResultV2 {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
 }
 
 /**

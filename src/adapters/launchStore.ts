@@ -5,6 +5,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { MAX_CAPACITY_RETRIES, type RecordedAttempt } from '../domain/launchOutcome';
 import type { LaunchRequest, RunTaskInput } from '../domain/launchRequest';
 import { lastArnSegment } from '../domain/taskEvent';
 import { isConditionFailure } from './dynamoErrors';
@@ -16,10 +17,12 @@ import { TASK_PK } from './taskHistory';
  *   pk TASK#<taskId>  sk LAUNCH     what ecs-autopilot started: the full RunTask input, lineage, policy
  *   pk TASK#<taskId>  sk DECISION   the one restart/fallback decision taken on this task's failure
  *   pk REQ#<key>      sk REQ        a launch request that reached ECS (idempotency across redeliveries)
+ *   pk REQ#<id>       sk ACCEPTED   a launch the HTTP API accepted (POST /tasks): who asked for what
  */
 export const LAUNCH_SK = 'LAUNCH';
 export const DECISION_SK = 'DECISION';
 const REQ_PK = (key: string) => `REQ#${key}`;
+const ACCEPTED_SK = 'ACCEPTED';
 
 export interface LaunchRecord {
   taskArn: string;
@@ -73,9 +76,32 @@ export interface RequestOutcome {
   at: string;
 }
 
+/**
+ * A launch the HTTP API accepted, so GET /launches/{requestId} knows it before (or without) any RunTask
+ * attempt: a throttled launch is queued with nothing recorded yet. No overrides: they can hold secrets.
+ */
+export interface AcceptedLaunch {
+  requestId: string;
+  reason: LaunchRequest['reason'];
+  requestedBy?: string;
+  acceptedAt: string;
+  cluster: string;
+  taskDefinition: string;
+  count: number;
+}
+
 /** The idempotency key of one RunTask attempt: the request plus its capacity retry. */
 export const requestKey = (r: Pick<LaunchRequest, 'requestId' | 'capacityRetries'>) =>
   `${r.requestId}#${r.capacityRetries}`;
+
+/** An outcome marker as one attempt of its launch. */
+export const attemptOf = (outcome: RequestOutcome): RecordedAttempt => ({
+  status: outcome.status,
+  taskArns: outcome.taskArns,
+  ...(outcome.failures && { failures: outcome.failures as RecordedAttempt['failures'] }),
+  requeued: outcome.requeue !== undefined,
+  at: outcome.at,
+});
 
 export interface LaunchStore {
   getLaunch(taskId: string): Promise<LaunchRecord | undefined>;
@@ -101,6 +127,11 @@ export interface LaunchStore {
     outcome: Omit<RequestOutcome, 'done' | 'at'>,
   ): Promise<{ first: boolean; outcome: RequestOutcome }>;
   markOutcomeDone(request: Pick<LaunchRequest, 'requestId' | 'capacityRetries'>): Promise<void>;
+  /** Every RunTask attempt of a request recorded so far, in order (capacity retries 0, 1, ...). */
+  getAttempts(requestId: string): Promise<RecordedAttempt[]>;
+  /** Records an accepted launch once (a retried POST with the same Idempotency-Key keeps the first). */
+  acceptLaunch(launch: AcceptedLaunch): Promise<void>;
+  getAcceptedLaunch(requestId: string): Promise<AcceptedLaunch | undefined>;
 }
 
 export function buildLaunchStore(
@@ -223,6 +254,45 @@ export function buildLaunchStore(
         }
       }
       throw new Error(`could not record the outcome of ${request.requestId}`);
+    },
+
+    async getAttempts(requestId) {
+      const attempts: RecordedAttempt[] = [];
+      // Each attempt that left work to a later one names it; at most the retries the launcher makes.
+      for (let capacityRetries = 0; capacityRetries <= MAX_CAPACITY_RETRIES; capacityRetries++) {
+        const outcome = await get<RequestOutcome>(REQ_PK(requestKey({ requestId, capacityRetries })), 'REQ');
+        if (!outcome) break;
+        attempts.push(attemptOf(outcome));
+        if (!outcome.requeue) break;
+      }
+      return attempts;
+    },
+
+    async acceptLaunch(launch) {
+      try {
+        await db.send(
+          new PutCommand({
+            TableName: table,
+            Item: {
+              pk: REQ_PK(launch.requestId),
+              sk: ACCEPTED_SK,
+              kind: 'accepted',
+              ...launch,
+              expiresAt: expiresAt(),
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    },
+
+    getAcceptedLaunch: async (requestId) => {
+      const item = await get<AcceptedLaunch & Record<string, unknown>>(REQ_PK(requestId), ACCEPTED_SK);
+      if (!item) return undefined;
+      const { pk: _pk, sk: _sk, kind: _kind, expiresAt: _expiresAt, ...launch } = item;
+      return launch as AcceptedLaunch;
     },
 
     markOutcomeDone: async (r) => {

@@ -60,3 +60,42 @@ export function isTransientError(error: unknown): boolean {
   if ((e.$metadata?.httpStatusCode ?? 0) >= 500) return true;
   return ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND'].includes(e.code ?? '');
 }
+
+/** One RunTask attempt of a launch request, as recorded (its outcome marker). */
+export interface RecordedAttempt {
+  status: 'launched' | 'failed' | 'requeued';
+  taskArns: string[];
+  failures?: RunTaskFailure[];
+  /** The attempt left tasks to start to a later attempt (capacity, or on-demand after Spot). */
+  requeued: boolean;
+  at: string;
+}
+
+export interface LaunchStatus {
+  /** PENDING: tasks are still to start (queued: throttled, or waiting for capacity); FAILED: given up. */
+  status: 'PENDING' | 'LAUNCHED' | 'FAILED';
+  /** Every task the launch started, over all its attempts. */
+  taskArns: string[];
+  /** RunTask's failures of the last attempt that had some. */
+  failures?: RunTaskFailure[];
+  attempts: number;
+  updatedAt?: string;
+}
+
+/**
+ * What a launch request came to, from its attempts in order (capacity retry 0, 1, ...): an attempt that
+ * requeued leaves the rest to the next one, so the last recorded attempt decides; none recorded yet, or the
+ * last one requeued, is PENDING.
+ */
+export function launchStatus(attempts: readonly RecordedAttempt[]): LaunchStatus {
+  const last = attempts.at(-1);
+  const failures = attempts.findLast((a) => (a.failures?.length ?? 0) > 0)?.failures;
+  const status = !last || last.requeued ? 'PENDING' : last.status === 'failed' ? 'FAILED' : 'LAUNCHED';
+  return {
+    status,
+    taskArns: attempts.flatMap((a) => a.taskArns),
+    ...(failures && { failures }),
+    attempts: attempts.length,
+    ...(last && { updatedAt: last.at }),
+  };
+}

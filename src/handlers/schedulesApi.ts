@@ -4,11 +4,12 @@ import type { LaunchStore } from '../adapters/launchStore';
 import type { SchedulerPort } from '../adapters/scheduler';
 import { ScheduleConflictError, type ScheduleStore, type StoredSchedule } from '../adapters/scheduleStore';
 import { InvalidPageTokenError } from '../adapters/taskHistory';
+import { launchStatus } from '../domain/launchOutcome';
 import type { LaunchRequest } from '../domain/launchRequest';
 import {
   applySchedulePatch,
-  runTaskBodySchema,
   replaceScheduleSchema,
+  runTaskBodySchema,
   type Schedule,
   scheduleNameSchema,
   schedulePatchSchema,
@@ -33,7 +34,7 @@ export interface ScheduleApiDeps {
   schedules: ScheduleStore;
   scheduler: SchedulerPort;
   launch: (request: LaunchRequest) => Promise<LaunchResult>;
-  outcomes: Pick<LaunchStore, 'getOutcome'>;
+  launches: Pick<LaunchStore, 'getAttempts' | 'acceptLaunch' | 'getAcceptedLaunch'>;
   runScheduled: ReturnType<typeof buildRunScheduled>;
   allowlist: LaunchAllowlist;
   openApi: () => object;
@@ -43,6 +44,17 @@ export interface ScheduleApiDeps {
 type Route = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
 
 const nameParam = scheduleNameSchema;
+/** A launch request's id: t-<id> (POST /tasks), s-<schedule>-<time> (runs), r-/s-<task id> (restarts, Spot). */
+const requestIdParam = z
+  .string()
+  .check(
+    z.minLength(1),
+    z.maxLength(256),
+    z.regex(/^[\x21-\x7e]+$/, 'must be 1 to 256 printable ASCII characters'),
+  );
+
+/** Where a launch's outcome is shown. */
+export const launchPath = (requestId: string) => `/launches/${encodeURIComponent(requestId)}`;
 const pageQuery = z.strictObject({
   ...pageParams,
 });
@@ -136,15 +148,16 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
   /** What the launcher made of a launch started from the API: tasks, or failures with their reasons. */
   async function launchNow(request: LaunchRequest) {
     const result = await deps.launch(request);
-    const outcome = await deps.outcomes.getOutcome(request);
-    const status =
-      outcome?.status === 'launched' ? 'LAUNCHED' : outcome?.status === 'failed' ? 'FAILED' : 'PENDING';
+    const { status, taskArns, failures } = launchStatus(await deps.launches.getAttempts(request.requestId));
     return {
       requestId: request.requestId,
       status,
-      taskArns: outcome?.taskArns ?? [],
-      ...(outcome?.failures && { failures: outcome.failures }),
-      ...(status === 'PENDING' && { message: `queued (${result}): see GET /tasks for the tasks it starts` }),
+      taskArns,
+      ...(failures && { failures }),
+      location: launchPath(request.requestId),
+      ...(status === 'PENDING' && {
+        message: `queued (${result}): GET ${launchPath(request.requestId)} shows the tasks it starts, or why it failed`,
+      }),
     };
   }
 
@@ -270,13 +283,8 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
       const runs = await Promise.all(
         page.runs.map(async (run) => {
           if (run.status === 'SKIPPED') return { ...run, taskArns: [] };
-          const outcome = await deps.outcomes.getOutcome({ requestId: run.requestId, capacityRetries: 0 });
-          return {
-            ...run,
-            status: outcome ? outcome.status.toUpperCase() : run.status,
-            taskArns: outcome?.taskArns ?? [],
-            ...(outcome?.failures && { failures: outcome.failures }),
-          };
+          const { status, taskArns, failures } = launchStatus(await deps.launches.getAttempts(run.requestId));
+          return { ...run, status, taskArns, ...(failures && { failures }) };
         }),
       );
       return json(200, { runs, nextToken: page.nextToken });
@@ -295,7 +303,30 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
         deferSeconds: 0,
         requestedBy: callerOf(event),
       };
-      return json(200, await launchNow(request));
+      // Recorded first, so GET /launches/{requestId} knows it even while ECS throttles its first RunTask.
+      await deps.launches.acceptLaunch({
+        requestId: request.requestId,
+        reason: request.reason,
+        requestedBy: request.requestedBy,
+        acceptedAt: iso(),
+        cluster: request.runTask.cluster,
+        taskDefinition: request.runTask.taskDefinition,
+        count: request.runTask.count,
+      });
+      const answer = await launchNow(request);
+      return json(200, answer, { location: answer.location });
+    },
+
+    'GET /launches/{requestId}': async (event) => {
+      const requestId = parseRequest(requestIdParam, event.pathParameters?.requestId, {
+        pathParameter: 'requestId',
+      });
+      const [accepted, attempts] = await Promise.all([
+        deps.launches.getAcceptedLaunch(requestId),
+        deps.launches.getAttempts(requestId),
+      ]);
+      if (!accepted && attempts.length === 0) throw notFound(`no launch ${requestId}`);
+      return json(200, { requestId, ...(accepted ?? {}), ...launchStatus(attempts) });
     },
   };
 }

@@ -16,7 +16,13 @@ import fc from 'fast-check';
 import { buildRunTask } from '../../src/adapters/ecs';
 import { buildPublishEvents } from '../../src/adapters/events';
 import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
-import { buildLaunchStore, type RequestOutcome, requestKey } from '../../src/adapters/launchStore';
+import {
+  type AcceptedLaunch,
+  attemptOf,
+  buildLaunchStore,
+  type RequestOutcome,
+  requestKey,
+} from '../../src/adapters/launchStore';
 import { decodePageToken } from '../../src/adapters/pageToken';
 import type { SchedulerPort } from '../../src/adapters/scheduler';
 import {
@@ -306,6 +312,7 @@ async function wrap(deps: ApiDeps, launches: () => number): Promise<ApiWorld> {
 export function fakeApi(): Promise<ApiWorld> {
   const schedules = new FakeScheduleStore();
   const outcomes = new Map<string, RequestOutcome>();
+  const accepted = new Map<string, AcceptedLaunch>();
   let launched = 0;
   const scheduler: SchedulerPort = { put: async () => undefined, remove: async () => undefined };
   // The launcher's first step is the outcome marker read (GetItem on REQ#<requestId>#<retry>).
@@ -325,10 +332,19 @@ export function fakeApi(): Promise<ApiWorld> {
     schedules,
     scheduler,
     launch,
-    outcomes: {
-      getOutcome: async (r) => {
-        checkPartitionKey(`REQ#${requestKey(r)}`);
-        return outcomes.get(requestKey(r));
+    launches: {
+      getAttempts: async (requestId) => {
+        checkPartitionKey(`REQ#${requestKey({ requestId, capacityRetries: 0 })}`);
+        const outcome = outcomes.get(requestKey({ requestId, capacityRetries: 0 }));
+        return outcome ? [attemptOf(outcome)] : [];
+      },
+      acceptLaunch: async (launch) => {
+        checkPartitionKey(`REQ#${launch.requestId}`);
+        accepted.set(launch.requestId, launch);
+      },
+      getAcceptedLaunch: async (requestId) => {
+        checkPartitionKey(`REQ#${requestId}`);
+        return accepted.get(requestId);
       },
     },
     runScheduled: buildRunScheduled({
@@ -377,7 +393,7 @@ export async function realApi(dynamo: DrillDb): Promise<ApiWorld & { ecs: FakeEc
     schedules,
     scheduler: { put: async () => undefined, remove: async () => undefined },
     launch,
-    outcomes: store,
+    launches: store,
     runScheduled: buildRunScheduled({
       store: schedules,
       listRunningTasks: async () => [],

@@ -58,6 +58,40 @@ describe('launch bookkeeping in DynamoDB (dynalite)', () => {
     expect(await store.putDecision(taskId, notYet)).toMatchObject({ created: false });
   });
 
+  it('reads every attempt of a launch, following its capacity retries, and the launch the API accepted', async () => {
+    const store = buildLaunchStore(dynamo.db, dynamo.table, 30);
+    const runNow: LaunchRequest = { ...request, requestId: 't-job-1', lineage: undefined };
+    expect(await store.getAttempts('t-job-1')).toEqual([]);
+    await store.recordOutcome(runNow, {
+      status: 'requeued',
+      taskArns: [],
+      failures: [{ reason: 'RESOURCE:MEMORY' }],
+      events: [],
+      requeue: { request: { ...runNow, capacityRetries: 1 }, delaySeconds: 10 },
+    });
+    await store.recordOutcome(
+      { ...runNow, capacityRetries: 1 },
+      { status: 'launched', taskArns: [NEW], events: [] },
+    );
+    expect(await store.getAttempts('t-job-1')).toMatchObject([
+      { status: 'requeued', requeued: true, taskArns: [], failures: [{ reason: 'RESOURCE:MEMORY' }] },
+      { status: 'launched', requeued: false, taskArns: [NEW] },
+    ]);
+
+    const accepted = {
+      requestId: 't-job-1',
+      reason: 'run-now' as const,
+      requestedBy: 'arn:aws:iam::111122223333:user/alice',
+      acceptedAt: '2025-03-01T10:00:00.000Z',
+      cluster: 'batch',
+      taskDefinition: 'worker',
+      count: 1,
+    };
+    await store.acceptLaunch(accepted);
+    await store.acceptLaunch({ ...accepted, requestedBy: 'arn:aws:iam::111122223333:user/bob' });
+    expect(await store.getAcceptedLaunch('t-job-1')).toEqual(accepted);
+  });
+
   it('records a launch once, with its LAUNCH item and the replaced task pointing at it', async () => {
     const store = buildLaunchStore(dynamo.db, dynamo.table, 30);
     await store.putDecision('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', decision);

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { RequestOutcome } from '../../src/adapters/launchStore';
+import { type AcceptedLaunch, attemptOf, type RequestOutcome } from '../../src/adapters/launchStore';
 import type { SchedulerPort } from '../../src/adapters/scheduler';
 import {
   ScheduleConflictError,
@@ -156,13 +156,17 @@ function setup() {
   const order: string[] = [];
   const launched: LaunchRequest[] = [];
   const outcomes = new Map<string, RequestOutcome>();
+  const accepted = new Map<string, AcceptedLaunch>();
   const running: string[] = [];
   const listRunningCalls: Array<[string, string]> = [];
   const stopCalls: Array<{ cluster: string; taskArns: string[]; reason: string }> = [];
 
+  /** 'throttled': ECS throttles the first RunTask, so the launch is queued with nothing recorded yet. */
+  const ecs = { mode: 'launch' as 'launch' | 'throttled' };
   const launch = async (request: LaunchRequest): Promise<LaunchResult> => {
     launched.push(structuredClone(request));
     order.push('launch');
+    if (ecs.mode === 'throttled') return 'requeued-throttled';
     // ListTasks sees the schedule's new task from now on.
     if (request.runTask.startedBy) running.push(`launched-by-${request.requestId}`);
     outcomes.set(request.requestId, {
@@ -198,7 +202,16 @@ function setup() {
         schedules: store,
         scheduler: scheduler.port,
         launch,
-        outcomes: { getOutcome: async (r) => outcomes.get(r.requestId) },
+        launches: {
+          getAttempts: async (requestId) => {
+            const outcome = outcomes.get(requestId);
+            return outcome ? [attemptOf(outcome)] : [];
+          },
+          acceptLaunch: async (launch) => {
+            if (!accepted.has(launch.requestId)) accepted.set(launch.requestId, launch);
+          },
+          getAcceptedLaunch: async (requestId) => accepted.get(requestId),
+        },
         runScheduled,
         allowlist: {
           clusters: new Set(['batch']),
@@ -247,6 +260,8 @@ function setup() {
     stopCalls,
     order,
     leases,
+    ecs,
+    outcomes,
   };
 }
 
@@ -631,7 +646,48 @@ describe('POST /tasks', () => {
       requestId: 't-job-2025-03-01',
       status: 'LAUNCHED',
       taskArns: ['arn:aws:ecs:us-east-1:111122223333:task/batch/launched1'],
+      location: '/launches/t-job-2025-03-01',
     });
+    expect(r.headers?.location).toBe('/launches/t-job-2025-03-01');
+  });
+
+  it('answers a queued launch with where to follow it, and GET /launches/{requestId} shows what it became', async () => {
+    const h = setup();
+    h.ecs.mode = 'throttled';
+    const r = await h.call('POST /tasks', { body: RUN_BODY, headers: { 'idempotency-key': 'job-7' } });
+    expect(parse(r)).toEqual({
+      requestId: 't-job-7',
+      status: 'PENDING',
+      taskArns: [],
+      location: '/launches/t-job-7',
+      message:
+        'queued (requeued-throttled): GET /launches/t-job-7 shows the tasks it starts, or why it failed',
+    });
+    const pending = await h.call('GET /launches/{requestId}', { pathParameters: { requestId: 't-job-7' } });
+    expect(parse(pending)).toEqual({
+      requestId: 't-job-7',
+      reason: 'run-now',
+      requestedBy: ALICE,
+      acceptedAt: T0,
+      cluster: 'batch',
+      taskDefinition: 'worker',
+      count: 1,
+      status: 'PENDING',
+      taskArns: [],
+      attempts: 0,
+    });
+
+    // The queue's launcher starts it later.
+    const task = 'arn:aws:ecs:us-east-1:111122223333:task/batch/22222222222222222222222222222222';
+    h.outcomes.set('t-job-7', { status: 'launched', taskArns: [task], events: [], done: true, at: T1 });
+    const later = await h.call('GET /launches/{requestId}', { pathParameters: { requestId: 't-job-7' } });
+    expect(parse(later)).toMatchObject({ status: 'LAUNCHED', taskArns: [task], attempts: 1, updatedAt: T1 });
+  });
+
+  it('answers 404 for a launch it never accepted nor attempted', async () => {
+    const r = await setup().call('GET /launches/{requestId}', { pathParameters: { requestId: 't-nope' } });
+    expect(r.statusCode).toBe(404);
+    expect(parse(r)).toEqual({ error: 'NotFound', message: 'no launch t-nope' });
   });
 
   it('names the request with a fresh id when no Idempotency-Key is given', async () => {
@@ -783,6 +839,7 @@ describe('POST /schedules/{name}/runs', () => {
     expect(h.order).toEqual(['stop', 'launch']);
     expect(r.statusCode).toBe(200);
     expect(parse(r)).toEqual({
+      location: '/launches/m-nightly-manual-1',
       requestId: 'm-nightly-manual-1',
       trigger: 'manual',
       scheduledTime: T0,
