@@ -3,6 +3,8 @@
  * HTTP API through serverless-offline, wired together the way the deployed stack is (from serverless.yml).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ACCOUNT_ID, type BusEvent, type LambdaInvoker, REGION, VirtualClock } from './core';
 import { createTablesFromTemplate, startDynalite } from './dynamo';
@@ -13,7 +15,7 @@ import { OfflineLambdaInvoker } from './lambdaInvoker';
 import { SchedulerEmulator } from './scheduler';
 import { CallCounter, createEdgeServer, listen } from './server';
 import { SqsEmulator } from './sqs';
-import { printConfig, type SandboxStack, stackFromConfig } from './stack';
+import { printConfigCached, type SandboxStack, stackFromConfig } from './stack';
 import { ROOT } from './template';
 
 export interface SandboxOptions {
@@ -34,11 +36,37 @@ export interface SandboxOptions {
   lambdaConcurrency?: number;
   /** Delays before an async invocation's retries (virtual ms; default 1 s, 2 s; Lambda waits about 1 and 2 min). */
   lambdaRetryDelaysMs?: number[];
+  /** Told each step of the start as it completes (npm start prints them). */
+  onProgress?: (message: string) => void;
 }
+
+/** Which option asked for a port: npm start names the variable behind it. */
+export type PortOption = 'port' | 'httpPort' | 'lambdaPort';
+const PORT_ROLES: Record<PortOption, string> = {
+  port: 'AWS endpoint',
+  httpPort: 'HTTP API',
+  lambdaPort: 'Lambda invoke endpoint',
+};
+
+/** A requested port is taken (another sandbox, or another program): found before anything is spawned. */
+export class PortInUseError extends Error {
+  constructor(
+    readonly port: number,
+    readonly option: PortOption,
+  ) {
+    super(`port ${port} (${PORT_ROLES[option]}) is already in use on 127.0.0.1`);
+    this.name = 'PortInUseError';
+  }
+}
+
+/** Each sandbox's serverless-offline builds into its own folder here (not .esbuild, which `serverless package` removes). */
+export const SANDBOX_BUILD_ROOT = '.esbuild-sandbox';
 
 export interface Sandbox {
   endpoint: string;
   apiUrl: string | undefined;
+  /** serverless-offline's Lambda invoke port (undefined with an in-process invoker). */
+  lambdaPort: number | undefined;
   stage: string;
   stack: SandboxStack;
   clock: VirtualClock;
@@ -70,8 +98,8 @@ function startOffline(
   stage: string,
   ports: { http: number; lambda: number },
   env: Record<string, string>,
-  verbose: boolean,
-): Promise<ChildProcess> {
+  options: { verbose: boolean; buildFolder: string; progress: (message: string) => void },
+): { child: ChildProcess; ready: Promise<ChildProcess> } {
   const child = spawn(
     process.execPath,
     [
@@ -88,6 +116,7 @@ function startOffline(
       '--lambdaPort',
       String(ports.lambda),
       '--noPrependStageInUrl',
+      `--param=esbuildWorkFolder=${options.buildFolder}`,
     ],
     {
       cwd: ROOT,
@@ -102,29 +131,49 @@ function startOffline(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  return new Promise((resolve, reject) => {
-    let output = '';
+  const ready = new Promise<ChildProcess>((resolve, reject) => {
+    let output: string | undefined = '';
     const onData = (chunk: Buffer) => {
       const text = chunk.toString();
-      if (verbose) process.stdout.write(text);
-      if (output !== undefined) {
-        output += text;
-        if (output.includes('Server ready')) {
-          output = '';
-          resolve(child);
-        }
+      if (options.verbose) process.stdout.write(text);
+      if (output === undefined) return;
+      // serverless-esbuild bundles before serverless-offline says "Starting Offline".
+      if (!output.includes('Starting Offline') && text.includes('Starting Offline')) {
+        options.progress('functions bundled with esbuild');
+      }
+      output += text;
+      if (output.includes('Server ready')) {
+        output = undefined;
+        resolve(child);
       }
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`serverless offline exited with ${code}:\n${output}`)));
+    child.once('exit', (code) => {
+      if (output !== undefined) reject(new Error(`serverless offline exited with ${code}:\n${output}`));
+    });
   });
+  return { child, ready };
 }
 
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
+/** SIGTERM, then SIGKILL after a 3 s grace; resolves once the process has exited. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  let grace: NodeJS.Timeout | undefined;
+  await Promise.race([exited, new Promise((resolve) => (grace = setTimeout(resolve, 3000)))]);
+  clearTimeout(grace); // a pending grace timer would keep the caller's process alive for 3 s
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
     const s = createServer();
+    s.once('error', reject);
     s.listen(0, '127.0.0.1', () => {
       const { port } = s.address() as { port: number };
       s.close(() => resolve(port));
@@ -132,13 +181,52 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Throws PortInUseError when something listens on 127.0.0.1:port (where serverless-offline will listen). */
+function ensurePortFree(port: number, option: PortOption): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port, option) : error),
+    );
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve()));
+  });
+}
+
+/** Build folders left by sandboxes that did not stop cleanly (killed): named <pid>-<port>, their pid gone. */
+async function removeStaleBuildFolders(): Promise<void> {
+  const root = join(ROOT, SANDBOX_BUILD_ROOT);
+  const names = await readdir(root).catch(() => [] as string[]);
+  await Promise.all(
+    names.map(async (name) => {
+      const pid = Number(/^(\d+)-/.exec(name)?.[1]);
+      if (!pid || isAlive(pid)) return;
+      await rm(join(root, name), { recursive: true, force: true }).catch(() => undefined);
+    }),
+  );
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const stage = options.stage ?? 'sandbox';
+  const progress = options.onProgress ?? (() => undefined);
+  const withOffline = !options.invoker;
+  // Requested ports first: a taken one fails here, before dynalite or serverless-offline start (0 = any).
+  if (options.port) await ensurePortFree(options.port, 'port');
+  if (withOffline && options.httpPort) await ensurePortFree(options.httpPort, 'httpPort');
+  if (withOffline && options.lambdaPort) await ensurePortFree(options.lambdaPort, 'lambdaPort');
   const clock = new VirtualClock();
   const calls = new CallCounter();
   const port = options.port || (await freePort());
-  const httpPort = options.httpPort ?? (options.invoker ? 0 : await freePort());
-  const lambdaPort = options.lambdaPort ?? (options.invoker ? 0 : await freePort());
+  const httpPort = options.httpPort || (withOffline ? await freePort() : 0);
+  const lambdaPort = options.lambdaPort || (withOffline ? await freePort() : 0);
 
   const offlineInvoker = options.invoker
     ? undefined
@@ -266,8 +354,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     calls,
   );
-  const actualPort = await listen(server, port);
+  const actualPort = await listen(server, port).catch(async (error: NodeJS.ErrnoException) => {
+    await dynamo.close();
+    throw error.code === 'EADDRINUSE' ? new PortInUseError(port, 'port') : error;
+  });
   const endpoint = `http://127.0.0.1:${actualPort}`;
+  progress(`AWS endpoint listening on ${endpoint}`);
 
   const clientEnv: Record<string, string> = {
     ...SANDBOX_CREDENTIALS,
@@ -279,13 +371,27 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 
-  // Read the stack (3 s) while serverless-offline bundles and starts (6 s).
-  const offline = options.invoker
-    ? undefined
-    : startOffline(stage, { http: httpPort, lambda: lambdaPort }, clientEnv, options.verbose ?? false);
+  // serverless-offline loads serverless and bundles the functions (the longest step): started first, the
+  // stack is read and created beside it.
+  const buildFolder = join(SANDBOX_BUILD_ROOT, `${process.pid}-${lambdaPort}`);
+  const offline = withOffline
+    ? startOffline(stage, { http: httpPort, lambda: lambdaPort }, clientEnv, {
+        verbose: options.verbose ?? false,
+        buildFolder,
+        progress,
+      })
+    : undefined;
+  if (offline) progress('serverless-offline starting: it loads serverless, then bundles the functions');
+  const removeBuildFolder = () =>
+    rm(join(ROOT, buildFolder), { recursive: true, force: true }).catch(() => undefined);
   let offlineProcess: ChildProcess | undefined;
   try {
-    stack = stackFromConfig(await printConfig(stage, { ...process.env, ...clientEnv }));
+    const [printed] = await Promise.all([
+      printConfigCached(stage, { ...process.env, ...clientEnv }),
+      withOffline ? removeStaleBuildFolders() : undefined,
+    ]);
+    progress(`stack read from serverless.yml (${printed.cached ? 'cached' : 'serverless print'})`);
+    stack = stackFromConfig(printed.config);
     const names = stack;
     await createTablesFromTemplate(endpoint, stack.template, (id) => names.physicalName(id));
     sqs.loadTemplate(
@@ -320,10 +426,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       });
     }
     ecs.seed();
-    offlineProcess = await offline;
+    progress('tables, queues, rules and schedules created; cluster sandbox seeded');
+    if (offline) {
+      offlineProcess = await offline.ready;
+      progress(`serverless-offline ready: HTTP API on port ${httpPort}, Lambda on port ${lambdaPort}`);
+    }
     offlineInvoker?.ready();
   } catch (error) {
-    offline?.then((c) => c.kill()).catch(() => undefined);
+    if (offline) await stopChild(offline.child);
+    await removeBuildFolder();
     server.close();
     await dynamo.close();
     clock.stop();
@@ -334,6 +445,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const sandbox: Sandbox = {
     endpoint,
     apiUrl: options.invoker ? undefined : `http://127.0.0.1:${httpPort}`,
+    lambdaPort: options.invoker ? undefined : lambdaPort,
     stage,
     stack,
     clock,
@@ -358,14 +470,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     async stop() {
       // Functions first (they call the endpoint), then the emulators' timers, then the endpoint, then storage.
       stopping = true;
-      if (offlineProcess && offlineProcess.exitCode === null) {
-        const exited = new Promise((resolve) => offlineProcess?.once('exit', resolve));
-        offlineProcess.kill('SIGTERM');
-        let grace: NodeJS.Timeout | undefined;
-        await Promise.race([exited, new Promise((resolve) => (grace = setTimeout(resolve, 3000)))]);
-        clearTimeout(grace); // a pending grace timer would keep the caller's process alive for 3 s
-        if (offlineProcess.exitCode === null) offlineProcess.kill('SIGKILL');
-      }
+      if (offlineProcess) await stopChild(offlineProcess);
+      await removeBuildFolder();
       sqs.stop();
       clock.stop();
       server.closeAllConnections?.();
