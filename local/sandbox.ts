@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { ControlInputError, clockAdvance, exitCode, onOff, rate, requiredText } from './controlInput';
 import { ACCOUNT_ID, type BusEvent, type LambdaInvoker, REGION, VirtualClock } from './core';
 import { createTablesFromTemplate, startDynalite } from './dynamo';
 import { EcsEmulator, type EcsTimings } from './ecs';
@@ -85,14 +86,6 @@ export interface Sandbox {
 }
 
 export const SANDBOX_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'sandbox', AWS_SECRET_ACCESS_KEY: 'sandbox' };
-
-const DURATION = /^\+?(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
-export function parseDuration(text: string): number {
-  const m = DURATION.exec(text.trim());
-  if (!m?.[1] || !m[2]) throw new Error(`not a duration: ${text} (use e.g. +30s, +10m, +2h)`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2]] ?? 1;
-  return Number(m[1]) * unit;
-}
 
 function startOffline(
   stage: string,
@@ -281,49 +274,88 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const dynamo = await startDynalite();
 
   const control = async (command: string, body: unknown = {}): Promise<unknown> => {
-    const b = (body ?? {}) as Record<string, unknown>;
-    const text = (key: string) => {
-      const v = b[key];
-      if (typeof v !== 'string' || !v) throw new Error(`${command}: ${key} is required`);
-      return v;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new ControlInputError(`${command}: the body must be a JSON object`);
+    }
+    const b = body as Record<string, unknown>;
+    /** The command's fields; any other is refused, as the CLI refuses unknown options. */
+    const fields = (...accepted: string[]) => {
+      const unknown = Object.keys(b).filter((key) => !accepted.includes(key));
+      if (unknown.length > 0) {
+        throw new ControlInputError(
+          `${command}: unknown field ${unknown.join(', ')} (accepted: ${accepted.join(', ') || 'none'})`,
+        );
+      }
     };
+    const arg = (name: string) => `${command}: ${name}`;
     switch (command) {
       case 'exit':
-        return ecs.exitTask(text('taskId'), Number(b.code ?? 1));
+        fields('taskId', 'code');
+        return ecs.exitTask(requiredText(arg('taskId'), b.taskId), exitCode(arg('code'), b.code));
       case 'oom':
-        return ecs.oom(text('taskId'));
+        fields('taskId');
+        return ecs.oom(requiredText(arg('taskId'), b.taskId));
       case 'fail-start':
-        return ecs.failStart(text('taskId'), text('reason'));
+        fields('taskId', 'reason');
+        return ecs.failStart(requiredText(arg('taskId'), b.taskId), requiredText(arg('reason'), b.reason));
       case 'interrupt':
-        return ecs.interrupt(text('taskId'));
+        fields('taskId');
+        return ecs.interrupt(requiredText(arg('taskId'), b.taskId));
       case 'spot-warning':
-        return ecs.spotWarning(text('instanceId'));
+        fields('instanceId');
+        return ecs.spotWarning(requiredText(arg('instanceId'), b.instanceId));
       case 'spot-capacity':
-        return ecs.setSpotCapacity(b.on !== false && b.on !== 'off');
-      case 'faults':
+        fields('on');
+        return ecs.setSpotCapacity(onOff(arg('on'), b.on));
+      case 'faults': {
+        fields('throttle', 'error', 'api');
+        const api = b.api === undefined ? undefined : [b.api].flat();
+        if (api?.some((name) => typeof name !== 'string')) {
+          throw new ControlInputError(`${arg('api')} must be ECS operation names, e.g. ["RunTask"]`);
+        }
         return ecs.setFaults({
-          throttle: Number(b.throttle ?? 0),
-          error: Number(b.error ?? 0),
-          api: Array.isArray(b.api) ? (b.api as string[]) : typeof b.api === 'string' ? [b.api] : undefined,
+          throttle: rate(arg('throttle'), b.throttle ?? 0),
+          error: rate(arg('error'), b.error ?? 0),
+          api: api as string[] | undefined,
         });
+      }
       case 'throttling':
-        return ecs.setThrottling(b.on !== false);
-      case 'events':
+        fields('on');
+        return ecs.setThrottling(onOff(arg('on'), b.on));
+      case 'events': {
+        fields('duplicate', 'shuffle');
+        if (b.shuffle !== undefined && typeof b.shuffle !== 'boolean') {
+          throw new ControlInputError(`${arg('shuffle')} must be true or false`);
+        }
         return events.setDelivery({
-          duplicateRate: Number(b.duplicate ?? 0),
+          duplicateRate: rate(arg('duplicate'), b.duplicate ?? 0),
           shuffleWindowMs: b.shuffle ? 2000 : 0,
         });
+      }
       case 'clock': {
-        const ms = parseDuration(text('advance'));
-        clock.advance(ms);
+        fields('advance');
+        clock.advance(clockAdvance(arg('advance'), b.advance));
         return { now: new Date(clock.now()).toISOString() };
       }
-      case 'emit':
-        events.publish(b.event as BusEvent);
-        return { emitted: (b.event as BusEvent)?.id };
+      case 'emit': {
+        fields('event');
+        const event = b.event as Partial<BusEvent> | undefined;
+        if (typeof event?.source !== 'string' || typeof event['detail-type'] !== 'string') {
+          throw new ControlInputError(
+            `${arg('event')} must be an EventBridge event (an object with source, detail-type and detail)`,
+          );
+        }
+        events.publish(event as BusEvent);
+        return { emitted: event.id };
+      }
       case 'tasks':
+        fields();
         return ecs.taskTable();
+      case 'instances':
+        fields();
+        return ecs.instanceTable();
       case 'stats':
+        fields();
         return {
           calls: calls.snapshot(),
           events: events.stats(),
@@ -331,13 +363,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           now: new Date(clock.now()).toISOString(),
         };
       case 'reset-stats':
+        fields();
         calls.reset();
         return { ok: true };
       case 'idle':
+        fields();
         await sandbox.idle();
         return { ok: true };
       default:
-        throw new Error(`unknown sandbox command ${command}`);
+        throw new ControlInputError(`unknown sandbox command "${command}"`, 404);
     }
   };
 

@@ -1,6 +1,7 @@
 /**
  * `npm start` as a user runs it: two sandboxes side by side (their own SANDBOX_PORT and PORT, the Lambda
- * port picked), progress while starting, `npm run package` while they run.
+ * port picked), progress while starting, `npm run package` while they run, and the README's Try-it steps
+ * through the control CLI.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -8,6 +9,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
+import { SUBNETS } from '../support/sandbox';
 
 const exec = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -129,6 +132,51 @@ describe('npm start', () => {
       expect(response.status).toBe(404);
     } finally {
       rmSync(packageDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it("makes the README's Try-it steps pasteable: launch, wait RUNNING, exit 1, wait for the replacement", async () => {
+    const env = {
+      ...process.env,
+      AWS_ENDPOINT_URL: second.endpoint,
+      SANDBOX_ENDPOINT: '',
+      SANDBOX_PORT: '',
+    };
+    const cli = (...args: string[]) =>
+      exec(TSX, [join(ROOT, 'local', 'cli.ts'), ...args], { cwd: ROOT, env });
+    const ecs = new ECSClient({
+      region: 'us-east-1',
+      endpoint: second.endpoint,
+      credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
+    });
+    try {
+      const run = await ecs.send(
+        new RunTaskCommand({
+          cluster: 'sandbox',
+          taskDefinition: 'sandbox-worker',
+          launchType: 'FARGATE',
+          networkConfiguration: { awsvpcConfiguration: { subnets: SUBNETS } },
+        }),
+      );
+      const task = run.tasks?.[0]?.taskArn as string;
+      const taskId = task.split('/').pop() as string;
+      const running = await cli('wait', task, 'RUNNING');
+      expect(running.stdout.trim()).toBe(taskId);
+      expect(running.stderr).toContain(`task ${taskId}: RUNNING`);
+      await cli('exit', taskId, '1');
+      // The restart backoff passes on the sandbox clock, in real time: no `clock` needed.
+      const replacement = await cli('wait-replacement', task, '--timeout', '90s');
+      const replacementId = replacement.stdout.trim();
+      expect(replacementId).toMatch(/^[0-9a-f]{32}$/);
+      const table = (await cli('tasks')).stdout;
+      const row = table.split('\n').find((line) => line.startsWith(replacementId));
+      expect(row).toMatch(
+        new RegExp(
+          `RUNNING +FARGATE +ecs-autopilot/restart/${taskId.slice(0, 8)}…/1 +1 +${taskId.slice(0, 8)}…`,
+        ),
+      );
+    } finally {
+      ecs.destroy();
     }
   }, 120_000);
 
