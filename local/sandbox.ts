@@ -415,7 +415,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         progress,
       })
     : undefined;
-  if (offline) progress('serverless-offline starting: it loads serverless, then bundles the functions');
+  if (offline) {
+    // Awaited below, after the stack is read; a child that dies sooner must not be an unhandled rejection.
+    offline.ready.catch(() => undefined);
+    progress('serverless-offline starting: it loads serverless, then bundles the functions');
+  }
   const removeBuildFolder = () =>
     rm(join(ROOT, buildFolder), { recursive: true, force: true }).catch(() => undefined);
   let offlineProcess: ChildProcess | undefined;
