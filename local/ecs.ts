@@ -53,6 +53,16 @@ export interface TaskTableRow {
   tags: Record<string, string>;
 }
 
+export interface InstanceTableRow {
+  ec2InstanceId: string;
+  cluster: string;
+  capacityProvider?: string;
+  spot: boolean;
+  status: string;
+  runningTasks: number;
+  pendingTasks: number;
+}
+
 export interface EcsFaults {
   /** fraction of calls answered with ThrottlingException */
   throttle?: number;
@@ -266,6 +276,8 @@ export class EcsEmulator {
   }
 
   setFaults(faults: EcsFaults): void {
+    const unknown = faults.api?.filter((operation) => !this.operations.has(operation)) ?? [];
+    if (unknown.length > 0) throw invalid(`The sandbox ECS has no operation ${unknown.join(', ')}.`);
     this.faults = { ...faults };
   }
 
@@ -285,6 +297,23 @@ export class EcsEmulator {
       group: task.group,
       tags: { ...task.tags },
     }));
+  }
+
+  /** Container instances (the CLI's `instances`): where `spot-warning` finds an EC2 instance id. */
+  instanceTable(): InstanceTableRow[] {
+    return [...this.state.instances.values()].map((instance) => {
+      const live = this.state.tasksOn(instance).filter((task) => task.lastStatus !== 'STOPPED');
+      const runningTasks = live.filter((task) => task.lastStatus === 'RUNNING').length;
+      return {
+        ec2InstanceId: instance.ec2InstanceId,
+        cluster: instance.clusterName,
+        capacityProvider: instance.capacityProviderName,
+        spot: instance.spot,
+        status: instance.status,
+        runningTasks,
+        pendingTasks: live.length - runningTasks,
+      };
+    });
   }
 
   callCounts(): Record<string, number> {

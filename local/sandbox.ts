@@ -3,7 +3,10 @@
  * HTTP API through serverless-offline, wired together the way the deployed stack is (from serverless.yml).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { ControlInputError, clockAdvance, exitCode, onOff, rate, requiredText } from './controlInput';
 import { ACCOUNT_ID, type BusEvent, type LambdaInvoker, REGION, VirtualClock } from './core';
 import { createTablesFromTemplate, startDynalite } from './dynamo';
 import { EcsEmulator, type EcsTimings } from './ecs';
@@ -13,7 +16,7 @@ import { OfflineLambdaInvoker } from './lambdaInvoker';
 import { SchedulerEmulator } from './scheduler';
 import { CallCounter, createEdgeServer, listen } from './server';
 import { SqsEmulator } from './sqs';
-import { printConfig, type SandboxStack, stackFromConfig } from './stack';
+import { printConfigCached, type SandboxStack, stackFromConfig } from './stack';
 import { ROOT } from './template';
 
 export interface SandboxOptions {
@@ -34,11 +37,37 @@ export interface SandboxOptions {
   lambdaConcurrency?: number;
   /** Delays before an async invocation's retries (virtual ms; default 1 s, 2 s; Lambda waits about 1 and 2 min). */
   lambdaRetryDelaysMs?: number[];
+  /** Told each step of the start as it completes (npm start prints them). */
+  onProgress?: (message: string) => void;
 }
+
+/** Which option asked for a port: npm start names the variable behind it. */
+export type PortOption = 'port' | 'httpPort' | 'lambdaPort';
+const PORT_ROLES: Record<PortOption, string> = {
+  port: 'AWS endpoint',
+  httpPort: 'HTTP API',
+  lambdaPort: 'Lambda invoke endpoint',
+};
+
+/** A requested port is taken (another sandbox, or another program): found before anything is spawned. */
+export class PortInUseError extends Error {
+  constructor(
+    readonly port: number,
+    readonly option: PortOption,
+  ) {
+    super(`port ${port} (${PORT_ROLES[option]}) is already in use on 127.0.0.1`);
+    this.name = 'PortInUseError';
+  }
+}
+
+/** Each sandbox's serverless-offline builds into its own folder here (not .esbuild, which `serverless package` removes). */
+export const SANDBOX_BUILD_ROOT = '.esbuild-sandbox';
 
 export interface Sandbox {
   endpoint: string;
   apiUrl: string | undefined;
+  /** serverless-offline's Lambda invoke port (undefined with an in-process invoker). */
+  lambdaPort: number | undefined;
   stage: string;
   stack: SandboxStack;
   clock: VirtualClock;
@@ -58,20 +87,12 @@ export interface Sandbox {
 
 export const SANDBOX_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'sandbox', AWS_SECRET_ACCESS_KEY: 'sandbox' };
 
-const DURATION = /^\+?(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
-export function parseDuration(text: string): number {
-  const m = DURATION.exec(text.trim());
-  if (!m?.[1] || !m[2]) throw new Error(`not a duration: ${text} (use e.g. +30s, +10m, +2h)`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2]] ?? 1;
-  return Number(m[1]) * unit;
-}
-
 function startOffline(
   stage: string,
   ports: { http: number; lambda: number },
   env: Record<string, string>,
-  verbose: boolean,
-): Promise<ChildProcess> {
+  options: { verbose: boolean; buildFolder: string; progress: (message: string) => void },
+): { child: ChildProcess; ready: Promise<ChildProcess> } {
   const child = spawn(
     process.execPath,
     [
@@ -88,6 +109,7 @@ function startOffline(
       '--lambdaPort',
       String(ports.lambda),
       '--noPrependStageInUrl',
+      `--param=esbuildWorkFolder=${options.buildFolder}`,
     ],
     {
       cwd: ROOT,
@@ -102,29 +124,49 @@ function startOffline(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  return new Promise((resolve, reject) => {
-    let output = '';
+  const ready = new Promise<ChildProcess>((resolve, reject) => {
+    let output: string | undefined = '';
     const onData = (chunk: Buffer) => {
       const text = chunk.toString();
-      if (verbose) process.stdout.write(text);
-      if (output !== undefined) {
-        output += text;
-        if (output.includes('Server ready')) {
-          output = '';
-          resolve(child);
-        }
+      if (options.verbose) process.stdout.write(text);
+      if (output === undefined) return;
+      // serverless-esbuild bundles before serverless-offline says "Starting Offline".
+      if (!output.includes('Starting Offline') && text.includes('Starting Offline')) {
+        options.progress('functions bundled with esbuild');
+      }
+      output += text;
+      if (output.includes('Server ready')) {
+        output = undefined;
+        resolve(child);
       }
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`serverless offline exited with ${code}:\n${output}`)));
+    child.once('exit', (code) => {
+      if (output !== undefined) reject(new Error(`serverless offline exited with ${code}:\n${output}`));
+    });
   });
+  return { child, ready };
 }
 
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
+/** SIGTERM, then SIGKILL after a 3 s grace; resolves once the process has exited. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  let grace: NodeJS.Timeout | undefined;
+  await Promise.race([exited, new Promise((resolve) => (grace = setTimeout(resolve, 3000)))]);
+  clearTimeout(grace); // a pending grace timer would keep the caller's process alive for 3 s
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
     const s = createServer();
+    s.once('error', reject);
     s.listen(0, '127.0.0.1', () => {
       const { port } = s.address() as { port: number };
       s.close(() => resolve(port));
@@ -132,13 +174,52 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Throws PortInUseError when something listens on 127.0.0.1:port (where serverless-offline will listen). */
+function ensurePortFree(port: number, option: PortOption): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port, option) : error),
+    );
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve()));
+  });
+}
+
+/** Build folders left by sandboxes that did not stop cleanly (killed): named <pid>-<port>, their pid gone. */
+async function removeStaleBuildFolders(): Promise<void> {
+  const root = join(ROOT, SANDBOX_BUILD_ROOT);
+  const names = await readdir(root).catch(() => [] as string[]);
+  await Promise.all(
+    names.map(async (name) => {
+      const pid = Number(/^(\d+)-/.exec(name)?.[1]);
+      if (!pid || isAlive(pid)) return;
+      await rm(join(root, name), { recursive: true, force: true }).catch(() => undefined);
+    }),
+  );
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const stage = options.stage ?? 'sandbox';
+  const progress = options.onProgress ?? (() => undefined);
+  const withOffline = !options.invoker;
+  // Requested ports first: a taken one fails here, before dynalite or serverless-offline start (0 = any).
+  if (options.port) await ensurePortFree(options.port, 'port');
+  if (withOffline && options.httpPort) await ensurePortFree(options.httpPort, 'httpPort');
+  if (withOffline && options.lambdaPort) await ensurePortFree(options.lambdaPort, 'lambdaPort');
   const clock = new VirtualClock();
   const calls = new CallCounter();
   const port = options.port || (await freePort());
-  const httpPort = options.httpPort ?? (options.invoker ? 0 : await freePort());
-  const lambdaPort = options.lambdaPort ?? (options.invoker ? 0 : await freePort());
+  const httpPort = options.httpPort || (withOffline ? await freePort() : 0);
+  const lambdaPort = options.lambdaPort || (withOffline ? await freePort() : 0);
 
   const offlineInvoker = options.invoker
     ? undefined
@@ -193,49 +274,88 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const dynamo = await startDynalite();
 
   const control = async (command: string, body: unknown = {}): Promise<unknown> => {
-    const b = (body ?? {}) as Record<string, unknown>;
-    const text = (key: string) => {
-      const v = b[key];
-      if (typeof v !== 'string' || !v) throw new Error(`${command}: ${key} is required`);
-      return v;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new ControlInputError(`${command}: the body must be a JSON object`);
+    }
+    const b = body as Record<string, unknown>;
+    /** The command's fields; any other is refused, as the CLI refuses unknown options. */
+    const fields = (...accepted: string[]) => {
+      const unknown = Object.keys(b).filter((key) => !accepted.includes(key));
+      if (unknown.length > 0) {
+        throw new ControlInputError(
+          `${command}: unknown field ${unknown.join(', ')} (accepted: ${accepted.join(', ') || 'none'})`,
+        );
+      }
     };
+    const arg = (name: string) => `${command}: ${name}`;
     switch (command) {
       case 'exit':
-        return ecs.exitTask(text('taskId'), Number(b.code ?? 1));
+        fields('taskId', 'code');
+        return ecs.exitTask(requiredText(arg('taskId'), b.taskId), exitCode(arg('code'), b.code));
       case 'oom':
-        return ecs.oom(text('taskId'));
+        fields('taskId');
+        return ecs.oom(requiredText(arg('taskId'), b.taskId));
       case 'fail-start':
-        return ecs.failStart(text('taskId'), text('reason'));
+        fields('taskId', 'reason');
+        return ecs.failStart(requiredText(arg('taskId'), b.taskId), requiredText(arg('reason'), b.reason));
       case 'interrupt':
-        return ecs.interrupt(text('taskId'));
+        fields('taskId');
+        return ecs.interrupt(requiredText(arg('taskId'), b.taskId));
       case 'spot-warning':
-        return ecs.spotWarning(text('instanceId'));
+        fields('instanceId');
+        return ecs.spotWarning(requiredText(arg('instanceId'), b.instanceId));
       case 'spot-capacity':
-        return ecs.setSpotCapacity(b.on !== false && b.on !== 'off');
-      case 'faults':
+        fields('on');
+        return ecs.setSpotCapacity(onOff(arg('on'), b.on));
+      case 'faults': {
+        fields('throttle', 'error', 'api');
+        const api = b.api === undefined ? undefined : [b.api].flat();
+        if (api?.some((name) => typeof name !== 'string')) {
+          throw new ControlInputError(`${arg('api')} must be ECS operation names, e.g. ["RunTask"]`);
+        }
         return ecs.setFaults({
-          throttle: Number(b.throttle ?? 0),
-          error: Number(b.error ?? 0),
-          api: Array.isArray(b.api) ? (b.api as string[]) : typeof b.api === 'string' ? [b.api] : undefined,
+          throttle: rate(arg('throttle'), b.throttle ?? 0),
+          error: rate(arg('error'), b.error ?? 0),
+          api: api as string[] | undefined,
         });
+      }
       case 'throttling':
-        return ecs.setThrottling(b.on !== false);
-      case 'events':
+        fields('on');
+        return ecs.setThrottling(onOff(arg('on'), b.on));
+      case 'events': {
+        fields('duplicate', 'shuffle');
+        if (b.shuffle !== undefined && typeof b.shuffle !== 'boolean') {
+          throw new ControlInputError(`${arg('shuffle')} must be true or false`);
+        }
         return events.setDelivery({
-          duplicateRate: Number(b.duplicate ?? 0),
+          duplicateRate: rate(arg('duplicate'), b.duplicate ?? 0),
           shuffleWindowMs: b.shuffle ? 2000 : 0,
         });
+      }
       case 'clock': {
-        const ms = parseDuration(text('advance'));
-        clock.advance(ms);
+        fields('advance');
+        clock.advance(clockAdvance(arg('advance'), b.advance));
         return { now: new Date(clock.now()).toISOString() };
       }
-      case 'emit':
-        events.publish(b.event as BusEvent);
-        return { emitted: (b.event as BusEvent)?.id };
+      case 'emit': {
+        fields('event');
+        const event = b.event as Partial<BusEvent> | undefined;
+        if (typeof event?.source !== 'string' || typeof event['detail-type'] !== 'string') {
+          throw new ControlInputError(
+            `${arg('event')} must be an EventBridge event (an object with source, detail-type and detail)`,
+          );
+        }
+        events.publish(event as BusEvent);
+        return { emitted: event.id };
+      }
       case 'tasks':
+        fields();
         return ecs.taskTable();
+      case 'instances':
+        fields();
+        return ecs.instanceTable();
       case 'stats':
+        fields();
         return {
           calls: calls.snapshot(),
           events: events.stats(),
@@ -243,13 +363,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           now: new Date(clock.now()).toISOString(),
         };
       case 'reset-stats':
+        fields();
         calls.reset();
         return { ok: true };
       case 'idle':
+        fields();
         await sandbox.idle();
         return { ok: true };
       default:
-        throw new Error(`unknown sandbox command ${command}`);
+        throw new ControlInputError(`unknown sandbox command "${command}"`, 404);
     }
   };
 
@@ -266,8 +388,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     calls,
   );
-  const actualPort = await listen(server, port);
+  const actualPort = await listen(server, port).catch(async (error: NodeJS.ErrnoException) => {
+    await dynamo.close();
+    throw error.code === 'EADDRINUSE' ? new PortInUseError(port, 'port') : error;
+  });
   const endpoint = `http://127.0.0.1:${actualPort}`;
+  progress(`AWS endpoint listening on ${endpoint}`);
 
   const clientEnv: Record<string, string> = {
     ...SANDBOX_CREDENTIALS,
@@ -279,13 +405,31 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 
-  // Read the stack (3 s) while serverless-offline bundles and starts (6 s).
-  const offline = options.invoker
-    ? undefined
-    : startOffline(stage, { http: httpPort, lambda: lambdaPort }, clientEnv, options.verbose ?? false);
+  // serverless-offline loads serverless and bundles the functions (the longest step): started first, the
+  // stack is read and created beside it.
+  const buildFolder = join(SANDBOX_BUILD_ROOT, `${process.pid}-${lambdaPort}`);
+  const offline = withOffline
+    ? startOffline(stage, { http: httpPort, lambda: lambdaPort }, clientEnv, {
+        verbose: options.verbose ?? false,
+        buildFolder,
+        progress,
+      })
+    : undefined;
+  if (offline) {
+    // Awaited below, after the stack is read; a child that dies sooner must not be an unhandled rejection.
+    offline.ready.catch(() => undefined);
+    progress('serverless-offline starting: it loads serverless, then bundles the functions');
+  }
+  const removeBuildFolder = () =>
+    rm(join(ROOT, buildFolder), { recursive: true, force: true }).catch(() => undefined);
   let offlineProcess: ChildProcess | undefined;
   try {
-    stack = stackFromConfig(await printConfig(stage, { ...process.env, ...clientEnv }));
+    const [printed] = await Promise.all([
+      printConfigCached(stage, { ...process.env, ...clientEnv }),
+      withOffline ? removeStaleBuildFolders() : undefined,
+    ]);
+    progress(`stack read from serverless.yml (${printed.cached ? 'cached' : 'serverless print'})`);
+    stack = stackFromConfig(printed.config);
     const names = stack;
     await createTablesFromTemplate(endpoint, stack.template, (id) => names.physicalName(id));
     sqs.loadTemplate(
@@ -320,10 +464,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       });
     }
     ecs.seed();
-    offlineProcess = await offline;
+    progress('tables, queues, rules and schedules created; cluster sandbox seeded');
+    if (offline) {
+      offlineProcess = await offline.ready;
+      progress(`serverless-offline ready: HTTP API on port ${httpPort}, Lambda on port ${lambdaPort}`);
+    }
     offlineInvoker?.ready();
   } catch (error) {
-    offline?.then((c) => c.kill()).catch(() => undefined);
+    if (offline) await stopChild(offline.child);
+    await removeBuildFolder();
     server.close();
     await dynamo.close();
     clock.stop();
@@ -334,6 +483,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const sandbox: Sandbox = {
     endpoint,
     apiUrl: options.invoker ? undefined : `http://127.0.0.1:${httpPort}`,
+    lambdaPort: options.invoker ? undefined : lambdaPort,
     stage,
     stack,
     clock,
@@ -358,14 +508,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     async stop() {
       // Functions first (they call the endpoint), then the emulators' timers, then the endpoint, then storage.
       stopping = true;
-      if (offlineProcess && offlineProcess.exitCode === null) {
-        const exited = new Promise((resolve) => offlineProcess?.once('exit', resolve));
-        offlineProcess.kill('SIGTERM');
-        let grace: NodeJS.Timeout | undefined;
-        await Promise.race([exited, new Promise((resolve) => (grace = setTimeout(resolve, 3000)))]);
-        clearTimeout(grace); // a pending grace timer would keep the caller's process alive for 3 s
-        if (offlineProcess.exitCode === null) offlineProcess.kill('SIGKILL');
-      }
+      if (offlineProcess) await stopChild(offlineProcess);
+      await removeBuildFolder();
       sqs.stop();
       clock.stop();
       server.closeAllConnections?.();

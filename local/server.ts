@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ControlInputError } from './controlInput';
 import { AwsError, type OperationHandler } from './core';
 
 export interface EdgeServices {
@@ -108,12 +109,20 @@ export function createEdgeServer(services: EdgeServices, counter = new CallCount
       }
       const url = new URL(req.url ?? '/', 'http://sandbox');
       if (url.pathname.startsWith('/_sandbox/')) {
+        const command = url.pathname.slice('/_sandbox/'.length);
         const raw = await readBody(req);
-        const result = await services.control(
-          url.pathname.slice('/_sandbox/'.length),
-          raw ? JSON.parse(raw) : {},
-        );
-        return send(res, 200, result ?? { ok: true });
+        try {
+          let body: unknown = {};
+          try {
+            body = raw ? JSON.parse(raw) : {};
+          } catch {
+            throw new ControlInputError(`${command}: the body is not JSON`);
+          }
+          return send(res, 200, (await services.control(command, body)) ?? { ok: true });
+        } catch (error) {
+          if (!(error instanceof ControlInputError)) throw error;
+          return send(res, error.status, { message: error.message });
+        }
       }
       if (targetName) {
         const match = JSON_TARGETS.find(([prefix]) => targetName.startsWith(prefix));

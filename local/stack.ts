@@ -2,9 +2,13 @@
  * What the sandbox needs to know about the stack, read from serverless.yml itself through
  * `serverless print` (resolved for the sandbox stage), then shaped like the CloudFormation that
  * `serverless package` compiles: rules, event source mappings and async-invoke configs. Printing takes
- * about 3 s and no bundling, so it runs beside serverless-offline's own start.
+ * about 2 s of CPU (loading serverless and its plugins) and no bundling, so it runs beside
+ * serverless-offline's own start; its output is cached for as long as its inputs stay the same.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CfnResource, CfnTemplate } from './template';
 import { ROOT } from './template';
@@ -83,6 +87,80 @@ export function printConfig(stage: string, env: NodeJS.ProcessEnv = process.env)
       }
     });
   });
+}
+
+/** Where printed configs are kept: tool caches live in node_modules/.cache, gone with a fresh install. */
+export const PRINT_CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'ecs-autopilot-sandbox');
+const PRINT_CACHE_KEEP = 8;
+/** Variable sources whose inputs printCacheKey knows; any other (ssm:, cf:, aws:, s3:) disables the cache. */
+const KNOWN_SOURCES = new Set(['self', 'param', 'env', 'opt', 'file', 'strToBool', 'sls']);
+
+/**
+ * What `serverless print` reads, as a hash: serverless.yml, every file under deploy/ (its `${file()}`
+ * sources), the lockfile (serverless and its plugins), the stage and every `${env:NAME}` it names.
+ * Undefined when serverless.yml uses a source whose inputs are not known here.
+ */
+export function printCacheKey(stage: string, env: NodeJS.ProcessEnv, root = ROOT): string | undefined {
+  const yml = readFileSync(join(root, 'serverless.yml'), 'utf8');
+  // `${AWS::Region}` is CloudFormation's Fn::Sub, not a serverless variable; `${sls:stage}` is the stage.
+  const sources = [...yml.matchAll(/\$\{([A-Za-z]+)(?::(?!:)|\()/g)].map((m) => m[1] as string);
+  if (sources.some((source) => !KNOWN_SOURCES.has(source))) return undefined;
+  if (/\$\{sls:(?!stage\})/.test(yml)) return undefined;
+  const files = yml.match(/\$\{file\(([^)]+)\)/g) ?? [];
+  if (files.some((f) => !/^\$\{file\(\.\/deploy\//.test(f))) return undefined;
+  const hash = createHash('sha256').update(JSON.stringify({ stage, yml }));
+  const deploy = join(root, 'deploy');
+  for (const name of readdirSync(deploy, { recursive: true, encoding: 'utf8' }).sort()) {
+    const path = join(deploy, name);
+    try {
+      hash.update(name).update(readFileSync(path));
+    } catch {
+      // a folder
+    }
+  }
+  hash.update(readFileSync(join(root, 'package-lock.json')));
+  const envNames = [...new Set([...yml.matchAll(/\$\{env:([A-Za-z0-9_]+)/g)].map((m) => m[1] as string))];
+  for (const name of envNames.sort()) hash.update(`${name}=${env[name] ?? '<unset>'}\n`);
+  return hash.digest('hex').slice(0, 32);
+}
+
+/**
+ * printConfig, or its cached output when the inputs (printCacheKey) are unchanged. `cached` says which;
+ * a cache that cannot be read or written is skipped, never an error.
+ */
+export async function printConfigCached(
+  stage: string,
+  env: NodeJS.ProcessEnv = process.env,
+  cacheDir = PRINT_CACHE_DIR,
+): Promise<{ config: PrintedConfig; cached: boolean }> {
+  const key = printCacheKey(stage, env);
+  const path = key && join(cacheDir, `print-${stage}-${key}.json`);
+  if (path) {
+    const text = await readFile(path, 'utf8').catch(() => undefined);
+    if (text) return { config: JSON.parse(text) as PrintedConfig, cached: true };
+  }
+  const config = await printConfig(stage, env);
+  if (path) {
+    await mkdir(cacheDir, { recursive: true })
+      .then(async () => {
+        const partial = `${path}.${process.pid}.tmp`;
+        await writeFile(partial, JSON.stringify(config));
+        await rename(partial, path);
+        await pruneCache(cacheDir);
+      })
+      .catch(() => undefined);
+  }
+  return { config, cached: false };
+}
+
+/** Keeps the newest few: every SANDBOX_PORT gets its own entry (queue URLs name the port). */
+async function pruneCache(cacheDir: string): Promise<void> {
+  const names = (await readdir(cacheDir)).filter((n) => n.startsWith('print-') && n.endsWith('.json'));
+  const dated = await Promise.all(
+    names.map(async (name) => ({ name, mtime: (await stat(join(cacheDir, name))).mtimeMs })),
+  );
+  dated.sort((a, b) => b.mtime - a.mtime);
+  await Promise.all(dated.slice(PRINT_CACHE_KEEP).map((d) => rm(join(cacheDir, d.name), { force: true })));
 }
 
 const getAttTarget = (value: unknown): string | undefined => {

@@ -2,29 +2,57 @@
 // Node 20 here, nodejs22.x in Lambda: the SDK's notice about Node 20 is noise in the sandbox.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-import { startSandbox } from './sandbox';
+import { PortInUseError, type PortOption, startSandbox } from './sandbox';
+
+/** The variable behind each port, and its default (the Lambda port has none: any free one). */
+const PORT_VARIABLES: Record<PortOption, { name: string; default?: number }> = {
+  port: { name: 'SANDBOX_PORT', default: 4566 },
+  httpPort: { name: 'PORT', default: 3000 },
+  lambdaPort: { name: 'LAMBDA_PORT' },
+};
+
+/** Seconds since this process started (what a user waits for), e.g. "4.2s". */
+const sinceStart = () => `${(performance.now() / 1000).toFixed(1)}s`;
+
+function portFromEnv(option: PortOption): number | undefined {
+  const variable = PORT_VARIABLES[option];
+  const text = process.env[variable.name];
+  if (text === undefined || text === '') return variable.default;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65_535) {
+    throw new Error(
+      `${variable.name}=${text} is not a port: use a number from 1 to 65535 (0: any free port)`,
+    );
+  }
+  return port;
+}
 
 async function main() {
-  const started = Date.now();
+  const verbose = process.env.SANDBOX_QUIET !== '1';
+  console.log('starting the ecs-autopilot sandbox...');
   const sandbox = await startSandbox({
-    port: Number(process.env.SANDBOX_PORT ?? 4566),
-    httpPort: Number(process.env.PORT ?? 3000),
-    lambdaPort: Number(process.env.LAMBDA_PORT ?? 3002),
-    verbose: process.env.SANDBOX_QUIET !== '1',
+    port: portFromEnv('port'),
+    httpPort: portFromEnv('httpPort'),
+    lambdaPort: portFromEnv('lambdaPort'),
+    verbose,
+    onProgress: (message) => console.log(`  ${sinceStart().padStart(6)}  ${message}`),
   });
-  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const lambdaPort = sandbox.lambdaPort ?? '';
   console.log(`
-ecs-autopilot sandbox ready in ${seconds}s (stage ${sandbox.stage})
+ecs-autopilot sandbox ready in ${sinceStart()} (stage ${sandbox.stage})
   AWS endpoint (ECS, EventBridge, Scheduler, SQS, DynamoDB): ${sandbox.endpoint}
   HTTP API:                                                  ${sandbox.apiUrl}
+  Lambda invoke endpoint (serverless-offline):               http://127.0.0.1:${lambdaPort}
   Control:                                                   npm run sandbox -- help
 
 Try, in another terminal:
   export AWS_ENDPOINT_URL=${sandbox.endpoint} AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox AWS_DEFAULT_REGION=us-east-1
-  aws ecs run-task --cluster sandbox --task-definition sandbox-worker --launch-type FARGATE \\
-    --network-configuration 'awsvpcConfiguration={subnets=[subnet-0123456789abcdef0]}'
+  TASK=$(aws ecs run-task --cluster sandbox --task-definition sandbox-worker --launch-type FARGATE \\
+    --network-configuration 'awsvpcConfiguration={subnets=[subnet-0123456789abcdef0]}' \\
+    --query 'tasks[0].taskArn' --output text)
+  npm run -s sandbox -- wait $TASK RUNNING
   npm run sandbox -- tasks
-  curl -s ${sandbox.apiUrl}/tasks?cluster=sandbox
+  curl -s ${sandbox.apiUrl}/tasks/\${TASK##*/}
 `);
   let stopping = false;
   const stop = async () => {
@@ -39,6 +67,12 @@ Try, in another terminal:
 }
 
 main().catch((error) => {
-  console.error(error instanceof Error ? error.message : error);
+  if (error instanceof PortInUseError) {
+    const variable = PORT_VARIABLES[error.option].name;
+    console.error(
+      `${error.message}: another sandbox or program has it. Set ${variable} to a free port ` +
+        `(e.g. ${variable}=${error.port + 1} npm start).`,
+    );
+  } else console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });
