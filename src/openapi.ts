@@ -5,7 +5,14 @@
  */
 import { version } from '../package.json';
 import { CLASSIFICATIONS, FAILURE_KINDS } from './domain/classify';
-import { runTaskBodySchema, schedulePatchSchema, scheduleSchema } from './domain/schedule';
+import { LAUNCH_REASONS } from './domain/launchRequest';
+import {
+  replaceScheduleSchema,
+  runTaskBodySchema,
+  scheduleNameSchema,
+  schedulePatchSchema,
+  scheduleSchema,
+} from './domain/schedule';
 import * as z from './zod';
 
 type Json = Record<string, unknown>;
@@ -34,32 +41,106 @@ const ONE_LAUNCH_CHOICE = { not: { required: ['launchType', 'capacityProviderStr
 const isoDateTime = z.iso.datetime({ offset: true });
 
 /** A schedule as the API answers it: the stored fields (defaults applied) plus bookkeeping. */
-const scheduleViewSchema = z.safeExtend(scheduleSchema, {
+const storedScheduleSchema = z.safeExtend(scheduleSchema, {
+  version: z
+    .number()
+    .check(
+      z.int(),
+      z.gte(1),
+      z.describe('1 when created, one more on every change; PUT it back to refuse a lost update (409).'),
+    ),
   createdAt: isoDateTime.check(z.describe('When the schedule was created.')),
   updatedAt: isoDateTime.check(z.describe('When the schedule was last changed.')),
-  nextRunTimes: z.optional(
-    z
-      .array(isoDateTime)
-      .check(z.maxLength(5), z.describe('The next due times (up to 5; empty when PAUSED or past endDate).')),
-  ),
+  createdBy: z.optional(z.string().check(z.describe('The IAM principal that created it.'))),
+  updatedBy: z.optional(z.string().check(z.describe('The IAM principal that changed it last.'))),
+});
+
+const runTaskFailureSchema = z
+  .object({ arn: z.optional(z.string()), reason: z.optional(z.string()), detail: z.optional(z.string()) })
+  .check(z.describe('One of RunTask\'s failures[], e.g. reason "RESOURCE:MEMORY".'));
+const launchStatusFields = {
+  status: z
+    .enum(['PENDING', 'LAUNCHED', 'FAILED'])
+    .check(
+      z.describe(
+        'PENDING: queued (ECS throttled it, or capacity retries wait); LAUNCHED: every task started; FAILED: given up.',
+      ),
+    ),
+  taskArns: z.array(z.string()).check(z.describe('The tasks started so far, over every attempt.')),
+  failures: z.optional(z.array(runTaskFailureSchema).check(z.describe('The last RunTask failures.'))),
+};
+const requestIdField = z
+  .string()
+  .check(z.describe('The launch request: GET /launches/{requestId} shows what it became.'));
+const locationField = z.string().check(z.describe('The path of GET /launches/{requestId} for this launch.'));
+
+/** POST /tasks. */
+const launchResultSchema = z.object({
+  requestId: requestIdField,
+  ...launchStatusFields,
+  location: locationField,
+  message: z.optional(z.string().check(z.describe('Why it is still PENDING.'))),
+});
+
+/** GET /launches/{requestId}. */
+const launchSchema = z.object({
+  requestId: requestIdField,
+  reason: z.optional(z.enum(LAUNCH_REASONS)),
+  requestedBy: z.optional(z.string().check(z.describe('The IAM principal that asked for it.'))),
+  acceptedAt: z.optional(isoDateTime.check(z.describe('When the API accepted it (POST /tasks).'))),
+  cluster: z.optional(z.string()),
+  taskDefinition: z.optional(z.string()),
+  count: z.optional(z.number().check(z.int())),
+  ...launchStatusFields,
+  attempts: z.number().check(z.int(), z.describe('RunTask attempts recorded (capacity retries add one).')),
+  updatedAt: z.optional(isoDateTime.check(z.describe('When the last attempt was recorded.'))),
 });
 
 const scheduleRunSchema = z.object({
-  requestId: z
-    .string()
-    .check(z.describe('The launch request of this run (its RunTask clientToken derives from it).')),
+  requestId: requestIdField,
   trigger: z.enum(['schedule', 'manual']).check(z.describe('Due time, or POST /schedules/{name}/runs.')),
   scheduledTime: isoDateTime.check(z.describe('The due time (the request time for a manual run).')),
   status: z
     .enum(['PENDING', 'LAUNCHED', 'SKIPPED', 'FAILED'])
-    .check(z.describe('SKIPPED: concurrencyPolicy Forbid while the previous run was still running.')),
-  taskArns: z.optional(z.array(z.string())),
+    .check(
+      z.describe('SKIPPED: the concurrencyPolicy or the schedule state kept it from starting (message).'),
+    ),
+  taskArns: z.array(z.string()),
+  failures: z.optional(z.array(runTaskFailureSchema)),
+  replacedTaskArns: z.optional(
+    z
+      .array(z.string())
+      .check(z.describe('Tasks of the previous run it stopped (concurrencyPolicy Replace).')),
+  ),
   message: z.optional(z.string()),
+  requestedBy: z.optional(z.string().check(z.describe('The IAM principal of a manual run.'))),
+  location: z.optional(locationField),
 });
 
-const launchAcceptedSchema = z.object({
-  requestId: z.string().check(z.describe('Identifies the launch; the tasks it starts appear in GET /tasks.')),
-  reason: z.enum(['schedule', 'run-now']),
+const strategyItemSchema = z.object({
+  capacityProvider: z.string(),
+  weight: z.optional(z.number()),
+  base: z.optional(z.number()),
+});
+const serviceSchema = z.object({
+  cluster: z.string(),
+  service: z.string(),
+  mode: z.enum(['spot', 'on-demand']).check(z.describe('Where the service runs now.')),
+  originalStrategy: z.optional(
+    z.array(strategyItemSchema).check(z.describe('The strategy to restore (while on-demand).')),
+  ),
+  history: z
+    .array(
+      z.object({
+        at: isoDateTime,
+        action: z.enum(['fallback', 'restore']),
+        cause: z.string().check(z.describe('placement-failure, spot-interruption, steady, tick.')),
+        note: z.optional(z.string()),
+        from: z.array(strategyItemSchema),
+        to: z.array(strategyItemSchema),
+      }),
+    )
+    .check(z.describe('The switches, oldest first.')),
 });
 
 // The task history: names as ECS gives them in the event (fact sheet §1.2), plus what ecs-autopilot derives.
@@ -230,7 +311,9 @@ export const taskTransitionSchema = z.strictObject({
 });
 
 const errorSchema = z.object({
-  error: z.string().check(z.describe('BadRequest, Forbidden, NotFound, Conflict, PayloadTooLarge')),
+  error: z
+    .string()
+    .check(z.describe('BadRequest, Forbidden, NotFound, Conflict, PayloadTooLarge, InternalError')),
   message: z
     .string()
     .check(z.describe('What to fix, e.g. "invalid body: count: must be an integer from 1 to 10".')),
@@ -238,6 +321,7 @@ const errorSchema = z.object({
 
 const page = (itemsKey: string, item: Json, description: string): Json => ({
   type: 'object',
+  additionalProperties: false,
   properties: {
     [itemsKey]: { type: 'array', items: item },
     nextToken: {
@@ -278,7 +362,8 @@ const nameParameter = {
   in: 'path',
   required: true,
   description: 'The schedule name.',
-  schema: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[0-9A-Za-z_.-]+$' },
+  // . and .. would be steps of the URL path, not names.
+  schema: { ...jsonSchema(scheduleNameSchema, 'input'), not: { enum: ['.', '..'] } },
 };
 
 const taskIdParameter = {
@@ -287,6 +372,32 @@ const taskIdParameter = {
   required: true,
   description: 'The ECS task id (the last part of the task ARN).',
   schema: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$' },
+};
+
+const requestIdParameter = {
+  name: 'requestId',
+  in: 'path',
+  required: true,
+  description: 'The launch request id (requestId of POST /tasks, of a schedule run).',
+  schema: { type: 'string', minLength: 1, maxLength: 256 },
+};
+
+const ecsName = (name: string, description: string) => ({
+  name,
+  in: 'path',
+  required: true,
+  description,
+  schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,255}$' },
+});
+const clusterParameter = ecsName('cluster', 'The cluster name.');
+const serviceParameter = ecsName('service', 'The service name.');
+
+const idempotencyKeyParameter = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description: 'Send the same key again to get the same launch instead of a second one.',
+  schema: { type: 'string' },
 };
 
 const listTasksParameters = [
@@ -340,11 +451,19 @@ const ERRORS = {
     description: 'The request conflicts with the current state (named in the message).',
   },
   413: { name: 'PayloadTooLarge', description: 'The request body is larger than the API accepts.' },
+  500: {
+    name: 'InternalError',
+    description: 'Something failed on our side (logged; no internals in the answer). Safe to retry.',
+  },
 } as const;
 
+/** The client errors a route can answer, and the 500 every route can. */
 const errors = (...codes: Array<400 | 403 | 404 | 409 | 413>) =>
   Object.fromEntries(
-    codes.map((code) => [String(code), { $ref: `#/components/responses/${ERRORS[code].name}` }]),
+    [...codes, 500 as const].map((code) => [
+      String(code),
+      { $ref: `#/components/responses/${ERRORS[code].name}` },
+    ]),
   );
 
 function paths(): Json {
@@ -375,16 +494,18 @@ function paths(): Json {
       parameters: [nameParameter],
       get: {
         operationId: 'getSchedule',
-        summary: 'One schedule, with its next due times.',
+        summary: 'One schedule.',
         tags: ['schedules'],
         responses: { '200': ok('The schedule.', ref('Schedule')), ...errors(400, 403, 404) },
       },
       put: {
         operationId: 'replaceSchedule',
         summary: 'Replace a schedule (the body name must be the path name).',
+        description:
+          'The body may be what GET answered, changed: `version` is checked (409 if the schedule changed since), the other bookkeeping fields are ignored. Omitted fields take their defaults, except `state`: a body without it keeps the stored state, so a PUT never resumes a PAUSED schedule.',
         tags: ['schedules'],
-        requestBody: body('ScheduleInput', 'The whole schedule; omitted fields take their defaults.'),
-        responses: { '200': ok('The schedule.', ref('Schedule')), ...errors(400, 403, 404, 413) },
+        requestBody: body('ReplaceScheduleInput', 'The whole schedule.'),
+        responses: { '200': ok('The schedule.', ref('Schedule')), ...errors(400, 403, 404, 409, 413) },
       },
       patch: {
         operationId: 'updateSchedule',
@@ -408,8 +529,12 @@ function paths(): Json {
         operationId: 'runSchedule',
         summary: 'Run a schedule now, as if it were due.',
         tags: ['schedules'],
+        parameters: [idempotencyKeyParameter],
         responses: {
-          '202': ok('The launch is queued.', ref('LaunchAccepted')),
+          '200': ok(
+            'The run: LAUNCHED with its tasks, PENDING (queued: follow location), FAILED with the reasons, or SKIPPED with why.',
+            ref('ScheduleRun'),
+          ),
           ...errors(400, 403, 404, 409),
         },
       },
@@ -426,9 +551,21 @@ function paths(): Json {
         operationId: 'runTask',
         summary: 'Start tasks now, through the launcher (history and restarts included).',
         tags: ['tasks'],
+        parameters: [idempotencyKeyParameter],
         requestBody: body('RunTaskBody', 'What to launch; unknown fields are rejected.'),
         responses: {
-          '202': ok('The launch is queued.', ref('LaunchAccepted')),
+          '200': {
+            ...ok(
+              'The launch: LAUNCHED with its tasks, PENDING (queued: follow location), or FAILED with the reasons.',
+              ref('LaunchResult'),
+            ),
+            headers: {
+              Location: {
+                description: 'GET /launches/{requestId} of this launch.',
+                schema: { type: 'string' },
+              },
+            },
+          },
           ...errors(400, 403, 413),
         },
       },
@@ -449,6 +586,25 @@ function paths(): Json {
         responses: { '200': ok('The task history.', ref('TaskHistory')), ...errors(400, 403, 404) },
       },
     },
+    '/launches/{requestId}': {
+      parameters: [requestIdParameter],
+      get: {
+        operationId: 'getLaunch',
+        summary:
+          'What a launch came to: its tasks over every attempt, why it failed, or PENDING while queued.',
+        tags: ['tasks'],
+        responses: { '200': ok('The launch.', ref('Launch')), ...errors(400, 403, 404) },
+      },
+    },
+    '/services/{cluster}/{service}': {
+      parameters: [clusterParameter, serviceParameter],
+      get: {
+        operationId: 'getService',
+        summary: "A service's Spot fallback state and its switches (services ecs-autopilot moved off Spot).",
+        tags: ['services'],
+        responses: { '200': ok('The service.', ref('Service')), ...errors(400, 403, 404) },
+      },
+    },
     '/openapi.json': {
       get: {
         operationId: 'getOpenApiDocument',
@@ -466,11 +622,14 @@ function components(): Json {
       ScheduleInput: { ...jsonSchema(scheduleSchema, 'input'), ...ONE_LAUNCH_CHOICE },
       SchedulePatch: { ...jsonSchema(schedulePatchSchema, 'input'), minProperties: 1, ...ONE_LAUNCH_CHOICE },
       RunTaskBody: { ...jsonSchema(runTaskBodySchema, 'input'), ...ONE_LAUNCH_CHOICE },
-      Schedule: jsonSchema(scheduleViewSchema, 'output'),
+      ReplaceScheduleInput: { ...jsonSchema(replaceScheduleSchema, 'input'), ...ONE_LAUNCH_CHOICE },
+      Schedule: jsonSchema(storedScheduleSchema, 'output'),
       ScheduleList: page('schedules', ref('Schedule'), 'A page of schedules, by name.'),
       ScheduleRun: jsonSchema(scheduleRunSchema, 'output'),
       ScheduleRunList: page('runs', ref('ScheduleRun'), 'A page of runs, newest first.'),
-      LaunchAccepted: jsonSchema(launchAcceptedSchema, 'output'),
+      LaunchResult: jsonSchema(launchResultSchema, 'output'),
+      Launch: jsonSchema(launchSchema, 'output'),
+      Service: jsonSchema(serviceSchema, 'output'),
       TaskTransition: {
         ...jsonSchema(taskTransitionSchema, 'output'),
         description: 'One state change of a task: the task as the ECS event describes it, and what it means.',
@@ -482,6 +641,7 @@ function components(): Json {
       TaskList: page('tasks', ref('TaskSummary'), 'A page of tasks, newest first.'),
       TaskHistory: {
         type: 'object',
+        additionalProperties: false,
         properties: {
           task: { anyOf: [ref('TaskSummary'), { type: 'null' }] },
           transitions: { type: 'array', items: ref('TaskTransition'), description: 'Oldest first.' },
@@ -535,6 +695,7 @@ export function buildOpenApiDocument(): object {
     tags: [
       { name: 'schedules', description: 'Scheduled task launches.' },
       { name: 'tasks', description: 'Task history and run-now launches.' },
+      { name: 'services', description: 'Services moved off Spot and back.' },
       { name: 'meta', description: 'The API itself.' },
     ],
     paths: paths(),

@@ -123,9 +123,11 @@ export function buildApiHandler(deps: ApiDeps) {
     },
   };
 
-  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> => {
+  const handle = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> => {
     const route = routes[event.routeKey];
     if (!route) throw httpError(404, 'NotFound', `no route ${event.routeKey}`);
     return route(event);
   };
+  // The route keys it serves, for the check that serverless.yml and the OpenAPI document list the same.
+  return Object.assign(handle, { routeKeys: Object.keys(routes) });
 }

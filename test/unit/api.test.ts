@@ -8,6 +8,7 @@ import { parseTaskStateChange } from '../../src/domain/taskEvent';
 import { buildApiHandler } from '../../src/handlers/api';
 import { INTERNAL_ERROR_BODY } from '../../src/http';
 import { fixture } from '../support/fixtures';
+import { documented } from '../support/openApiContract';
 
 const stopped = toTransition(parseTaskStateChange(fixture('stopped-exit-1')));
 const history: TaskHistory = { summary: stopped, transitions: [stopped] };
@@ -24,11 +25,13 @@ function api(overrides: Partial<Parameters<typeof buildApiHandler>[0]> = {}) {
       ...overrides,
     }),
   ).use(httpErrorHandler({ logger: false, fallbackMessage: INTERNAL_ERROR_BODY }));
-  const call = async (routeKey: string, parts: Partial<APIGatewayProxyEventV2> = {}) =>
-    (await handler(
-      { routeKey, ...parts } as APIGatewayProxyEventV2,
-      {} as never,
-    )) as APIGatewayProxyStructuredResultV2;
+  const call = documented(
+    async (routeKey: string, parts: Partial<APIGatewayProxyEventV2> = {}) =>
+      (await handler(
+        { routeKey, ...parts } as APIGatewayProxyEventV2,
+        {} as never,
+      )) as APIGatewayProxyStructuredResultV2,
+  );
   return { call, queries };
 }
 

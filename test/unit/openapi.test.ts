@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadTemplate, resourcesOfType } from '../../local/template';
 import { toTransition } from '../../src/domain/lifecycle';
 import { parseTaskStateChange } from '../../src/domain/taskEvent';
+import { buildApiHandler } from '../../src/handlers/api';
+import { buildScheduleRoutes, type ScheduleApiDeps } from '../../src/handlers/schedulesApi';
 import { buildOpenApiDocument, taskTransitionSchema } from '../../src/openapi';
 import { FIXTURE_NAMES, fixture } from '../support/fixtures';
+import { documentedRoutes, expectDocumented } from '../support/openApiContract';
 
 interface Operation {
   operationId: string;
@@ -27,20 +31,14 @@ interface Document {
 const doc = buildOpenApiDocument() as Document;
 const committedPath = join(__dirname, '..', '..', 'docs', 'openapi.json');
 
-const ROUTES = [
-  'POST /schedules',
-  'GET /schedules',
-  'GET /schedules/{name}',
-  'PUT /schedules/{name}',
-  'PATCH /schedules/{name}',
-  'DELETE /schedules/{name}',
-  'POST /schedules/{name}/runs',
-  'GET /schedules/{name}/runs',
-  'POST /tasks',
-  'GET /tasks',
-  'GET /tasks/{taskId}',
-  'GET /openapi.json',
-];
+/** The route keys the API function serves (with every route wired, as functions/api.ts wires them). */
+const SERVED = buildApiHandler({
+  getTaskHistory: async () => undefined,
+  listTasks: async () => ({ tasks: [] }),
+  getServiceState: async () => undefined,
+  routes: buildScheduleRoutes({} as ScheduleApiDeps),
+}).routeKeys;
+const ROUTES = documentedRoutes();
 
 function operation(route: string): Operation | undefined {
   const [method = '', path = ''] = route.split(' ');
@@ -63,6 +61,40 @@ describe('OpenAPI document', () => {
         `docs/openapi.json is out of date (first difference at character ${at}): run \`npx tsx scripts/openapi.ts\` and commit docs/openapi.json`,
       );
     }
+  });
+
+  it('describes exactly the routes the function serves and serverless.yml gives it', () => {
+    const template = loadTemplate();
+    const deployed = resourcesOfType(template, 'AWS::ApiGatewayV2::Route').map(
+      ([, route]) => route.Properties?.RouteKey as string,
+    );
+    expect([...ROUTES].sort()).toEqual([...SERVED].sort());
+    expect([...deployed].sort()).toEqual([...SERVED].sort());
+  });
+
+  it('fails a response it does not describe: an unknown field, a missing one, an undocumented status', () => {
+    const schedule = {
+      name: 'nightly',
+      expression: 'rate(1 hour)',
+      timezone: 'UTC',
+      cluster: 'batch',
+      taskDefinition: 'worker',
+      state: 'ENABLED',
+      count: 1,
+      concurrencyPolicy: 'Allow',
+      version: 1,
+      createdAt: '2025-03-01T10:00:00.000Z',
+      updatedAt: '2025-03-01T10:00:00.000Z',
+    };
+    const answer = (statusCode: number, body: unknown) => ({ statusCode, body: JSON.stringify(body) });
+    expect(() => expectDocumented('GET /schedules/{name}', answer(200, schedule))).not.toThrow();
+    expect(() =>
+      expectDocumented('GET /schedules/{name}', answer(200, { ...schedule, nextRunTimes: [] })),
+    ).toThrow(/must NOT have additional properties/);
+    const { version: _v, ...unversioned } = schedule;
+    expect(() => expectDocumented('GET /schedules/{name}', answer(200, unversioned))).toThrow(/version/);
+    expect(() => expectDocumented('GET /schedules/{name}', answer(418, {}))).toThrow(/no 418 response/);
+    expect(() => expectDocumented('GET /nowhere', answer(200, {}))).toThrow(/no route/);
   });
 
   it('is OpenAPI 3.1 with every route', () => {
@@ -93,7 +125,7 @@ describe('OpenAPI document', () => {
   it('takes the bodies from the zod schemas', () => {
     const bodyOf = (route: string) => operation(route)?.requestBody?.content['application/json']?.schema.$ref;
     expect(bodyOf('POST /schedules')).toBe('#/components/schemas/ScheduleInput');
-    expect(bodyOf('PUT /schedules/{name}')).toBe('#/components/schemas/ScheduleInput');
+    expect(bodyOf('PUT /schedules/{name}')).toBe('#/components/schemas/ReplaceScheduleInput');
     expect(bodyOf('PATCH /schedules/{name}')).toBe('#/components/schemas/SchedulePatch');
     expect(bodyOf('POST /tasks')).toBe('#/components/schemas/RunTaskBody');
     const input = doc.components.schemas.ScheduleInput;
@@ -142,7 +174,7 @@ describe('OpenAPI document', () => {
         Object.keys(operation(route)?.responses ?? {}).filter((code) => code >= '400'),
       ),
     );
-    expect([...codes].sort()).toEqual(['400', '403', '404', '409', '413']);
+    expect([...codes].sort()).toEqual(['400', '403', '404', '409', '413', '500']);
     expect(doc.components.schemas.Error).toMatchObject({
       type: 'object',
       properties: { error: { type: 'string' }, message: { type: 'string' } },

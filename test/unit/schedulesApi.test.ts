@@ -18,6 +18,7 @@ import { buildRunScheduled } from '../../src/handlers/scheduledRun';
 import { buildScheduleRoutes, MAX_BODY_BYTES } from '../../src/handlers/schedulesApi';
 import { INTERNAL_ERROR_BODY } from '../../src/http';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
+import { documented } from '../support/openApiContract';
 
 const ALICE = 'arn:aws:iam::111122223333:user/alice';
 const BOB = 'arn:aws:iam::111122223333:user/bob';
@@ -224,18 +225,20 @@ function setup() {
     }),
   ).use(httpErrorHandler({ logger: false, fallbackMessage: INTERNAL_ERROR_BODY }));
 
-  const call = async (routeKey: string, req: Req = {}) =>
-    (await handler(
-      {
-        routeKey,
-        pathParameters: req.pathParameters,
-        queryStringParameters: req.query,
-        body: req.rawBody ?? (req.body === undefined ? undefined : JSON.stringify(req.body)),
-        headers: req.headers ?? {},
-        requestContext: { authorizer: { iam: { userArn: req.caller ?? ALICE } } },
-      } as unknown as APIGatewayProxyEventV2,
-      {} as never,
-    )) as APIGatewayProxyStructuredResultV2;
+  const call = documented(
+    async (routeKey: string, req: Req = {}) =>
+      (await handler(
+        {
+          routeKey,
+          pathParameters: req.pathParameters,
+          queryStringParameters: req.query,
+          body: req.rawBody ?? (req.body === undefined ? undefined : JSON.stringify(req.body)),
+          headers: req.headers ?? {},
+          requestContext: { authorizer: { iam: { userArn: req.caller ?? ALICE } } },
+        } as unknown as APIGatewayProxyEventV2,
+        {} as never,
+      )) as APIGatewayProxyStructuredResultV2,
+  );
 
   /** POST /schedules with NIGHTLY (changed by `changes`), which must succeed. */
   const create = async (changes: Record<string, unknown> = {}) => {
