@@ -571,7 +571,7 @@ describe('DescribeTasks, ListTasks and tags', () => {
     expect(missing.failures[0]?.reason).toBe('MISSING');
   });
 
-  it('lists tasks by startedBy, and stopped ones with desiredStatus STOPPED', () => {
+  it('lists running tasks by startedBy, and stopped ones with desiredStatus STOPPED', () => {
     const { call, run } = setup();
     const a = run({ startedBy: 'events-rule/nightly' }).tasks[0]?.taskArn;
     const b = run({ startedBy: 'events-rule/nightly' }).tasks[0]?.taskArn;
@@ -581,9 +581,42 @@ describe('DescribeTasks, ListTasks and tags', () => {
     expect(list({ startedBy: 'events-rule/nightly' })).toEqual([a, b]);
     call('StopTask', { cluster: 'sandbox', task: a });
     expect(list({ startedBy: 'events-rule/nightly' })).toEqual([b]);
-    expect(list({ startedBy: 'events-rule/nightly', desiredStatus: 'STOPPED' })).toEqual([a]);
+    expect(list({ family: 'sandbox-worker', desiredStatus: 'STOPPED' })).toEqual([a]);
     expect(list({ family: 'sandbox-worker' })).toHaveLength(2);
     expect(errorOf(() => run({ startedBy: 'has spaces' })).code).toBe('InvalidParameterException');
+  });
+
+  it('refuses startedBy together with any other filter, as ECS does', () => {
+    const { call, run } = setup();
+    const instanceArn = call<{ containerInstanceArns: string[] }>('ListContainerInstances', {
+      cluster: 'sandbox',
+    }).containerInstanceArns[0];
+    run({ startedBy: 'job-7' });
+    const others = {
+      desiredStatus: 'RUNNING',
+      family: 'sandbox-worker',
+      serviceName: 'web',
+      launchType: 'FARGATE',
+      containerInstance: instanceArn,
+      daemonName: 'agent',
+    };
+    for (const [filter, value] of Object.entries(others)) {
+      const error = errorOf(() =>
+        call('ListTasks', { cluster: 'sandbox', startedBy: 'job-7', [filter]: value }),
+      );
+      expect({ filter, code: error.code, message: error.message }).toEqual({
+        filter,
+        code: 'InvalidParameterException',
+        message: 'cannot specify startedBy with other arguments',
+      });
+    }
+    // The cluster and paging are not filters.
+    const page = call<{ taskArns: string[] }>('ListTasks', {
+      cluster: 'sandbox',
+      startedBy: 'job-7',
+      maxResults: 1,
+    });
+    expect(page.taskArns).toHaveLength(1);
   });
 });
 
