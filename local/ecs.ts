@@ -62,6 +62,8 @@ export interface EcsFaults {
   api?: string[];
 }
 
+/** EC2 instance ids: 'i-' and 17 lowercase hex digits; instances from before 2016 have 8. */
+const EC2_INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 const SPOT_TASK_INTERRUPTED = 'Your Spot Task was interrupted.';
 const SANDBOX_INSTANCE_MEMORY = 8192;
 const SANDBOX_INSTANCE_CPU = 4096;
@@ -132,11 +134,12 @@ export class EcsEmulator {
       capacityProviders: ['FARGATE', 'FARGATE_SPOT', 'sandbox-ec2', 'sandbox-ec2-spot'],
       defaultCapacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
     });
+    // EC2-shaped ids ('i-' and 17 hex digits), fixed so that drills and tests can name them.
     const instances = [
-      ['i-0sandboxod000001', 'sandbox-ec2'],
-      ['i-0sandboxod000002', 'sandbox-ec2'],
-      ['i-0sandboxspot00001', 'sandbox-ec2-spot'],
-      ['i-0sandboxspot00002', 'sandbox-ec2-spot'],
+      ['i-0aaaaaaaaaaaaaa01', 'sandbox-ec2'],
+      ['i-0aaaaaaaaaaaaaa02', 'sandbox-ec2'],
+      ['i-0bbbbbbbbbbbbbb01', 'sandbox-ec2-spot'],
+      ['i-0bbbbbbbbbbbbbb02', 'sandbox-ec2-spot'],
     ] as const;
     for (const [index, [ec2InstanceId, provider]] of instances.entries()) {
       this.registerInstance(ec2InstanceId, provider, index);
@@ -234,6 +237,13 @@ export class EcsEmulator {
    * virtual minutes later the instance terminates, its tasks stop and it becomes INACTIVE.
    */
   spotWarning(ec2InstanceId: string): string {
+    if (!EC2_INSTANCE_ID.test(ec2InstanceId)) {
+      // EC2's own code and wording for a malformed id, plus the shape it expects.
+      throw new AwsError(
+        'InvalidInstanceID.Malformed',
+        `Invalid id: "${ec2InstanceId}" (expecting "i-..." and 17 lowercase hex digits, or 8 for older instances)`,
+      );
+    }
     const instance = [...this.state.instances.values()].find(
       (candidate) => candidate.ec2InstanceId === ec2InstanceId && candidate.status !== 'INACTIVE',
     );

@@ -513,7 +513,7 @@ describe('Spot', () => {
     const { clock, call, ecs, events, lastTaskEvent } = setup();
     const instanceArn = call<{ containerInstanceArns: string[] }>('ListContainerInstances', {
       cluster: 'sandbox',
-      filter: 'ec2InstanceId == i-0sandboxspot00001',
+      filter: 'ec2InstanceId == i-0bbbbbbbbbbbbbb01',
     }).containerInstanceArns[0];
     const arn =
       call<RunTaskOutput>('StartTask', {
@@ -522,18 +522,18 @@ describe('Spot', () => {
         containerInstances: [instanceArn],
       }).tasks[0]?.taskArn ?? '';
     clock.advance(TO_RUNNING_MS);
-    ecs.spotWarning('i-0sandboxspot00001');
+    ecs.spotWarning('i-0bbbbbbbbbbbbbb01');
     expect(events.at(-1)).toMatchObject({
       source: 'aws.ec2',
       'detail-type': 'EC2 Spot Instance Interruption Warning',
-      resources: [expect.stringMatching(/^arn:aws:ec2:[a-z0-9-]+:\d{12}:instance\/i-0sandboxspot00001$/)],
-      detail: { 'instance-id': 'i-0sandboxspot00001', 'instance-action': 'terminate' },
+      resources: [expect.stringMatching(/^arn:aws:ec2:[a-z0-9-]+:\d{12}:instance\/i-0bbbbbbbbbbbbbb01$/)],
+      detail: { 'instance-id': 'i-0bbbbbbbbbbbbbb01', 'instance-action': 'terminate' },
     });
     clock.advance(120_000 + TO_STOPPED_MS);
     expect(lastTaskEvent(arn)).toMatchObject({
       lastStatus: 'STOPPED',
       stopCode: 'TerminationNotice',
-      stoppedReason: 'Host EC2 (instance i-0sandboxspot00001) terminated.',
+      stoppedReason: 'Host EC2 (instance i-0bbbbbbbbbbbbbb01) terminated.',
       containerInstanceArn: instanceArn,
     });
     const described = call<{ containerInstances: Array<{ status: string }> }>('DescribeContainerInstances', {
@@ -541,6 +541,43 @@ describe('Spot', () => {
       containerInstances: [instanceArn],
     });
     expect(described.containerInstances[0]?.status).toBe('INACTIVE');
+  });
+});
+
+describe('container instances', () => {
+  it('seeds two EC2-shaped instances per ASG provider, and the Spot warning refuses a malformed id', () => {
+    const { call, ecs, events } = setup();
+    const arns = call<{ containerInstanceArns: string[] }>('ListContainerInstances', {
+      cluster: 'sandbox',
+    }).containerInstanceArns;
+    const described = call<{
+      containerInstances: Array<{ ec2InstanceId: string; capacityProviderName: string }>;
+    }>('DescribeContainerInstances', { cluster: 'sandbox', containerInstances: arns }).containerInstances;
+    expect(
+      described.map(({ ec2InstanceId, capacityProviderName }) => [ec2InstanceId, capacityProviderName]),
+    ).toEqual([
+      ['i-0aaaaaaaaaaaaaa01', 'sandbox-ec2'],
+      ['i-0aaaaaaaaaaaaaa02', 'sandbox-ec2'],
+      ['i-0bbbbbbbbbbbbbb01', 'sandbox-ec2-spot'],
+      ['i-0bbbbbbbbbbbbbb02', 'sandbox-ec2-spot'],
+    ]);
+    for (const { ec2InstanceId } of described) expect(ec2InstanceId).toMatch(/^i-[0-9a-f]{17}$/);
+    for (const malformed of [
+      'i-0sandboxspot00001',
+      'i-0BBBBBBBBBBBBBB01',
+      '0bbbbbbbbbbbbbb01',
+      'i-0bbbbbbbbb',
+    ]) {
+      const error = errorOf(() => ecs.spotWarning(malformed));
+      expect([error.code, error.message]).toEqual([
+        'InvalidInstanceID.Malformed',
+        `Invalid id: "${malformed}" (expecting "i-..." and 17 lowercase hex digits, or 8 for older instances)`,
+      ]);
+    }
+    expect(events.filter((event) => event.source === 'aws.ec2')).toEqual([]);
+    // An unknown but well-formed id (either length) is simply not registered here.
+    expect(errorOf(() => ecs.spotWarning('i-0123456789abcdef0')).code).toBe('ResourceNotFoundException');
+    expect(errorOf(() => ecs.spotWarning('i-0123abcd')).code).toBe('ResourceNotFoundException');
   });
 });
 
@@ -738,7 +775,7 @@ describe('services', () => {
     const { clock, call, describe, events, lastTaskEvent } = setup();
     const instances = call<{ containerInstanceArns: string[] }>('ListContainerInstances', {
       cluster: 'sandbox',
-      filter: 'ec2InstanceId == i-0sandboxod000001',
+      filter: 'ec2InstanceId == i-0aaaaaaaaaaaaaa01',
     }).containerInstanceArns;
     const drained = instances[0] ?? '';
     const standalone =
@@ -761,7 +798,7 @@ describe('services', () => {
     expect(events.at(-1)).toMatchObject({
       'detail-type': 'ECS Container Instance State Change',
       resources: [drained],
-      detail: { status: 'DRAINING', ec2InstanceId: 'i-0sandboxod000001' },
+      detail: { status: 'DRAINING', ec2InstanceId: 'i-0aaaaaaaaaaaaaa01' },
     });
     clock.advance(TO_RUNNING_MS + TO_STOPPED_MS);
     for (const arn of onDrained) {
