@@ -65,8 +65,13 @@ export interface EcsFaults {
 /** EC2 instance ids: 'i-' and 17 lowercase hex digits; instances from before 2016 have 8. */
 const EC2_INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 const SPOT_TASK_INTERRUPTED = 'Your Spot Task was interrupted.';
+/** c5.xlarge: 4 vCPUs and 8 GiB, what each sandbox container instance registers. */
+const SANDBOX_INSTANCE_TYPE = 'c5.xlarge';
 const SANDBOX_INSTANCE_MEMORY = 8192;
 const SANDBOX_INSTANCE_CPU = 4096;
+const SANDBOX_AMI_ID = 'ami-0c3e4a1f5b2d6e7f8';
+const SANDBOX_VPC_ID = 'vpc-0a1b2c3d4e5f60718';
+const SANDBOX_SUBNETS = { a: 'subnet-0a1b2c3d4e5f60718', b: 'subnet-0b1c2d3e4f5a60719' };
 
 export class EcsEmulator {
   private readonly state: EcsState;
@@ -173,6 +178,8 @@ export class EcsEmulator {
   private registerInstance(ec2InstanceId: string, providerName: string, index: number): void {
     const id = hex32();
     const now = this.state.now();
+    const zone = index % 2 === 0 ? 'a' : 'b';
+    const availabilityZone = `${REGION}${zone}`;
     this.state.instances.set(id, {
       id,
       arn: arns.containerInstance('sandbox', id),
@@ -183,7 +190,19 @@ export class EcsEmulator {
       status: 'ACTIVE',
       cpu: SANDBOX_INSTANCE_CPU,
       memory: SANDBOX_INSTANCE_MEMORY,
-      availabilityZone: `${REGION}${index % 2 === 0 ? 'a' : 'b'}`,
+      availabilityZone,
+      // The built-in attributes ECS sets on every container instance (developer guide, "Amazon ECS container
+      // instance attributes"), plus the ENI capability the agent registers.
+      attributes: [
+        { name: 'ecs.ami-id', value: SANDBOX_AMI_ID },
+        { name: 'ecs.availability-zone', value: availabilityZone },
+        { name: 'ecs.instance-type', value: SANDBOX_INSTANCE_TYPE },
+        { name: 'ecs.os-type', value: 'linux' },
+        { name: 'ecs.cpu-architecture', value: 'x86_64' },
+        { name: 'ecs.vpc-id', value: SANDBOX_VPC_ID },
+        { name: 'ecs.subnet-id', value: SANDBOX_SUBNETS[zone] },
+        { name: 'ecs.capability.task-eni' },
+      ],
       registeredAt: now,
       updatedAt: now,
       version: 1,

@@ -18,6 +18,8 @@ import type { EcsState } from './state';
 import { arns, compact, formatTime, type TimeFormat, tagList } from './util';
 
 const ARCHITECTURE = { name: 'ecs.cpu-architecture', value: 'x86_64' };
+/** The container agent every sandbox instance runs. */
+export const AGENT_VERSION = '1.82.0';
 
 function renderAttachment(attachment: EniAttachment) {
   return {
@@ -135,7 +137,11 @@ export function renderContainerInstance(
     capacityProviderName: instance.capacityProviderName,
     clusterArn: form === 'event' ? arns.cluster(instance.clusterName) : undefined,
     version: instance.version,
-    versionInfo: { agentVersion: '1.82.0', agentHash: 'sandbox', dockerVersion: 'DockerVersion: 20.10.25' },
+    versionInfo: {
+      agentVersion: AGENT_VERSION,
+      agentHash: 'sandbox',
+      dockerVersion: 'DockerVersion: 20.10.25',
+    },
     remainingResources: [
       integerResource('CPU', remaining.cpu),
       integerResource('MEMORY', remaining.memory),
@@ -152,13 +158,7 @@ export function renderContainerInstance(
     agentConnected: instance.agentConnected,
     runningTasksCount: running,
     pendingTasksCount: live.length - running,
-    attributes: [
-      ARCHITECTURE,
-      { name: 'ecs.availability-zone', value: instance.availabilityZone },
-      { name: 'ecs.instance-type', value: 'm5.xlarge' },
-      { name: 'ecs.os-type', value: 'linux' },
-      { name: 'ecs.capability.task-eni' },
-    ],
+    attributes: instance.attributes,
     registeredAt: formatTime(instance.registeredAt, form),
     updatedAt: form === 'event' ? formatTime(instance.updatedAt, form) : undefined,
     attachments: [],

@@ -581,6 +581,120 @@ describe('container instances', () => {
   });
 });
 
+describe('ListContainerInstances filters (cluster query language)', () => {
+  const OD_1 = 'i-0aaaaaaaaaaaaaa01';
+  const OD_2 = 'i-0aaaaaaaaaaaaaa02';
+  const SPOT_1 = 'i-0bbbbbbbbbbbbbb01';
+  const SPOT_2 = 'i-0bbbbbbbbbbbbbb02';
+
+  function listing(call: ReturnType<typeof setup>['call']) {
+    const arnsOf = (filter: string, input: Record<string, unknown> = {}) =>
+      call<{ containerInstanceArns: string[]; nextToken?: string }>('ListContainerInstances', {
+        cluster: 'sandbox',
+        filter,
+        ...input,
+      });
+    const ec2IdsOf = (filter: string, input: Record<string, unknown> = {}) => {
+      const arns = arnsOf(filter, input).containerInstanceArns;
+      if (arns.length === 0) return [];
+      return call<{ containerInstances: Array<{ ec2InstanceId: string }> }>('DescribeContainerInstances', {
+        cluster: 'sandbox',
+        containerInstances: arns,
+      }).containerInstances.map((instance) => instance.ec2InstanceId);
+    };
+    return { arnsOf, ec2IdsOf };
+  }
+
+  it('selects instances by attribute, id, running tasks, task group, agent and registration time', () => {
+    const { call, clock } = setup();
+    const { ec2IdsOf } = listing(call);
+    expect(ec2IdsOf('attribute:ecs.availability-zone in [us-east-1a]')).toEqual([OD_1, SPOT_1]);
+    expect(
+      ec2IdsOf('attribute:ecs.instance-type =~ c5.* and attribute:ecs.availability-zone != us-east-1a'),
+    ).toEqual([OD_2, SPOT_2]);
+    expect(ec2IdsOf(`ec2InstanceId in ['${OD_1}', "${SPOT_2}"]`)).toEqual([OD_1, SPOT_2]);
+    expect(ec2IdsOf('ec2InstanceId matches i-0b.*')).toEqual([SPOT_1, SPOT_2]);
+    expect(ec2IdsOf(`ec2InstanceId == ${SPOT_1}`)).toEqual([SPOT_1]);
+    expect(ec2IdsOf('attribute:ecs.os-type == windows')).toEqual([]);
+
+    const [od2Arn] = listing(call).arnsOf(`ec2InstanceId == ${OD_2}`).containerInstanceArns;
+    call('StartTask', {
+      cluster: 'sandbox',
+      taskDefinition: 'sandbox-ec2-worker',
+      containerInstances: [od2Arn],
+    });
+    expect(ec2IdsOf('runningTasksCount > 0')).toEqual([]);
+    clock.advance(TO_RUNNING_MS);
+    expect(ec2IdsOf('runningTasksCount > 0')).toEqual([OD_2]);
+    expect(ec2IdsOf('task:group == family:sandbox-ec2-worker')).toEqual([OD_2]);
+    expect(
+      ec2IdsOf(
+        'not(task:group == family:sandbox-ec2-worker) and attribute:ecs.availability-zone == us-east-1b',
+      ),
+    ).toEqual([SPOT_2]);
+    expect(
+      ec2IdsOf(`(runningTasksCount == 1 or ec2InstanceId == ${OD_1}) && agentConnected == true`),
+    ).toEqual([OD_1, OD_2]);
+    // An attribute comparison needs the attribute: 'attribute:stack != prod' is "has stack, but not prod".
+    expect(ec2IdsOf('attribute:stack != prod')).toEqual([]);
+    expect(ec2IdsOf('attribute:ecs.capability.task-eni exists and attribute:stack !exists')).toHaveLength(4);
+    expect(ec2IdsOf('agentVersion >= 1.14.5 and agentVersion < 1.100')).toHaveLength(4);
+    expect(ec2IdsOf('registeredAt < 2018-02-13')).toEqual([]);
+    expect(ec2IdsOf('registeredAt >= 2024-05-14T09:00:00+00:00')).toHaveLength(4);
+  });
+
+  it('keeps the status filter and pagination working alongside a filter', () => {
+    const { call } = setup();
+    const { arnsOf, ec2IdsOf } = listing(call);
+    const [od1Arn] = arnsOf(`ec2InstanceId == ${OD_1}`).containerInstanceArns;
+    call('UpdateContainerInstancesState', {
+      cluster: 'sandbox',
+      containerInstances: [od1Arn],
+      status: 'DRAINING',
+    });
+    expect(ec2IdsOf('attribute:ecs.availability-zone == us-east-1a', { status: 'DRAINING' })).toEqual([OD_1]);
+    expect(ec2IdsOf('attribute:ecs.availability-zone == us-east-1a', { status: 'ACTIVE' })).toEqual([SPOT_1]);
+    const first = arnsOf('attribute:ecs.os-type == linux', { maxResults: 3 });
+    expect(first.containerInstanceArns).toHaveLength(3);
+    const second = arnsOf('attribute:ecs.os-type == linux', { maxResults: 3, nextToken: first.nextToken });
+    expect(second).toEqual({ containerInstanceArns: [expect.any(String)] });
+    expect(errorOf(() => arnsOf('agentConnected == true', { status: 'INACTIVE' })).code).toBe(
+      'InvalidParameterException',
+    );
+  });
+
+  it('refuses what the query language does not define, saying what is wrong', () => {
+    const { call } = setup();
+    const { arnsOf } = listing(call);
+    const refusals: Array<[string, string]> = [
+      ['', 'it is empty'],
+      ['ec2InstanceId', "expected an operator after 'ec2InstanceId' but found the end"],
+      [
+        'instanceType == c5.xlarge',
+        "unknown subject 'instanceType' (agentConnected, agentVersion, attribute:<name>, ec2InstanceId, registeredAt, runningTasksCount, task:group)",
+      ],
+      ['runningTasksCount =~ 1', "'=~' does not apply to runningTasksCount"],
+      ['ec2InstanceId exists', "'exists' does not apply to ec2InstanceId"],
+      ['runningTasksCount > some', "runningTasksCount needs a whole number, not 'some'"],
+      ['attribute:ecs.availability-zone in us-east-1a', "expected '[' but found 'us-east-1a'"],
+      [`(ec2InstanceId == ${OD_1}`, "expected ')' but found the end"],
+      [`ec2InstanceId == ${OD_1} ${OD_2}`, `unexpected '${OD_2}'`],
+      [`ec2InstanceId == ${OD_1} AND agentConnected == true`, "unexpected 'AND'"],
+      ["ec2InstanceId =~ '('", "'(' is not a valid regular expression"],
+      ['registeredAt < yesterday', "'yesterday' is not a date such as 2018-06-18T22:28:28Z or 2018-06-18"],
+      ['agentVersion < latest', "'latest' is not an agent version such as 1.14.5"],
+    ];
+    for (const [filter, detail] of refusals) {
+      const error = errorOf(() => arnsOf(filter));
+      expect({ filter, code: error.code, message: error.message }).toEqual({
+        filter,
+        code: 'InvalidParameterException',
+        message: `Invalid filter expression: ${detail}.`,
+      });
+    }
+  });
+});
+
 describe('DescribeTasks, ListTasks and tags', () => {
   it('returns tags only when TAGS is included, merging propagated task definition tags', () => {
     const { call, run, describe, taskEvents } = setup();
