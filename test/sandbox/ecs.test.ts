@@ -581,6 +581,84 @@ describe('container instances', () => {
   });
 });
 
+describe('DescribeClusters', () => {
+  type ClusterJson = Record<string, unknown> & { statistics: Array<{ name: string; value: string }> };
+  const describeSandbox = (call: ReturnType<typeof setup>['call'], include?: string[]) =>
+    call<{ clusters: ClusterJson[] }>('DescribeClusters', { clusters: ['sandbox'], include }).clusters[0];
+  const statistics = (cluster: ClusterJson | undefined) =>
+    Object.fromEntries((cluster?.statistics ?? []).map(({ name, value }) => [name, value]));
+
+  it('counts tasks and services by launch type with include STATISTICS', () => {
+    const { call, clock, run } = setup();
+    const empty = describeSandbox(call, ['STATISTICS']);
+    expect(empty?.statistics).toEqual(
+      [
+        'runningEC2TasksCount',
+        'runningFargateTasksCount',
+        'pendingEC2TasksCount',
+        'pendingFargateTasksCount',
+        'activeEC2ServiceCount',
+        'activeFargateServiceCount',
+        'drainingEC2ServiceCount',
+        'drainingFargateServiceCount',
+      ].map((name) => ({ name, value: '0' })),
+    );
+    run();
+    run({ capacityProviderStrategy: SPOT_STRATEGY });
+    call('RunTask', EC2_RUN);
+    call('CreateService', {
+      cluster: 'sandbox',
+      serviceName: 'web',
+      taskDefinition: 'sandbox-worker',
+      desiredCount: 1,
+      networkConfiguration: SUBNETS,
+    });
+    call('CreateService', {
+      cluster: 'sandbox',
+      serviceName: 'ec2-web',
+      taskDefinition: 'sandbox-ec2-worker',
+      desiredCount: 0,
+      capacityProviderStrategy: [{ capacityProvider: 'sandbox-ec2', weight: 1 }],
+    });
+    // The service scheduler launches the service's task on its next pass, so two Fargate tasks are pending.
+    expect(statistics(describeSandbox(call, ['STATISTICS']))).toMatchObject({
+      runningEC2TasksCount: '0',
+      pendingEC2TasksCount: '1',
+      pendingFargateTasksCount: '2',
+      activeEC2ServiceCount: '1',
+      activeFargateServiceCount: '1',
+    });
+    clock.advance(2 * TO_RUNNING_MS);
+    call('DeleteService', { cluster: 'sandbox', service: 'web', force: true });
+    expect(statistics(describeSandbox(call, ['STATISTICS']))).toEqual({
+      runningEC2TasksCount: '1',
+      runningFargateTasksCount: '3',
+      pendingEC2TasksCount: '0',
+      pendingFargateTasksCount: '0',
+      activeEC2ServiceCount: '1',
+      activeFargateServiceCount: '0',
+      drainingEC2ServiceCount: '0',
+      drainingFargateServiceCount: '1',
+    });
+  });
+
+  it('adds settings, attachments and tags only when included, and refuses unknown include values', () => {
+    const { call } = setup();
+    const plain = describeSandbox(call);
+    expect(plain).toMatchObject({ clusterName: 'sandbox', statistics: [] });
+    for (const member of ['settings', 'attachments', 'attachmentsStatus', 'tags']) {
+      expect(plain).not.toHaveProperty(member);
+    }
+    expect(describeSandbox(call, ['SETTINGS', 'ATTACHMENTS', 'TAGS', 'CONFIGURATIONS'])).toMatchObject({
+      settings: [{ name: 'containerInsights', value: 'disabled' }],
+      attachments: [],
+      attachmentsStatus: 'UPDATE_COMPLETE',
+      tags: [],
+    });
+    expect(errorOf(() => describeSandbox(call, ['STATS'])).code).toBe('InvalidParameterException');
+  });
+});
+
 describe('ListContainerInstances filters (cluster query language)', () => {
   const OD_1 = 'i-0aaaaaaaaaaaaaa01';
   const OD_2 = 'i-0aaaaaaaaaaaaaa02';
