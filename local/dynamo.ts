@@ -1,6 +1,7 @@
 /**
  * DynamoDB for the sandbox and the integration tests: dynalite (the real wire protocol, in memory),
- * fronted by a listener that adds TransactWriteItems, which dynalite lacks.
+ * fronted by a listener that adds what dynalite lacks: TransactWriteItems, and time to live (dynalite has
+ * no UpdateTimeToLive and answers every DescribeTimeToLive with DISABLED).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +9,7 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
+  UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
@@ -52,11 +54,18 @@ export async function startDynalite(port = 0, createTableMs = 0): Promise<Runnin
     return names;
   };
   const forward = inner.listeners('request')[0] as (req: IncomingMessage, res: ServerResponse) => void;
+  const timeToLive = new TimeToLive(client);
+  const added: Record<string, (input: Record<string, unknown>) => Promise<unknown>> = {
+    'DynamoDB_20120810.TransactWriteItems': (input) => transactWriteItems(client, input, tableKeys),
+    'DynamoDB_20120810.UpdateTimeToLive': (input) => timeToLive.update(input),
+    'DynamoDB_20120810.DescribeTimeToLive': (input) => timeToLive.describe(input),
+  };
 
   const listener = (req: IncomingMessage, res: ServerResponse) => {
-    if (req.headers['x-amz-target'] !== 'DynamoDB_20120810.TransactWriteItems') return forward(req, res);
+    const operation = added[String(req.headers['x-amz-target'])];
+    if (!operation) return forward(req, res);
     readBody(req)
-      .then((body) => transactWriteItems(client, JSON.parse(body), tableKeys))
+      .then((body) => operation(JSON.parse(body)))
       .then(
         (out) => reply(res, 200, out),
         (error) =>
@@ -86,6 +95,83 @@ export async function startDynalite(port = 0, createTableMs = 0): Promise<Runnin
   };
 }
 
+/**
+ * Time to live per table, as UpdateTimeToLive set it. A table deleted and created again under the same
+ * name starts without one, so each setting remembers the creation time of the table it was made for.
+ * Expired items are not deleted: DynamoDB deletes them in the background "within a few days" (developer
+ * guide, "Time to Live"), so nothing may count on when that happens.
+ */
+class TimeToLive {
+  private readonly enabled = new Map<string, { attributeName: string; tableCreatedAt: number }>();
+
+  constructor(private readonly client: DynamoDBClient) {}
+
+  async update(input: Record<string, unknown>) {
+    const table = requiredTableName(input);
+    const spec = (input.TimeToLiveSpecification ?? {}) as { AttributeName?: unknown; Enabled?: unknown };
+    const { AttributeName: attributeName, Enabled: enable } = spec;
+    if (typeof attributeName !== 'string' || attributeName.length < 1 || attributeName.length > 255) {
+      throw new AwsError(
+        'ValidationException',
+        'TimeToLiveSpecification.AttributeName must be 1 to 255 characters',
+      );
+    }
+    if (typeof enable !== 'boolean') {
+      throw new AwsError('ValidationException', 'TimeToLiveSpecification.Enabled must be true or false');
+    }
+    const current = await this.current(table);
+    // DynamoDB refuses a change that changes nothing (UpdateTimeToLive is not idempotent). UNCERTAIN wording.
+    if (enable && current) throw new AwsError('ValidationException', 'TimeToLive is already enabled');
+    if (!enable && !current) throw new AwsError('ValidationException', 'TimeToLive is already disabled');
+    if (!enable && current?.attributeName !== attributeName) {
+      throw new AwsError(
+        'ValidationException',
+        `TimeToLive is active on a different AttributeName: current AttributeName is ${current?.attributeName}`,
+      );
+    }
+    // DynamoDB passes through ENABLING/DISABLING (up to an hour); the sandbox settles at once, like a
+    // finished deploy.
+    if (enable) this.enabled.set(table, { attributeName, tableCreatedAt: await this.createdAt(table) });
+    else this.enabled.delete(table);
+    return { TimeToLiveSpecification: { AttributeName: attributeName, Enabled: enable } };
+  }
+
+  async describe(input: Record<string, unknown>) {
+    const current = await this.current(requiredTableName(input));
+    return {
+      TimeToLiveDescription: current
+        ? { TimeToLiveStatus: 'ENABLED', AttributeName: current.attributeName }
+        : { TimeToLiveStatus: 'DISABLED' },
+    };
+  }
+
+  private async current(table: string) {
+    const setting = this.enabled.get(table);
+    const createdAt = await this.createdAt(table);
+    return setting?.tableCreatedAt === createdAt ? setting : undefined;
+  }
+
+  /** Also answers ResourceNotFoundException for a missing table, in dynalite's words. */
+  private async createdAt(table: string): Promise<number> {
+    try {
+      const out = await this.client.send(new DescribeTableCommand({ TableName: table }));
+      return out.Table?.CreationDateTime?.getTime() ?? 0;
+    } catch (error) {
+      const { name, message } = error as Error;
+      if (name === 'ResourceNotFoundException') throw new AwsError(name, message);
+      throw error;
+    }
+  }
+}
+
+function requiredTableName(input: Record<string, unknown>): string {
+  const table = input.TableName;
+  if (typeof table !== 'string' || table.length < 3 || table.length > 255) {
+    throw new AwsError('ValidationException', 'TableName must be 3 to 255 characters');
+  }
+  return table;
+}
+
 function reply(res: ServerResponse, status: number, body: unknown) {
   const text = JSON.stringify(body);
   res.writeHead(status, {
@@ -103,6 +189,7 @@ export async function createTablesFromTemplate(
 ): Promise<string[]> {
   const client = new DynamoDBClient(localClientConfig(endpoint));
   const names: string[] = [];
+  const timeToLive: Array<[string, { AttributeName: string; Enabled: boolean }]> = [];
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     if (resource.Type !== 'AWS::DynamoDB::Table' || !resource.Properties) continue;
     const p = resource.Properties;
@@ -117,6 +204,7 @@ export async function createTablesFromTemplate(
       }),
     );
     names.push(name);
+    if (p.TimeToLiveSpecification?.Enabled) timeToLive.push([name, p.TimeToLiveSpecification]);
   }
   // dynalite answers CreateTable with the table CREATING and turns it (and its GSIs) ACTIVE on a timer, even
   // at createTableMs 0, rejecting writes until then; on a loaded machine the next request can come first.
@@ -126,6 +214,10 @@ export async function createTablesFromTemplate(
       { client, minDelay: 0.01, maxDelay: 0.1, maxWaitTime: 10 },
       { TableName: name },
     );
+  }
+  // CloudFormation applies a table's TimeToLiveSpecification once the table exists; so does the sandbox.
+  for (const [name, spec] of timeToLive) {
+    await client.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: spec }));
   }
   client.destroy();
   return names;

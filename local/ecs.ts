@@ -72,9 +72,16 @@ export interface EcsFaults {
   api?: string[];
 }
 
+/** EC2 instance ids: 'i-' and 17 lowercase hex digits; instances from before 2016 have 8. */
+const EC2_INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 const SPOT_TASK_INTERRUPTED = 'Your Spot Task was interrupted.';
+/** c5.xlarge: 4 vCPUs and 8 GiB, what each sandbox container instance registers. */
+const SANDBOX_INSTANCE_TYPE = 'c5.xlarge';
 const SANDBOX_INSTANCE_MEMORY = 8192;
 const SANDBOX_INSTANCE_CPU = 4096;
+const SANDBOX_AMI_ID = 'ami-0c3e4a1f5b2d6e7f8';
+const SANDBOX_VPC_ID = 'vpc-0a1b2c3d4e5f60718';
+const SANDBOX_SUBNETS = { a: 'subnet-0a1b2c3d4e5f60718', b: 'subnet-0b1c2d3e4f5a60719' };
 
 export class EcsEmulator {
   private readonly state: EcsState;
@@ -142,11 +149,12 @@ export class EcsEmulator {
       capacityProviders: ['FARGATE', 'FARGATE_SPOT', 'sandbox-ec2', 'sandbox-ec2-spot'],
       defaultCapacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
     });
+    // EC2-shaped ids ('i-' and 17 hex digits), fixed so that drills and tests can name them.
     const instances = [
-      ['i-0sandboxod000001', 'sandbox-ec2'],
-      ['i-0sandboxod000002', 'sandbox-ec2'],
-      ['i-0sandboxspot00001', 'sandbox-ec2-spot'],
-      ['i-0sandboxspot00002', 'sandbox-ec2-spot'],
+      ['i-0aaaaaaaaaaaaaa01', 'sandbox-ec2'],
+      ['i-0aaaaaaaaaaaaaa02', 'sandbox-ec2'],
+      ['i-0bbbbbbbbbbbbbb01', 'sandbox-ec2-spot'],
+      ['i-0bbbbbbbbbbbbbb02', 'sandbox-ec2-spot'],
     ] as const;
     for (const [index, [ec2InstanceId, provider]] of instances.entries()) {
       this.registerInstance(ec2InstanceId, provider, index);
@@ -180,6 +188,8 @@ export class EcsEmulator {
   private registerInstance(ec2InstanceId: string, providerName: string, index: number): void {
     const id = hex32();
     const now = this.state.now();
+    const zone = index % 2 === 0 ? 'a' : 'b';
+    const availabilityZone = `${REGION}${zone}`;
     this.state.instances.set(id, {
       id,
       arn: arns.containerInstance('sandbox', id),
@@ -190,7 +200,19 @@ export class EcsEmulator {
       status: 'ACTIVE',
       cpu: SANDBOX_INSTANCE_CPU,
       memory: SANDBOX_INSTANCE_MEMORY,
-      availabilityZone: `${REGION}${index % 2 === 0 ? 'a' : 'b'}`,
+      availabilityZone,
+      // The built-in attributes ECS sets on every container instance (developer guide, "Amazon ECS container
+      // instance attributes"), plus the ENI capability the agent registers.
+      attributes: [
+        { name: 'ecs.ami-id', value: SANDBOX_AMI_ID },
+        { name: 'ecs.availability-zone', value: availabilityZone },
+        { name: 'ecs.instance-type', value: SANDBOX_INSTANCE_TYPE },
+        { name: 'ecs.os-type', value: 'linux' },
+        { name: 'ecs.cpu-architecture', value: 'x86_64' },
+        { name: 'ecs.vpc-id', value: SANDBOX_VPC_ID },
+        { name: 'ecs.subnet-id', value: SANDBOX_SUBNETS[zone] },
+        { name: 'ecs.capability.task-eni' },
+      ],
       registeredAt: now,
       updatedAt: now,
       version: 1,
@@ -244,6 +266,13 @@ export class EcsEmulator {
    * virtual minutes later the instance terminates, its tasks stop and it becomes INACTIVE.
    */
   spotWarning(ec2InstanceId: string): string {
+    if (!EC2_INSTANCE_ID.test(ec2InstanceId)) {
+      // EC2's own code and wording for a malformed id, plus the shape it expects.
+      throw new AwsError(
+        'InvalidInstanceID.Malformed',
+        `Invalid id: "${ec2InstanceId}" (expecting "i-..." and 17 lowercase hex digits, or 8 for older instances)`,
+      );
+    }
     const instance = [...this.state.instances.values()].find(
       (candidate) => candidate.ec2InstanceId === ec2InstanceId && candidate.status !== 'INACTIVE',
     );

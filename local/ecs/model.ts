@@ -123,11 +123,18 @@ export interface ContainerInstance {
   cpu: number;
   memory: number;
   availabilityZone: string;
+  /** ECS's built-in attributes (ecs.instance-type, ecs.availability-zone, ...); capabilities have no value. */
+  attributes: InstanceAttribute[];
   registeredAt: number;
   updatedAt: number;
   version: number;
   agentConnected: boolean;
   tags: Tags;
+}
+
+export interface InstanceAttribute {
+  name: string;
+  value?: string;
 }
 
 export type TaskStatus =

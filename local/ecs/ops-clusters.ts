@@ -2,7 +2,7 @@
 import type { EcsContext, Operation } from './context';
 import type { Cluster, Failure, StrategyItem } from './model';
 import { validateStrategy } from './placement';
-import { renderCluster } from './render';
+import { CLUSTER_FIELDS, type ClusterField, renderCluster } from './render';
 import type { EcsState } from './state';
 import {
   arns,
@@ -68,12 +68,19 @@ export function createCluster(state: EcsState, input: Input): Cluster {
 
 function describeClusters(state: EcsState, input: Input) {
   const refs = strList(input, 'clusters') ?? ['default'];
-  const withTags = (strList(input, 'include') ?? []).includes('TAGS');
+  if (refs.length > 100) throw invalid('clusters can have at most 100 items.');
+  const include = strList(input, 'include') ?? [];
+  const unknown = include.find((field) => !(CLUSTER_FIELDS as readonly string[]).includes(field));
+  // UNCERTAIN wording; the values are the ClusterField enum.
+  if (unknown !== undefined) {
+    throw invalid(`Invalid include value '${unknown}': use ${CLUSTER_FIELDS.join(', ')}.`);
+  }
+  const fields = new Set(include as ClusterField[]);
   const clusters: unknown[] = [];
   const failures: Failure[] = [];
   for (const ref of refs) {
     const cluster = state.clusters.get(lastSegment(ref));
-    if (cluster) clusters.push(renderCluster(state, cluster, withTags));
+    if (cluster) clusters.push(renderCluster(state, cluster, fields));
     else failures.push({ arn: ref.startsWith('arn:') ? ref : arns.cluster(ref), reason: 'MISSING' });
   }
   return { clusters, failures };

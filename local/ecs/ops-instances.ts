@@ -1,7 +1,8 @@
 /** Container instances: ListContainerInstances, DescribeContainerInstances, UpdateContainerInstancesState. */
 import type { EcsContext, Operation } from './context';
 import type { ContainerInstance, Failure } from './model';
-import { renderContainerInstance } from './render';
+import { type InstanceFacts, parseClusterQuery } from './query';
+import { AGENT_VERSION, renderContainerInstance } from './render';
 import type { EcsState } from './state';
 import { arns, type Input, invalid, paginate, requireArray, requiredStr, str, strList } from './util';
 
@@ -37,28 +38,37 @@ export function setInstanceStatus(
   if (cluster) ctx.scheduler.scheduleAll(cluster);
 }
 
-/**
- * The real API takes the cluster query language; the sandbox understands exactly `ec2InstanceId == i-...`
- * (optionally quoted).
- */
-function parseFilter(filter: string | undefined): ((instance: ContainerInstance) => boolean) | undefined {
-  if (filter === undefined) return undefined;
-  const match = /^\s*ec2InstanceId\s*==\s*(["']?)([\w-]+)\1\s*$/.exec(filter);
-  if (!match) throw invalid("The sandbox supports only filters of the form 'ec2InstanceId == i-...'.");
-  const id = match[2];
-  return (instance) => instance.ec2InstanceId === id;
+/** ListContainerInstances' status values (ContainerInstanceStatus); INACTIVE ones are never listed. */
+const LISTABLE_STATUSES = ['ACTIVE', 'DRAINING', 'REGISTERING', 'DEREGISTERING', 'REGISTRATION_FAILED'];
+
+/** What the cluster query language can ask of an instance, from the same state the API renders. */
+function factsOf(state: EcsState, instance: ContainerInstance): InstanceFacts {
+  const live = state.tasksOn(instance).filter((task) => task.lastStatus !== 'STOPPED');
+  return {
+    agentConnected: instance.agentConnected,
+    agentVersion: AGENT_VERSION,
+    attributes: new Map(instance.attributes.map(({ name, value }) => [name, value])),
+    ec2InstanceId: instance.ec2InstanceId,
+    registeredAt: instance.registeredAt,
+    runningTasksCount: live.filter((task) => task.lastStatus === 'RUNNING').length,
+    taskGroups: live.map((task) => task.group),
+  };
 }
 
 function listInstances(state: EcsState, input: Input) {
   const cluster = state.cluster(str(input, 'cluster'));
-  const filter = parseFilter(str(input, 'filter'));
+  const filterText = str(input, 'filter');
+  const filter = filterText === undefined ? undefined : parseClusterQuery(filterText);
   const status = str(input, 'status');
+  if (status !== undefined && !LISTABLE_STATUSES.includes(status)) {
+    throw invalid(`status must be one of ${LISTABLE_STATUSES.join(', ')}.`);
+  }
   const matching = state
     .instancesOf(cluster)
     .filter(
       (instance) =>
         (status === undefined ? instance.status !== 'INACTIVE' : instance.status === status) &&
-        (filter === undefined || filter(instance)),
+        (filter === undefined || filter(factsOf(state, instance))),
     );
   const { page, nextToken } = paginate(matching, input);
   return { containerInstanceArns: page.map((instance) => instance.arn), ...(nextToken ? { nextToken } : {}) };

@@ -268,15 +268,33 @@ function describeTasks(state: EcsState, input: Input) {
 }
 
 /**
- * ListTasks filters. AWS wants startedBy to be the only filter when used (fact sheet §4); the sandbox is
- * permissive and simply applies every filter given.
+ * ListTasks' filters; cluster, maxResults and nextToken scope and page the listing rather than filter it.
+ * AWS: "When you specify startedBy as the filter, it must be the only filter that you use" (ListTasks API
+ * reference), answered with InvalidParameterException "cannot specify startedBy with other arguments"
+ * (seen for family and launchType, aws/aws-sdk-go-v2#1893).
+ * UNCERTAIN: whether desiredStatus counts. The reference calls it a filter, but public code (Apache
+ * Airflow's ECS operator) passes desiredStatus RUNNING with startedBy; refusing it is the safe side, since
+ * RUNNING is already the default.
  */
+const LIST_TASKS_FILTERS = [
+  'containerInstance',
+  'daemonName',
+  'desiredStatus',
+  'family',
+  'launchType',
+  'serviceName',
+] as const;
+
 function listTasks(state: EcsState, input: Input) {
   const cluster = state.cluster(str(input, 'cluster'));
   const startedBy = str(input, 'startedBy');
+  if (startedBy !== undefined && LIST_TASKS_FILTERS.some((key) => str(input, key) !== undefined)) {
+    throw invalid('cannot specify startedBy with other arguments');
+  }
   const family = str(input, 'family');
   const serviceName = str(input, 'serviceName');
   const launchType = str(input, 'launchType');
+  const daemonName = str(input, 'daemonName');
   const desiredStatus = str(input, 'desiredStatus') ?? 'RUNNING';
   const instanceRef = str(input, 'containerInstance');
   if (!['RUNNING', 'PENDING', 'STOPPED'].includes(desiredStatus)) throw invalid('Invalid desiredStatus.');
@@ -284,17 +302,17 @@ function listTasks(state: EcsState, input: Input) {
   const instance = instanceRef === undefined ? undefined : state.findInstance(cluster, instanceRef);
   if (instanceRef !== undefined && !instance)
     throw invalid('The referenced container instance was not found.');
-  const matching = state
-    .tasksOf(cluster)
-    .filter(
-      (task) =>
-        task.desiredStatus === desiredStatus &&
-        (startedBy === undefined || task.startedBy === startedBy) &&
-        (family === undefined || task.taskDefinition.family === family) &&
-        (service === undefined || task.serviceName === service.name) &&
-        (launchType === undefined || task.launchType === launchType) &&
-        (instance === undefined || task.containerInstanceId === instance.id),
-    );
+  const matching = state.tasksOf(cluster).filter(
+    (task) =>
+      task.desiredStatus === desiredStatus &&
+      (startedBy === undefined || task.startedBy === startedBy) &&
+      (family === undefined || task.taskDefinition.family === family) &&
+      (service === undefined || task.serviceName === service.name) &&
+      (launchType === undefined || task.launchType === launchType) &&
+      // The sandbox runs no daemons, so no task belongs to one.
+      daemonName === undefined &&
+      (instance === undefined || task.containerInstanceId === instance.id),
+  );
   const { page, nextToken } = paginate(matching, input);
   return { taskArns: page.map((task) => task.arn), ...(nextToken ? { nextToken } : {}) };
 }

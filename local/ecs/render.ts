@@ -14,10 +14,13 @@ import type {
   Task,
   TaskDefinition,
 } from './model';
+import { isFargateTarget } from './placement';
 import type { EcsState } from './state';
 import { arns, compact, formatTime, type TimeFormat, tagList } from './util';
 
 const ARCHITECTURE = { name: 'ecs.cpu-architecture', value: 'x86_64' };
+/** The container agent every sandbox instance runs. */
+export const AGENT_VERSION = '1.82.0';
 
 function renderAttachment(attachment: EniAttachment) {
   return {
@@ -135,7 +138,11 @@ export function renderContainerInstance(
     capacityProviderName: instance.capacityProviderName,
     clusterArn: form === 'event' ? arns.cluster(instance.clusterName) : undefined,
     version: instance.version,
-    versionInfo: { agentVersion: '1.82.0', agentHash: 'sandbox', dockerVersion: 'DockerVersion: 20.10.25' },
+    versionInfo: {
+      agentVersion: AGENT_VERSION,
+      agentHash: 'sandbox',
+      dockerVersion: 'DockerVersion: 20.10.25',
+    },
     remainingResources: [
       integerResource('CPU', remaining.cpu),
       integerResource('MEMORY', remaining.memory),
@@ -152,13 +159,7 @@ export function renderContainerInstance(
     agentConnected: instance.agentConnected,
     runningTasksCount: running,
     pendingTasksCount: live.length - running,
-    attributes: [
-      ARCHITECTURE,
-      { name: 'ecs.availability-zone', value: instance.availabilityZone },
-      { name: 'ecs.instance-type', value: 'm5.xlarge' },
-      { name: 'ecs.os-type', value: 'linux' },
-      { name: 'ecs.capability.task-eni' },
-    ],
+    attributes: instance.attributes,
     registeredAt: formatTime(instance.registeredAt, form),
     updatedAt: form === 'event' ? formatTime(instance.updatedAt, form) : undefined,
     attachments: [],
@@ -190,7 +191,20 @@ export function renderTaskDefinition(td: TaskDefinition) {
   });
 }
 
-export function renderCluster(state: EcsState, cluster: Cluster, withTags = false) {
+/** DescribeClusters' include values (ClusterField). */
+export const CLUSTER_FIELDS = ['ATTACHMENTS', 'CONFIGURATIONS', 'SETTINGS', 'STATISTICS', 'TAGS'] as const;
+export type ClusterField = (typeof CLUSTER_FIELDS)[number];
+
+/**
+ * A cluster; `include` adds what DescribeClusters' include asks for ("If this field is omitted, this
+ * information isn't included"). Without STATISTICS the list is empty, as in AWS's CreateCluster example.
+ * CONFIGURATIONS adds nothing: the sandbox keeps no execute-command or managed-storage configuration.
+ */
+export function renderCluster(
+  state: EcsState,
+  cluster: Cluster,
+  include: ReadonlySet<ClusterField> = new Set(['SETTINGS']),
+) {
   const tasks = state.tasksOf(cluster);
   return compact({
     clusterArn: cluster.arn,
@@ -200,14 +214,48 @@ export function renderCluster(state: EcsState, cluster: Cluster, withTags = fals
       .instancesOf(cluster)
       .filter((instance) => instance.status !== 'INACTIVE').length,
     runningTasksCount: tasks.filter((task) => task.lastStatus === 'RUNNING').length,
-    pendingTasksCount: tasks.filter((task) => ['PROVISIONING', 'PENDING'].includes(task.lastStatus)).length,
+    pendingTasksCount: tasks.filter((task) => PENDING_STATUSES.includes(task.lastStatus)).length,
     activeServicesCount: state.servicesOf(cluster).filter((service) => service.status === 'ACTIVE').length,
-    statistics: [],
-    settings: [{ name: 'containerInsights', value: 'disabled' }],
+    statistics: include.has('STATISTICS') ? clusterStatistics(state, cluster) : [],
+    settings: include.has('SETTINGS') ? [{ name: 'containerInsights', value: 'disabled' }] : undefined,
     capacityProviders: cluster.capacityProviders,
     defaultCapacityProviderStrategy: cluster.defaultStrategy,
-    tags: withTags ? tagList(cluster.tags) : undefined,
+    // UNCERTAIN: ECS lists a capacity provider's scaling-policy attachments here; the sandbox's ASG providers
+    // have managed scaling off, so there are none.
+    attachments: include.has('ATTACHMENTS') ? [] : undefined,
+    attachmentsStatus: include.has('ATTACHMENTS') ? 'UPDATE_COMPLETE' : undefined,
+    tags: include.has('TAGS') ? tagList(cluster.tags) : undefined,
   });
+}
+
+const PENDING_STATUSES: readonly string[] = ['PROVISIONING', 'PENDING'];
+
+/**
+ * The task and service counts split by launch type, named and ordered as the Cluster.statistics
+ * documentation lists them, values as strings (KeyValuePair).
+ */
+function clusterStatistics(state: EcsState, cluster: Cluster) {
+  const tasks = state.tasksOf(cluster);
+  const taskCount = (statuses: readonly string[], fargate: boolean) =>
+    tasks.filter((task) => statuses.includes(task.lastStatus) && (task.launchType === 'FARGATE') === fargate)
+      .length;
+  const services = state.servicesOf(cluster);
+  const serviceCount = (status: Service['status'], fargate: boolean) =>
+    services.filter((service) => {
+      const primary = service.deployments[0];
+      return service.status === status && !!primary && isFargateTarget(state, primary.target) === fargate;
+    }).length;
+  const counts: Array<[string, number]> = [
+    ['runningEC2TasksCount', taskCount(['RUNNING'], false)],
+    ['runningFargateTasksCount', taskCount(['RUNNING'], true)],
+    ['pendingEC2TasksCount', taskCount(PENDING_STATUSES, false)],
+    ['pendingFargateTasksCount', taskCount(PENDING_STATUSES, true)],
+    ['activeEC2ServiceCount', serviceCount('ACTIVE', false)],
+    ['activeFargateServiceCount', serviceCount('ACTIVE', true)],
+    ['drainingEC2ServiceCount', serviceCount('DRAINING', false)],
+    ['drainingFargateServiceCount', serviceCount('DRAINING', true)],
+  ];
+  return counts.map(([name, value]) => ({ name, value: String(value) }));
 }
 
 /** The launch members shared by services and their deployments. */

@@ -520,7 +520,7 @@ describe('Spot', () => {
     const { clock, call, ecs, events, lastTaskEvent } = setup();
     const instanceArn = call<{ containerInstanceArns: string[] }>('ListContainerInstances', {
       cluster: 'sandbox',
-      filter: 'ec2InstanceId == i-0sandboxspot00001',
+      filter: 'ec2InstanceId == i-0bbbbbbbbbbbbbb01',
     }).containerInstanceArns[0];
     const arn =
       call<RunTaskOutput>('StartTask', {
@@ -529,18 +529,18 @@ describe('Spot', () => {
         containerInstances: [instanceArn],
       }).tasks[0]?.taskArn ?? '';
     clock.advance(TO_RUNNING_MS);
-    ecs.spotWarning('i-0sandboxspot00001');
+    ecs.spotWarning('i-0bbbbbbbbbbbbbb01');
     expect(events.at(-1)).toMatchObject({
       source: 'aws.ec2',
       'detail-type': 'EC2 Spot Instance Interruption Warning',
-      resources: [expect.stringMatching(/^arn:aws:ec2:[a-z0-9-]+:\d{12}:instance\/i-0sandboxspot00001$/)],
-      detail: { 'instance-id': 'i-0sandboxspot00001', 'instance-action': 'terminate' },
+      resources: [expect.stringMatching(/^arn:aws:ec2:[a-z0-9-]+:\d{12}:instance\/i-0bbbbbbbbbbbbbb01$/)],
+      detail: { 'instance-id': 'i-0bbbbbbbbbbbbbb01', 'instance-action': 'terminate' },
     });
     clock.advance(120_000 + TO_STOPPED_MS);
     expect(lastTaskEvent(arn)).toMatchObject({
       lastStatus: 'STOPPED',
       stopCode: 'TerminationNotice',
-      stoppedReason: 'Host EC2 (instance i-0sandboxspot00001) terminated.',
+      stoppedReason: 'Host EC2 (instance i-0bbbbbbbbbbbbbb01) terminated.',
       containerInstanceArn: instanceArn,
     });
     const described = call<{ containerInstances: Array<{ status: string }> }>('DescribeContainerInstances', {
@@ -548,6 +548,235 @@ describe('Spot', () => {
       containerInstances: [instanceArn],
     });
     expect(described.containerInstances[0]?.status).toBe('INACTIVE');
+  });
+});
+
+describe('container instances', () => {
+  it('seeds two EC2-shaped instances per ASG provider, and the Spot warning refuses a malformed id', () => {
+    const { call, ecs, events } = setup();
+    const arns = call<{ containerInstanceArns: string[] }>('ListContainerInstances', {
+      cluster: 'sandbox',
+    }).containerInstanceArns;
+    const described = call<{
+      containerInstances: Array<{ ec2InstanceId: string; capacityProviderName: string }>;
+    }>('DescribeContainerInstances', { cluster: 'sandbox', containerInstances: arns }).containerInstances;
+    expect(
+      described.map(({ ec2InstanceId, capacityProviderName }) => [ec2InstanceId, capacityProviderName]),
+    ).toEqual([
+      ['i-0aaaaaaaaaaaaaa01', 'sandbox-ec2'],
+      ['i-0aaaaaaaaaaaaaa02', 'sandbox-ec2'],
+      ['i-0bbbbbbbbbbbbbb01', 'sandbox-ec2-spot'],
+      ['i-0bbbbbbbbbbbbbb02', 'sandbox-ec2-spot'],
+    ]);
+    for (const { ec2InstanceId } of described) expect(ec2InstanceId).toMatch(/^i-[0-9a-f]{17}$/);
+    for (const malformed of [
+      'i-0sandboxspot00001',
+      'i-0BBBBBBBBBBBBBB01',
+      '0bbbbbbbbbbbbbb01',
+      'i-0bbbbbbbbb',
+    ]) {
+      const error = errorOf(() => ecs.spotWarning(malformed));
+      expect([error.code, error.message]).toEqual([
+        'InvalidInstanceID.Malformed',
+        `Invalid id: "${malformed}" (expecting "i-..." and 17 lowercase hex digits, or 8 for older instances)`,
+      ]);
+    }
+    expect(events.filter((event) => event.source === 'aws.ec2')).toEqual([]);
+    // An unknown but well-formed id (either length) is simply not registered here.
+    expect(errorOf(() => ecs.spotWarning('i-0123456789abcdef0')).code).toBe('ResourceNotFoundException');
+    expect(errorOf(() => ecs.spotWarning('i-0123abcd')).code).toBe('ResourceNotFoundException');
+  });
+});
+
+describe('DescribeClusters', () => {
+  type ClusterJson = Record<string, unknown> & { statistics: Array<{ name: string; value: string }> };
+  const describeSandbox = (call: ReturnType<typeof setup>['call'], include?: string[]) =>
+    call<{ clusters: ClusterJson[] }>('DescribeClusters', { clusters: ['sandbox'], include }).clusters[0];
+  const statistics = (cluster: ClusterJson | undefined) =>
+    Object.fromEntries((cluster?.statistics ?? []).map(({ name, value }) => [name, value]));
+
+  it('counts tasks and services by launch type with include STATISTICS', () => {
+    const { call, clock, run } = setup();
+    const empty = describeSandbox(call, ['STATISTICS']);
+    expect(empty?.statistics).toEqual(
+      [
+        'runningEC2TasksCount',
+        'runningFargateTasksCount',
+        'pendingEC2TasksCount',
+        'pendingFargateTasksCount',
+        'activeEC2ServiceCount',
+        'activeFargateServiceCount',
+        'drainingEC2ServiceCount',
+        'drainingFargateServiceCount',
+      ].map((name) => ({ name, value: '0' })),
+    );
+    run();
+    run({ capacityProviderStrategy: SPOT_STRATEGY });
+    call('RunTask', EC2_RUN);
+    call('CreateService', {
+      cluster: 'sandbox',
+      serviceName: 'web',
+      taskDefinition: 'sandbox-worker',
+      desiredCount: 1,
+      networkConfiguration: SUBNETS,
+    });
+    call('CreateService', {
+      cluster: 'sandbox',
+      serviceName: 'ec2-web',
+      taskDefinition: 'sandbox-ec2-worker',
+      desiredCount: 0,
+      capacityProviderStrategy: [{ capacityProvider: 'sandbox-ec2', weight: 1 }],
+    });
+    // The service scheduler launches the service's task on its next pass, so two Fargate tasks are pending.
+    expect(statistics(describeSandbox(call, ['STATISTICS']))).toMatchObject({
+      runningEC2TasksCount: '0',
+      pendingEC2TasksCount: '1',
+      pendingFargateTasksCount: '2',
+      activeEC2ServiceCount: '1',
+      activeFargateServiceCount: '1',
+    });
+    clock.advance(2 * TO_RUNNING_MS);
+    call('DeleteService', { cluster: 'sandbox', service: 'web', force: true });
+    expect(statistics(describeSandbox(call, ['STATISTICS']))).toEqual({
+      runningEC2TasksCount: '1',
+      runningFargateTasksCount: '3',
+      pendingEC2TasksCount: '0',
+      pendingFargateTasksCount: '0',
+      activeEC2ServiceCount: '1',
+      activeFargateServiceCount: '0',
+      drainingEC2ServiceCount: '0',
+      drainingFargateServiceCount: '1',
+    });
+  });
+
+  it('adds settings, attachments and tags only when included, and refuses unknown include values', () => {
+    const { call } = setup();
+    const plain = describeSandbox(call);
+    expect(plain).toMatchObject({ clusterName: 'sandbox', statistics: [] });
+    for (const member of ['settings', 'attachments', 'attachmentsStatus', 'tags']) {
+      expect(plain).not.toHaveProperty(member);
+    }
+    expect(describeSandbox(call, ['SETTINGS', 'ATTACHMENTS', 'TAGS', 'CONFIGURATIONS'])).toMatchObject({
+      settings: [{ name: 'containerInsights', value: 'disabled' }],
+      attachments: [],
+      attachmentsStatus: 'UPDATE_COMPLETE',
+      tags: [],
+    });
+    expect(errorOf(() => describeSandbox(call, ['STATS'])).code).toBe('InvalidParameterException');
+  });
+});
+
+describe('ListContainerInstances filters (cluster query language)', () => {
+  const OD_1 = 'i-0aaaaaaaaaaaaaa01';
+  const OD_2 = 'i-0aaaaaaaaaaaaaa02';
+  const SPOT_1 = 'i-0bbbbbbbbbbbbbb01';
+  const SPOT_2 = 'i-0bbbbbbbbbbbbbb02';
+
+  function listing(call: ReturnType<typeof setup>['call']) {
+    const arnsOf = (filter: string, input: Record<string, unknown> = {}) =>
+      call<{ containerInstanceArns: string[]; nextToken?: string }>('ListContainerInstances', {
+        cluster: 'sandbox',
+        filter,
+        ...input,
+      });
+    const ec2IdsOf = (filter: string, input: Record<string, unknown> = {}) => {
+      const arns = arnsOf(filter, input).containerInstanceArns;
+      if (arns.length === 0) return [];
+      return call<{ containerInstances: Array<{ ec2InstanceId: string }> }>('DescribeContainerInstances', {
+        cluster: 'sandbox',
+        containerInstances: arns,
+      }).containerInstances.map((instance) => instance.ec2InstanceId);
+    };
+    return { arnsOf, ec2IdsOf };
+  }
+
+  it('selects instances by attribute, id, running tasks, task group, agent and registration time', () => {
+    const { call, clock } = setup();
+    const { ec2IdsOf } = listing(call);
+    expect(ec2IdsOf('attribute:ecs.availability-zone in [us-east-1a]')).toEqual([OD_1, SPOT_1]);
+    expect(
+      ec2IdsOf('attribute:ecs.instance-type =~ c5.* and attribute:ecs.availability-zone != us-east-1a'),
+    ).toEqual([OD_2, SPOT_2]);
+    expect(ec2IdsOf(`ec2InstanceId in ['${OD_1}', "${SPOT_2}"]`)).toEqual([OD_1, SPOT_2]);
+    expect(ec2IdsOf('ec2InstanceId matches i-0b.*')).toEqual([SPOT_1, SPOT_2]);
+    expect(ec2IdsOf(`ec2InstanceId == ${SPOT_1}`)).toEqual([SPOT_1]);
+    expect(ec2IdsOf('attribute:ecs.os-type == windows')).toEqual([]);
+
+    const [od2Arn] = listing(call).arnsOf(`ec2InstanceId == ${OD_2}`).containerInstanceArns;
+    call('StartTask', {
+      cluster: 'sandbox',
+      taskDefinition: 'sandbox-ec2-worker',
+      containerInstances: [od2Arn],
+    });
+    expect(ec2IdsOf('runningTasksCount > 0')).toEqual([]);
+    clock.advance(TO_RUNNING_MS);
+    expect(ec2IdsOf('runningTasksCount > 0')).toEqual([OD_2]);
+    expect(ec2IdsOf('task:group == family:sandbox-ec2-worker')).toEqual([OD_2]);
+    expect(
+      ec2IdsOf(
+        'not(task:group == family:sandbox-ec2-worker) and attribute:ecs.availability-zone == us-east-1b',
+      ),
+    ).toEqual([SPOT_2]);
+    expect(
+      ec2IdsOf(`(runningTasksCount == 1 or ec2InstanceId == ${OD_1}) && agentConnected == true`),
+    ).toEqual([OD_1, OD_2]);
+    // An attribute comparison needs the attribute: 'attribute:stack != prod' is "has stack, but not prod".
+    expect(ec2IdsOf('attribute:stack != prod')).toEqual([]);
+    expect(ec2IdsOf('attribute:ecs.capability.task-eni exists and attribute:stack !exists')).toHaveLength(4);
+    expect(ec2IdsOf('agentVersion >= 1.14.5 and agentVersion < 1.100')).toHaveLength(4);
+    expect(ec2IdsOf('registeredAt < 2018-02-13')).toEqual([]);
+    expect(ec2IdsOf('registeredAt >= 2024-05-14T09:00:00+00:00')).toHaveLength(4);
+  });
+
+  it('keeps the status filter and pagination working alongside a filter', () => {
+    const { call } = setup();
+    const { arnsOf, ec2IdsOf } = listing(call);
+    const [od1Arn] = arnsOf(`ec2InstanceId == ${OD_1}`).containerInstanceArns;
+    call('UpdateContainerInstancesState', {
+      cluster: 'sandbox',
+      containerInstances: [od1Arn],
+      status: 'DRAINING',
+    });
+    expect(ec2IdsOf('attribute:ecs.availability-zone == us-east-1a', { status: 'DRAINING' })).toEqual([OD_1]);
+    expect(ec2IdsOf('attribute:ecs.availability-zone == us-east-1a', { status: 'ACTIVE' })).toEqual([SPOT_1]);
+    const first = arnsOf('attribute:ecs.os-type == linux', { maxResults: 3 });
+    expect(first.containerInstanceArns).toHaveLength(3);
+    const second = arnsOf('attribute:ecs.os-type == linux', { maxResults: 3, nextToken: first.nextToken });
+    expect(second).toEqual({ containerInstanceArns: [expect.any(String)] });
+    expect(errorOf(() => arnsOf('agentConnected == true', { status: 'INACTIVE' })).code).toBe(
+      'InvalidParameterException',
+    );
+  });
+
+  it('refuses what the query language does not define, saying what is wrong', () => {
+    const { call } = setup();
+    const { arnsOf } = listing(call);
+    const refusals: Array<[string, string]> = [
+      ['', 'it is empty'],
+      ['ec2InstanceId', "expected an operator after 'ec2InstanceId' but found the end"],
+      [
+        'instanceType == c5.xlarge',
+        "unknown subject 'instanceType' (agentConnected, agentVersion, attribute:<name>, ec2InstanceId, registeredAt, runningTasksCount, task:group)",
+      ],
+      ['runningTasksCount =~ 1', "'=~' does not apply to runningTasksCount"],
+      ['ec2InstanceId exists', "'exists' does not apply to ec2InstanceId"],
+      ['runningTasksCount > some', "runningTasksCount needs a whole number, not 'some'"],
+      ['attribute:ecs.availability-zone in us-east-1a', "expected '[' but found 'us-east-1a'"],
+      [`(ec2InstanceId == ${OD_1}`, "expected ')' but found the end"],
+      [`ec2InstanceId == ${OD_1} ${OD_2}`, `unexpected '${OD_2}'`],
+      [`ec2InstanceId == ${OD_1} AND agentConnected == true`, "unexpected 'AND'"],
+      ["ec2InstanceId =~ '('", "'(' is not a valid regular expression"],
+      ['registeredAt < yesterday', "'yesterday' is not a date such as 2018-06-18T22:28:28Z or 2018-06-18"],
+      ['agentVersion < latest', "'latest' is not an agent version such as 1.14.5"],
+    ];
+    for (const [filter, detail] of refusals) {
+      const error = errorOf(() => arnsOf(filter));
+      expect({ filter, code: error.code, message: error.message }).toEqual({
+        filter,
+        code: 'InvalidParameterException',
+        message: `Invalid filter expression: ${detail}.`,
+      });
+    }
   });
 });
 
@@ -578,7 +807,7 @@ describe('DescribeTasks, ListTasks and tags', () => {
     expect(missing.failures[0]?.reason).toBe('MISSING');
   });
 
-  it('lists tasks by startedBy, and stopped ones with desiredStatus STOPPED', () => {
+  it('lists running tasks by startedBy, and stopped ones with desiredStatus STOPPED', () => {
     const { call, run } = setup();
     const a = run({ startedBy: 'events-rule/nightly' }).tasks[0]?.taskArn;
     const b = run({ startedBy: 'events-rule/nightly' }).tasks[0]?.taskArn;
@@ -588,9 +817,42 @@ describe('DescribeTasks, ListTasks and tags', () => {
     expect(list({ startedBy: 'events-rule/nightly' })).toEqual([a, b]);
     call('StopTask', { cluster: 'sandbox', task: a });
     expect(list({ startedBy: 'events-rule/nightly' })).toEqual([b]);
-    expect(list({ startedBy: 'events-rule/nightly', desiredStatus: 'STOPPED' })).toEqual([a]);
+    expect(list({ family: 'sandbox-worker', desiredStatus: 'STOPPED' })).toEqual([a]);
     expect(list({ family: 'sandbox-worker' })).toHaveLength(2);
     expect(errorOf(() => run({ startedBy: 'has spaces' })).code).toBe('InvalidParameterException');
+  });
+
+  it('refuses startedBy together with any other filter, as ECS does', () => {
+    const { call, run } = setup();
+    const instanceArn = call<{ containerInstanceArns: string[] }>('ListContainerInstances', {
+      cluster: 'sandbox',
+    }).containerInstanceArns[0];
+    run({ startedBy: 'job-7' });
+    const others = {
+      desiredStatus: 'RUNNING',
+      family: 'sandbox-worker',
+      serviceName: 'web',
+      launchType: 'FARGATE',
+      containerInstance: instanceArn,
+      daemonName: 'agent',
+    };
+    for (const [filter, value] of Object.entries(others)) {
+      const error = errorOf(() =>
+        call('ListTasks', { cluster: 'sandbox', startedBy: 'job-7', [filter]: value }),
+      );
+      expect({ filter, code: error.code, message: error.message }).toEqual({
+        filter,
+        code: 'InvalidParameterException',
+        message: 'cannot specify startedBy with other arguments',
+      });
+    }
+    // The cluster and paging are not filters.
+    const page = call<{ taskArns: string[] }>('ListTasks', {
+      cluster: 'sandbox',
+      startedBy: 'job-7',
+      maxResults: 1,
+    });
+    expect(page.taskArns).toHaveLength(1);
   });
 });
 
@@ -712,7 +974,7 @@ describe('services', () => {
     const { clock, call, describe, events, lastTaskEvent } = setup();
     const instances = call<{ containerInstanceArns: string[] }>('ListContainerInstances', {
       cluster: 'sandbox',
-      filter: 'ec2InstanceId == i-0sandboxod000001',
+      filter: 'ec2InstanceId == i-0aaaaaaaaaaaaaa01',
     }).containerInstanceArns;
     const drained = instances[0] ?? '';
     const standalone =
@@ -735,7 +997,7 @@ describe('services', () => {
     expect(events.at(-1)).toMatchObject({
       'detail-type': 'ECS Container Instance State Change',
       resources: [drained],
-      detail: { status: 'DRAINING', ec2InstanceId: 'i-0sandboxod000001' },
+      detail: { status: 'DRAINING', ec2InstanceId: 'i-0aaaaaaaaaaaaaa01' },
     });
     clock.advance(TO_RUNNING_MS + TO_STOPPED_MS);
     for (const arn of onDrained) {
