@@ -15,12 +15,14 @@ import { eventBridge } from '../src/clients/eventbridge';
 import { scheduler } from '../src/clients/scheduler';
 import { sqs } from '../src/clients/sqs';
 import {
-  commaList,
   eventBusName,
+  nameSet,
   positiveInt,
   queueUrl,
   readConfig,
   spotSettings,
+  stackScopeOf,
+  stackScopeSettings,
   tableName,
 } from '../src/config';
 import { buildApiHandler } from '../src/handlers/api';
@@ -32,12 +34,6 @@ import { logger } from '../src/observability';
 import { buildOpenApiDocument } from '../src/openapi';
 import * as z from '../src/zod';
 
-/** A comma-separated allowlist, as a set. */
-const names = z.pipe(
-  commaList,
-  z.transform((list: string[]) => new Set(list)),
-);
-
 const config = readConfig({
   TABLE_NAME: tableName,
   HISTORY_RETENTION_DAYS: positiveInt,
@@ -46,9 +42,10 @@ const config = readConfig({
   SCHEDULE_GROUP: z.string().check(z.minLength(1)),
   SCHEDULER_ROLE_ARN: z.string().check(z.startsWith('arn:')),
   EVENT_BUS_NAME: eventBusName,
-  ALLOWED_CLUSTERS: names,
-  ALLOWED_FAMILIES: names,
-  ALLOWED_TASK_ROLES: names,
+  ALLOWED_CLUSTERS: nameSet,
+  ALLOWED_FAMILIES: nameSet,
+  ALLOWED_TASK_ROLES: nameSet,
+  ...stackScopeSettings,
   SPOT_TO_ON_DEMAND: spotSettings.SPOT_TO_ON_DEMAND,
 });
 
@@ -90,6 +87,7 @@ export const handler = middy(
         families: config.ALLOWED_FAMILIES,
         taskRoles: config.ALLOWED_TASK_ROLES,
       },
+      scope: stackScopeOf(config),
       openApi: buildOpenApiDocument,
     }),
   }),

@@ -54,3 +54,28 @@ export const spotSettings = {
   ),
   SPOT_FALLBACK_OPT_OUT_FAMILIES: commaList,
 };
+
+/**
+ * Where the stack runs, for telling its own ARNs from others': the account and partition from the template
+ * (AWS::AccountId, AWS::Partition), the Region from AWS_REGION, which Lambda sets for every function.
+ */
+export const stackScopeSettings = {
+  STACK_ACCOUNT_ID: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
+  STACK_PARTITION: z.string().check(z.regex(/^aws[a-z-]*$/, 'must be an AWS partition (aws, aws-cn, ...)')),
+  AWS_REGION: z.string().check(z.minLength(1)),
+};
+export const stackScopeOf = (c: {
+  STACK_ACCOUNT_ID: string;
+  STACK_PARTITION: string;
+  AWS_REGION: string;
+}) => ({
+  account: c.STACK_ACCOUNT_ID,
+  partition: c.STACK_PARTITION,
+  region: c.AWS_REGION,
+});
+
+/** A comma-separated allowlist, as a set. */
+export const nameSet = z.pipe(
+  commaList,
+  z.transform((list: string[]) => new Set(list)),
+);

@@ -27,6 +27,8 @@ export const OVERRIDES: Record<string, string> = {
   REACTION_RETRY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/r',
   SCHEDULE_GROUP: 'g',
   SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/scheduler',
+  STACK_ACCOUNT_ID: '123456789012',
+  STACK_PARTITION: 'aws',
   AWS_REGION: 'us-east-1',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };

@@ -4,6 +4,7 @@ import type { LaunchStore } from '../adapters/launchStore';
 import type { SchedulerPort } from '../adapters/scheduler';
 import { ScheduleConflictError, type ScheduleStore, type StoredSchedule } from '../adapters/scheduleStore';
 import { InvalidPageTokenError } from '../adapters/taskHistory';
+import { type LaunchAllowlist, type LaunchTarget, refusalOf, type StackScope } from '../domain/allowlist';
 import { launchStatus } from '../domain/launchOutcome';
 import type { LaunchRequest } from '../domain/launchRequest';
 import {
@@ -16,19 +17,12 @@ import {
   scheduleSchema,
   toRunTaskInput,
 } from '../domain/schedule';
-import { lastArnSegment } from '../domain/taskEvent';
 import { badRequest, httpError, json, notFound, pageParams, parseRequest } from '../http';
 import * as z from '../zod';
 import type { LaunchResult } from './launcher';
 import { type buildRunScheduled, LaunchLeaseBusyError } from './scheduledRun';
 
 export const MAX_BODY_BYTES = 64 * 1024;
-
-export interface LaunchAllowlist {
-  clusters: ReadonlySet<string>;
-  families: ReadonlySet<string>;
-  taskRoles: ReadonlySet<string>;
-}
 
 export interface ScheduleApiDeps {
   schedules: ScheduleStore;
@@ -37,6 +31,8 @@ export interface ScheduleApiDeps {
   launches: Pick<LaunchStore, 'getAttempts' | 'acceptLaunch' | 'getAcceptedLaunch'>;
   runScheduled: ReturnType<typeof buildRunScheduled>;
   allowlist: LaunchAllowlist;
+  /** The stack's partition, Region and account: ARNs elsewhere are refused. */
+  scope: StackScope;
   openApi: () => object;
   now?: () => number;
 }
@@ -81,29 +77,10 @@ function body(event: APIGatewayProxyEventV2): unknown {
   }
 }
 
-const familyOf = (taskDefinition: string) => lastArnSegment(taskDefinition).split(':')[0] ?? taskDefinition;
-
-/** Launches only into allowlisted clusters and families; role overrides only for allowlisted roles. */
-export function checkAllowed(
-  launch: Pick<Schedule, 'cluster' | 'taskDefinition' | 'overrides'>,
-  allow: LaunchAllowlist,
-): void {
-  if (!allow.clusters.has(lastArnSegment(launch.cluster))) {
-    throw forbidden(
-      `cluster ${lastArnSegment(launch.cluster)} is not on this stage's allowlist (allowedClusters)`,
-    );
-  }
-  if (!allow.families.has(familyOf(launch.taskDefinition))) {
-    throw forbidden(
-      `task definition family ${familyOf(launch.taskDefinition)} is not on this stage's allowlist (allowedFamilies)`,
-    );
-  }
-  for (const field of ['taskRoleArn', 'executionRoleArn'] as const) {
-    const role = launch.overrides?.[field];
-    if (role && !allow.taskRoles.has(role)) {
-      throw forbidden(`overrides.${field} ${role} is not on this stage's allowlist (allowedTaskRoles)`);
-    }
-  }
+/** Launches only into allowlisted clusters and families of this stack; role overrides only for allowlisted roles. */
+export function checkAllowed(launch: LaunchTarget, allow: LaunchAllowlist, scope: StackScope): void {
+  const refusal = refusalOf(launch, allow, scope);
+  if (refusal) throw forbidden(refusal.message);
 }
 
 export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route> {
@@ -166,7 +143,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
 
     'POST /schedules': async (event) => {
       const schedule = parseRequest(scheduleSchema, body(event), 'body');
-      checkAllowed(schedule, deps.allowlist);
+      checkAllowed(schedule, deps.allowlist, deps.scope);
       const at = iso();
       const stored: StoredSchedule = {
         ...schedule,
@@ -207,7 +184,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
         ...schedule
       } = parseRequest(replaceScheduleSchema, raw, 'body');
       if (schedule.name !== name) throw badRequest(`invalid body: name: must equal the path (${name})`);
-      checkAllowed(schedule, deps.allowlist);
+      checkAllowed(schedule, deps.allowlist, deps.scope);
       const previous = await existing(name);
       if (version !== undefined && version !== previous.version) {
         throw httpError(
@@ -236,7 +213,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
         ...definition
       } = previous;
       const merged = parseRequest(scheduleSchema, applySchedulePatch(definition, patch), 'body');
-      checkAllowed(merged, deps.allowlist);
+      checkAllowed(merged, deps.allowlist, deps.scope);
       const next = nextVersion(merged, previous, callerOf(event));
       await save(next, previous);
       return json(200, next);
@@ -255,7 +232,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
     'POST /schedules/{name}/runs': async (event) => {
       const name = parseRequest(nameParam, event.pathParameters?.name, { pathParameter: 'name' });
       const schedule = await existing(name);
-      checkAllowed(schedule, deps.allowlist);
+      checkAllowed(schedule, deps.allowlist, deps.scope);
       const manualId = event.headers?.['idempotency-key']?.slice(0, 40) ?? randomUUID();
       try {
         const { run, launched } = await deps.runScheduled(
@@ -292,7 +269,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
 
     'POST /tasks': async (event) => {
       const launch = parseRequest(runTaskBodySchema, body(event), 'body');
-      checkAllowed(launch, deps.allowlist);
+      checkAllowed(launch, deps.allowlist, deps.scope);
       const key = event.headers?.['idempotency-key']?.slice(0, 200);
       const request: LaunchRequest = {
         requestId: key ? `t-${key}` : `t-${randomUUID()}`,
@@ -330,3 +307,5 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
     },
   };
 }
+
+export type { LaunchAllowlist };

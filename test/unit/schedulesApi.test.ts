@@ -214,6 +214,7 @@ function setup() {
           getAcceptedLaunch: async (requestId) => accepted.get(requestId),
         },
         runScheduled,
+        scope: { partition: 'aws', region: 'us-east-1', account: '111122223333' },
         allowlist: {
           clusters: new Set(['batch']),
           families: new Set(['worker']),
@@ -555,6 +556,19 @@ describe('PUT /schedules/{name}', () => {
 });
 
 describe('PATCH /schedules/{name}', () => {
+  it('answers 403 for a cluster ARN of another account whose name is allowlisted, storing nothing', async () => {
+    const h = setup();
+    await h.create();
+    const foreign = 'arn:aws:ecs:us-east-1:999999999999:cluster/batch';
+    const r = await h.call('PATCH /schedules/{name}', { ...byName, body: { cluster: foreign } });
+    expect(r.statusCode).toBe(403);
+    expect(parse(r)).toEqual({
+      error: 'Forbidden',
+      message: `cluster ${foreign} is outside this stack's scope: account 999999999999 (this stack: 111122223333)`,
+    });
+    expect(h.definitions.get('nightly')).toEqual(CREATED);
+  });
+
   it('pauses the schedule as version 2 and updates its Scheduler schedule with state PAUSED', async () => {
     const h = setup();
     await h.create();
