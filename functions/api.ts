@@ -16,13 +16,11 @@ import { scheduler } from '../src/clients/scheduler';
 import { sqs } from '../src/clients/sqs';
 import {
   eventBusName,
-  nameSet,
   positiveInt,
   queueUrl,
   readConfig,
   spotSettings,
   stackScopeOf,
-  stackScopeSettings,
   tableName,
 } from '../src/config';
 import { buildApiHandler } from '../src/handlers/api';
@@ -30,8 +28,9 @@ import { buildLaunchRecord } from '../src/handlers/launcher';
 import { buildRunScheduled } from '../src/handlers/scheduledRun';
 import { buildScheduleRoutes } from '../src/handlers/schedulesApi';
 import { INTERNAL_ERROR_BODY, logHttpError } from '../src/http';
-import { logger } from '../src/observability';
+import { logger, metrics, publishCount } from '../src/observability';
 import { buildOpenApiDocument } from '../src/openapi';
+import { buildConfiguredLaunchGuard, launchGuardSettings } from '../src/wiring/launchGuard';
 import * as z from '../src/zod';
 
 const config = readConfig({
@@ -42,24 +41,24 @@ const config = readConfig({
   SCHEDULE_GROUP: z.string().check(z.minLength(1)),
   SCHEDULER_ROLE_ARN: z.string().check(z.startsWith('arn:')),
   EVENT_BUS_NAME: eventBusName,
-  ALLOWED_CLUSTERS: nameSet,
-  ALLOWED_FAMILIES: nameSet,
-  ALLOWED_TASK_ROLES: nameSet,
-  ...stackScopeSettings,
+  ...launchGuardSettings,
   SPOT_TO_ON_DEMAND: spotSettings.SPOT_TO_ON_DEMAND,
 });
 
 const launchStore = buildLaunchStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS);
 const schedules = buildScheduleStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS);
 // Run-now launches go through the launcher's own code, in process, so they answer with their tasks.
+const publishEvents = buildPublishEvents(eventBridge, config.EVENT_BUS_NAME);
 const launch = buildLaunchRecord({
   runTask: buildRunTask(ecs),
   store: launchStore,
   sendLaunchRequest: buildSendLaunchRequest(sqs, config.LAUNCH_QUEUE_URL),
-  publishEvents: buildPublishEvents(eventBridge, config.EVENT_BUS_NAME),
+  publishEvents,
   logger,
   spotMapping: config.SPOT_TO_ON_DEMAND,
   leases: schedules,
+  countMetric: (name) => publishCount(metrics, name, {}),
+  guard: buildConfiguredLaunchGuard(config, { decisions: launchStore, publishEvents }),
 });
 
 export const handler = middy(

@@ -19,7 +19,8 @@ import { sqs } from '../src/clients/sqs';
 import { eventBusName, positiveInt, queueUrl, readConfig, spotSettings, tableName } from '../src/config';
 import { buildLaunchRecord, parseQueueMessage } from '../src/handlers/launcher';
 import { buildRunScheduled, LaunchLeaseBusyError } from '../src/handlers/scheduledRun';
-import { logger } from '../src/observability';
+import { logger, metrics, publishCount } from '../src/observability';
+import { buildConfiguredLaunchGuard, launchGuardSettings } from '../src/wiring/launchGuard';
 
 const config = readConfig({
   TABLE_NAME: tableName,
@@ -27,18 +28,23 @@ const config = readConfig({
   LAUNCH_QUEUE_URL: queueUrl,
   EVENT_BUS_NAME: eventBusName,
   SPOT_TO_ON_DEMAND: spotSettings.SPOT_TO_ON_DEMAND,
+  ...launchGuardSettings,
 });
 
 const schedules = buildScheduleStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS);
+const store = buildLaunchStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS);
+const publishEvents = buildPublishEvents(eventBridge, config.EVENT_BUS_NAME);
 const launch = buildLaunchRecord({
   runTask: buildRunTask(ecs),
   describeTaskTags: buildBatchedDescribeTaskTags(ecs),
-  store: buildLaunchStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS),
+  store,
   sendLaunchRequest: buildSendLaunchRequest(sqs, config.LAUNCH_QUEUE_URL),
-  publishEvents: buildPublishEvents(eventBridge, config.EVENT_BUS_NAME),
+  publishEvents,
   logger,
   spotMapping: config.SPOT_TO_ON_DEMAND,
   leases: schedules,
+  countMetric: (name) => publishCount(metrics, name, {}),
+  guard: buildConfiguredLaunchGuard(config, { decisions: store, publishEvents }),
 });
 const runScheduled = buildRunScheduled({
   store: schedules,

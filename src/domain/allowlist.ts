@@ -76,10 +76,9 @@ export const familyOf = (taskDefinition: string) => {
 
 export const clusterNameOf = (cluster: string) => ecsName(cluster, 'cluster');
 
-/** The first reason `launch` may not run here, or undefined when it may. */
-export function refusalOf(
-  launch: LaunchTarget,
-  allow: LaunchAllowlist,
+/** Why the cluster or task definition ARN of `launch` is not the stack's own, or undefined. */
+export function scopeRefusalOf(
+  launch: Pick<LaunchTarget, 'cluster' | 'taskDefinition'>,
   scope: StackScope,
 ): Refusal | undefined {
   const clusterAway = outsideScope(launch.cluster, 'ecs', scope, true);
@@ -89,18 +88,29 @@ export function refusalOf(
       message: `cluster ${launch.cluster} is outside this stack's scope: ${clusterAway}`,
     };
   }
-  const cluster = clusterNameOf(launch.cluster);
-  if (!allow.clusters.has(cluster)) {
-    return {
-      field: 'cluster',
-      message: `cluster ${cluster || launch.cluster} is not on this stage's allowlist (allowedClusters)`,
-    };
-  }
   const definitionAway = outsideScope(launch.taskDefinition, 'ecs', scope, true);
   if (definitionAway) {
     return {
       field: 'taskDefinition',
       message: `task definition ${launch.taskDefinition} is outside this stack's scope: ${definitionAway}`,
+    };
+  }
+  return undefined;
+}
+
+/** The first reason `launch` may not run here, or undefined when it may. */
+export function refusalOf(
+  launch: LaunchTarget,
+  allow: LaunchAllowlist,
+  scope: StackScope,
+): Refusal | undefined {
+  const away = scopeRefusalOf(launch, scope);
+  if (away) return away;
+  const cluster = clusterNameOf(launch.cluster);
+  if (!allow.clusters.has(cluster)) {
+    return {
+      field: 'cluster',
+      message: `cluster ${cluster || launch.cluster} is not on this stage's allowlist (allowedClusters)`,
     };
   }
   const family = familyOf(launch.taskDefinition);

@@ -19,6 +19,7 @@ import { resolvePolicy } from '../domain/restartPolicy';
 import { type SpotMapping, toOnDemand } from '../domain/spotFallback';
 import { lastArnSegment } from '../domain/taskEvent';
 import * as z from '../zod';
+import type { LaunchGuard } from './launchGuard';
 
 export interface LauncherDeps {
   runTask: RunTask;
@@ -32,11 +33,16 @@ export interface LauncherDeps {
   spotMapping?: SpotMapping;
   /** Schedules' launch leases, for the runs that hold one (LaunchRequest.launchLease). */
   leases?: Pick<ScheduleStore, 'holdLaunchLease' | 'releaseLaunchLease'>;
+  /** What may be launched, and how many: checked before any ECS call (src/handlers/launchGuard.ts). */
+  guard: Pick<LaunchGuard, 'verify' | 'admit'>;
+  /** A count for the stage's alarms and dashboard (LaunchThrottled: ECS throttled a RunTask, requeued). */
+  countMetric: (name: string) => void;
   random?: () => number;
 }
 
 export type LaunchResult =
   | 'deferred'
+  | 'paused'
   | 'replayed'
   | 'launched'
   | 'requeued-throttled'
@@ -84,16 +90,25 @@ const summary = (request: LaunchRequest) => ({
   ...request.context,
 });
 
+/**
+ * Why a launch did not start (Task Launch Failed's `cause`; its `reason` names why the launch was made):
+ * RunTask refused it, or ecs-autopilot did not call RunTask (a budget, the allowlist, the task's opt-out tag,
+ * another run of its schedule).
+ */
+export type LaunchFailureCause = 'runtask' | 'budget' | 'allowlist' | 'opt-out' | 'superseded';
+
 function launchFailed(
   request: LaunchRequest,
   failures: RunTaskFailure[],
   retry?: { delaySeconds: number },
+  refusal: { cause: LaunchFailureCause; budget?: string } = { cause: 'runtask' },
 ): OutgoingEvent {
   return {
     detailType: 'Task Launch Failed',
     resources: request.lineage?.previousTaskArn ? [request.lineage.previousTaskArn] : [],
     detail: {
       ...summary(request),
+      ...refusal,
       failures,
       willRetry: retry !== undefined,
       ...(retry && { retryInSeconds: retry.delaySeconds }),
@@ -210,13 +225,18 @@ export function buildLaunchRecord(deps: LauncherDeps) {
     o.requeue ? 'requeued-capacity' : o.status === 'launched' ? 'launched' : 'gave-up';
 
   /** Gives the request up before RunTask, recording and announcing why (once, as any outcome). */
-  async function notLaunched(request: LaunchRequest, why: string, logMessage: string): Promise<LaunchResult> {
+  async function notLaunched(
+    request: LaunchRequest,
+    why: string,
+    logMessage: string,
+    refusal: { cause: LaunchFailureCause; budget?: string },
+  ): Promise<LaunchResult> {
     const failures = [{ reason: `not launched: ${why}` }];
     const outcome: Outcome = {
       status: 'failed',
       taskArns: [],
       failures,
-      events: [launchFailed(request, failures)],
+      events: [launchFailed(request, failures, undefined, refusal)],
     };
     const recorded = await deps.store.recordOutcome(request, outcome);
     deps.logger.info(logMessage, { requestId: request.requestId, reason: why });
@@ -229,6 +249,7 @@ export function buildLaunchRecord(deps: LauncherDeps) {
     const delaySeconds = 1 + Math.round(random() * 4);
     await keepLease(request, delaySeconds);
     await deps.sendLaunchRequest(request, delaySeconds);
+    deps.countMetric('LaunchThrottled');
     deps.logger.info('launch throttled, requeued', {
       requestId: request.requestId,
       error: (error as Error).name,
@@ -273,11 +294,18 @@ export function buildLaunchRecord(deps: LauncherDeps) {
       return 'replayed';
     }
 
+    // Before any ECS call: a message that no part of ecs-autopilot sent as it is throws (to the DLQ).
+    const verified = await deps.guard.verify(request);
+    if (verified.action === 'refuse') {
+      return notLaunched(request, verified.why, 'launch refused by the allowlist', { cause: 'allowlist' });
+    }
+
     if (!(await keepLease(request))) {
       return notLaunched(
         request,
         `schedule ${request.launchLease?.schedule} started another run while this one waited (its launch lease is no longer this run's)`,
         'launch superseded by another run of its schedule',
+        { cause: 'superseded' },
       );
     }
 
@@ -285,9 +313,26 @@ export function buildLaunchRecord(deps: LauncherDeps) {
       const read = await readLateTags(request, request.tagsOf);
       if (read === 'requeued') return 'requeued-throttled';
       if ('refuse' in read) {
-        return notLaunched(request, read.refuse, "launch refused by the failed task's tags");
+        return notLaunched(request, read.refuse, "launch refused by the failed task's tags", {
+          cause: 'opt-out',
+        });
       }
       request = read.request;
+    }
+
+    const admitted = await deps.guard.admit(request);
+    if (admitted.action === 'refuse') {
+      return notLaunched(request, admitted.why, 'launch refused by a budget', {
+        cause: 'budget',
+        ...(admitted.budget && { budget: admitted.budget }),
+      });
+    }
+    if (admitted.action === 'pause') {
+      const delaySeconds = Math.max(1, Math.ceil((admitted.untilMs - Date.now()) / 1000));
+      await keepLease(request, delaySeconds);
+      await deps.sendLaunchRequest(request, delaySeconds);
+      deps.logger.info('launch paused', { requestId: request.requestId, reason: admitted.why, delaySeconds });
+      return 'paused';
     }
 
     let outcome: Outcome;

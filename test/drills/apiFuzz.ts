@@ -56,6 +56,7 @@ import { INTERNAL_ERROR_BODY } from '../../src/http';
 import { buildOpenApiDocument } from '../../src/openapi';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { fixture } from '../support/fixtures';
+import { openLaunchGuard } from '../support/openLaunchGuard';
 import { FakeEcs, FakeEventBus, FakeLaunchQueue, QUEUE_URL } from './launcherHarness';
 import { clip, type DrillDb, type DrillResult, quietLogger, Tally } from './support';
 
@@ -383,6 +384,8 @@ export async function realApi(dynamo: DrillDb): Promise<ApiWorld & { ecs: FakeEc
   const queue = new FakeLaunchQueue();
   const bus = new FakeEventBus();
   const launch = buildLaunchRecord({
+    guard: openLaunchGuard,
+    countMetric: () => undefined,
     runTask: buildRunTask(ecs.client),
     store,
     sendLaunchRequest: buildSendLaunchRequest(queue.client, QUEUE_URL),

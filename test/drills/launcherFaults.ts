@@ -12,6 +12,7 @@ import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
 import { buildLaunchStore, type LaunchStore } from '../../src/adapters/launchStore';
 import { clientTokenFor } from '../../src/domain/launchRequest';
 import { buildLaunchRecord, parseQueueMessage } from '../../src/handlers/launcher';
+import { openLaunchGuard } from '../support/openLaunchGuard';
 import {
   FakeEcs,
   FakeEventBus,
@@ -120,6 +121,8 @@ export async function ecsFaultsDrill(dynamo: DrillDb, options: LauncherDrillOpti
   const bus = new FakeEventBus();
   const send = buildSendLaunchRequest(queue.client, QUEUE_URL);
   const launch = buildLaunchRecord({
+    guard: openLaunchGuard,
+    countMetric: () => undefined,
     runTask: buildRunTask(ecs.client),
     store,
     sendLaunchRequest: send,
@@ -186,6 +189,8 @@ export async function launcherCrashDrill(
   };
   const send = buildSendLaunchRequest(queue.client, QUEUE_URL);
   const launch = buildLaunchRecord({
+    guard: openLaunchGuard,
+    countMetric: () => undefined,
     runTask: buildRunTask(ecs.client),
     store: crashingStore,
     sendLaunchRequest: send,

@@ -18,6 +18,7 @@ import { LAUNCH_LEASE_MS } from '../../src/adapters/scheduleStore';
 import { clientTokenFor, type LaunchRequest, launchRequestSchema } from '../../src/domain/launchRequest';
 import { buildLaunchRecord, type LauncherDeps, parseLaunchRecord } from '../../src/handlers/launcher';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
+import { openLaunchGuard } from '../support/openLaunchGuard';
 
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/111122223333/launch';
 const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:111122223333:cluster/batch-cluster';
@@ -128,6 +129,8 @@ function setup(random: () => number = () => 0.5, leases?: LauncherDeps['leases']
   const store = new FakeLaunchStore();
   const logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
   const launch = buildLaunchRecord({
+    guard: openLaunchGuard,
+    countMetric: () => undefined,
     leases,
     runTask: buildRunTask(ecs),
     describeTaskTags: buildDescribeTaskTags(ecs),
@@ -403,6 +406,7 @@ describe('when ECS has no capacity', () => {
       cluster: CLUSTER_ARN,
       taskDefinition: WORKER_7,
       originTaskArn: FAILED_ARN,
+      cause: 'runtask',
       failures: [{ arn: WORKER_7, reason: CAPACITY }],
       willRetry: true,
       retryInSeconds: 8,
@@ -553,6 +557,7 @@ describe('when ECS refuses the launch', () => {
           willRetry: false,
           capacityRetries: 0,
           originTaskArn: FAILED_ARN,
+          cause: 'runtask',
         },
       },
     ]);

@@ -1,0 +1,241 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { type BudgetUse, MINUTE_MS, usedInWindow, withUse } from '../domain/budgets';
+import { isConditionFailure, writtenIf } from './dynamoErrors';
+
+/**
+ * Rolling-window counters in the single table, one partition per counter:
+ *   pk BUDGET#<key>  sk WINDOW             launches per minute of the last window, a version, a breaker's openUntil
+ *   pk BUDGET#<key>  sk CLAIM#<requestId>  one launch request counted (so a redelivery is not counted again)
+ * A claim is one transaction: the claim item (if absent) and the window (if its version is the one read), so
+ * a launch is counted exactly once under redelivery, concurrent launchers and crashes. Claims made at the
+ * same moment in one container are committed together, so a wave does not fight itself for the version.
+ */
+export interface BudgetRule {
+  limit: number;
+  windowMinutes: number;
+}
+
+export interface ClaimResult {
+  granted: boolean;
+  /** This request was counted before (a redelivery): granted without counting again. */
+  replay: boolean;
+  /** Launches in the window before this claim, and the rule's limit. */
+  used: number;
+  limit: number;
+}
+
+export interface BudgetState {
+  used: number;
+  openUntil?: string;
+}
+
+export interface LaunchBudgets {
+  claim(key: string, requestId: string, count: number, rule: BudgetRule): Promise<ClaimResult>;
+  state(key: string, windowMinutes: number): Promise<BudgetState>;
+  /** Opens a breaker until `untilMs`; true for the call that opened it (the one that announces it). */
+  open(key: string, untilMs: number): Promise<boolean>;
+  /** Closes a breaker and forgets its window. */
+  reset(key: string): Promise<void>;
+}
+
+const PK = (key: string) => `BUDGET#${key}`;
+const WINDOW_SK = 'WINDOW';
+const CLAIM_SK = (requestId: string) => `CLAIM#${requestId}`;
+/** Claims committed in one transaction at most (TransactWriteItems takes 100 items; one is the window). */
+const MAX_CLAIMS_PER_COMMIT = 24;
+const MAX_ROUNDS = 12;
+
+interface Window {
+  minutes: Record<string, number>;
+  version: number;
+  openUntil?: string;
+}
+
+interface Pending {
+  requestId: string;
+  count: number;
+  rule: BudgetRule;
+  resolve(result: ClaimResult): void;
+  reject(error: unknown): void;
+}
+
+export function buildLaunchBudgets(
+  db: DynamoDBDocumentClient,
+  table: string,
+  now: () => number = Date.now,
+  pause: (round: number) => Promise<void> = (round) =>
+    new Promise((resolve) => setTimeout(resolve, Math.random() * 15 * round)),
+): LaunchBudgets {
+  const queues = new Map<string, Pending[]>();
+  const committing = new Set<string>();
+
+  const readWindow = async (key: string): Promise<Window> => {
+    const { Item } = await db.send(
+      new GetCommand({ TableName: table, Key: { pk: PK(key), sk: WINDOW_SK }, ConsistentRead: true }),
+    );
+    return {
+      minutes: (Item?.minutes as Record<string, number> | undefined) ?? {},
+      version: (Item?.version as number | undefined) ?? 0,
+      openUntil: Item?.openUntil as string | undefined,
+    };
+  };
+  const claimed = async (key: string, requestId: string) =>
+    (
+      await db.send(
+        new GetCommand({
+          TableName: table,
+          Key: { pk: PK(key), sk: CLAIM_SK(requestId) },
+          ConsistentRead: true,
+        }),
+      )
+    ).Item !== undefined;
+  const expiresAt = (windowMinutes: number) => Math.floor(now() / 1000) + windowMinutes * 60 + 86_400;
+
+  /** One round for the claims waiting on `key`: grants what fits, commits them with the window, or retries. */
+  async function commit(key: string): Promise<void> {
+    for (let conflicts = 0; ; ) {
+      const batch = (queues.get(key) ?? []).splice(0, MAX_CLAIMS_PER_COMMIT);
+      if (batch.length === 0) return;
+      try {
+        const [window, seen] = await Promise.all([
+          readWindow(key),
+          Promise.all(batch.map((p) => claimed(key, p.requestId))),
+        ]);
+        const at = now();
+        let use: BudgetUse = window.minutes;
+        const granted: Pending[] = [];
+        const results = new Map<Pending, ClaimResult>();
+        for (const [i, p] of batch.entries()) {
+          const used = usedInWindow(use, at, p.rule.windowMinutes);
+          if (seen[i]) {
+            results.set(p, { granted: true, replay: true, used, limit: p.rule.limit });
+          } else if (used + p.count > p.rule.limit) {
+            results.set(p, { granted: false, replay: false, used, limit: p.rule.limit });
+          } else {
+            results.set(p, { granted: true, replay: false, used, limit: p.rule.limit });
+            use = withUse(use, at, p.count, p.rule.windowMinutes);
+            granted.push(p);
+          }
+        }
+        if (granted.length > 0) {
+          const windowMinutes = Math.max(...granted.map((p) => p.rule.windowMinutes));
+          await db.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                {
+                  Update: {
+                    TableName: table,
+                    Key: { pk: PK(key), sk: WINDOW_SK },
+                    UpdateExpression: 'SET minutes = :minutes, version = :next, expiresAt = :expiresAt',
+                    ConditionExpression: 'attribute_not_exists(version) OR version = :version',
+                    ExpressionAttributeValues: {
+                      ':minutes': use,
+                      ':next': window.version + 1,
+                      ':version': window.version,
+                      ':expiresAt': expiresAt(windowMinutes),
+                    },
+                  },
+                },
+                ...granted.map((p) => ({
+                  Put: {
+                    TableName: table,
+                    Item: {
+                      pk: PK(key),
+                      sk: CLAIM_SK(p.requestId),
+                      kind: 'budget-claim',
+                      count: p.count,
+                      at: new Date(at).toISOString(),
+                      expiresAt: expiresAt(p.rule.windowMinutes),
+                    },
+                    ConditionExpression: 'attribute_not_exists(sk)',
+                  },
+                })),
+              ],
+            }),
+          );
+        }
+        for (const p of batch) p.resolve(results.get(p) as ClaimResult);
+        conflicts = 0;
+      } catch (error) {
+        // Another writer moved the window (or counted one of these) since it was read: read again.
+        const conflict =
+          isConditionFailure(error) ||
+          ['TransactionCanceledException', 'TransactionConflictException'].includes((error as Error).name);
+        if (!conflict || conflicts >= MAX_ROUNDS) {
+          for (const p of batch) p.reject(error);
+        } else {
+          conflicts++;
+          queues.get(key)?.unshift(...batch);
+          await pause(conflicts);
+        }
+      }
+    }
+  }
+
+  /** Commits `key`'s waiting claims unless a commit is on it already (that one takes them too). */
+  function drain(key: string): void {
+    if (committing.has(key)) return;
+    committing.add(key);
+    // The next turn of the event loop: claims made at the same moment go in one transaction.
+    setImmediate(() => {
+      void commit(key).finally(() => {
+        committing.delete(key);
+        if ((queues.get(key) ?? []).length > 0) drain(key);
+        else queues.delete(key);
+      });
+    });
+  }
+
+  return {
+    claim(key, requestId, count, rule) {
+      return new Promise<ClaimResult>((resolve, reject) => {
+        const queue = queues.get(key) ?? [];
+        queues.set(key, queue);
+        queue.push({ requestId, count, rule, resolve, reject });
+        drain(key);
+      });
+    },
+
+    async state(key, windowMinutes) {
+      const window = await readWindow(key);
+      return {
+        used: usedInWindow(window.minutes, now(), windowMinutes),
+        ...(window.openUntil && { openUntil: window.openUntil }),
+      };
+    },
+
+    open: (key, untilMs) =>
+      writtenIf(
+        db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { pk: PK(key), sk: WINDOW_SK },
+            UpdateExpression: 'SET openUntil = :until, openedAt = :now',
+            ConditionExpression: 'attribute_not_exists(openUntil) OR openUntil < :now',
+            ExpressionAttributeValues: {
+              ':until': new Date(untilMs).toISOString(),
+              ':now': new Date(now()).toISOString(),
+            },
+          }),
+        ),
+      ),
+
+    async reset(key) {
+      await db.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk: PK(key), sk: WINDOW_SK },
+          UpdateExpression: 'SET minutes = :empty REMOVE openUntil, openedAt',
+          ExpressionAttributeValues: { ':empty': {} },
+        }),
+      );
+    },
+  };
+}
+
+export { MINUTE_MS };
