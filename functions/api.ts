@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import { buildListRunningTasks, buildRunTask, buildStopTasks } from '../src/adapters/ecs';
 import { buildPublishEvents } from '../src/adapters/events';
+import { buildLaunchBudgets } from '../src/adapters/launchBudgets';
 import { buildSendLaunchRequest } from '../src/adapters/launchQueue';
 import { buildLaunchStore } from '../src/adapters/launchStore';
 import { buildSchedulerPort } from '../src/adapters/scheduler';
@@ -30,7 +31,12 @@ import { buildScheduleRoutes } from '../src/handlers/schedulesApi';
 import { INTERNAL_ERROR_BODY, logHttpError } from '../src/http';
 import { logger, metrics, publishCount } from '../src/observability';
 import { buildOpenApiDocument } from '../src/openapi';
-import { buildConfiguredLaunchGuard, launchGuardSettings } from '../src/wiring/launchGuard';
+import {
+  allowlistRefusal,
+  breakerRuleOf,
+  buildConfiguredLaunchGuard,
+  launchGuardSettings,
+} from '../src/wiring/launchGuard';
 import * as z from '../src/zod';
 
 const config = readConfig({
@@ -66,6 +72,11 @@ export const handler = middy(
     getTaskHistory: buildGetTaskHistory(dynamoDb, config.TABLE_NAME),
     listTasks: buildListTasks(dynamoDb, config.TABLE_NAME),
     getServiceState: buildServiceStateStore(dynamoDb, config.TABLE_NAME).getState,
+    breakers: {
+      budgets: buildLaunchBudgets(dynamoDb, config.TABLE_NAME),
+      rule: breakerRuleOf(config),
+      logger,
+    },
     routes: buildScheduleRoutes({
       schedules,
       scheduler: buildSchedulerPort(scheduler, {
@@ -77,6 +88,8 @@ export const handler = middy(
       launches: launchStore,
       runScheduled: buildRunScheduled({
         store: schedules,
+        refusalOf: allowlistRefusal(config),
+        publishEvents,
         listRunningTasks: buildListRunningTasks(ecs),
         stopTasks: buildStopTasks(ecs),
         logger,

@@ -20,7 +20,7 @@ import { eventBusName, positiveInt, queueUrl, readConfig, spotSettings, tableNam
 import { buildLaunchRecord, parseQueueMessage } from '../src/handlers/launcher';
 import { buildRunScheduled, LaunchLeaseBusyError } from '../src/handlers/scheduledRun';
 import { logger, metrics, publishCount } from '../src/observability';
-import { buildConfiguredLaunchGuard, launchGuardSettings } from '../src/wiring/launchGuard';
+import { allowlistRefusal, buildConfiguredLaunchGuard, launchGuardSettings } from '../src/wiring/launchGuard';
 
 const config = readConfig({
   TABLE_NAME: tableName,
@@ -48,6 +48,8 @@ const launch = buildLaunchRecord({
 });
 const runScheduled = buildRunScheduled({
   store: schedules,
+  refusalOf: allowlistRefusal(config),
+  publishEvents,
   listRunningTasks: buildListRunningTasks(ecs),
   stopTasks: buildStopTasks(ecs),
   logger,

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { createError } from '@middy/util';
-import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import * as z from './zod';
 
 /**
@@ -152,4 +152,10 @@ export function logHttpError(logger: Pick<Logger, 'info' | 'error'>) {
     }
     logger.info('request refused', { status, error: body.error, reason: body.message ?? text });
   };
+}
+
+/** The caller's IAM principal (HTTP API with AWS_IAM authorization), recorded on schedules and runs. */
+export function callerOf(event: APIGatewayProxyEventV2): string {
+  const ctx = event.requestContext as { authorizer?: { iam?: { userArn?: string } } } | undefined;
+  return ctx?.authorizer?.iam?.userArn ?? 'anonymous';
 }

@@ -117,6 +117,20 @@ const scheduleRunSchema = z.object({
   location: z.optional(locationField),
 });
 
+const restartBreakerSchema = z.object({
+  family: z.string(),
+  state: z
+    .enum(['OPEN', 'CLOSED'])
+    .check(z.describe("OPEN: the family's restarts wait (Task Restart Paused was published).")),
+  openUntil: z.optional(isoDateTime.check(z.describe('When it closes on its own.'))),
+  relaunchesThatFailedAgain: z
+    .number()
+    .check(z.int(), z.describe('Relaunches (attempt 2 and later) counted in the window.')),
+  limit: z.number().check(z.int(), z.describe('restartBreakerRelaunches: it opens past this.')),
+  windowMinutes: z.number().check(z.int()),
+  cooldownMinutes: z.number().check(z.int()),
+});
+
 const strategyItemSchema = z.object({
   capacityProvider: z.string(),
   weight: z.optional(z.number()),
@@ -605,6 +619,22 @@ function paths(): Json {
         responses: { '200': ok('The service.', ref('Service')), ...errors(400, 403, 404) },
       },
     },
+    '/restart-breakers/{family}': {
+      parameters: [ecsName('family', 'The task definition family.')],
+      get: {
+        operationId: 'getRestartBreaker',
+        summary: "A family's restart circuit breaker: open until when, and the relaunches that failed again.",
+        tags: ['tasks'],
+        responses: { '200': ok('The breaker.', ref('RestartBreaker')), ...errors(400, 403) },
+      },
+      delete: {
+        operationId: 'closeRestartBreaker',
+        summary:
+          "Close a family's restart circuit breaker now (its restarts resume; its count starts again).",
+        tags: ['tasks'],
+        responses: { '200': ok('The breaker, closed.', ref('RestartBreaker')), ...errors(400, 403) },
+      },
+    },
     '/openapi.json': {
       get: {
         operationId: 'getOpenApiDocument',
@@ -630,6 +660,7 @@ function components(): Json {
       LaunchResult: jsonSchema(launchResultSchema, 'output'),
       Launch: jsonSchema(launchSchema, 'output'),
       Service: jsonSchema(serviceSchema, 'output'),
+      RestartBreaker: jsonSchema(restartBreakerSchema, 'output'),
       TaskTransition: {
         ...jsonSchema(taskTransitionSchema, 'output'),
         description: 'One state change of a task: the task as the ECS event describes it, and what it means.',

@@ -1,4 +1,6 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { LaunchBudgets } from '../adapters/launchBudgets';
 import type { ServiceStateStore } from '../adapters/serviceState';
 import {
   type GetTaskHistory,
@@ -7,11 +9,12 @@ import {
   type TaskHistory,
 } from '../adapters/taskHistory';
 import { buildAttemptChain, type ChainTask } from '../domain/attemptChain';
+import { type BudgetSettings, breakerKey } from '../domain/budgets';
 import { CLASSIFICATIONS } from '../domain/classify';
 import type { Attempt } from '../domain/launchRequest';
 import { serviceHistoryView } from '../domain/serviceFallback';
 import { lastArnSegment } from '../domain/taskEvent';
-import { badRequest, httpError, json, notFound, pageParams, parseRequest } from '../http';
+import { badRequest, callerOf, httpError, json, notFound, pageParams, parseRequest } from '../http';
 import * as z from '../zod';
 
 export interface ApiDeps {
@@ -21,6 +24,12 @@ export interface ApiDeps {
   getServiceState?: ServiceStateStore['getState'];
   /** More routes (schedules, run-now, OpenAPI) by route key. */
   routes?: Record<string, Route>;
+  /** The restart circuit breakers (src/handlers/launchGuard.ts): look at one, close one. */
+  breakers?: {
+    budgets: Pick<LaunchBudgets, 'state' | 'reset'>;
+    rule: BudgetSettings['breaker'];
+    logger: Pick<Logger, 'info'>;
+  };
 }
 
 const nameSchema = (what: string) =>
@@ -86,6 +95,27 @@ export function buildApiHandler(deps: ApiDeps) {
     return buildAttemptChain({ task: chainTask(taskArn, history), lineage, forward });
   }
 
+  function breakersOrThrow() {
+    if (!deps.breakers) throw new Error('no restart circuit breakers in this deployment');
+    return deps.breakers;
+  }
+
+  /** A family's breaker: open until when, and the relaunches that failed again in its window. */
+  async function breakerView(family: string) {
+    const { budgets, rule } = breakersOrThrow();
+    const state = await budgets.state(breakerKey(family), rule.windowMinutes);
+    const open = state.openUntil !== undefined && Date.parse(state.openUntil) > Date.now();
+    return {
+      family,
+      state: open ? 'OPEN' : 'CLOSED',
+      ...(open && { openUntil: state.openUntil }),
+      relaunchesThatFailedAgain: state.used,
+      limit: rule.relaunches,
+      windowMinutes: rule.windowMinutes,
+      cooldownMinutes: rule.cooldownMinutes,
+    };
+  }
+
   const routes: Record<string, Route> = {
     ...deps.routes,
     'GET /tasks/{taskId}': async (event) => {
@@ -110,6 +140,21 @@ export function buildApiHandler(deps: ApiDeps) {
       const stored = await deps.getServiceState?.(cluster, service);
       if (!stored) throw notFound(`ecs-autopilot never moved service ${cluster}/${service} off Spot`);
       return json(200, serviceHistoryView(stored.state));
+    },
+    'GET /restart-breakers/{family}': async (event) => {
+      const family = parseRequest(nameSchema('task definition family'), event.pathParameters?.family, {
+        pathParameter: 'family',
+      });
+      return json(200, await breakerView(family));
+    },
+    'DELETE /restart-breakers/{family}': async (event) => {
+      const family = parseRequest(nameSchema('task definition family'), event.pathParameters?.family, {
+        pathParameter: 'family',
+      });
+      const { budgets, logger } = breakersOrThrow();
+      await budgets.reset(breakerKey(family));
+      logger.info('restart circuit breaker closed by a caller', { family, caller: callerOf(event) });
+      return json(200, await breakerView(family));
     },
     'GET /tasks': async (event) => {
       const query = parseRequest(listTasksQuerySchema, event.queryStringParameters ?? {}, 'query');

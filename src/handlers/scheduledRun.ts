@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ListRunningTasks, StopTasks } from '../adapters/ecs';
+import type { PublishEvents } from '../adapters/events';
 import type { ScheduleTrigger } from '../adapters/scheduler';
 import type { ScheduleRun, ScheduleStore, StoredSchedule } from '../adapters/scheduleStore';
 import type { LaunchRequest } from '../domain/launchRequest';
@@ -10,6 +11,12 @@ export interface ScheduledRunDeps {
   listRunningTasks: ListRunningTasks;
   stopTasks: StopTasks;
   logger: Pick<Logger, 'info' | 'warn'>;
+  /**
+   * Why the stage may no longer launch this schedule (its allowlist, checked at every run, so narrowing it
+   * stops existing schedules), or undefined when it may.
+   */
+  refusalOf: (schedule: StoredSchedule) => string | undefined;
+  publishEvents: PublishEvents;
 }
 
 /** Another run of the schedule holds its launch lease: this one must wait (trigger redelivered, API 409). */
@@ -109,6 +116,25 @@ export function buildRunScheduled(deps: ScheduledRunDeps) {
     const { requestId, requestedBy } = base;
     if (schedule.state === 'PAUSED' && trigger.trigger === 'schedule')
       return skip(schedule, base, 'the schedule is paused');
+    const refused = deps.refusalOf(schedule);
+    if (refused) {
+      const skipped = await skip(schedule, base, `not allowed: ${refused}`);
+      await deps.publishEvents([
+        {
+          detailType: 'Scheduled Run Skipped',
+          resources: [],
+          detail: {
+            schedule: schedule.name,
+            requestId,
+            scheduledTime: trigger.scheduledTime,
+            trigger: trigger.trigger,
+            cause: 'allowlist',
+            reason: refused,
+          },
+        },
+      ]);
+      return skipped;
+    }
 
     const startedBy = scheduleStartedBy(schedule.name);
     let replacedTaskArns: string[] | undefined;

@@ -17,7 +17,7 @@ import {
   scheduleSchema,
   toRunTaskInput,
 } from '../domain/schedule';
-import { badRequest, httpError, json, notFound, pageParams, parseRequest } from '../http';
+import { badRequest, callerOf, httpError, json, notFound, pageParams, parseRequest } from '../http';
 import * as z from '../zod';
 import type { LaunchResult } from './launcher';
 import { type buildRunScheduled, LaunchLeaseBusyError } from './scheduledRun';
@@ -56,12 +56,6 @@ const pageQuery = z.strictObject({
 });
 
 const forbidden = (message: string) => httpError(403, 'Forbidden', message);
-
-/** The caller's IAM principal (HTTP API with AWS_IAM authorization), recorded on schedules and runs. */
-export function callerOf(event: APIGatewayProxyEventV2): string {
-  const ctx = event.requestContext as { authorizer?: { iam?: { userArn?: string } } } | undefined;
-  return ctx?.authorizer?.iam?.userArn ?? 'anonymous';
-}
 
 function body(event: APIGatewayProxyEventV2): unknown {
   const raw = event.body ?? '';
@@ -309,3 +303,5 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
 }
 
 export type { LaunchAllowlist };
+
+export { callerOf };

@@ -3,6 +3,8 @@ import { buildLaunchBudgets } from '../adapters/launchBudgets';
 import type { LaunchStore } from '../adapters/launchStore';
 import { dynamoDb } from '../clients/dynamodb';
 import { commaList, nameSet, stackScopeOf, stackScopeSettings } from '../config';
+import { type LaunchAllowlist, type LaunchTarget, refusalOf } from '../domain/allowlist';
+import type { BudgetSettings } from '../domain/budgets';
 import { buildLaunchGuard } from '../handlers/launchGuard';
 import { metrics, publishCount } from '../observability';
 import * as z from '../zod';
@@ -30,6 +32,22 @@ export const launchGuardSettings = {
 
 type GuardConfig = z.output<z.ZodMiniObject<typeof launchGuardSettings>> & { TABLE_NAME: string };
 
+export const breakerRuleOf = (config: GuardConfig): BudgetSettings['breaker'] => ({
+  relaunches: config.RESTART_BREAKER_RELAUNCHES,
+  windowMinutes: config.RESTART_BREAKER_WINDOW_MINUTES,
+  cooldownMinutes: config.RESTART_BREAKER_COOLDOWN_MINUTES,
+});
+
+export const allowlistOf = (config: GuardConfig): LaunchAllowlist => ({
+  clusters: config.ALLOWED_CLUSTERS,
+  families: config.ALLOWED_FAMILIES,
+  taskRoles: config.ALLOWED_TASK_ROLES,
+});
+
+/** Why this stage may not launch `launch` now (its allowlist), or undefined. */
+export const allowlistRefusal = (config: GuardConfig) => (launch: LaunchTarget) =>
+  refusalOf(launch, allowlistOf(config), stackScopeOf(config))?.message;
+
 export function buildConfiguredLaunchGuard(
   config: GuardConfig,
   deps: { decisions: Pick<LaunchStore, 'getDecision'>; publishEvents: PublishEvents },
@@ -39,17 +57,9 @@ export function buildConfiguredLaunchGuard(
     settings: {
       launchesPerClusterHour: config.LAUNCHES_PER_CLUSTER_HOUR,
       replacementsPerClusterHour: config.REPLACEMENTS_PER_CLUSTER_HOUR,
-      breaker: {
-        relaunches: config.RESTART_BREAKER_RELAUNCHES,
-        windowMinutes: config.RESTART_BREAKER_WINDOW_MINUTES,
-        cooldownMinutes: config.RESTART_BREAKER_COOLDOWN_MINUTES,
-      },
+      breaker: breakerRuleOf(config),
     },
-    allowlist: {
-      clusters: config.ALLOWED_CLUSTERS,
-      families: config.ALLOWED_FAMILIES,
-      taskRoles: config.ALLOWED_TASK_ROLES,
-    },
+    allowlist: allowlistOf(config),
     scope: stackScopeOf(config),
     handledClusters: new Set(config.CLUSTERS.map((c) => c.split('/').pop() ?? c)),
     decisions: deps.decisions,

@@ -349,6 +349,8 @@ export function fakeApi(): Promise<ApiWorld> {
       },
     },
     runScheduled: buildRunScheduled({
+      refusalOf: () => undefined,
+      publishEvents: async () => undefined,
       store: schedules,
       listRunningTasks: async (_cluster, startedBy) =>
         startedBy.endsWith('/hourly-report') ? ['arn:aws:ecs:us-east-1:111122223333:task/etl/1111'] : [],
@@ -399,6 +401,8 @@ export async function realApi(dynamo: DrillDb): Promise<ApiWorld & { ecs: FakeEc
     launch,
     launches: store,
     runScheduled: buildRunScheduled({
+      refusalOf: () => undefined,
+      publishEvents: async () => undefined,
       store: schedules,
       listRunningTasks: async () => [],
       stopTasks: async () => undefined,

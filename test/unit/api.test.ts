@@ -130,3 +130,57 @@ describe('GET /tasks', () => {
     expect(r.body).toBe(INTERNAL_ERROR_BODY);
   });
 });
+
+describe('the restart circuit breaker routes', () => {
+  const rule = { relaunches: 10, windowMinutes: 15, cooldownMinutes: 15 };
+  function withBreaker(openUntil?: string) {
+    const state = { used: 10, openUntil };
+    const resets: string[] = [];
+    const info = jest.fn();
+    const { call } = api({
+      breakers: {
+        budgets: {
+          state: async () => ({ ...state }),
+          reset: async (key) => {
+            resets.push(key);
+            state.used = 0;
+            state.openUntil = undefined;
+          },
+        },
+        rule,
+        logger: { info },
+      },
+    });
+    return { call, resets, info };
+  }
+
+  it('shows an open breaker with its count, until when, and how it resumes', async () => {
+    const until = new Date(Date.now() + 600_000).toISOString();
+    const r = await withBreaker(until).call('GET /restart-breakers/{family}', {
+      pathParameters: { family: 'etl' },
+    });
+    expect(body(r)).toEqual({
+      family: 'etl',
+      state: 'OPEN',
+      openUntil: until,
+      relaunchesThatFailedAgain: 10,
+      limit: 10,
+      windowMinutes: 15,
+      cooldownMinutes: 15,
+    });
+  });
+
+  it('closes it for the caller, and says who did in the log', async () => {
+    const { call, resets, info } = withBreaker(new Date(Date.now() + 600_000).toISOString());
+    const r = await call('DELETE /restart-breakers/{family}', {
+      pathParameters: { family: 'etl' },
+      requestContext: { authorizer: { iam: { userArn: 'arn:aws:iam::111122223333:user/alice' } } },
+    } as never);
+    expect(body(r)).toMatchObject({ family: 'etl', state: 'CLOSED', relaunchesThatFailedAgain: 0 });
+    expect(resets).toEqual(['breaker#etl']);
+    expect(info).toHaveBeenCalledWith('restart circuit breaker closed by a caller', {
+      family: 'etl',
+      caller: 'arn:aws:iam::111122223333:user/alice',
+    });
+  });
+});

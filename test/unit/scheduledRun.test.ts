@@ -1,3 +1,4 @@
+import type { OutgoingEvent } from '../../src/adapters/events';
 import type { ScheduleTrigger } from '../../src/adapters/scheduler';
 import { LAUNCH_LEASE_MS, type ScheduleRun, type StoredSchedule } from '../../src/adapters/scheduleStore';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
@@ -53,7 +54,13 @@ function world(schedule: StoredSchedule = NIGHTLY) {
   const fail: { release?: Error; launch?: Error } = {};
   const requeue = { next: false };
   const warn = jest.fn();
+  const allow = { refusal: undefined as string | undefined };
+  const published: OutgoingEvent[] = [];
   const deps: ScheduledRunDeps = {
+    refusalOf: () => allow.refusal,
+    publishEvents: async (events) => {
+      published.push(...events);
+    },
     store: {
       get: async (name) => (name === schedule.name ? structuredClone(schedule) : undefined),
       recordRun: async (_name, run) => {
@@ -118,8 +125,32 @@ function world(schedule: StoredSchedule = NIGHTLY) {
     requeue,
     warn,
     clock,
+    allow,
+    published,
   };
 }
+
+describe('a schedule the allowlist no longer allows', () => {
+  it('is skipped at its due time, with the reason in its run history and an event, launching nothing', async () => {
+    const w = world();
+    w.allow.refusal = "task definition family worker is not on this stage's allowlist (allowedFamilies)";
+    const { run, launched } = await w.runScheduled(due(T0), w.launch);
+    expect(launched).toBeUndefined();
+    expect(w.launched).toEqual([]);
+    expect(run).toMatchObject({
+      status: 'SKIPPED',
+      message: `not allowed: ${w.allow.refusal}`,
+    });
+    expect(w.runs).toEqual([run]);
+    expect(w.published).toEqual([
+      expect.objectContaining({
+        detailType: 'Scheduled Run Skipped',
+        detail: expect.objectContaining({ schedule: 'nightly', cause: 'allowlist', reason: w.allow.refusal }),
+      }),
+    ]);
+    expect(w.leases.size).toBe(0);
+  });
+});
 
 describe('runs of a Forbid schedule prepared at the same time', () => {
   it('launch once: the other is skipped while the first is starting', async () => {

@@ -182,6 +182,8 @@ function setup() {
     return 'launched';
   };
   const runScheduled = buildRunScheduled({
+    refusalOf: () => undefined,
+    publishEvents: async () => undefined,
     store,
     listRunningTasks: async (cluster, startedBy) => {
       listRunningCalls.push([cluster, startedBy]);
