@@ -22,6 +22,7 @@ import {
   readConfig,
   spotSettings,
   stackScopeOf,
+  storeOverrideValuesSetting,
   tableName,
 } from '../src/config';
 import { buildApiHandler } from '../src/handlers/api';
@@ -42,6 +43,7 @@ import * as z from '../src/zod';
 const config = readConfig({
   TABLE_NAME: tableName,
   HISTORY_RETENTION_DAYS: positiveInt,
+  ...storeOverrideValuesSetting,
   LAUNCH_QUEUE_URL: queueUrl,
   LAUNCH_QUEUE_ARN: z.string().check(z.startsWith('arn:')),
   SCHEDULE_GROUP: z.string().check(z.minLength(1)),
@@ -51,7 +53,9 @@ const config = readConfig({
   SPOT_TO_ON_DEMAND: spotSettings.SPOT_TO_ON_DEMAND,
 });
 
-const launchStore = buildLaunchStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS);
+const launchStore = buildLaunchStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS, Date.now, {
+  storeOverrideValues: config.STORE_OVERRIDE_VALUES,
+});
 const schedules = buildScheduleStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS);
 // Run-now launches go through the launcher's own code, in process, so they answer with their tasks.
 const publishEvents = buildPublishEvents(eventBridge, config.EVENT_BUS_NAME);

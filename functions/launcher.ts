@@ -16,7 +16,15 @@ import { dynamoDb } from '../src/clients/dynamodb';
 import { ecs } from '../src/clients/ecs';
 import { eventBridge } from '../src/clients/eventbridge';
 import { sqs } from '../src/clients/sqs';
-import { eventBusName, positiveInt, queueUrl, readConfig, spotSettings, tableName } from '../src/config';
+import {
+  eventBusName,
+  positiveInt,
+  queueUrl,
+  readConfig,
+  spotSettings,
+  storeOverrideValuesSetting,
+  tableName,
+} from '../src/config';
 import { buildLaunchRecord, parseQueueMessage } from '../src/handlers/launcher';
 import { buildRunScheduled, LaunchLeaseBusyError } from '../src/handlers/scheduledRun';
 import { logger, metrics, publishCount } from '../src/observability';
@@ -25,6 +33,7 @@ import { allowlistRefusal, buildConfiguredLaunchGuard, launchGuardSettings } fro
 const config = readConfig({
   TABLE_NAME: tableName,
   HISTORY_RETENTION_DAYS: positiveInt,
+  ...storeOverrideValuesSetting,
   LAUNCH_QUEUE_URL: queueUrl,
   EVENT_BUS_NAME: eventBusName,
   SPOT_TO_ON_DEMAND: spotSettings.SPOT_TO_ON_DEMAND,
@@ -32,7 +41,9 @@ const config = readConfig({
 });
 
 const schedules = buildScheduleStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS);
-const store = buildLaunchStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS);
+const store = buildLaunchStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS, Date.now, {
+  storeOverrideValues: config.STORE_OVERRIDE_VALUES,
+});
 const publishEvents = buildPublishEvents(eventBridge, config.EVENT_BUS_NAME);
 const launch = buildLaunchRecord({
   runTask: buildRunTask(ecs),

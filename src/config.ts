@@ -79,3 +79,11 @@ export const nameSet = z.pipe(
   commaList,
   z.transform((list: string[]) => new Set(list)),
 );
+
+/** STORE_OVERRIDE_VALUES (stage parameter storeOverrideValues): false keeps environment overrides by name only. */
+export const storeOverrideValuesSetting = {
+  STORE_OVERRIDE_VALUES: z.pipe(
+    z._default(z.enum(['true', 'false']), 'true'),
+    z.transform((text: 'true' | 'false') => text === 'true'),
+  ),
+};

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { MAX_CAPACITY_RETRIES, type RecordedAttempt } from '../domain/launchOutcome';
 import type { LaunchRequest, RunTaskInput } from '../domain/launchRequest';
+import { withoutEnvironmentValues } from '../domain/secrets';
 import { lastArnSegment } from '../domain/taskEvent';
 import { isConditionFailure } from './dynamoErrors';
 import type { OutgoingEvent } from './events';
@@ -134,13 +135,26 @@ export interface LaunchStore {
   getAcceptedLaunch(requestId: string): Promise<AcceptedLaunch | undefined>;
 }
 
+export interface LaunchStoreOptions {
+  /**
+   * false: environment override values are not written (names only): a relaunch goes without them, and its
+   * decision says so. The table is encrypted at rest either way (SSESpecification in serverless.yml).
+   */
+  storeOverrideValues?: boolean;
+}
+
 export function buildLaunchStore(
   db: DynamoDBDocumentClient,
   table: string,
   retentionDays: number,
   now: () => number = Date.now,
+  options: LaunchStoreOptions = {},
 ): LaunchStore {
   const expiresAt = () => Math.floor(now() / 1000) + retentionDays * 86_400;
+  const keepValues = options.storeOverrideValues ?? true;
+  /** A request as stored: its environment values dropped when the stage stores none. */
+  const storable = <R extends { runTask: RunTaskInput } | undefined>(request: R): R =>
+    keepValues || !request ? request : { ...request, runTask: withoutEnvironmentValues(request.runTask) };
   const iso = () => new Date(now()).toISOString();
   const get = async <T>(pk: string, sk: string) =>
     (await db.send(new GetCommand({ TableName: table, Key: { pk, sk }, ConsistentRead: true }))).Item as
@@ -161,6 +175,7 @@ export function buildLaunchStore(
               sk: DECISION_SK,
               kind: 'decision',
               ...decision,
+              request: storable(decision.request),
               expiresAt: expiresAt(),
             },
             ...(decision.provisional
@@ -197,12 +212,19 @@ export function buildLaunchStore(
       const at = iso();
       const ttl = expiresAt();
       const marker: RequestOutcome = { ...outcome, done: false, at };
+      // This delivery follows up with the request as it is; the stored copy may lack its environment values.
+      const stored: RequestOutcome = {
+        ...marker,
+        ...(outcome.requeue && {
+          requeue: { ...outcome.requeue, request: storable(outcome.requeue.request) },
+        }),
+      };
       const previous = outcome.taskArns.length > 0 ? request.lineage?.previousTaskArn : undefined;
       const items = (withPrevious: boolean) => [
         {
           Put: {
             TableName: table,
-            Item: { pk: REQ_PK(requestKey(request)), sk: 'REQ', kind: 'request', ...marker, expiresAt: ttl },
+            Item: { pk: REQ_PK(requestKey(request)), sk: 'REQ', kind: 'request', ...stored, expiresAt: ttl },
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },
@@ -217,7 +239,7 @@ export function buildLaunchStore(
               taskId: lastArnSegment(taskArn),
               requestId: request.requestId,
               reason: request.reason,
-              runTask: request.runTask,
+              runTask: storable(request).runTask,
               lineage: request.lineage,
               policy: request.policy,
               requestedBy: request.requestedBy,

@@ -9,6 +9,7 @@ import {
   ruleMatches,
 } from './restartPolicy';
 import { OWN_STARTED_BY, SCHEDULE_STARTED_BY } from './scheduleLaunch';
+import { relaunchable } from './secrets';
 import type { TaskDetail } from './taskEvent';
 import { lastArnSegment } from './taskEvent';
 
@@ -50,6 +51,8 @@ export type RestartDecision =
       delaySeconds: number;
       policy: RestartPolicy;
       request: LaunchRequest;
+      /** Environment variables relaunched without their value: the stage does not store them. */
+      withoutValuesOf?: string[];
     };
 
 const CAPACITY_REASON = /RESOURCE:|Capacity is unavailable/;
@@ -223,7 +226,8 @@ export function decideRestart(i: RestartInputs): RestartDecision {
     if (attemptsUsed >= policy.maxAttempts) return giveUp('exhausted');
   }
 
-  const base = i.launch?.runTask ?? rebuildRunTask(t, i.detail, i.tags, i.networkDefaults);
+  const recorded = i.launch ? relaunchable(i.launch.runTask) : undefined;
+  const base = recorded?.runTask ?? rebuildRunTask(t, i.detail, i.tags, i.networkDefaults);
   if (!base) return { action: 'not-restartable', reason: 'network configuration unknown', policy };
 
   const nextAttempt = infrastructure ? attemptsUsed : attemptsUsed + 1;
@@ -260,5 +264,12 @@ export function decideRestart(i: RestartInputs): RestartDecision {
     // A schedule's run is still that run when restarted: it holds the schedule's lease (Forbid, Replace).
     ...(i.launch?.launchLease && { launchLease: i.launch.launchLease }),
   };
-  return { action: 'restart', infrastructure, delaySeconds, policy, request };
+  return {
+    action: 'restart',
+    infrastructure,
+    delaySeconds,
+    policy,
+    request,
+    ...(recorded?.dropped.length && { withoutValuesOf: recorded.dropped }),
+  };
 }

@@ -10,6 +10,7 @@ import {
   replacementStartedBy,
   replacementTags,
 } from './restartDecision';
+import { relaunchable } from './secrets';
 import type { TaskDetail } from './taskEvent';
 import { lastArnSegment } from './taskEvent';
 
@@ -57,7 +58,12 @@ export function toOnDemand(
 export type SpotDecision =
   | { action: 'none'; reason: string }
   | { action: 'not-restartable'; reason: 'network configuration unknown' }
-  | { action: 'spot-fallback'; request: LaunchRequest };
+  | {
+      action: 'spot-fallback';
+      request: LaunchRequest;
+      /** Environment variables relaunched without their value: the stage does not store them. */
+      withoutValuesOf?: string[];
+    };
 
 export interface SpotInputs {
   taskArn: string;
@@ -82,7 +88,8 @@ export function decideSpotFallback(i: SpotInputs): SpotDecision {
     return { action: 'none', reason: `tag ${SPOT_FALLBACK_TAG}=off` };
   if (i.optOutFamilies.has(i.family)) return { action: 'none', reason: `family ${i.family} opted out` };
 
-  const base = i.launch?.runTask ?? rebuildRunTask(i, i.detail, i.tags, i.networkDefaults);
+  const recorded = i.launch ? relaunchable(i.launch.runTask) : undefined;
+  const base = recorded?.runTask ?? rebuildRunTask(i, i.detail, i.tags, i.networkDefaults);
   if (!base) return { action: 'not-restartable', reason: 'network configuration unknown' };
   const onDemand = toOnDemand(base, i.cluster, i.mapping);
   if (!onDemand) return { action: 'none', reason: 'no on-demand counterpart for its capacity provider' };
@@ -93,6 +100,7 @@ export function decideSpotFallback(i: SpotInputs): SpotDecision {
   const attempt = lineage?.attempt ?? 0;
   return {
     action: 'spot-fallback',
+    ...(recorded?.dropped.length && { withoutValuesOf: recorded.dropped }),
     request: {
       requestId: replacementRequestId('spot', i.taskId),
       reason: 'spot-interruption',

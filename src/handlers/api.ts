@@ -12,6 +12,7 @@ import { buildAttemptChain, type ChainTask } from '../domain/attemptChain';
 import { type BudgetSettings, breakerKey } from '../domain/budgets';
 import { CLASSIFICATIONS } from '../domain/classify';
 import type { Attempt } from '../domain/launchRequest';
+import { redactEnvironmentValues } from '../domain/secrets';
 import { serviceHistoryView } from '../domain/serviceFallback';
 import { lastArnSegment } from '../domain/taskEvent';
 import { badRequest, callerOf, httpError, json, notFound, pageParams, parseRequest } from '../http';
@@ -58,6 +59,16 @@ const listTasksQuerySchema = z.strictObject({
 });
 
 const MAX_CHAIN_HOPS = 12;
+
+/**
+ * Every answer of the API goes out with environment override values redacted (schedules, launch records,
+ * decisions): one place, so no route can forget it.
+ */
+function withoutSecrets(result: APIGatewayProxyResultV2): APIGatewayProxyResultV2 {
+  if (typeof result !== 'object' || typeof result.body !== 'string' || !result.body.includes('"environment"'))
+    return result;
+  return { ...result, body: JSON.stringify(redactEnvironmentValues(JSON.parse(result.body))) };
+}
 
 function chainTask(taskArn: string, h: TaskHistory): ChainTask {
   const lineage = h.launch?.lineage as { attempt?: number } | undefined;
@@ -171,7 +182,7 @@ export function buildApiHandler(deps: ApiDeps) {
   const handle = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> => {
     const route = routes[event.routeKey];
     if (!route) throw httpError(404, 'NotFound', `no route ${event.routeKey}`);
-    return route(event);
+    return withoutSecrets(await route(event));
   };
   // The route keys it serves, for the check that serverless.yml and the OpenAPI document list the same.
   return Object.assign(handle, { routeKeys: Object.keys(routes) });

@@ -18,6 +18,7 @@ import {
   MINUTE_MS,
 } from '../domain/budgets';
 import type { LaunchRequest, RunTaskInput } from '../domain/launchRequest';
+import { relaunchable, withoutEnvironmentValues } from '../domain/secrets';
 import { lastArnSegment } from '../domain/taskEvent';
 
 /**
@@ -98,7 +99,11 @@ export function buildLaunchGuard(deps: LaunchGuardDeps) {
     if (decided?.requestId !== request.requestId) {
       throw untrusted(`no decision on ${replaced} asked for it`);
     }
-    const changed = DECIDED_FIELDS.filter((field) => !same(decided.runTask[field], request.runTask[field]));
+    // A stage that stores no environment values kept the decision's variables by name: compare those.
+    const byName = relaunchable(decided.runTask).dropped.length > 0;
+    const asDecided = byName ? withoutEnvironmentValues(decided.runTask) : decided.runTask;
+    const asSent = byName ? withoutEnvironmentValues(request.runTask) : request.runTask;
+    const changed = DECIDED_FIELDS.filter((field) => !same(asDecided[field], asSent[field]));
     if (changed.length > 0) throw untrusted(`${changed.join(', ')} differ from what was decided`);
     return GO;
   }

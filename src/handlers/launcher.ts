@@ -16,6 +16,7 @@ import {
 } from '../domain/launchOutcome';
 import { clientTokenFor, type LaunchRequest, launchRequestSchema } from '../domain/launchRequest';
 import { resolvePolicy } from '../domain/restartPolicy';
+import { relaunchable } from '../domain/secrets';
 import { type SpotMapping, toOnDemand } from '../domain/spotFallback';
 import { lastArnSegment } from '../domain/taskEvent';
 import * as z from '../zod';
@@ -213,8 +214,13 @@ export function buildLaunchRecord(deps: LauncherDeps) {
   async function finish(request: LaunchRequest, outcome: RequestOutcome | Outcome) {
     if (outcome.requeue) {
       // Parked before it is sent, so the lease cannot lapse while the retry waits.
-      await keepLease(outcome.requeue.request, outcome.requeue.delaySeconds);
-      await deps.sendLaunchRequest(outcome.requeue.request, outcome.requeue.delaySeconds);
+      // A retry read back from a stage that stores no environment values goes without them.
+      const retry = outcome.requeue.request;
+      await keepLease(retry, outcome.requeue.delaySeconds);
+      await deps.sendLaunchRequest(
+        { ...retry, runTask: relaunchable(retry.runTask).runTask },
+        outcome.requeue.delaySeconds,
+      );
     }
     if (outcome.events.length > 0) await deps.publishEvents(outcome.events);
     if (!outcome.requeue) await releaseLease(request);

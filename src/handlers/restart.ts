@@ -15,6 +15,7 @@ import {
 } from '../domain/restartDecision';
 import { type PartialRestartPolicy, policyFromTags } from '../domain/restartPolicy';
 import { OWN_STARTED_BY, SCHEDULE_RUN_TAG, scheduleStartedBy } from '../domain/scheduleLaunch';
+import { relaunchable } from '../domain/secrets';
 import { decideSpotFallback, type SpotDecision, type SpotMapping } from '../domain/spotFallback';
 import type { TaskDetail } from '../domain/taskEvent';
 
@@ -193,6 +194,10 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
         request: decision.request,
       }),
       ...(decision.action === 'spot-fallback' && { delaySeconds: 0, request: decision.request }),
+      ...((decision.action === 'restart' || decision.action === 'spot-fallback') &&
+        decision.withoutValuesOf && {
+          note: `relaunched without the values of ${decision.withoutValuesOf.join(', ')}: this stage does not store environment override values (storeOverrideValues false)`,
+        }),
       ...(decision.action === 'give-up' && { chain: decision.chain, originTaskArn: decision.originTaskArn }),
       ...('policy' in decision && { maxAttempts: decision.policy.maxAttempts }),
       events: announce(decision, t, base),
@@ -293,7 +298,9 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
   /** Sends the launch request (restart) and publishes the events, then marks the decision done. */
   async function followUp(taskId: string, record: DecisionRecord) {
     if (record.request && !record.replacementTaskArns) {
-      await deps.sendLaunchRequest(record.request, record.delaySeconds ?? 0);
+      // A request read back from a stage that stores no environment values goes without them.
+      const runTask = relaunchable(record.request.runTask).runTask;
+      await deps.sendLaunchRequest({ ...record.request, runTask }, record.delaySeconds ?? 0);
     }
     if (record.events.length > 0) await deps.publishEvents(record.events);
     await deps.store.markDecisionDone(taskId);

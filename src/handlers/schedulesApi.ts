@@ -17,6 +17,7 @@ import {
   scheduleSchema,
   toRunTaskInput,
 } from '../domain/schedule';
+import { REDACTED, restoreRedacted } from '../domain/secrets';
 import { badRequest, callerOf, httpError, json, notFound, pageParams, parseRequest } from '../http';
 import * as z from '../zod';
 import type { LaunchResult } from './launcher';
@@ -87,6 +88,25 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
     return found;
   }
 
+  /**
+   * A schedule as it will be stored: environment values the API showed as REDACTED (a GET body sent back)
+   * are the stored ones; a REDACTED value with nothing stored behind it is refused.
+   */
+  function withStoredSecrets(schedule: Schedule, previous?: StoredSchedule): Schedule {
+    const incoming = schedule.overrides?.containerOverrides;
+    const { overrides, missing } = restoreRedacted(incoming, previous?.overrides?.containerOverrides);
+    if (missing.length > 0) {
+      throw badRequest(
+        `invalid body: overrides.containerOverrides: ${missing.join(', ')}: the value is ${REDACTED}, and no value is stored for it (send the value)`,
+      );
+    }
+    if (!incoming || !schedule.overrides) return schedule;
+    return {
+      ...schedule,
+      overrides: { ...schedule.overrides, containerOverrides: overrides as typeof incoming },
+    };
+  }
+
   /** The next version of a stored schedule (PUT, PATCH): who created it stays, who changed it is new. */
   function nextVersion(definition: Schedule, previous: StoredSchedule, caller: string): StoredSchedule {
     return {
@@ -136,7 +156,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
     'GET /openapi.json': async () => json(200, deps.openApi()),
 
     'POST /schedules': async (event) => {
-      const schedule = parseRequest(scheduleSchema, body(event), 'body');
+      const schedule = withStoredSecrets(parseRequest(scheduleSchema, body(event), 'body'));
       checkAllowed(schedule, deps.allowlist, deps.scope);
       const at = iso();
       const stored: StoredSchedule = {
@@ -189,7 +209,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
       }
       // A PUT that does not say `state` keeps it: replacing the definition never resumes a PAUSED schedule.
       if (!(raw && typeof raw === 'object' && 'state' in raw)) schedule.state = previous.state;
-      const next = nextVersion(schedule, previous, callerOf(event));
+      const next = nextVersion(withStoredSecrets(schedule, previous), previous, callerOf(event));
       await save(next, previous);
       return json(200, next);
     },
@@ -208,7 +228,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
       } = previous;
       const merged = parseRequest(scheduleSchema, applySchedulePatch(definition, patch), 'body');
       checkAllowed(merged, deps.allowlist, deps.scope);
-      const next = nextVersion(merged, previous, callerOf(event));
+      const next = nextVersion(withStoredSecrets(merged, previous), previous, callerOf(event));
       await save(next, previous);
       return json(200, next);
     },

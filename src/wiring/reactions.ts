@@ -14,6 +14,7 @@ import {
   queueUrl,
   readConfig,
   spotSettings,
+  storeOverrideValuesSetting,
   tableName,
 } from '../config';
 import { networkConfigurationSchema } from '../domain/networkConfiguration';
@@ -36,6 +37,7 @@ const restartSettings = {
 const config = readConfig({
   TABLE_NAME: tableName,
   HISTORY_RETENTION_DAYS: positiveInt,
+  ...storeOverrideValuesSetting,
   LAUNCH_QUEUE_URL: queueUrl,
   EVENT_BUS_NAME: eventBusName,
   ...restartSettings,
@@ -43,7 +45,9 @@ const config = readConfig({
 });
 
 export const reactToTask = buildHandleStoppedTask({
-  store: buildLaunchStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS),
+  store: buildLaunchStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS, Date.now, {
+    storeOverrideValues: config.STORE_OVERRIDE_VALUES,
+  }),
   describeTaskTags: buildDescribeTaskTags(ecsTagReads),
   sendLaunchRequest: buildSendLaunchRequest(sqs, config.LAUNCH_QUEUE_URL),
   publishEvents: buildPublishEvents(eventBridge, config.EVENT_BUS_NAME),

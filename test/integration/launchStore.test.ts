@@ -144,3 +144,32 @@ describe('launch bookkeeping in DynamoDB (dynalite)', () => {
     expect(await store.getLaunch('bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb')).toBeUndefined();
   });
 });
+
+describe('a stage that does not store environment override values', () => {
+  it('keeps launches, decisions and retries with variable names only', async () => {
+    const store = buildLaunchStore(dynamo.db, dynamo.table, 30, Date.now, { storeOverrideValues: false });
+    const withSecret: LaunchRequest = {
+      ...request,
+      runTask: {
+        ...request.runTask,
+        overrides: {
+          containerOverrides: [{ name: 'worker', environment: [{ name: 'DB_PASSWORD', value: 'hunter2' }] }],
+        },
+      },
+    };
+    await store.putDecision('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', { ...decision, request: withSecret });
+    const recorded = await store.recordOutcome(withSecret, {
+      ...launched,
+      requeue: { request: { ...withSecret, capacityRetries: 1 }, delaySeconds: 5 },
+    });
+    // The delivery that recorded it follows up with the request as it is.
+    expect(JSON.stringify(recorded.outcome)).toContain('hunter2');
+    const items = await dynamo.db.send(
+      new (await import('@aws-sdk/lib-dynamodb')).ScanCommand({ TableName: dynamo.table }),
+    );
+    expect(JSON.stringify(items.Items)).not.toContain('hunter2');
+    expect((await store.getLaunch('bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'))?.runTask.overrides).toEqual({
+      containerOverrides: [{ name: 'worker', environment: [{ name: 'DB_PASSWORD' }] }],
+    });
+  });
+});

@@ -184,3 +184,30 @@ describe('the restart circuit breaker routes', () => {
     });
   });
 });
+
+describe('a task launched with a secret in its environment overrides', () => {
+  it('is answered with the variable names and no value, in its launch and its decision', async () => {
+    const environment = [{ name: 'DB_PASSWORD', value: 'hunter2' }];
+    const runTask = {
+      cluster: stopped.clusterArn,
+      taskDefinition: 'worker:7',
+      count: 1,
+      overrides: { containerOverrides: [{ name: 'worker', environment }] },
+    };
+    const withLaunch: TaskHistory = {
+      ...history,
+      launch: { taskArn: stopped.taskArn, requestId: 't-1', reason: 'run-now', runTask },
+      decision: { action: 'restart', request: { requestId: `r-${stopped.taskId}`, runTask } },
+    };
+    const r = await api({ getTaskHistory: async () => withLaunch }).call('GET /tasks/{taskId}', {
+      pathParameters: { taskId: stopped.taskId },
+    });
+    expect(r.body).not.toContain('hunter2');
+    expect(body(r).launch.runTask.overrides.containerOverrides[0].environment).toEqual([
+      { name: 'DB_PASSWORD', value: '(redacted)' },
+    ]);
+    expect(body(r).decision.request.runTask.overrides.containerOverrides[0].environment).toEqual([
+      { name: 'DB_PASSWORD', value: '(redacted)' },
+    ]);
+  });
+});

@@ -504,3 +504,39 @@ describe('rebuilding RunTask for a task launched elsewhere', () => {
     expect(rebuild(event)?.networkConfiguration).toEqual(NETWORK);
   });
 });
+
+describe('a task whose launch was recorded without its environment values (storeOverrideValues false)', () => {
+  it('is restarted without those variables, and the decision names them', () => {
+    const event = parseTaskStateChange(fixture('stopped-exit-1'));
+    const decision = decideRestart({
+      transition: toTransition(event),
+      detail: event.detail,
+      launch: {
+        runTask: {
+          cluster: event.detail.clusterArn,
+          taskDefinition: event.detail.taskDefinitionArn,
+          count: 1,
+          launchType: 'FARGATE',
+          networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d4e5f60718'] } },
+          overrides: {
+            containerOverrides: [
+              {
+                name: 'worker',
+                environment: [{ name: 'DB_PASSWORD' } as never, { name: 'MODE', value: 'full' }],
+              },
+            ],
+          },
+        },
+      },
+      tags: {},
+      tagPolicy: {},
+      networkDefaults: {},
+      random: () => 0.5,
+    });
+    if (decision.action !== 'restart') throw new Error(`expected a restart, got ${decision.action}`);
+    expect(decision.request.runTask.overrides?.containerOverrides).toEqual([
+      { name: 'worker', environment: [{ name: 'MODE', value: 'full' }] },
+    ]);
+    expect(decision.withoutValuesOf).toEqual(['worker.DB_PASSWORD']);
+  });
+});

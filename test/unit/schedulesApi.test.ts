@@ -905,3 +905,70 @@ describe('GET /openapi.json', () => {
     expect(parse(r)).toEqual(OPENAPI_DOC);
   });
 });
+
+describe('environment override values', () => {
+  const SECRET = { name: 'DB_PASSWORD', value: 'hunter2' };
+  const withSecret = {
+    ...NIGHTLY,
+    overrides: {
+      containerOverrides: [{ name: 'worker', environment: [SECRET, { name: 'MODE', value: 'full' }] }],
+    },
+  };
+  const environmentOf = (schedule: unknown) =>
+    (schedule as typeof withSecret).overrides.containerOverrides[0]?.environment;
+
+  it('are never answered: every schedule response shows the names with the value redacted', async () => {
+    const h = setup();
+    const created = await h.call('POST /schedules', { body: withSecret });
+    expect(created.body).not.toContain('hunter2');
+    expect(environmentOf(parse(created))).toEqual([
+      { name: 'DB_PASSWORD', value: '(redacted)' },
+      { name: 'MODE', value: '(redacted)' },
+    ]);
+    expect((await h.get('nightly')).body).not.toContain('hunter2');
+    expect((await h.call('GET /schedules')).body).not.toContain('hunter2');
+    // Stored as given: the schedule's runs need them.
+    expect(environmentOf(h.definitions.get('nightly'))).toEqual(
+      withSecret.overrides.containerOverrides[0]?.environment,
+    );
+  });
+
+  it('keep their stored value when a GET body is sent back with a change', async () => {
+    const h = setup();
+    await h.call('POST /schedules', { body: withSecret });
+    const read = parse(await h.get('nightly'));
+    const r = await h.call('PUT /schedules/{name}', {
+      ...byName,
+      body: { ...read, expression: 'cron(0 3 * * ? *)' },
+    });
+    expect(r.statusCode).toBe(200);
+    expect(environmentOf(h.definitions.get('nightly'))).toEqual(
+      withSecret.overrides.containerOverrides[0]?.environment,
+    );
+    const patched = await h.call('PATCH /schedules/{name}', {
+      ...byName,
+      body: { overrides: read.overrides },
+    });
+    expect(patched.statusCode).toBe(200);
+    expect(environmentOf(h.definitions.get('nightly'))?.[0]).toEqual(SECRET);
+  });
+
+  it('refuse the redaction marker where no value is stored behind it', async () => {
+    const h = setup();
+    const r = await h.call('POST /schedules', {
+      body: {
+        ...NIGHTLY,
+        overrides: {
+          containerOverrides: [
+            { name: 'worker', environment: [{ name: 'DB_PASSWORD', value: '(redacted)' }] },
+          ],
+        },
+      },
+    });
+    expect(r.statusCode).toBe(400);
+    expect(parse(r).message).toBe(
+      'invalid body: overrides.containerOverrides: worker.DB_PASSWORD: the value is (redacted), and no value is stored for it (send the value)',
+    );
+    expect(h.definitions.size).toBe(0);
+  });
+});
