@@ -17,12 +17,42 @@ const resource = (id: string) => {
   return r;
 };
 
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
-function statementsOf(roleId: string): Statement[] {
-  return (resource(roleId).Properties?.Policies ?? []).flatMap(
+type Statement = {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+};
+function statementsOf(roleId: string, from: CfnTemplate = template): Statement[] {
+  const role = from.Resources[roleId];
+  if (!role) throw new Error(`template has no resource ${roleId}`);
+  return (role.Properties?.Policies ?? []).flatMap(
     (p: { PolicyDocument: { Statement: Statement[] } }) => p.PolicyDocument.Statement,
   );
 }
+
+const actionsOf = (s: Statement) => [s.Action].flat();
+const ecsArn = (path: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:ecs:\${AWS::Region}:\${AWS::AccountId}:${path}`,
+});
+const getAttArn = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+const FUNCTION_ROLES = [
+  'TaskEventsRole',
+  'TaskReactionsRole',
+  'SpotInstanceRole',
+  'ServiceEventsRole',
+  'LauncherRole',
+  'ApiRole',
+];
+/** What a role may do to ECS: its Allow statements with an ecs: action. */
+const ecsAllows = (roleId: string, from: CfnTemplate = template) =>
+  statementsOf(roleId, from).filter(
+    (s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a.startsWith('ecs:')),
+  );
+const passRoleToTasks = (s: Statement) =>
+  s.Effect === 'Allow' &&
+  actionsOf(s).includes('iam:PassRole') &&
+  JSON.stringify(s.Condition).includes('ecs-tasks.amazonaws.com');
 
 describe('packaged stack', () => {
   it('runs the periodic service Spot check every 5 minutes, with the execution id and time filled in', () => {
@@ -135,7 +165,9 @@ describe('packaged stack', () => {
   it('grants no wildcard action and names a resource in every statement', () => {
     // Actions that AWS does not scope to resources; they must stand alone in their statement.
     const unscoped = new Set(['ecs:ListClusters']);
-    const statements = resourcesOfType(template, 'AWS::IAM::Role').flatMap(([id]) => statementsOf(id));
+    const statements = resourcesOfType(template, 'AWS::IAM::Role')
+      .flatMap(([id]) => statementsOf(id))
+      .filter((s) => s.Effect === 'Allow');
     expect(statements.length).toBeGreaterThan(0);
     for (const s of statements) {
       const actions = [s.Action].flat();
@@ -291,6 +323,125 @@ describe('packaged stack', () => {
   });
 });
 
+describe('guardrails, on a stage without cluster lists or allowlists', () => {
+  it('scopes the handlers to no cluster (every cluster is handled) and lets the API launch nothing', () => {
+    for (const role of FUNCTION_ROLES.filter((r) => r !== 'ApiRole')) {
+      for (const s of ecsAllows(role)) expect(s.Condition?.ArnEquals).toBeUndefined();
+    }
+    // The Spot handler finds the instance's cluster among all of them.
+    expect(ecsAllows('SpotInstanceRole').flatMap(actionsOf)).toContain('ecs:ListClusters');
+    // allowedClusters and allowedFamilies are empty: the API may not start, stop or list tasks, nor pass roles.
+    const api = statementsOf('ApiRole');
+    expect(ecsAllows('ApiRole')).toEqual([]);
+    expect(api.filter(passRoleToTasks)).toEqual([]);
+    expect(api).toContainEqual({
+      Effect: 'Deny',
+      Action: expect.arrayContaining(['ecs:RunTask', 'ecs:StartTask', 'ecs:StopTask']),
+      Resource: '*',
+    });
+  });
+});
+
+describe('guardrails, on a stage with cluster lists and allowlists', () => {
+  let staged: CfnTemplate;
+  beforeAll(() => {
+    staged = loadTemplate({
+      params: [
+        'clusters=batch,etl',
+        'allowedClusters=batch,reports',
+        'allowedFamilies=etl',
+        // serverless reads `--param=passRoles=` as malformed; a trailing space is trimmed to the empty value.
+        'passRoles= ',
+      ],
+    });
+  }, 60_000);
+
+  // The ECS actions the Service Authorization Reference lists with the ecs:cluster condition key.
+  const CLUSTER_KEYED = new Set([
+    'ecs:RunTask',
+    'ecs:StartTask',
+    'ecs:StopTask',
+    'ecs:DescribeTasks',
+    'ecs:ListTasks',
+    'ecs:UpdateService',
+    'ecs:DescribeServices',
+    'ecs:UpdateContainerInstancesState',
+  ]);
+  const clusters = (...names: string[]) => names.map((name) => ecsArn(`cluster/${name}`));
+
+  it('conditions every ECS statement that supports ecs:cluster on the clusters its function acts on', () => {
+    const actsOn: Record<string, string[]> = {
+      TaskReactionsRole: ['batch', 'etl'],
+      SpotInstanceRole: ['batch', 'etl'],
+      ServiceEventsRole: ['batch', 'etl'],
+      // Restarts and Spot moves in the handled clusters, schedules and run-now in allowedClusters.
+      LauncherRole: ['batch', 'etl', 'reports'],
+      ApiRole: ['batch', 'reports'],
+    };
+    for (const [role, names] of Object.entries(actsOn)) {
+      const statements = ecsAllows(role, staged);
+      expect(statements.length).toBeGreaterThan(0);
+      for (const s of statements) {
+        if (actionsOf(s).some((a) => CLUSTER_KEYED.has(a))) {
+          expect(actionsOf(s).every((a) => CLUSTER_KEYED.has(a))).toBe(true);
+          expect(s.Condition?.ArnEquals).toEqual({ 'ecs:cluster': clusters(...names) });
+        } else if (actionsOf(s).includes('ecs:TagResource')) {
+          // Scoped by resource: the clusters' task ARNs, and only as RunTask creates the task.
+          expect(s.Resource).toEqual(names.map((name) => ecsArn(`task/${name}/*`)));
+          expect(s.Condition).toEqual({ StringEquals: { 'ecs:CreateAction': 'RunTask' } });
+        } else {
+          // ListContainerInstances has no ecs:cluster key: its resource is the cluster.
+          expect(actionsOf(s)).toEqual(['ecs:ListContainerInstances']);
+          expect(s.Resource).toEqual(clusters(...names));
+        }
+      }
+    }
+    // The clusters are named: the Spot handler has no need to list them all.
+    expect(ecsAllows('SpotInstanceRole', staged).flatMap(actionsOf)).not.toContain('ecs:ListClusters');
+  });
+
+  it("lets the API run only the allowlisted families' task definitions", () => {
+    const runTask = ecsAllows('ApiRole', staged).filter((s) => actionsOf(s).includes('ecs:RunTask'));
+    expect(runTask).toHaveLength(1);
+    expect(runTask[0]?.Resource).toEqual([ecsArn('task-definition/etl:*')]);
+  });
+
+  it('renders iam:PassRole to ECS tasks only when passRoles names a role', () => {
+    for (const role of FUNCTION_ROLES) expect(statementsOf(role, staged).filter(passRoleToTasks)).toEqual([]);
+    // The API still passes its scheduler role to EventBridge Scheduler.
+    expect(statementsOf('ApiRole', staged).filter((s) => actionsOf(s).includes('iam:PassRole'))).toEqual([
+      expect.objectContaining({
+        Resource: getAttArn('SchedulerRole'),
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    ]);
+  });
+});
+
+describe('deploy/guardrails.cjs', () => {
+  type Render = (context: { resolveVariable: (address: string) => Promise<unknown> }) => Promise<unknown>;
+  const renderGuardrails: Render = require('../deploy/guardrails.cjs');
+  const render = (params: Record<string, string>) => {
+    const all: Record<string, string> = { ...params };
+    return renderGuardrails({
+      resolveVariable: async (address) => all[address.replace(/^param:/, '')] ?? '',
+    });
+  };
+
+  it('refuses, at package time, a stage parameter that would widen a grant', async () => {
+    await expect(render({})).resolves.toBeDefined();
+    const refused: [string, string][] = [
+      ['clusters', '*'],
+      ['allowedClusters', 'batch,arn:aws:ecs:us-east-1:*:cluster/batch'],
+      ['allowedFamilies', 'etl*'],
+      ['passRoles', 'admin/*'],
+    ];
+    for (const [name, value] of refused) {
+      await expect(render({ [name]: value })).rejects.toThrow(`param ${name}: "`);
+    }
+  });
+});
+
 describe('stage parameters', () => {
   it('narrows both task event rules (log and reactions) to the listed clusters', () => {
     const narrowed = loadTemplate({
@@ -313,5 +464,14 @@ describe('stage parameters', () => {
     });
     expect(matchesPattern(reactions, stopped('prod'))).toBe(true);
     expect(matchesPattern(reactions, stopped('dev'))).toBe(false);
+    // IAM follows: a name becomes this account's cluster ARN, an ARN is kept as given.
+    const describeTasks = ecsAllows('TaskReactionsRole', narrowed).find((s) =>
+      actionsOf(s).includes('ecs:DescribeTasks'),
+    );
+    expect(describeTasks?.Condition?.ArnEquals).toEqual({
+      'ecs:cluster': [ecsArn('cluster/prod'), 'arn:aws:ecs:eu-west-1:111122223333:cluster/batch'],
+    });
+    const tag = ecsAllows('LauncherRole', narrowed).find((s) => actionsOf(s).includes('ecs:TagResource'));
+    expect(tag?.Resource).toEqual([ecsArn('task/prod/*'), 'arn:aws:ecs:eu-west-1:111122223333:task/batch/*']);
   }, 60_000);
 });
