@@ -1,5 +1,6 @@
-// Guardrails computed from stage parameters at package time, so that IAM holds on its own, whatever the
-// code does: the ECS statements of each function's role, scoped to the clusters that function acts on.
+// Guardrails computed from stage parameters at package time, so that IAM and the queues hold on their own,
+// whatever the code does: the ECS statements of each function's role (scoped to the clusters that function
+// acts on), and who may send to the stack's queues.
 // A value that could widen a grant (a wildcard, a `${...}`) is refused here, before CloudFormation sees it.
 const { splitList } = require('./lists.cjs');
 
@@ -26,6 +27,7 @@ const roleArn = (role) =>
   role.startsWith('arn:')
     ? role
     : { 'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${role}` };
+const getAttArn = (logicalId) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 
 /**
  * An Allow on `resource`; with `clusters` (a list), only in those clusters through the ecs:cluster key.
@@ -57,6 +59,7 @@ module.exports = async ({ resolveVariable }) => {
   );
   const allowedFamilies = checked('allowedFamilies', splitList(await param('allowedFamilies')), NAME);
   const passRoles = checked('passRoles', splitList(await param('passRoles')), ROLE_NAME, ROLE_ARN);
+  const extraSenders = checked('launchQueueSenders', splitList(await param('launchQueueSenders')), ROLE_ARN);
 
   // The clusters each role acts on (undefined: every cluster). taskReactions, spotInstance and serviceEvents
   // act on the handled clusters. The launcher starts restarts and Spot moves there, and schedules and
@@ -120,5 +123,11 @@ module.exports = async ({ resolveVariable }) => {
 
   return {
     ecsStatements,
+    // The principals (role ARNs, not sessions: aws:PrincipalArn) that may send to each queue.
+    launchQueueSenders: [
+      ...['TaskReactionsRole', 'SpotInstanceRole', 'LauncherRole', 'ApiRole', 'SchedulerRole'].map(getAttArn),
+      ...extraSenders,
+    ],
+    reactionRetryQueueSenders: [getAttArn('TaskReactionsRole')],
   };
 };

@@ -340,6 +340,57 @@ describe('guardrails, on a stage without cluster lists or allowlists', () => {
       Resource: '*',
     });
   });
+
+  /** The queue policy of `queue`: its single Deny statement. */
+  function denyOf(queue: string, from: CfnTemplate = template) {
+    const policies = resourcesOfType(from, 'AWS::SQS::QueuePolicy').filter(
+      ([, r]) => JSON.stringify(r.Properties?.Queues) === JSON.stringify([{ Ref: queue }]),
+    );
+    expect(policies).toHaveLength(1);
+    const statements = policies[0]?.[1].Properties?.PolicyDocument.Statement as (Statement & {
+      Principal: unknown;
+    })[];
+    expect(statements).toHaveLength(1);
+    return statements[0];
+  }
+
+  /** The roles whose own policies let them send to `queue`. */
+  const sendersOf = (queue: string) =>
+    resourcesOfType(template, 'AWS::IAM::Role')
+      .map(([id]) => id)
+      .filter((id) =>
+        statementsOf(id).some(
+          (s) =>
+            s.Effect === 'Allow' &&
+            actionsOf(s).includes('sqs:SendMessage') &&
+            JSON.stringify(s.Resource).includes(JSON.stringify(getAttArn(queue))),
+        ),
+      );
+
+  it("closes the launch and retry queues to every principal but the stack's own senders", () => {
+    for (const queue of ['LaunchQueue', 'ReactionRetryQueue']) {
+      const deny = denyOf(queue);
+      // Everyone else, whatever their identity policies allow; only SendMessage, so the event source
+      // mapping still receives and deletes.
+      expect(deny).toMatchObject({
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sqs:SendMessage',
+        Resource: getAttArn(queue),
+      });
+      const allowed = deny?.Condition?.ArnNotEquals?.['aws:PrincipalArn'] as { 'Fn::GetAtt': string[] }[];
+      // Exactly the roles the stack lets send there: none is locked out, no one else is let in.
+      expect(allowed.map((arn) => arn['Fn::GetAtt'][0]).sort()).toEqual(sendersOf(queue).sort());
+    }
+    expect(sendersOf('LaunchQueue').sort()).toEqual([
+      'ApiRole',
+      'LauncherRole',
+      'SchedulerRole',
+      'SpotInstanceRole',
+      'TaskReactionsRole',
+    ]);
+    expect(sendersOf('ReactionRetryQueue')).toEqual(['TaskReactionsRole']);
+  });
 });
 
 describe('guardrails, on a stage with cluster lists and allowlists', () => {
@@ -352,6 +403,7 @@ describe('guardrails, on a stage with cluster lists and allowlists', () => {
         'allowedFamilies=etl',
         // serverless reads `--param=passRoles=` as malformed; a trailing space is trimmed to the empty value.
         'passRoles= ',
+        'launchQueueSenders=arn:aws:iam::111122223333:role/ops-redrive',
       ],
     });
   }, 60_000);
@@ -416,6 +468,17 @@ describe('guardrails, on a stage with cluster lists and allowlists', () => {
       }),
     ]);
   });
+
+  it('admits the extra launch queue senders', () => {
+    const launchQueuePolicy = resourcesOfType(staged, 'AWS::SQS::QueuePolicy').find(
+      ([, r]) => JSON.stringify(r.Properties?.Queues) === JSON.stringify([{ Ref: 'LaunchQueue' }]),
+    );
+    expect(
+      launchQueuePolicy?.[1].Properties?.PolicyDocument.Statement[0].Condition.ArnNotEquals[
+        'aws:PrincipalArn'
+      ],
+    ).toContain('arn:aws:iam::111122223333:role/ops-redrive');
+  });
 });
 
 describe('deploy/guardrails.cjs', () => {
@@ -435,6 +498,7 @@ describe('deploy/guardrails.cjs', () => {
       ['allowedClusters', 'batch,arn:aws:ecs:us-east-1:*:cluster/batch'],
       ['allowedFamilies', 'etl*'],
       ['passRoles', 'admin/*'],
+      ['launchQueueSenders', 'arn:aws:iam::111122223333:*'],
     ];
     for (const [name, value] of refused) {
       await expect(render({ [name]: value })).rejects.toThrow(`param ${name}: "`);
