@@ -1,6 +1,6 @@
-// Guardrails computed from stage parameters at package time, so that IAM and the queues hold on their own,
-// whatever the code does: the ECS statements of each function's role (scoped to the clusters that function
-// acts on), and who may send to the stack's queues.
+// Guardrails computed from stage parameters at package time, so that IAM, the queues and the alarms hold
+// on their own, whatever the code does: the ECS statements of each function's role (scoped to the clusters
+// that function acts on), who may send to the stack's queues, and where alarms go.
 // A value that could widen a grant (a wildcard, a `${...}`) is refused here, before CloudFormation sees it.
 const { splitList } = require('./lists.cjs');
 
@@ -8,6 +8,8 @@ const NAME = /^[A-Za-z0-9_-]{1,255}$/;
 const CLUSTER_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]{1,255}$/;
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+const EMAIL = /^[^@\s,]+@[^@\s,]+\.[^@\s,]+$/;
 
 function checked(param, entries, ...forms) {
   for (const entry of entries) {
@@ -60,6 +62,8 @@ module.exports = async ({ resolveVariable }) => {
   const allowedFamilies = checked('allowedFamilies', splitList(await param('allowedFamilies')), NAME);
   const passRoles = checked('passRoles', splitList(await param('passRoles')), ROLE_NAME, ROLE_ARN);
   const extraSenders = checked('launchQueueSenders', splitList(await param('launchQueueSenders')), ROLE_ARN);
+  const alarmTopicArn = checked('alarmTopicArn', splitList(await param('alarmTopicArn')), TOPIC_ARN)[0];
+  const alarmEmail = checked('alarmEmail', splitList(await param('alarmEmail')), EMAIL)[0];
 
   // The clusters each role acts on (undefined: every cluster). taskReactions, spotInstance and serviceEvents
   // act on the handled clusters. The launcher starts restarts and Spot moves there, and schedules and
@@ -129,5 +133,8 @@ module.exports = async ({ resolveVariable }) => {
       ...extraSenders,
     ],
     reactionRetryQueueSenders: [getAttArn('TaskReactionsRole')],
+    // Every alarm notifies the stack's topic (subscribe to it at any time), and alarmTopicArn when given.
+    alarmActions: [{ Ref: 'AlarmTopic' }, ...(alarmTopicArn ? [alarmTopicArn] : [])],
+    alarmSubscriptions: alarmEmail ? [{ Protocol: 'email', Endpoint: alarmEmail }] : { Ref: 'AWS::NoValue' },
   };
 };

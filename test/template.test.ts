@@ -391,6 +391,41 @@ describe('guardrails, on a stage without cluster lists or allowlists', () => {
     ]);
     expect(sendersOf('ReactionRetryQueue')).toEqual(['TaskReactionsRole']);
   });
+
+  it('pages the stack alarm topic from every alarm: both DLQs, the restart breaker, the launch budget, launcher errors, sustained throttling', () => {
+    const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties ?? {});
+    for (const alarm of alarms) {
+      expect(alarm.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+      expect(alarm.TreatMissingData).toBe('notBreaching');
+    }
+    expect(resource('AlarmTopic')).toEqual({
+      Type: 'AWS::SNS::Topic',
+      Properties: { Subscription: { Ref: 'AWS::NoValue' } },
+    });
+    const watched = alarms.map((a) => `${a.Namespace} ${a.MetricName} ${JSON.stringify(a.Dimensions)}`);
+    const service = JSON.stringify([{ Name: 'service', Value: 'ecs-autopilot' }]);
+    expect(watched.sort()).toEqual(
+      [
+        `AWS/SQS ApproximateNumberOfMessagesVisible ${JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['LaunchDlq', 'QueueName'] } }])}`,
+        `AWS/SQS ApproximateNumberOfMessagesVisible ${JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['TaskEventsDlq', 'QueueName'] } }])}`,
+        `AWS/Lambda Errors ${JSON.stringify([{ Name: 'FunctionName', Value: { Ref: 'LauncherLambdaFunction' } }])}`,
+        `EcsAutopilot RestartBreakerOpened ${service}`,
+        `EcsAutopilot LaunchBudgetExhausted ${service}`,
+        `EcsAutopilot LaunchThrottled ${service}`,
+      ].sort(),
+    );
+    // Throttling pages only when it lasts: three 5-minute periods in a row.
+    const throttled = alarms.find((a) => a.MetricName === 'LaunchThrottled');
+    expect(throttled).toMatchObject({
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(template.Outputs?.AlarmTopicArn).toEqual({ Value: { Ref: 'AlarmTopic' } });
+  });
 });
 
 describe('guardrails, on a stage with cluster lists and allowlists', () => {
@@ -403,6 +438,8 @@ describe('guardrails, on a stage with cluster lists and allowlists', () => {
         'allowedFamilies=etl',
         // serverless reads `--param=passRoles=` as malformed; a trailing space is trimmed to the empty value.
         'passRoles= ',
+        'alarmEmail=ops@example.com',
+        'alarmTopicArn=arn:aws:sns:us-east-1:111122223333:ops-pager',
         'launchQueueSenders=arn:aws:iam::111122223333:role/ops-redrive',
       ],
     });
@@ -469,7 +506,16 @@ describe('guardrails, on a stage with cluster lists and allowlists', () => {
     ]);
   });
 
-  it('admits the extra launch queue senders', () => {
+  it('pages the given topic too, subscribes the alarm email, and admits the extra launch queue senders', () => {
+    for (const [, alarm] of resourcesOfType(staged, 'AWS::CloudWatch::Alarm')) {
+      expect(alarm.Properties?.AlarmActions).toEqual([
+        { Ref: 'AlarmTopic' },
+        'arn:aws:sns:us-east-1:111122223333:ops-pager',
+      ]);
+    }
+    expect(staged.Resources.AlarmTopic?.Properties?.Subscription).toEqual([
+      { Protocol: 'email', Endpoint: 'ops@example.com' },
+    ]);
     const launchQueuePolicy = resourcesOfType(staged, 'AWS::SQS::QueuePolicy').find(
       ([, r]) => JSON.stringify(r.Properties?.Queues) === JSON.stringify([{ Ref: 'LaunchQueue' }]),
     );
@@ -499,6 +545,8 @@ describe('deploy/guardrails.cjs', () => {
       ['allowedFamilies', 'etl*'],
       ['passRoles', 'admin/*'],
       ['launchQueueSenders', 'arn:aws:iam::111122223333:*'],
+      ['alarmTopicArn', 'arn:aws:sns:us-east-1:111122223333:*'],
+      ['alarmEmail', 'ops'],
     ];
     for (const [name, value] of refused) {
       await expect(render({ [name]: value })).rejects.toThrow(`param ${name}: "`);
