@@ -1,6 +1,6 @@
 // Guardrails computed from stage parameters at package time, so that IAM, the queues and the alarms hold
 // on their own, whatever the code does: the ECS statements of each function's role (scoped to the clusters
-// that function acts on), who may send to the stack's queues, and where alarms go.
+// that function acts on), who may send to the stack's queues, where alarms go, and the HTTP API's limits.
 // A value that could widen a grant (a wildcard, a `${...}`) is refused here, before CloudFormation sees it.
 const { splitList } = require('./lists.cjs');
 
@@ -16,6 +16,16 @@ function checked(param, entries, ...forms) {
     if (!forms.some((form) => form.test(entry))) throw new Error(`param ${param}: "${entry}" is not valid`);
   }
   return entries;
+}
+
+function count(param, raw, { integer, allowEmpty = false }) {
+  const text = String(raw ?? '').trim();
+  if (text === '' && allowEmpty) return undefined;
+  const value = Number(text);
+  if (text === '' || !Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value))) {
+    throw new Error(`param ${param}: "${text}" is not a ${integer ? 'whole ' : ''}number of 0 or more`);
+  }
+  return value;
 }
 
 const ecsArn = (resource) => ({
@@ -136,5 +146,11 @@ module.exports = async ({ resolveVariable }) => {
     // Every alarm notifies the stack's topic (subscribe to it at any time), and alarmTopicArn when given.
     alarmActions: [{ Ref: 'AlarmTopic' }, ...(alarmTopicArn ? [alarmTopicArn] : [])],
     alarmSubscriptions: alarmEmail ? [{ Protocol: 'email', Endpoint: alarmEmail }] : { Ref: 'AWS::NoValue' },
+    apiThrottleBurst: count('apiThrottleBurst', await param('apiThrottleBurst'), { integer: true }),
+    apiThrottleRate: count('apiThrottleRate', await param('apiThrottleRate'), { integer: false }),
+    apiReservedConcurrency: count('apiReservedConcurrency', await param('apiReservedConcurrency'), {
+      integer: true,
+      allowEmpty: true,
+    }) ?? { Ref: 'AWS::NoValue' },
   };
 };

@@ -426,6 +426,67 @@ describe('guardrails, on a stage without cluster lists or allowlists', () => {
     });
     expect(template.Outputs?.AlarmTopicArn).toEqual({ Value: { Ref: 'AlarmTopic' } });
   });
+
+  it('logs every HTTP API request with its IAM caller, for as long as the function logs are kept', () => {
+    const stage = resource('HttpApiStage').Properties ?? {};
+    expect(stage.AccessLogSettings.DestinationArn).toEqual({ 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] });
+    expect(JSON.parse(stage.AccessLogSettings.Format)).toMatchObject({
+      requestId: '$context.requestId',
+      ip: '$context.identity.sourceIp',
+      caller: '$context.identity.userArn',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+      responseLatency: '$context.responseLatency',
+      integrationError: '$context.integrationErrorMessage',
+    });
+    const retention = resource('ApiLogGroup').Properties?.RetentionInDays;
+    expect(retention).toBe(30);
+    expect(resource('HttpApiLogGroup').Properties?.RetentionInDays).toBe(retention);
+  });
+
+  it('throttles the default route (burst 50, 20 a second) and leaves the api function unreserved', () => {
+    expect(resource('HttpApiStage').Properties?.DefaultRouteSettings).toEqual({
+      DetailedMetricsEnabled: false,
+      ThrottlingBurstLimit: 50,
+      ThrottlingRateLimit: 20,
+    });
+    expect(resource('ApiLambdaFunction').Properties?.ReservedConcurrentExecutions).toEqual({
+      Ref: 'AWS::NoValue',
+    });
+  });
+
+  it('lets an IAM policy grant every HTTP route on its own', () => {
+    // IAM authorizes a request against arn:...:execute-api:<region>:<account>:<api-id>/<stage>/<METHOD>/<path>,
+    // where a policy's `*` matches any run of characters, "/" included.
+    const routeKeys = resourcesOfType(template, 'AWS::ApiGatewayV2::Route').map(([, r]) => {
+      expect(r.Properties?.AuthorizationType).toBe('AWS_IAM');
+      return r.Properties?.RouteKey as string;
+    });
+    expect(new Set(routeKeys).size).toBe(routeKeys.length);
+    const [method, path] = [(key: string) => key.split(' ')[0], (key: string) => key.split(' ')[1] ?? ''];
+    /** The resource a policy names to grant the route: path parameters become `*`. */
+    const policyResource = (key: string) => `${method(key)}${path(key).replace(/\{[^}]+\}/g, '*')}`;
+    /** A request the route answers. */
+    const request = (key: string) => `${method(key)}${path(key).replace(/\{[^}]+\}/g, 'x1')}`;
+    const grants = (pattern: string) => {
+      const glob = new RegExp(
+        `^${pattern
+          .split('*')
+          .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+      );
+      return routeKeys.filter((key) => glob.test(request(key)));
+    };
+    expect(new Set(routeKeys.map(policyResource)).size).toBe(routeKeys.length);
+    for (const key of routeKeys) {
+      // An Allow on the route's resource, and a Deny on the resource of each other route the Allow reaches.
+      const reached = grants(policyResource(key));
+      const denied = new Set(
+        reached.filter((other) => other !== key).flatMap((other) => grants(policyResource(other))),
+      );
+      expect(reached.filter((k) => !denied.has(k))).toEqual([key]);
+    }
+  });
 });
 
 describe('guardrails, on a stage with cluster lists and allowlists', () => {
@@ -441,6 +502,8 @@ describe('guardrails, on a stage with cluster lists and allowlists', () => {
         'alarmEmail=ops@example.com',
         'alarmTopicArn=arn:aws:sns:us-east-1:111122223333:ops-pager',
         'launchQueueSenders=arn:aws:iam::111122223333:role/ops-redrive',
+        'apiThrottleRate=5',
+        'apiReservedConcurrency=10',
       ],
     });
   }, 60_000);
@@ -525,19 +588,27 @@ describe('guardrails, on a stage with cluster lists and allowlists', () => {
       ],
     ).toContain('arn:aws:iam::111122223333:role/ops-redrive');
   });
+
+  it("takes the API's throttle rate and reserved concurrency from the stage", () => {
+    expect(staged.Resources.HttpApiStage?.Properties?.DefaultRouteSettings).toMatchObject({
+      ThrottlingBurstLimit: 50,
+      ThrottlingRateLimit: 5,
+    });
+    expect(staged.Resources.ApiLambdaFunction?.Properties?.ReservedConcurrentExecutions).toBe(10);
+  });
 });
 
 describe('deploy/guardrails.cjs', () => {
   type Render = (context: { resolveVariable: (address: string) => Promise<unknown> }) => Promise<unknown>;
   const renderGuardrails: Render = require('../deploy/guardrails.cjs');
   const render = (params: Record<string, string>) => {
-    const all: Record<string, string> = { ...params };
+    const all: Record<string, string> = { apiThrottleBurst: '50', apiThrottleRate: '20', ...params };
     return renderGuardrails({
       resolveVariable: async (address) => all[address.replace(/^param:/, '')] ?? '',
     });
   };
 
-  it('refuses, at package time, a stage parameter that would widen a grant', async () => {
+  it('refuses, at package time, a stage parameter that would widen a grant or is not a count', async () => {
     await expect(render({})).resolves.toBeDefined();
     const refused: [string, string][] = [
       ['clusters', '*'],
@@ -547,6 +618,8 @@ describe('deploy/guardrails.cjs', () => {
       ['launchQueueSenders', 'arn:aws:iam::111122223333:*'],
       ['alarmTopicArn', 'arn:aws:sns:us-east-1:111122223333:*'],
       ['alarmEmail', 'ops'],
+      ['apiThrottleRate', '-1'],
+      ['apiReservedConcurrency', '1.5'],
     ];
     for (const [name, value] of refused) {
       await expect(render({ [name]: value })).rejects.toThrow(`param ${name}: "`);
