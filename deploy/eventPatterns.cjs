@@ -1,10 +1,6 @@
-// Values computed from stage parameters at package time: event patterns (an empty cluster list means
-// "every cluster", not an invalid empty match list) and the role ARNs the launcher may pass.
-const splitList = (value) =>
-  String(value ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+// Event patterns computed from stage parameters at package time (an empty cluster list means "every
+// cluster", not an invalid empty match list). IAM, queue policies and alarms: deploy/guardrails.cjs.
+const { splitList } = require('./lists.cjs');
 
 const clusterMatchers = (names) =>
   names.map((name) => (name.startsWith('arn:') ? name : { suffix: `:cluster/${name}` }));
@@ -12,7 +8,6 @@ const clusterMatchers = (names) =>
 module.exports = async ({ resolveVariable }) => {
   const clusters = splitList(await resolveVariable('param:clusters'));
   const detail = clusters.length ? { clusterArn: clusterMatchers(clusters) } : undefined;
-  const roles = splitList(await resolveVariable('param:passRoles'));
   const rebalance = String(await resolveVariable('param:spotRebalance')) === 'true';
   return {
     taskStateChange: {
@@ -58,11 +53,5 @@ module.exports = async ({ resolveVariable }) => {
         ...(rebalance ? ['EC2 Instance Rebalance Recommendation'] : []),
       ],
     },
-    // iam:PassRole only for these named roles (task and execution roles of launched tasks).
-    passRoleArns: roles.map((name) =>
-      name.startsWith('arn:')
-        ? name
-        : { 'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${name}` },
-    ),
   };
 };
