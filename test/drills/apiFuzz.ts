@@ -644,9 +644,9 @@ const validRestartPolicy = fc.record(
     maxAttempts: fc.integer({ min: 0, max: 10 }),
     backoff: fc.record(
       {
-        baseSeconds: fc.integer({ min: 0, max: 3600 }),
+        baseSeconds: fc.integer({ min: 1, max: 3600 }),
         factor: fc.integer({ min: 1, max: 10 }),
-        maxSeconds: fc.integer({ min: 0, max: 86_400 }),
+        maxSeconds: fc.integer({ min: 1, max: 86_400 }),
         jitter: fc.boolean(),
       },
       { requiredKeys: [] },

@@ -82,6 +82,10 @@ describe('scheduleSchema accepts', () => {
       },
     ],
     [
+      'the most restarts the API allows, a second apart',
+      { restartPolicy: { maxAttempts: 10, backoff: { baseSeconds: 1, factor: 1, maxSeconds: 1 } } },
+    ],
+    [
       'overrides and tags',
       {
         overrides: {
@@ -323,12 +327,27 @@ describe('scheduleSchema rejects, naming the field and the rule', () => {
     [
       'a restart policy over its limits',
       { restartPolicy: { maxAttempts: 11 } },
-      'restartPolicy.maxAttempts: must be at most 10',
+      'restartPolicy.maxAttempts: must be an integer from 0 to 10 (restarts after the first run fails)',
     ],
     [
       'a restart policy of the wrong type',
       { restartPolicy: { maxAttempts: 'three' } },
-      'restartPolicy.maxAttempts: must be a number',
+      'restartPolicy.maxAttempts: must be an integer from 0 to 10',
+    ],
+    [
+      'a restart backoff of 0 seconds (a failing task restarted at once)',
+      { restartPolicy: { backoff: { baseSeconds: 0 } } },
+      'restartPolicy.backoff.baseSeconds: must be from 1 to 3600 seconds (the delay before the first restart; 0 would restart a failing task at once)',
+    ],
+    [
+      'a restart backoff under a second',
+      { restartPolicy: { backoff: { baseSeconds: 0.5 } } },
+      'restartPolicy.backoff.baseSeconds: must be from 1 to 3600 seconds',
+    ],
+    [
+      'a restart backoff capped at 0 seconds',
+      { restartPolicy: { backoff: { baseSeconds: 10, maxSeconds: 0 } } },
+      'restartPolicy.backoff.maxSeconds: must be from 1 to 86400 seconds (the longest delay between restarts; 0 would restart a failing task at once)',
     ],
     [
       'a restart policy with unknown fields',

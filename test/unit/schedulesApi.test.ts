@@ -265,6 +265,7 @@ function setup() {
     leases,
     ecs,
     outcomes,
+    accepted,
   };
 }
 
@@ -700,6 +701,34 @@ describe('POST /tasks', () => {
     expect(h.launched[0]?.requestId).toMatch(
       /^t-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
     );
+  });
+
+  it('answers 400 for a restart backoff of 0 seconds (the 110-task storm), launching and accepting nothing', async () => {
+    const h = setup();
+    const r = await h.call('POST /tasks', {
+      body: { ...RUN_BODY, count: 10, restartPolicy: { maxAttempts: 10, backoff: { baseSeconds: 0 } } },
+    });
+    expect(r.statusCode).toBe(400);
+    expect(parse(r)).toEqual({
+      error: 'BadRequest',
+      message:
+        'invalid body: restartPolicy.backoff.baseSeconds: must be from 1 to 3600 seconds (the delay before the first restart; 0 would restart a failing task at once)',
+    });
+    expect(h.launched).toEqual([]);
+    expect(h.accepted.size).toBe(0);
+  });
+
+  it('answers 400 for more than 10 restart attempts on a schedule, storing nothing', async () => {
+    const h = setup();
+    const r = await h.call('POST /schedules', { body: { ...NIGHTLY, restartPolicy: { maxAttempts: 11 } } });
+    expect(r.statusCode).toBe(400);
+    expect(parse(r)).toEqual({
+      error: 'BadRequest',
+      message:
+        'invalid body: restartPolicy.maxAttempts: must be an integer from 0 to 10 (restarts after the first run fails)',
+    });
+    expect(h.definitions.size).toBe(0);
+    expect(h.scheduler.calls).toEqual([]);
   });
 
   it('answers 403 for a cluster off the allowlist, launching nothing', async () => {
