@@ -50,6 +50,11 @@ const config = readConfig({
   ALLOWED_FAMILIES: names,
   ALLOWED_TASK_ROLES: names,
   SPOT_TO_ON_DEMAND: spotSettings.SPOT_TO_ON_DEMAND,
+  MIN_SCHEDULE_INTERVAL_MINUTES: positiveInt,
+  MAX_SCHEDULED_TASKS_PER_HOUR: positiveInt,
+  MAX_SCHEDULES: positiveInt,
+  MAX_TASK_CPU: positiveInt,
+  MAX_TASK_MEMORY: positiveInt,
 });
 
 const launchStore = buildLaunchStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS);
@@ -89,6 +94,13 @@ export const handler = middy(
         clusters: config.ALLOWED_CLUSTERS,
         families: config.ALLOWED_FAMILIES,
         taskRoles: config.ALLOWED_TASK_ROLES,
+      },
+      limits: {
+        minScheduleIntervalMinutes: config.MIN_SCHEDULE_INTERVAL_MINUTES,
+        maxScheduledTasksPerHour: config.MAX_SCHEDULED_TASKS_PER_HOUR,
+        maxSchedules: config.MAX_SCHEDULES,
+        maxTaskCpu: config.MAX_TASK_CPU,
+        maxTaskMemory: config.MAX_TASK_MEMORY,
       },
       openApi: buildOpenApiDocument,
     }),

@@ -438,7 +438,8 @@ const ok = (description: string, schema: Json) => ({ description, content: json(
 const ERRORS = {
   400: {
     name: 'BadRequest',
-    description: 'A field breaks a rule; the message names it ("field.path: rule; ...").',
+    description:
+      'A field breaks a rule or one of the stage\'s limits; the message names it and the limit ("field.path: rule; ...").',
   },
   403: {
     name: 'Forbidden',
@@ -457,6 +458,12 @@ const ERRORS = {
   },
 } as const;
 
+/** The stage's guardrails on what a schedule or a run-now may launch (400 when broken). */
+const SCHEDULE_LIMITS =
+  "While ENABLED, a schedule must leave at least the stage's minScheduleIntervalMinutes (default 5) between runs, and start at most its maxScheduledTasksPerHour (default 60) tasks in any hour: count × the runs of the expression in its busiest hour. A PAUSED schedule is not held to these, so pausing always works.";
+const SIZE_LIMITS =
+  "Task and container cpu and memory overrides stay within the stage's maxTaskCpu (default 4096 CPU units) and maxTaskMemory (default 16384 MiB); on Fargate (launchType FARGATE, or a FARGATE / FARGATE_SPOT strategy) the task cpu and memory must be a size Fargate offers.";
+
 /** The client errors a route can answer, and the 500 every route can. */
 const errors = (...codes: Array<400 | 403 | 404 | 409 | 413>) =>
   Object.fromEntries(
@@ -472,6 +479,7 @@ function paths(): Json {
       post: {
         operationId: 'createSchedule',
         summary: 'Create a schedule that launches ECS tasks.',
+        description: `${SCHEDULE_LIMITS} ${SIZE_LIMITS}`,
         tags: ['schedules'],
         requestBody: body('ScheduleInput', 'The schedule; unknown fields are rejected.'),
         responses: {
@@ -501,8 +509,7 @@ function paths(): Json {
       put: {
         operationId: 'replaceSchedule',
         summary: 'Replace a schedule (the body name must be the path name).',
-        description:
-          'The body may be what GET answered, changed: `version` is checked (409 if the schedule changed since), the other bookkeeping fields are ignored. Omitted fields take their defaults, except `state`: a body without it keeps the stored state, so a PUT never resumes a PAUSED schedule.',
+        description: `The body may be what GET answered, changed: \`version\` is checked (409 if the schedule changed since), the other bookkeeping fields are ignored. Omitted fields take their defaults, except \`state\`: a body without it keeps the stored state, so a PUT never resumes a PAUSED schedule. ${SCHEDULE_LIMITS} ${SIZE_LIMITS}`,
         tags: ['schedules'],
         requestBody: body('ReplaceScheduleInput', 'The whole schedule.'),
         responses: { '200': ok('The schedule.', ref('Schedule')), ...errors(400, 403, 404, 409, 413) },
@@ -510,8 +517,7 @@ function paths(): Json {
       patch: {
         operationId: 'updateSchedule',
         summary: 'Change some fields of a schedule.',
-        description:
-          'The result must still be a valid schedule. Setting launchType drops capacityProviderStrategy and the other way round.',
+        description: `The result must still be a valid schedule. Setting launchType drops capacityProviderStrategy and the other way round. ${SCHEDULE_LIMITS} ${SIZE_LIMITS}`,
         tags: ['schedules'],
         requestBody: body('SchedulePatch', 'Any fields but name, at least one.'),
         responses: { '200': ok('The schedule.', ref('Schedule')), ...errors(400, 403, 404, 413) },
@@ -528,6 +534,8 @@ function paths(): Json {
       post: {
         operationId: 'runSchedule',
         summary: 'Run a schedule now, as if it were due.',
+        description:
+          "409 when the schedule's overrides break the stage's size limits (a schedule stored before they were lowered): change it first.",
         tags: ['schedules'],
         parameters: [idempotencyKeyParameter],
         responses: {
@@ -550,6 +558,7 @@ function paths(): Json {
       post: {
         operationId: 'runTask',
         summary: 'Start tasks now, through the launcher (history and restarts included).',
+        description: SIZE_LIMITS,
         tags: ['tasks'],
         parameters: [idempotencyKeyParameter],
         requestBody: body('RunTaskBody', 'What to launch; unknown fields are rejected.'),

@@ -7,6 +7,7 @@
 import * as z from '../zod';
 import { restartPolicySchema } from './restartPolicy';
 import { isValidTimezone, validateScheduleExpression } from './scheduleExpression';
+import { fargateSizeProblem } from './taskSize';
 
 /** One rule message for a field, whatever check failed; a missing required field "is required". */
 function rule(message: string) {
@@ -375,6 +376,19 @@ interface CrossFields {
   launchType?: (typeof LAUNCH_TYPES)[number];
   capacityProviderStrategy?: unknown[];
   networkConfiguration?: { awsvpcConfiguration?: { assignPublicIp?: string } };
+  overrides?: { cpu?: unknown; memory?: unknown };
+}
+
+/** A launch on Fargate: its launch type, or a strategy of FARGATE / FARGATE_SPOT (they cannot be mixed). */
+function isFargate(body: CrossFields): boolean {
+  if (body.launchType !== undefined) return body.launchType === 'FARGATE';
+  const strategy = Array.isArray(body.capacityProviderStrategy) ? body.capacityProviderStrategy : [];
+  return (
+    strategy.length > 0 &&
+    strategy.every((item) =>
+      FARGATE_PROVIDERS.has(String((item as { capacityProvider?: unknown } | null)?.capacityProvider)),
+    )
+  );
 }
 
 /**
@@ -403,6 +417,15 @@ function checkCrossFields(body: CrossFields, ctx: z.core.$RefinementCtx): void {
       path: ['networkConfiguration', 'awsvpcConfiguration', 'assignPublicIp'],
       message: 'must not be ENABLED unless the launch type is FARGATE',
     });
+  }
+  const { cpu, memory } = body.overrides ?? {};
+  if (isFargate(body) && (typeof cpu === 'string' || typeof memory === 'string')) {
+    const problem = fargateSizeProblem(
+      typeof cpu === 'string' ? cpu : undefined,
+      typeof memory === 'string' ? memory : undefined,
+    );
+    if (problem)
+      ctx.addIssue({ code: 'custom', path: ['overrides', problem.field], message: problem.message });
   }
 }
 

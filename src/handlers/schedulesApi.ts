@@ -4,6 +4,13 @@ import type { LaunchStore } from '../adapters/launchStore';
 import type { SchedulerPort } from '../adapters/scheduler';
 import { ScheduleConflictError, type ScheduleStore, type StoredSchedule } from '../adapters/scheduleStore';
 import { InvalidPageTokenError } from '../adapters/taskHistory';
+import {
+  describeLimitIssues,
+  type LaunchLimits,
+  type LimitIssue,
+  launchLimitIssues,
+  scheduleLimitIssues,
+} from '../domain/guardrails';
 import { launchStatus } from '../domain/launchOutcome';
 import type { LaunchRequest } from '../domain/launchRequest';
 import {
@@ -37,6 +44,8 @@ export interface ScheduleApiDeps {
   launches: Pick<LaunchStore, 'getAttempts' | 'acceptLaunch' | 'getAcceptedLaunch'>;
   runScheduled: ReturnType<typeof buildRunScheduled>;
   allowlist: LaunchAllowlist;
+  /** The stage's guardrails (stage parameters): schedule cadence, schedule count, task size. */
+  limits: LaunchLimits;
   openApi: () => object;
   now?: () => number;
 }
@@ -60,6 +69,11 @@ const pageQuery = z.strictObject({
 });
 
 const forbidden = (message: string) => httpError(403, 'Forbidden', message);
+
+/** A body that breaks one of the stage's limits: a 400 naming each field, as a schema's problems. */
+function checkLimits(issues: LimitIssue[]): void {
+  if (issues.length > 0) throw badRequest(`invalid body: ${describeLimitIssues(issues)}`);
+}
 
 /** The caller's IAM principal (HTTP API with AWS_IAM authorization), recorded on schedules and runs. */
 export function callerOf(event: APIGatewayProxyEventV2): string {
@@ -167,6 +181,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
     'POST /schedules': async (event) => {
       const schedule = parseRequest(scheduleSchema, body(event), 'body');
       checkAllowed(schedule, deps.allowlist);
+      checkLimits(scheduleLimitIssues(schedule, deps.limits));
       const at = iso();
       const stored: StoredSchedule = {
         ...schedule,
@@ -218,6 +233,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
       }
       // A PUT that does not say `state` keeps it: replacing the definition never resumes a PAUSED schedule.
       if (!(raw && typeof raw === 'object' && 'state' in raw)) schedule.state = previous.state;
+      checkLimits(scheduleLimitIssues(schedule, deps.limits));
       const next = nextVersion(schedule, previous, callerOf(event));
       await save(next, previous);
       return json(200, next);
@@ -237,6 +253,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
       } = previous;
       const merged = parseRequest(scheduleSchema, applySchedulePatch(definition, patch), 'body');
       checkAllowed(merged, deps.allowlist);
+      checkLimits(scheduleLimitIssues(merged, deps.limits));
       const next = nextVersion(merged, previous, callerOf(event));
       await save(next, previous);
       return json(200, next);
@@ -256,6 +273,15 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
       const name = parseRequest(nameParam, event.pathParameters?.name, { pathParameter: 'name' });
       const schedule = await existing(name);
       checkAllowed(schedule, deps.allowlist);
+      // A schedule stored before a limit was lowered: run now as POST /tasks would, or not at all.
+      const issues = launchLimitIssues(schedule, deps.limits);
+      if (issues.length > 0) {
+        throw httpError(
+          409,
+          'Conflict',
+          `schedule ${name} breaks this stage's limits (change it first): ${describeLimitIssues(issues)}`,
+        );
+      }
       const manualId = event.headers?.['idempotency-key']?.slice(0, 40) ?? randomUUID();
       try {
         const { run, launched } = await deps.runScheduled(
@@ -293,6 +319,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
     'POST /tasks': async (event) => {
       const launch = parseRequest(runTaskBodySchema, body(event), 'body');
       checkAllowed(launch, deps.allowlist);
+      checkLimits(launchLimitIssues(launch, deps.limits));
       const key = event.headers?.['idempotency-key']?.slice(0, 200);
       const request: LaunchRequest = {
         requestId: key ? `t-${key}` : `t-${randomUUID()}`,

@@ -47,6 +47,7 @@ import {
   schedulePatchSchema,
   scheduleSchema,
 } from '../../src/domain/schedule';
+import { scheduleCadence } from '../../src/domain/scheduleExpression';
 import { parseTaskStateChange } from '../../src/domain/taskEvent';
 import { type ApiDeps, buildApiHandler } from '../../src/handlers/api';
 import { buildLaunchRecord, type LaunchResult } from '../../src/handlers/launcher';
@@ -56,6 +57,7 @@ import { INTERNAL_ERROR_BODY } from '../../src/http';
 import { buildOpenApiDocument } from '../../src/openapi';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { fixture } from '../support/fixtures';
+import { defaultLimits } from '../support/limits';
 import { FakeEcs, FakeEventBus, FakeLaunchQueue, QUEUE_URL } from './launcherHarness';
 import { clip, type DrillDb, type DrillResult, quietLogger, Tally } from './support';
 
@@ -72,6 +74,8 @@ const ALLOWLIST: LaunchAllowlist = {
   taskRoles: new Set(['arn:aws:iam::111122223333:role/worker-task']),
 };
 const ALLOWED_ROLE = 'arn:aws:iam::111122223333:role/worker-task';
+/** The stage's default guardrails (serverless.yml). */
+const LIMITS = defaultLimits();
 const NOW = Date.parse('2026-11-28T12:00:00.000Z');
 const STOPPED = toTransition(parseTaskStateChange(fixture('stopped-exit-1')));
 const KNOWN_TASK_ID = STOPPED.taskId;
@@ -355,6 +359,7 @@ export function fakeApi(): Promise<ApiWorld> {
       logger: quietLogger(),
     }),
     allowlist: ALLOWLIST,
+    limits: LIMITS,
     openApi,
     now: () => NOW,
   });
@@ -401,6 +406,7 @@ export async function realApi(dynamo: DrillDb): Promise<ApiWorld & { ecs: FakeEc
       logger: quietLogger(),
     }),
     allowlist: ALLOWLIST,
+    limits: LIMITS,
     openApi,
     now: () => NOW,
   });
@@ -737,9 +743,18 @@ const validScheduleFields = fc.record(
   },
   { requiredKeys: ['expression'] },
 );
+/** At most the tasks an hour the stage allows: a valid schedule's count, for its expression. */
+const withinHourlyTasks = (body: Json): Json => {
+  if (typeof body.expression !== 'string' || typeof body.count !== 'number') return body;
+  const { maxRunsPerHour } = scheduleCadence(body.expression);
+  return {
+    ...body,
+    count: Math.min(body.count, Math.floor(LIMITS.maxScheduledTasksPerHour / maxRunsPerHour)),
+  };
+};
 const validSchedule = fc
   .tuple(validName, validScheduleFields, validLaunchFields)
-  .map(([name, schedule, launch]) => ({ name, ...schedule, ...launch }) as Json);
+  .map(([name, schedule, launch]) => withinHourlyTasks({ name, ...schedule, ...launch }));
 const validPatch = fc
   .tuple(validScheduleFields, validLaunchFields, fc.array(fc.nat(), { minLength: 1, maxLength: 4 }))
   .map(([schedule, launch, picks]) => {

@@ -10,6 +10,7 @@ import {
   type StoredSchedule,
 } from '../../src/adapters/scheduleStore';
 import { InvalidPageTokenError } from '../../src/adapters/taskHistory';
+import type { LaunchLimits } from '../../src/domain/guardrails';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
 import type { Schedule } from '../../src/domain/schedule';
 import { buildApiHandler } from '../../src/handlers/api';
@@ -18,6 +19,7 @@ import { buildRunScheduled } from '../../src/handlers/scheduledRun';
 import { buildScheduleRoutes, MAX_BODY_BYTES } from '../../src/handlers/schedulesApi';
 import { INTERNAL_ERROR_BODY } from '../../src/http';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
+import { defaultLimits } from '../support/limits';
 import { documented } from '../support/openApiContract';
 
 const ALICE = 'arn:aws:iam::111122223333:user/alice';
@@ -27,6 +29,8 @@ const ADMIN_ROLE = 'arn:aws:iam::111122223333:role/admin';
 const T0 = '2025-03-01T10:00:00.000Z';
 const T1 = '2025-03-01T11:30:00.000Z';
 const RUNNING_ARN = 'arn:aws:ecs:us-east-1:111122223333:task/batch/11111111111111111111111111111111';
+/** The stage defaults (serverless.yml): 5 minutes, 60 tasks an hour, 200 schedules, 4 vCPU, 16 GB. */
+const DEFAULT_LIMITS = defaultLimits();
 const OPENAPI_DOC = { openapi: '3.1.0', info: { title: 'ecs-autopilot', version: 'test' }, paths: {} };
 
 const NETWORK = { awsvpcConfiguration: { subnets: ['subnet-0123456789abcdef0'] } };
@@ -150,7 +154,7 @@ interface Req {
   caller?: string;
 }
 
-function setup() {
+function setup(options: { limits?: Partial<LaunchLimits> } = {}) {
   const clock = { now: Date.parse(T0) };
   const { store, definitions, runs, listCalls, leases } = fakeScheduleStore(() => clock.now);
   const scheduler = fakeScheduler();
@@ -219,6 +223,7 @@ function setup() {
           families: new Set(['worker']),
           taskRoles: new Set([WORKER_ROLE]),
         },
+        limits: { ...DEFAULT_LIMITS, ...options.limits },
         openApi: () => OPENAPI_DOC,
         now: () => clock.now,
       }),
@@ -880,6 +885,192 @@ describe('POST /schedules/{name}/runs', () => {
       replacedTaskArns: [RUNNING_ARN],
       taskArns: ['arn:aws:ecs:us-east-1:111122223333:task/batch/launched1'],
     });
+  });
+});
+
+describe("the stage's guardrails (default limits)", () => {
+  const refused = (message: string) => ({ error: 'BadRequest', message: `invalid body: ${message}` });
+  const EVERY_MINUTE =
+    "expression: must leave at least 5 minutes between runs (this stage's minScheduleIntervalMinutes), but";
+
+  it.each([
+    ['a nightly ETL of 10 tasks', { expression: 'cron(0 2 * * ? *)', count: 10 }],
+    ['an hourly job of 10 tasks', { expression: 'rate(1 hour)', count: 10 }],
+    ['5 tasks every 5 minutes (60 an hour)', { expression: 'rate(5 minutes)', count: 5 }],
+    ['10 tasks every 15 minutes in office hours', { expression: 'cron(0/15 9-17 ? * MON-FRI *)', count: 10 }],
+    ['one run of 10 tasks', { expression: 'at(2030-01-01T09:00:00)', count: 10 }],
+  ])('accept %s', async (_what, fields) => {
+    const h = setup();
+    const r = await h.call('POST /schedules', { body: { ...NIGHTLY, ...fields } });
+    expect(r.statusCode).toBe(201);
+    expect(parse(r)).toMatchObject(fields);
+  });
+
+  it.each([
+    ['rate(1 minute)', `${EVERY_MINUTE} rate(1 minute) has runs 1 minute apart`],
+    ['cron(* * * * ? *)', `${EVERY_MINUTE} cron(* * * * ? *) has runs 1 minute apart`],
+    ['cron(0/1 * * * ? *)', `${EVERY_MINUTE} cron(0/1 * * * ? *) has runs 1 minute apart`],
+    ['cron(0,2 3 * * ? *)', `${EVERY_MINUTE} cron(0,2 3 * * ? *) has runs 2 minutes apart`],
+    ['rate(4 minutes)', `${EVERY_MINUTE} rate(4 minutes) has runs 4 minutes apart`],
+  ])(
+    'refuse a schedule running more often than every 5 minutes: %s, storing nothing',
+    async (expression, message) => {
+      const h = setup();
+      const r = await h.call('POST /schedules', { body: { ...NIGHTLY, expression } });
+      expect(r.statusCode).toBe(400);
+      expect(parse(r)).toEqual(refused(message));
+      expect(h.definitions.size).toBe(0);
+      expect(h.scheduler.calls).toEqual([]);
+    },
+  );
+
+  it('refuse 10 tasks every 5 minutes (120 an hour), naming count and the hourly limit', async () => {
+    const h = setup();
+    const r = await h.call('POST /schedules', {
+      body: { ...NIGHTLY, expression: 'rate(5 minutes)', count: 10 },
+    });
+    expect(r.statusCode).toBe(400);
+    expect(parse(r)).toEqual(
+      refused(
+        "count: 10 tasks a run × 12 runs in an hour (rate(5 minutes)) is 120 tasks an hour, more than this stage's maxScheduledTasksPerHour (60)",
+      ),
+    );
+    expect(h.scheduler.calls).toEqual([]);
+  });
+
+  it('refuse rate(1 minute) with count 10 (10 tasks a minute, forever) for both limits at once', async () => {
+    const r = await setup().call('POST /schedules', {
+      body: { ...NIGHTLY, expression: 'rate(1 minute)', count: 10 },
+    });
+    expect(parse(r)).toEqual(
+      refused(
+        `${EVERY_MINUTE} rate(1 minute) has runs 1 minute apart; count: 10 tasks a run × 60 runs in an hour (rate(1 minute)) is 600 tasks an hour, more than this stage's maxScheduledTasksPerHour (60)`,
+      ),
+    );
+  });
+
+  it("counts a cron's runs in its busiest hour, not over the day: every 5 minutes of two night hours", async () => {
+    const r = await setup().call('POST /schedules', {
+      body: { ...NIGHTLY, expression: 'cron(0/5 0,23 * * ? *)', count: 6 },
+    });
+    expect(parse(r)).toEqual(
+      refused(
+        "count: 6 tasks a run × 12 runs in an hour (cron(0/5 0,23 * * ? *)) is 72 tasks an hour, more than this stage's maxScheduledTasksPerHour (60)",
+      ),
+    );
+  });
+
+  it('refuse a PUT or a PATCH that makes a schedule run too often, keeping the stored version', async () => {
+    const h = setup();
+    await h.create({ expression: 'rate(5 minutes)' });
+    const put = await h.call('PUT /schedules/{name}', {
+      ...byName,
+      body: { ...NIGHTLY, expression: 'rate(1 minute)' },
+    });
+    expect(put.statusCode).toBe(400);
+    expect(parse(put)).toEqual(refused(`${EVERY_MINUTE} rate(1 minute) has runs 1 minute apart`));
+    const patch = await h.call('PATCH /schedules/{name}', { ...byName, body: { count: 10 } });
+    expect(patch.statusCode).toBe(400);
+    expect(parse(patch)).toEqual(
+      refused(
+        "count: 10 tasks a run × 12 runs in an hour (rate(5 minutes)) is 120 tasks an hour, more than this stage's maxScheduledTasksPerHour (60)",
+      ),
+    );
+    expect(h.definitions.get('nightly')).toMatchObject({
+      version: 1,
+      expression: 'rate(5 minutes)',
+      count: 1,
+    });
+    expect(h.scheduler.calls).toHaveLength(1);
+  });
+
+  it('pause a schedule stored before the limits (rate(1 minute), count 10), and refuse to resume it', async () => {
+    const h = setup();
+    h.definitions.set('nightly', { ...CREATED, expression: 'rate(1 minute)', count: 10 });
+    const pause = await h.call('PATCH /schedules/{name}', { ...byName, body: { state: 'PAUSED' } });
+    expect(pause.statusCode).toBe(200);
+    expect(parse(pause)).toMatchObject({ state: 'PAUSED', version: 2 });
+    const resume = await h.call('PATCH /schedules/{name}', { ...byName, body: { state: 'ENABLED' } });
+    expect(resume.statusCode).toBe(400);
+    expect(parse(resume).message).toMatch(/^invalid body: expression: must leave at least 5 minutes/);
+    expect(h.definitions.get('nightly')).toMatchObject({ state: 'PAUSED', version: 2 });
+  });
+
+  it('follow the stage: rate(1 minute) is accepted where minScheduleIntervalMinutes is 1', async () => {
+    const h = setup({ limits: { minScheduleIntervalMinutes: 1 } });
+    const r = await h.call('POST /schedules', { body: { ...NIGHTLY, expression: 'rate(1 minute)' } });
+    expect(r.statusCode).toBe(201);
+  });
+
+  it('refuse a run-now of 16 vCPU and 120 GB, naming both overrides and their limits, launching nothing', async () => {
+    const h = setup();
+    const r = await h.call('POST /tasks', {
+      body: { ...RUN_BODY, launchType: 'EC2', overrides: { cpu: '16 vCPU', memory: '120 GB' } },
+    });
+    expect(r.statusCode).toBe(400);
+    expect(parse(r)).toEqual(
+      refused(
+        "overrides.cpu: must be at most 4096 CPU units (4 vCPU, this stage's maxTaskCpu), got 16 vCPU; overrides.memory: must be at most 16384 MiB (16 GB, this stage's maxTaskMemory), got 120 GB",
+      ),
+    );
+    expect(h.launched).toEqual([]);
+    expect(h.accepted.size).toBe(0);
+  });
+
+  it('refuse a container override over the limits on a schedule', async () => {
+    const h = setup();
+    const r = await h.call('POST /schedules', {
+      body: {
+        ...NIGHTLY,
+        overrides: { containerOverrides: [{ name: 'worker', cpu: 8192, memoryReservation: 32_768 }] },
+      },
+    });
+    expect(r.statusCode).toBe(400);
+    expect(parse(r)).toEqual(
+      refused(
+        "overrides.containerOverrides.0.cpu: must be at most 4096 CPU units (4 vCPU, this stage's maxTaskCpu), got 8192; overrides.containerOverrides.0.memoryReservation: must be at most 16384 MiB (16 GB, this stage's maxTaskMemory), got 32768",
+      ),
+    );
+  });
+
+  it('accept 4 vCPU and 16 GB on Fargate, and 16 vCPU and 120 GB where the stage allows them', async () => {
+    const at4 = await setup().call('POST /tasks', {
+      body: { ...RUN_BODY, overrides: { cpu: '4 vCPU', memory: '16 GB' } },
+    });
+    expect(at4.statusCode).toBe(200);
+    const big = setup({ limits: { maxTaskCpu: 16_384, maxTaskMemory: 122_880 } });
+    const at16 = await big.call('POST /tasks', {
+      body: { ...RUN_BODY, overrides: { cpu: '16384', memory: '122880' } },
+    });
+    expect(at16.statusCode).toBe(200);
+    expect(big.launched[0]?.runTask.overrides).toEqual({ cpu: '16384', memory: '122880' });
+  });
+
+  it('refuse a Fargate run-now whose memory its cpu does not go with', async () => {
+    const h = setup();
+    const r = await h.call('POST /tasks', {
+      body: { ...RUN_BODY, overrides: { cpu: '1024', memory: '512' } },
+    });
+    expect(r.statusCode).toBe(400);
+    expect(parse(r)).toEqual(
+      refused(
+        'overrides.memory: must be a task memory Fargate offers with 1024 CPU units: 2048 to 8192 MiB in steps of 1024, got 512',
+      ),
+    );
+    expect(h.launched).toEqual([]);
+  });
+
+  it('answer 409 to a run-now of a schedule stored before the size limits, launching nothing', async () => {
+    const h = setup();
+    h.definitions.set('nightly', { ...CREATED, launchType: 'EC2', overrides: { cpu: '8192' } });
+    const r = await h.call('POST /schedules/{name}/runs', byName);
+    expect(r.statusCode).toBe(409);
+    expect(parse(r)).toEqual({
+      error: 'Conflict',
+      message:
+        "schedule nightly breaks this stage's limits (change it first): overrides.cpu: must be at most 4096 CPU units (4 vCPU, this stage's maxTaskCpu), got 8192",
+    });
+    expect(h.launched).toEqual([]);
   });
 });
 
