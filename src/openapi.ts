@@ -313,7 +313,9 @@ export const taskTransitionSchema = z.strictObject({
 const errorSchema = z.object({
   error: z
     .string()
-    .check(z.describe('BadRequest, Forbidden, NotFound, Conflict, PayloadTooLarge, InternalError')),
+    .check(
+      z.describe('BadRequest, Forbidden, NotFound, Conflict, LimitExceeded, PayloadTooLarge, InternalError'),
+    ),
   message: z
     .string()
     .check(z.describe('What to fix, e.g. "invalid body: count: must be an integer from 1 to 10".')),
@@ -449,7 +451,8 @@ const ERRORS = {
   404: { name: 'NotFound', description: 'No such schedule, task or route.' },
   409: {
     name: 'Conflict',
-    description: 'The request conflicts with the current state (named in the message).',
+    description:
+      'The request conflicts with the current state (named in the message): error Conflict (a name taken, a version changed), or LimitExceeded (a quota of the stage is reached, e.g. maxSchedules: the same request succeeds once there is room).',
   },
   413: { name: 'PayloadTooLarge', description: 'The request body is larger than the API accepts.' },
   500: {
@@ -479,7 +482,7 @@ function paths(): Json {
       post: {
         operationId: 'createSchedule',
         summary: 'Create a schedule that launches ECS tasks.',
-        description: `${SCHEDULE_LIMITS} ${SIZE_LIMITS}`,
+        description: `${SCHEDULE_LIMITS} ${SIZE_LIMITS} The stage keeps at most its maxSchedules (default 200) schedules: one more is a 409 LimitExceeded.`,
         tags: ['schedules'],
         requestBody: body('ScheduleInput', 'The schedule; unknown fields are rejected.'),
         responses: {
@@ -520,7 +523,7 @@ function paths(): Json {
         description: `The result must still be a valid schedule. Setting launchType drops capacityProviderStrategy and the other way round. ${SCHEDULE_LIMITS} ${SIZE_LIMITS}`,
         tags: ['schedules'],
         requestBody: body('SchedulePatch', 'Any fields but name, at least one.'),
-        responses: { '200': ok('The schedule.', ref('Schedule')), ...errors(400, 403, 404, 413) },
+        responses: { '200': ok('The schedule.', ref('Schedule')), ...errors(400, 403, 404, 409, 413) },
       },
       delete: {
         operationId: 'deleteSchedule',

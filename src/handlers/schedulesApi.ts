@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import type { LaunchStore } from '../adapters/launchStore';
 import type { SchedulerPort } from '../adapters/scheduler';
-import { ScheduleConflictError, type ScheduleStore, type StoredSchedule } from '../adapters/scheduleStore';
+import {
+  ScheduleConflictError,
+  ScheduleLimitError,
+  type ScheduleStore,
+  type StoredSchedule,
+} from '../adapters/scheduleStore';
 import { InvalidPageTokenError } from '../adapters/taskHistory';
 import {
   describeLimitIssues,
@@ -145,9 +150,12 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
   /** Writes the definition, then the Scheduler schedule; a failure of the second undoes the first. */
   async function save(next: StoredSchedule, previous?: StoredSchedule): Promise<void> {
     try {
-      await deps.schedules.put(next, previous?.version);
+      if (previous) await deps.schedules.put(next, previous.version);
+      else await deps.schedules.create(next, deps.limits.maxSchedules);
     } catch (error) {
       if (error instanceof ScheduleConflictError) throw httpError(409, 'Conflict', error.message);
+      // A quota, not a bad request: the same body succeeds once a schedule is deleted.
+      if (error instanceof ScheduleLimitError) throw httpError(409, 'LimitExceeded', error.message);
       throw error;
     }
     try {

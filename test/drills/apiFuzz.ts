@@ -28,6 +28,7 @@ import type { SchedulerPort } from '../../src/adapters/scheduler';
 import {
   buildScheduleStore,
   ScheduleConflictError,
+  ScheduleLimitError,
   type ScheduleRun,
   type ScheduleStore,
   type StoredSchedule,
@@ -176,12 +177,16 @@ class FakeScheduleStore implements ScheduleStore {
     return found && structuredClone(found);
   }
 
-  async put(schedule: StoredSchedule, expectedVersion?: number) {
-    const current = this.schedules.get(schedule.name);
-    if (expectedVersion === undefined ? current : current?.version !== expectedVersion) {
-      throw new ScheduleConflictError(
-        `schedule ${schedule.name} ${expectedVersion ? 'changed meanwhile' : 'exists'}`,
-      );
+  async create(schedule: StoredSchedule, maxSchedules: number) {
+    if (this.schedules.has(schedule.name))
+      throw new ScheduleConflictError(`schedule ${schedule.name} exists`);
+    if (this.schedules.size >= maxSchedules) throw new ScheduleLimitError(maxSchedules);
+    this.schedules.set(schedule.name, structuredClone(schedule));
+  }
+
+  async put(schedule: StoredSchedule, expectedVersion: number) {
+    if (this.schedules.get(schedule.name)?.version !== expectedVersion) {
+      throw new ScheduleConflictError(`schedule ${schedule.name} changed meanwhile`);
     }
     this.schedules.set(schedule.name, structuredClone(schedule));
   }
@@ -381,7 +386,7 @@ export function fakeApi(): Promise<ApiWorld> {
 export async function realApi(dynamo: DrillDb): Promise<ApiWorld & { ecs: FakeEcs }> {
   const table = await dynamo.newTable('drill-api');
   const schedules = buildScheduleStore(dynamo.db, table, 30);
-  for (const input of SEEDED) await schedules.put(stored(input));
+  for (const input of SEEDED) await schedules.create(stored(input), LIMITS.maxSchedules);
   const store = buildLaunchStore(dynamo.db, table, 30);
   const ecs = new FakeEcs();
   const queue = new FakeLaunchQueue();

@@ -5,6 +5,7 @@ import { type AcceptedLaunch, attemptOf, type RequestOutcome } from '../../src/a
 import type { SchedulerPort } from '../../src/adapters/scheduler';
 import {
   ScheduleConflictError,
+  ScheduleLimitError,
   type ScheduleRun,
   type ScheduleStore,
   type StoredSchedule,
@@ -63,7 +64,8 @@ const RUN_BODY = {
 };
 
 /**
- * An in-memory ScheduleStore with the real one's conditions: create needs a free name, update the version read,
+ * An in-memory ScheduleStore with the real one's conditions: create needs a free name and room under the cap,
+ * update the version read,
  * a launch lease is taken when free, expired or already the holder's, and released only by its holder.
  */
 function fakeScheduleStore(now: () => number = Date.now) {
@@ -77,12 +79,13 @@ function fakeScheduleStore(now: () => number = Date.now) {
       const found = definitions.get(name);
       return found && structuredClone(found);
     },
+    async create(schedule, maxSchedules) {
+      if (definitions.has(schedule.name)) throw new ScheduleConflictError(`schedule ${schedule.name} exists`);
+      if (definitions.size >= maxSchedules) throw new ScheduleLimitError(maxSchedules);
+      definitions.set(schedule.name, structuredClone(schedule));
+    },
     async put(schedule, expectedVersion) {
-      const current = definitions.get(schedule.name);
-      if (expectedVersion === undefined && current) {
-        throw new ScheduleConflictError(`schedule ${schedule.name} exists`);
-      }
-      if (expectedVersion !== undefined && current?.version !== expectedVersion) {
+      if (definitions.get(schedule.name)?.version !== expectedVersion) {
         throw new ScheduleConflictError(`schedule ${schedule.name} changed meanwhile`);
       }
       definitions.set(schedule.name, structuredClone(schedule));
@@ -994,6 +997,23 @@ describe("the stage's guardrails (default limits)", () => {
     expect(resume.statusCode).toBe(400);
     expect(parse(resume).message).toMatch(/^invalid body: expression: must leave at least 5 minutes/);
     expect(h.definitions.get('nightly')).toMatchObject({ state: 'PAUSED', version: 2 });
+  });
+
+  it('answer 409 LimitExceeded past maxSchedules, creating nothing, and create again once one is deleted', async () => {
+    const h = setup({ limits: { maxSchedules: 2 } });
+    await h.create({ name: 'first' });
+    await h.create({ name: 'second' });
+    const r = await h.call('POST /schedules', { body: { ...NIGHTLY, name: 'third' } });
+    expect(r.statusCode).toBe(409);
+    expect(parse(r)).toEqual({
+      error: 'LimitExceeded',
+      message: 'this stage keeps at most 2 schedules (maxSchedules): delete one, or raise maxSchedules',
+    });
+    expect(h.definitions.has('third')).toBe(false);
+    expect(h.scheduler.calls).toHaveLength(2);
+    const removed = await h.call('DELETE /schedules/{name}', { pathParameters: { name: 'first' } });
+    expect(removed.statusCode).toBe(204);
+    expect((await h.call('POST /schedules', { body: { ...NIGHTLY, name: 'third' } })).statusCode).toBe(201);
   });
 
   it('follow the stage: rate(1 minute) is accepted where minScheduleIntervalMinutes is 1', async () => {
