@@ -5,6 +5,7 @@
  */
 import { version } from '../package.json';
 import { CLASSIFICATIONS, FAILURE_KINDS } from './domain/classify';
+import { IDEMPOTENCY_KEY_MAX } from './domain/idempotency';
 import { LAUNCH_REASONS } from './domain/launchRequest';
 import {
   replaceScheduleSchema,
@@ -398,8 +399,8 @@ const idempotencyKeyParameter = {
   name: 'Idempotency-Key',
   in: 'header',
   required: false,
-  description: 'Send the same key again to get the same launch instead of a second one.',
-  schema: { type: 'string' },
+  description: `Send the same key again to get the same launch instead of a second one, for historyRetentionDays (default 30). A key is the caller's: another IAM principal's same key is another launch. On POST /tasks it is bound to the body: the same key with another body is a 409; on a run of a schedule, to the schedule. 1 to ${IDEMPOTENCY_KEY_MAX} printable ASCII characters without spaces (e.g. a UUID); a longer key is a 400, never cut short.`,
+  schema: { type: 'string', minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX, pattern: '^[!-~]+$' },
 };
 
 const listTasksParameters = [
@@ -578,7 +579,7 @@ function paths(): Json {
               },
             },
           },
-          ...errors(400, 403, 413),
+          ...errors(400, 403, 409, 413),
         },
       },
       get: {

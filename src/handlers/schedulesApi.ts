@@ -16,6 +16,7 @@ import {
   launchLimitIssues,
   scheduleLimitIssues,
 } from '../domain/guardrails';
+import { bodyHash, idempotencyDigest, idempotencyKeyProblem } from '../domain/idempotency';
 import { launchStatus } from '../domain/launchOutcome';
 import type { LaunchRequest } from '../domain/launchRequest';
 import {
@@ -74,6 +75,18 @@ const pageQuery = z.strictObject({
 });
 
 const forbidden = (message: string) => httpError(403, 'Forbidden', message);
+
+/**
+ * The Idempotency-Key header, if sent, as the request names it; a 400 for a key out of the rule (never cut
+ * short: two long keys cut to one prefix named one launch).
+ */
+function idempotencyKey(event: APIGatewayProxyEventV2): string | undefined {
+  const key = event.headers?.['idempotency-key'];
+  if (key === undefined) return undefined;
+  const problem = idempotencyKeyProblem(key);
+  if (problem) throw badRequest(`invalid header: Idempotency-Key: ${problem}`);
+  return key;
+}
 
 /** A body that breaks one of the stage's limits: a 400 naming each field, as a schema's problems. */
 function checkLimits(issues: LimitIssue[]): void {
@@ -281,6 +294,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
       const name = parseRequest(nameParam, event.pathParameters?.name, { pathParameter: 'name' });
       const schedule = await existing(name);
       checkAllowed(schedule, deps.allowlist);
+      const key = idempotencyKey(event);
       // A schedule stored before a limit was lowered: run now as POST /tasks would, or not at all.
       const issues = launchLimitIssues(schedule, deps.limits);
       if (issues.length > 0) {
@@ -290,7 +304,8 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
           `schedule ${name} breaks this stage's limits (change it first): ${describeLimitIssues(issues)}`,
         );
       }
-      const manualId = event.headers?.['idempotency-key']?.slice(0, 40) ?? randomUUID();
+      // The run's request id names the schedule, so a key is bound to it; the digest scopes it to the caller.
+      const manualId = key ? idempotencyDigest(callerOf(event), key) : randomUUID();
       try {
         const { run, launched } = await deps.runScheduled(
           { trigger: 'manual', schedule: name, scheduledTime: iso() },
@@ -328,18 +343,20 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
       const launch = parseRequest(runTaskBodySchema, body(event), 'body');
       checkAllowed(launch, deps.allowlist);
       checkLimits(launchLimitIssues(launch, deps.limits));
-      const key = event.headers?.['idempotency-key']?.slice(0, 200);
+      const key = idempotencyKey(event);
+      const caller = callerOf(event);
       const request: LaunchRequest = {
-        requestId: key ? `t-${key}` : `t-${randomUUID()}`,
+        requestId: `t-${key ? idempotencyDigest(caller, key) : randomUUID()}`,
         reason: 'run-now',
         runTask: toRunTaskInput(launch),
         policy: launch.restartPolicy,
         capacityRetries: 0,
         deferSeconds: 0,
-        requestedBy: callerOf(event),
+        requestedBy: caller,
       };
       // Recorded first, so GET /launches/{requestId} knows it even while ECS throttles its first RunTask.
-      await deps.launches.acceptLaunch({
+      const hash = bodyHash(launch);
+      const accepted = await deps.launches.acceptLaunch({
         requestId: request.requestId,
         reason: request.reason,
         requestedBy: request.requestedBy,
@@ -347,7 +364,16 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
         cluster: request.runTask.cluster,
         taskDefinition: request.runTask.taskDefinition,
         count: request.runTask.count,
+        bodyHash: hash,
       });
+      // The same key and body again is the same launch, answered again (the launcher starts nothing twice).
+      if (!accepted.created && accepted.existing.bodyHash !== hash) {
+        throw httpError(
+          409,
+          'Conflict',
+          'Idempotency-Key: was used with another body (a new launch needs a new key)',
+        );
+      }
       const answer = await launchNow(request);
       return json(200, answer, { location: answer.location });
     },
@@ -361,7 +387,8 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
         deps.launches.getAttempts(requestId),
       ]);
       if (!accepted && attempts.length === 0) throw notFound(`no launch ${requestId}`);
-      return json(200, { requestId, ...(accepted ?? {}), ...launchStatus(attempts) });
+      const { bodyHash: _hash, ...shown } = accepted ?? {};
+      return json(200, { requestId, ...shown, ...launchStatus(attempts) });
     },
   };
 }

@@ -40,6 +40,7 @@ import {
   type TaskHistory,
 } from '../../src/adapters/taskHistory';
 import { CLASSIFICATIONS } from '../../src/domain/classify';
+import { idempotencyKeyProblem } from '../../src/domain/idempotency';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
 import { toTransition } from '../../src/domain/lifecycle';
 import {
@@ -349,7 +350,10 @@ export function fakeApi(): Promise<ApiWorld> {
       },
       acceptLaunch: async (launch) => {
         checkPartitionKey(`REQ#${launch.requestId}`);
+        const existing = accepted.get(launch.requestId);
+        if (existing) return { created: false as const, existing };
         accepted.set(launch.requestId, launch);
+        return { created: true as const };
       },
       getAcceptedLaunch: async (requestId) => {
         checkPartitionKey(`REQ#${requestId}`);
@@ -1201,7 +1205,11 @@ export function judge(
     problems.push(`accepted an invalid body with ${status}`);
   }
   if (ok && c.kind === 'forbidden') problems.push(`accepted a launch the allowlist refuses with ${status}`);
-  if (route === 'POST /schedules' || route === 'POST /tasks') {
+  // A key out of the Idempotency-Key rule is refused before the body matters (never cut short).
+  const key = c.headers?.['idempotency-key'];
+  const badKey = LAUNCH_ROUTES.has(route) && key !== undefined && idempotencyKeyProblem(key) !== undefined;
+  if (badKey && ok) problems.push(`accepted an Idempotency-Key out of the rule with ${status}`);
+  if (route === 'POST /schedules' || (route === 'POST /tasks' && !badKey)) {
     const expected =
       c.kind === 'broken'
         ? [400]
@@ -1270,7 +1278,8 @@ export const CONFIRMATIONS: { name: string; case: ApiCase }[] = [
     },
   },
   {
-    // Answered 500 until d1b6540 capped the key at 200 characters (DynamoDB's 2048-byte partition key limit).
+    // Answered 500 until d1b6540 cut the key at 200 characters (DynamoDB's 2048-byte partition key limit);
+    // a key over 128 characters is now a 400 naming the header (cut keys collided).
     name: 'POST /tasks (valid body) with an Idempotency-Key of 2,100 bytes',
     case: {
       routeKey: 'POST /tasks',

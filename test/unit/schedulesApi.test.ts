@@ -12,7 +12,8 @@ import {
 } from '../../src/adapters/scheduleStore';
 import { InvalidPageTokenError } from '../../src/adapters/taskHistory';
 import type { LaunchLimits } from '../../src/domain/guardrails';
-import type { LaunchRequest } from '../../src/domain/launchRequest';
+import { idempotencyDigest } from '../../src/domain/idempotency';
+import { clientTokenFor, type LaunchRequest } from '../../src/domain/launchRequest';
 import type { Schedule } from '../../src/domain/schedule';
 import { buildApiHandler } from '../../src/handlers/api';
 import type { LaunchResult } from '../../src/handlers/launcher';
@@ -175,6 +176,8 @@ function setup(options: { limits?: Partial<LaunchLimits> } = {}) {
     launched.push(structuredClone(request));
     order.push('launch');
     if (ecs.mode === 'throttled') return 'requeued-throttled';
+    // As the launcher does: a request it has launched is answered from its record, with no second task.
+    if (outcomes.has(request.requestId)) return 'replayed';
     // ListTasks sees the schedule's new task from now on.
     if (request.runTask.startedBy) running.push(`launched-by-${request.requestId}`);
     outcomes.set(request.requestId, {
@@ -216,7 +219,10 @@ function setup(options: { limits?: Partial<LaunchLimits> } = {}) {
             return outcome ? [attemptOf(outcome)] : [];
           },
           acceptLaunch: async (launch) => {
-            if (!accepted.has(launch.requestId)) accepted.set(launch.requestId, launch);
+            const existing = accepted.get(launch.requestId);
+            if (existing) return { created: false, existing: structuredClone(existing) };
+            accepted.set(launch.requestId, structuredClone(launch));
+            return { created: true };
           },
           getAcceptedLaunch: async (requestId) => accepted.get(requestId),
         },
@@ -278,6 +284,10 @@ function setup(options: { limits?: Partial<LaunchLimits> } = {}) {
 }
 
 const parse = (r: APIGatewayProxyStructuredResultV2) => JSON.parse(r.body ?? 'null');
+/** The request ids alice's Idempotency-Keys name (the key's digest with her principal). */
+const JOB = `t-${idempotencyDigest(ALICE, 'job-2025-03-01')}`;
+const JOB_7 = `t-${idempotencyDigest(ALICE, 'job-7')}`;
+const MANUAL_1 = `m-nightly-${idempotencyDigest(ALICE, 'manual-1')}`;
 const byName = { pathParameters: { name: 'nightly' } };
 
 describe('POST /schedules', () => {
@@ -646,7 +656,7 @@ describe('POST /tasks', () => {
     expect(r.statusCode).toBe(200);
     expect(h.launched).toEqual([
       {
-        requestId: 't-job-2025-03-01',
+        requestId: JOB,
         reason: 'run-now',
         runTask: { ...RUN_BODY, count: 1 },
         capacityRetries: 0,
@@ -655,12 +665,12 @@ describe('POST /tasks', () => {
       },
     ]);
     expect(parse(r)).toEqual({
-      requestId: 't-job-2025-03-01',
+      requestId: JOB,
       status: 'LAUNCHED',
       taskArns: ['arn:aws:ecs:us-east-1:111122223333:task/batch/launched1'],
-      location: '/launches/t-job-2025-03-01',
+      location: `/launches/${JOB}`,
     });
-    expect(r.headers?.location).toBe('/launches/t-job-2025-03-01');
+    expect(r.headers?.location).toBe(`/launches/${JOB}`);
   });
 
   it('answers a queued launch with where to follow it, and GET /launches/{requestId} shows what it became', async () => {
@@ -668,16 +678,15 @@ describe('POST /tasks', () => {
     h.ecs.mode = 'throttled';
     const r = await h.call('POST /tasks', { body: RUN_BODY, headers: { 'idempotency-key': 'job-7' } });
     expect(parse(r)).toEqual({
-      requestId: 't-job-7',
+      requestId: JOB_7,
       status: 'PENDING',
       taskArns: [],
-      location: '/launches/t-job-7',
-      message:
-        'queued (requeued-throttled): GET /launches/t-job-7 shows the tasks it starts, or why it failed',
+      location: `/launches/${JOB_7}`,
+      message: `queued (requeued-throttled): GET /launches/${JOB_7} shows the tasks it starts, or why it failed`,
     });
-    const pending = await h.call('GET /launches/{requestId}', { pathParameters: { requestId: 't-job-7' } });
+    const pending = await h.call('GET /launches/{requestId}', { pathParameters: { requestId: JOB_7 } });
     expect(parse(pending)).toEqual({
-      requestId: 't-job-7',
+      requestId: JOB_7,
       reason: 'run-now',
       requestedBy: ALICE,
       acceptedAt: T0,
@@ -691,8 +700,8 @@ describe('POST /tasks', () => {
 
     // The queue's launcher starts it later.
     const task = 'arn:aws:ecs:us-east-1:111122223333:task/batch/22222222222222222222222222222222';
-    h.outcomes.set('t-job-7', { status: 'launched', taskArns: [task], events: [], done: true, at: T1 });
-    const later = await h.call('GET /launches/{requestId}', { pathParameters: { requestId: 't-job-7' } });
+    h.outcomes.set(JOB_7, { status: 'launched', taskArns: [task], events: [], done: true, at: T1 });
+    const later = await h.call('GET /launches/{requestId}', { pathParameters: { requestId: JOB_7 } });
     expect(parse(later)).toMatchObject({ status: 'LAUNCHED', taskArns: [task], attempts: 1, updatedAt: T1 });
   });
 
@@ -751,6 +760,108 @@ describe('POST /tasks', () => {
   });
 });
 
+describe('the Idempotency-Key', () => {
+  const key = (value: string) => ({ headers: { 'idempotency-key': value } });
+  const RULE =
+    'invalid header: Idempotency-Key: must be 1 to 128 printable ASCII characters without spaces (33-126), e.g. a UUID; got';
+
+  it('answers a retried POST /tasks with the same launch, however its JSON is laid out, starting one task', async () => {
+    const h = setup();
+    const first = await h.call('POST /tasks', { body: RUN_BODY, ...key('job-1') });
+    const reordered = {
+      networkConfiguration: NETWORK,
+      count: 1,
+      launchType: 'FARGATE',
+      taskDefinition: 'worker',
+      cluster: 'batch',
+    };
+    const retry = await h.call('POST /tasks', { body: reordered, ...key('job-1') });
+    expect(retry.statusCode).toBe(200);
+    expect(parse(retry)).toEqual(parse(first));
+    expect(parse(first).taskArns).toHaveLength(1);
+    expect(h.outcomes.size).toBe(1);
+    expect(h.accepted.size).toBe(1);
+  });
+
+  it('answers 409 naming the header for the same key with another body, launching nothing more', async () => {
+    const h = setup();
+    await h.call('POST /tasks', { body: RUN_BODY, ...key('job-1') });
+    const other = await h.call('POST /tasks', { body: { ...RUN_BODY, count: 2 }, ...key('job-1') });
+    expect(other.statusCode).toBe(409);
+    expect(parse(other)).toEqual({
+      error: 'Conflict',
+      message: 'Idempotency-Key: was used with another body (a new launch needs a new key)',
+    });
+    expect(h.launched).toHaveLength(1);
+    expect([...h.accepted.values()]).toMatchObject([{ count: 1, requestedBy: ALICE }]);
+  });
+
+  it("scopes a key to the caller: bob's job-1 is another launch than alice's", async () => {
+    const h = setup();
+    const alice = parse(await h.call('POST /tasks', { body: RUN_BODY, ...key('job-1') }));
+    const bob = parse(
+      await h.call('POST /tasks', { body: { ...RUN_BODY, count: 2 }, ...key('job-1'), caller: BOB }),
+    );
+    expect(bob.requestId).not.toBe(alice.requestId);
+    expect(bob.taskArns).toHaveLength(1);
+    expect(h.outcomes.size).toBe(2);
+    expect(h.launched.map((l) => l.requestedBy)).toEqual([ALICE, BOB]);
+  });
+
+  it('names the request t- and 32 base64url characters, the clientToken ECS gets, for a key of 128 characters', async () => {
+    const h = setup();
+    const r = await h.call('POST /tasks', { body: RUN_BODY, ...key('k'.repeat(128)) });
+    expect(r.statusCode).toBe(200);
+    const request = h.launched[0] as LaunchRequest;
+    expect(request.requestId).toMatch(/^t-[A-Za-z0-9_-]{32}$/);
+    expect(clientTokenFor({ ...request, capacityRetries: 3 })).toBe(`${request.requestId}~c3`);
+  });
+
+  it.each([
+    ['129 characters', 'k'.repeat(129), `${RULE} 129 characters`],
+    ['2,100 characters', 'k'.repeat(2100), `${RULE} 2100 characters`],
+    ['a space', 'job 1', `${RULE} 5 characters, some outside that range`],
+    ['a non-ASCII letter', 'tâche-1', `${RULE} 7 characters, some outside that range`],
+    ['nothing', '', `${RULE} 0 characters`],
+  ])(
+    'answers 400 for a key of %s on POST /tasks, accepting and launching nothing',
+    async (_what, value, message) => {
+      const h = setup();
+      const r = await h.call('POST /tasks', { body: RUN_BODY, ...key(value) });
+      expect(r.statusCode).toBe(400);
+      expect(parse(r)).toEqual({ error: 'BadRequest', message });
+      expect(h.launched).toEqual([]);
+      expect(h.accepted.size).toBe(0);
+    },
+  );
+
+  it('answers 400 for a key over 128 characters on a run of a schedule, recording no run', async () => {
+    const h = setup();
+    await h.create();
+    const r = await h.call('POST /schedules/{name}/runs', { ...byName, ...key('k'.repeat(129)) });
+    expect(r.statusCode).toBe(400);
+    expect(parse(r)).toEqual({ error: 'BadRequest', message: `${RULE} 129 characters` });
+    expect(h.launched).toEqual([]);
+    expect(h.runs.get('nightly')).toBeUndefined();
+  });
+
+  it('runs a schedule once per key and caller: a retry is the same run, two keys alike in their first 40 characters are two', async () => {
+    const h = setup();
+    await h.create();
+    const long = 'nightly-rerun-2025-03-01-requested-by-ops';
+    const first = parse(await h.call('POST /schedules/{name}/runs', { ...byName, ...key(`${long}-1`) }));
+    const retry = parse(await h.call('POST /schedules/{name}/runs', { ...byName, ...key(`${long}-1`) }));
+    const second = parse(await h.call('POST /schedules/{name}/runs', { ...byName, ...key(`${long}-2`) }));
+    const bobs = parse(
+      await h.call('POST /schedules/{name}/runs', { ...byName, ...key(`${long}-1`), caller: BOB }),
+    );
+    expect(retry.requestId).toBe(first.requestId);
+    expect(retry.taskArns).toEqual(first.taskArns);
+    expect(new Set([first.requestId, second.requestId, bobs.requestId]).size).toBe(3);
+    expect(h.outcomes.size).toBe(3);
+  });
+});
+
 describe('POST /schedules/{name}/runs', () => {
   const manual = { ...byName, headers: { 'idempotency-key': 'manual-1' } };
 
@@ -760,7 +871,7 @@ describe('POST /schedules/{name}/runs', () => {
     h.running.push(RUNNING_ARN);
     const r = await h.call('POST /schedules/{name}/runs', manual);
     const skipped = {
-      requestId: 'm-nightly-manual-1',
+      requestId: MANUAL_1,
       trigger: 'manual',
       scheduledTime: T0,
       requestedBy: ALICE,
@@ -840,7 +951,7 @@ describe('POST /schedules/{name}/runs', () => {
     expect(r.statusCode).toBe(200);
     expect(parse(r)).toMatchObject({
       status: 'LAUNCHED',
-      replacedTaskArns: ['launched-by-m-nightly-manual-1'],
+      replacedTaskArns: [`launched-by-${MANUAL_1}`],
     });
     expect(h.launched).toHaveLength(2);
   });
@@ -855,7 +966,7 @@ describe('POST /schedules/{name}/runs', () => {
     ]);
     expect(h.launched).toEqual([
       {
-        requestId: 'm-nightly-manual-1',
+        requestId: MANUAL_1,
         reason: 'run-now',
         runTask: {
           cluster: 'batch',
@@ -866,7 +977,7 @@ describe('POST /schedules/{name}/runs', () => {
           startedBy: 'ecs-autopilot/schedule/nightly',
           tags: [
             { key: 'ecs-autopilot:schedule', value: 'nightly' },
-            { key: 'ecs-autopilot:run', value: 'm-nightly-manual-1' },
+            { key: 'ecs-autopilot:run', value: MANUAL_1 },
           ],
         },
         capacityRetries: 0,
@@ -879,8 +990,8 @@ describe('POST /schedules/{name}/runs', () => {
     expect(h.order).toEqual(['stop', 'launch']);
     expect(r.statusCode).toBe(200);
     expect(parse(r)).toEqual({
-      location: '/launches/m-nightly-manual-1',
-      requestId: 'm-nightly-manual-1',
+      location: `/launches/${MANUAL_1}`,
+      requestId: MANUAL_1,
       trigger: 'manual',
       scheduledTime: T0,
       requestedBy: ALICE,
