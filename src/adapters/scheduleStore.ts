@@ -111,11 +111,11 @@ export function buildScheduleStore(
     },
   });
 
-  async function exists(name: string): Promise<boolean> {
+  async function definition(name: string): Promise<StoredSchedule | undefined> {
     const out = await db.send(
       new GetCommand({ TableName: table, Key: definitionKey(name), ConsistentRead: true }),
     );
-    return out.Item !== undefined;
+    return out.Item && strip<StoredSchedule>(out.Item);
   }
 
   async function readCount(): Promise<number | undefined> {
@@ -180,12 +180,7 @@ export function buildScheduleStore(
   }
 
   return {
-    async get(name: string): Promise<StoredSchedule | undefined> {
-      const out = await db.send(
-        new GetCommand({ TableName: table, Key: definitionKey(name), ConsistentRead: true }),
-      );
-      return out.Item && strip<StoredSchedule>(out.Item);
-    },
+    get: definition,
 
     /**
      * Creates a schedule whose name is free (ScheduleConflictError otherwise) while fewer than `maxSchedules`
@@ -208,9 +203,9 @@ export function buildScheduleStore(
               ],
             }),
           ),
-        async ([, definition]) => {
+        async ([, named]) => {
           // A taken name wins over a full stage, whichever conditions the cancellation reports.
-          if (definition === 'ConditionalCheckFailed' || (await exists(schedule.name)))
+          if (named === 'ConditionalCheckFailed' || (await definition(schedule.name)))
             throw new ScheduleConflictError(`schedule ${schedule.name} exists`);
           const count = await readCount();
           if (count === undefined) await startCount();
@@ -257,8 +252,9 @@ export function buildScheduleStore(
               ],
             }),
           ),
-        async ([count, definition]) => {
-          if (definition === 'ConditionalCheckFailed' || count !== 'ConditionalCheckFailed') return 'done';
+        async ([counted, named]) => {
+          // The schedule was already gone: nothing to uncount.
+          if (named === 'ConditionalCheckFailed' || counted !== 'ConditionalCheckFailed') return 'done';
           await startCount();
           return 'retry';
         },
