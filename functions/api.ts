@@ -51,6 +51,11 @@ const config = readConfig({
   EVENT_BUS_NAME: eventBusName,
   ...launchGuardSettings,
   SPOT_TO_ON_DEMAND: spotSettings.SPOT_TO_ON_DEMAND,
+  MIN_SCHEDULE_INTERVAL_MINUTES: positiveInt,
+  MAX_SCHEDULED_TASKS_PER_HOUR: positiveInt,
+  MAX_SCHEDULES: positiveInt,
+  MAX_TASK_CPU: positiveInt,
+  MAX_TASK_MEMORY: positiveInt,
 });
 
 const launchStore = buildLaunchStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS, Date.now, {
@@ -104,6 +109,13 @@ export const handler = middy(
         taskRoles: config.ALLOWED_TASK_ROLES,
       },
       scope: stackScopeOf(config),
+      limits: {
+        minScheduleIntervalMinutes: config.MIN_SCHEDULE_INTERVAL_MINUTES,
+        maxScheduledTasksPerHour: config.MAX_SCHEDULED_TASKS_PER_HOUR,
+        maxSchedules: config.MAX_SCHEDULES,
+        maxTaskCpu: config.MAX_TASK_CPU,
+        maxTaskMemory: config.MAX_TASK_MEMORY,
+      },
       openApi: buildOpenApiDocument,
     }),
   }),

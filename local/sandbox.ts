@@ -27,6 +27,8 @@ export interface SandboxOptions {
   /** serverless-offline's Lambda invoke port. */
   lambdaPort?: number;
   stage?: string;
+  /** Stage parameters over serverless.yml's, as `--param` gives them (e.g. a benchmark's maxSchedules). */
+  params?: Record<string, string>;
   timings?: Partial<EcsTimings>;
   throttling?: boolean;
   /** Forward serverless-offline's output (function logs) to this process' stdout. */
@@ -91,7 +93,12 @@ function startOffline(
   stage: string,
   ports: { http: number; lambda: number },
   env: Record<string, string>,
-  options: { verbose: boolean; buildFolder: string; progress: (message: string) => void },
+  options: {
+    verbose: boolean;
+    buildFolder: string;
+    params: Record<string, string>;
+    progress: (message: string) => void;
+  },
 ): { child: ChildProcess; ready: Promise<ChildProcess> } {
   const child = spawn(
     process.execPath,
@@ -110,6 +117,7 @@ function startOffline(
       String(ports.lambda),
       '--noPrependStageInUrl',
       `--param=esbuildWorkFolder=${options.buildFolder}`,
+      ...Object.entries(options.params).map(([name, value]) => `--param=${name}=${value}`),
     ],
     {
       cwd: ROOT,
@@ -412,6 +420,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ? startOffline(stage, { http: httpPort, lambda: lambdaPort }, clientEnv, {
         verbose: options.verbose ?? false,
         buildFolder,
+        params: options.params ?? {},
         progress,
       })
     : undefined;

@@ -5,6 +5,7 @@
  */
 import { version } from '../package.json';
 import { CLASSIFICATIONS, FAILURE_KINDS } from './domain/classify';
+import { IDEMPOTENCY_KEY_MAX } from './domain/idempotency';
 import { LAUNCH_REASONS } from './domain/launchRequest';
 import {
   replaceScheduleSchema,
@@ -327,7 +328,9 @@ export const taskTransitionSchema = z.strictObject({
 const errorSchema = z.object({
   error: z
     .string()
-    .check(z.describe('BadRequest, Forbidden, NotFound, Conflict, PayloadTooLarge, InternalError')),
+    .check(
+      z.describe('BadRequest, Forbidden, NotFound, Conflict, LimitExceeded, PayloadTooLarge, InternalError'),
+    ),
   message: z
     .string()
     .check(z.describe('What to fix, e.g. "invalid body: count: must be an integer from 1 to 10".')),
@@ -410,8 +413,8 @@ const idempotencyKeyParameter = {
   name: 'Idempotency-Key',
   in: 'header',
   required: false,
-  description: 'Send the same key again to get the same launch instead of a second one.',
-  schema: { type: 'string' },
+  description: `Send the same key again to get the same launch instead of a second one, for historyRetentionDays (default 30). A key is the caller's: another IAM principal's same key is another launch. On POST /tasks it is bound to the body: the same key with another body is a 409; on a run of a schedule, to the schedule. 1 to ${IDEMPOTENCY_KEY_MAX} printable ASCII characters without spaces (e.g. a UUID); a longer key is a 400, never cut short.`,
+  schema: { type: 'string', minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX, pattern: '^[!-~]+$' },
 };
 
 const listTasksParameters = [
@@ -452,7 +455,8 @@ const ok = (description: string, schema: Json) => ({ description, content: json(
 const ERRORS = {
   400: {
     name: 'BadRequest',
-    description: 'A field breaks a rule; the message names it ("field.path: rule; ...").',
+    description:
+      'A field breaks a rule or one of the stage\'s limits; the message names it and the limit ("field.path: rule; ...").',
   },
   403: {
     name: 'Forbidden',
@@ -462,7 +466,8 @@ const ERRORS = {
   404: { name: 'NotFound', description: 'No such schedule, task or route.' },
   409: {
     name: 'Conflict',
-    description: 'The request conflicts with the current state (named in the message).',
+    description:
+      'The request conflicts with the current state (named in the message): error Conflict (a name taken, a version changed), or LimitExceeded (a quota of the stage is reached, e.g. maxSchedules: the same request succeeds once there is room).',
   },
   413: { name: 'PayloadTooLarge', description: 'The request body is larger than the API accepts.' },
   500: {
@@ -470,6 +475,12 @@ const ERRORS = {
     description: 'Something failed on our side (logged; no internals in the answer). Safe to retry.',
   },
 } as const;
+
+/** The stage's guardrails on what a schedule or a run-now may launch (400 when broken). */
+const SCHEDULE_LIMITS =
+  "While ENABLED, a schedule must leave at least the stage's minScheduleIntervalMinutes (default 5) between runs, and start at most its maxScheduledTasksPerHour (default 60) tasks in any hour: count × the runs of the expression in its busiest hour. A PAUSED schedule is not held to these, so pausing always works.";
+const SIZE_LIMITS =
+  "Task and container cpu and memory overrides stay within the stage's maxTaskCpu (default 4096 CPU units) and maxTaskMemory (default 16384 MiB); on Fargate (launchType FARGATE, or a FARGATE / FARGATE_SPOT strategy) the task cpu and memory must be a size Fargate offers.";
 
 /** The client errors a route can answer, and the 500 every route can. */
 const errors = (...codes: Array<400 | 403 | 404 | 409 | 413>) =>
@@ -486,6 +497,7 @@ function paths(): Json {
       post: {
         operationId: 'createSchedule',
         summary: 'Create a schedule that launches ECS tasks.',
+        description: `${SCHEDULE_LIMITS} ${SIZE_LIMITS} The stage keeps at most its maxSchedules (default 200) schedules: one more is a 409 LimitExceeded.`,
         tags: ['schedules'],
         requestBody: body('ScheduleInput', 'The schedule; unknown fields are rejected.'),
         responses: {
@@ -515,8 +527,7 @@ function paths(): Json {
       put: {
         operationId: 'replaceSchedule',
         summary: 'Replace a schedule (the body name must be the path name).',
-        description:
-          'The body may be what GET answered, changed: `version` is checked (409 if the schedule changed since), the other bookkeeping fields are ignored. Omitted fields take their defaults, except `state`: a body without it keeps the stored state, so a PUT never resumes a PAUSED schedule.',
+        description: `The body may be what GET answered, changed: \`version\` is checked (409 if the schedule changed since), the other bookkeeping fields are ignored. Omitted fields take their defaults, except \`state\`: a body without it keeps the stored state, so a PUT never resumes a PAUSED schedule. ${SCHEDULE_LIMITS} ${SIZE_LIMITS}`,
         tags: ['schedules'],
         requestBody: body('ReplaceScheduleInput', 'The whole schedule.'),
         responses: { '200': ok('The schedule.', ref('Schedule')), ...errors(400, 403, 404, 409, 413) },
@@ -524,11 +535,10 @@ function paths(): Json {
       patch: {
         operationId: 'updateSchedule',
         summary: 'Change some fields of a schedule.',
-        description:
-          'The result must still be a valid schedule. Setting launchType drops capacityProviderStrategy and the other way round.',
+        description: `The result must still be a valid schedule. Setting launchType drops capacityProviderStrategy and the other way round. ${SCHEDULE_LIMITS} ${SIZE_LIMITS}`,
         tags: ['schedules'],
         requestBody: body('SchedulePatch', 'Any fields but name, at least one.'),
-        responses: { '200': ok('The schedule.', ref('Schedule')), ...errors(400, 403, 404, 413) },
+        responses: { '200': ok('The schedule.', ref('Schedule')), ...errors(400, 403, 404, 409, 413) },
       },
       delete: {
         operationId: 'deleteSchedule',
@@ -542,6 +552,8 @@ function paths(): Json {
       post: {
         operationId: 'runSchedule',
         summary: 'Run a schedule now, as if it were due.',
+        description:
+          "409 when the schedule's overrides break the stage's size limits (a schedule stored before they were lowered): change it first.",
         tags: ['schedules'],
         parameters: [idempotencyKeyParameter],
         responses: {
@@ -564,6 +576,7 @@ function paths(): Json {
       post: {
         operationId: 'runTask',
         summary: 'Start tasks now, through the launcher (history and restarts included).',
+        description: SIZE_LIMITS,
         tags: ['tasks'],
         parameters: [idempotencyKeyParameter],
         requestBody: body('RunTaskBody', 'What to launch; unknown fields are rejected.'),
@@ -580,7 +593,7 @@ function paths(): Json {
               },
             },
           },
-          ...errors(400, 403, 413),
+          ...errors(400, 403, 409, 413),
         },
       },
       get: {

@@ -85,12 +85,17 @@ describe('fault drills (small sizes)', () => {
     expect(r.counts['status 400']).toBeGreaterThan(100);
   });
 
-  it('8: the request that answered 500 before d1b6540 (a 2 KB Idempotency-Key) launches once on the real adapters', async () => {
+  it('8: the request that answered 500 before d1b6540 (a 2 KB Idempotency-Key) answers 400 naming the header on the real adapters', async () => {
     const confirmation = CONFIRMATIONS.find((c) => c.case.headers?.['idempotency-key']);
     if (!confirmation) throw new Error('no Idempotency-Key confirmation');
     const world = await realApi(db);
     const { response, error } = await world.call(toEvent(confirmation.case));
     expect(judge(confirmation.case, response, error, world.ecs.counts.launches).problems).toEqual([]);
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body ?? '{}').message).toMatch(
+      /^invalid header: Idempotency-Key: must be 1 to 128 /,
+    );
+    expect(world.ecs.counts.launches).toBe(0);
   });
 
   it('8: a nextToken that decodes to a non-key object answers 400, not 500, on the real adapters', async () => {

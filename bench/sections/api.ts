@@ -79,7 +79,8 @@ async function createSchedules(api: string, n: number, parallel: number): Promis
 }
 
 export async function run(): Promise<SectionResult> {
-  const sandbox = await startSandbox({});
+  // The stage keeps 200 schedules by default (maxSchedules); the benchmark pages through more.
+  const sandbox = await startSandbox({ params: { maxSchedules: String(SCHEDULES) } });
   const api = sandbox.apiUrl as string;
   const ecs = new ECSClient({
     region: 'us-east-1',

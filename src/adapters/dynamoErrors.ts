@@ -22,3 +22,22 @@ export async function writtenIf(write: Promise<unknown>): Promise<boolean> {
     throw error;
   }
 }
+
+/**
+ * The reason code of each item of a cancelled transaction, in the order of its TransactItems ("None" for an
+ * item that was not the cause), or undefined when `error` is not a cancelled transaction.
+ */
+export function cancellationCodes(error: unknown): (string | undefined)[] | undefined {
+  const name = (error as Error | undefined)?.name;
+  if (!(error instanceof TransactionCanceledException) && name !== 'TransactionCanceledException')
+    return undefined;
+  return ((error as TransactionCanceledException).CancellationReasons ?? []).map((r) => r.Code);
+}
+
+/** A transaction cancelled because another one was writing the same item at once: worth trying again. */
+export function isTransactionConflict(error: unknown): boolean {
+  return (
+    (error as Error | undefined)?.name === 'TransactionConflictException' ||
+    (cancellationCodes(error) ?? []).includes('TransactionConflict')
+  );
+}

@@ -84,11 +84,14 @@ export interface RequestOutcome {
 export interface AcceptedLaunch {
   requestId: string;
   reason: LaunchRequest['reason'];
+  /** The caller's IAM principal, whose Idempotency-Key (if any) named the request. */
   requestedBy?: string;
   acceptedAt: string;
   cluster: string;
   taskDefinition: string;
   count: number;
+  /** The hash of the body it was accepted for (src/domain/idempotency.ts): its key names no other body. */
+  bodyHash?: string;
 }
 
 /** The idempotency key of one RunTask attempt: the request plus its capacity retry. */
@@ -130,8 +133,13 @@ export interface LaunchStore {
   markOutcomeDone(request: Pick<LaunchRequest, 'requestId' | 'capacityRetries'>): Promise<void>;
   /** Every RunTask attempt of a request recorded so far, in order (capacity retries 0, 1, ...). */
   getAttempts(requestId: string): Promise<RecordedAttempt[]>;
-  /** Records an accepted launch once (a retried POST with the same Idempotency-Key keeps the first). */
-  acceptLaunch(launch: AcceptedLaunch): Promise<void>;
+  /**
+   * Records an accepted launch once: `created` false (and the launch recorded first) when its request id was
+   * accepted before, as for a retried POST with the same Idempotency-Key.
+   */
+  acceptLaunch(
+    launch: AcceptedLaunch,
+  ): Promise<{ created: true } | { created: false; existing: AcceptedLaunch }>;
   getAcceptedLaunch(requestId: string): Promise<AcceptedLaunch | undefined>;
 }
 
@@ -160,6 +168,12 @@ export function buildLaunchStore(
     (await db.send(new GetCommand({ TableName: table, Key: { pk, sk }, ConsistentRead: true }))).Item as
       | T
       | undefined;
+  const getAccepted = async (requestId: string) => {
+    const item = await get<AcceptedLaunch & Record<string, unknown>>(REQ_PK(requestId), ACCEPTED_SK);
+    if (!item) return undefined;
+    const { pk: _pk, sk: _sk, kind: _kind, expiresAt: _expiresAt, ...launch } = item;
+    return launch as AcceptedLaunch;
+  };
 
   return {
     getLaunch: (taskId) => get<LaunchRecord>(TASK_PK(taskId), LAUNCH_SK),
@@ -305,17 +319,17 @@ export function buildLaunchStore(
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         );
+        return { created: true };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
+        // Read back, as putDecision does (the DocumentClient leaves the item on the error unconverted).
+        const existing = await getAccepted(launch.requestId);
+        if (!existing) throw error;
+        return { created: false, existing };
       }
     },
 
-    getAcceptedLaunch: async (requestId) => {
-      const item = await get<AcceptedLaunch & Record<string, unknown>>(REQ_PK(requestId), ACCEPTED_SK);
-      if (!item) return undefined;
-      const { pk: _pk, sk: _sk, kind: _kind, expiresAt: _expiresAt, ...launch } = item;
-      return launch as AcceptedLaunch;
-    },
+    getAcceptedLaunch: (requestId) => getAccepted(requestId),
 
     markOutcomeDone: async (r) => {
       await db.send(

@@ -4,10 +4,11 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Schedule } from '../domain/schedule';
-import { isConditionFailure, writtenIf } from './dynamoErrors';
+import { cancellationCodes, isConditionFailure, isTransactionConflict, writtenIf } from './dynamoErrors';
 import { decodePageToken, encodePageToken } from './pageToken';
 
 /**
@@ -15,8 +16,18 @@ import { decodePageToken, encodePageToken } from './pageToken';
  *   pk SCHEDULES           sk <name>                     the definition (source of truth), listed by name
  *   pk SCHEDULE#<name>     sk RUN#<scheduledTime>#<id>   one item per run (due, manual, skipped)
  *   pk SCHEDULE#<name>     sk LAUNCH_LEASE               who is launching a run of it now (Forbid, Replace)
+ *   pk SCHEDULE_COUNT      sk SCHEDULE_COUNT             how many definitions there are (maxSchedules)
+ *
+ * The count changes in the same transaction as the definition it counts, with the cap in its condition, so
+ * concurrent creates never pass maxSchedules. A table from before the count has none: the first create or
+ * delete counts the definitions once (a consistent query) and starts it; no transaction writes a definition
+ * until it exists, so that count is exact. The count comes first in each transaction: where items are applied
+ * one by one (the sandbox's DynamoDB), a refusal for a missing count then leaves nothing for a query to see.
  */
 const SCHEDULES_PK = 'SCHEDULES';
+const COUNT_KEY = { pk: 'SCHEDULE_COUNT', sk: 'SCHEDULE_COUNT' };
+/** Tries of a create or delete whose transaction met another on the count (TransactionConflict). */
+const TRANSACTION_TRIES = 5;
 const RUNS_PK = (name: string) => `SCHEDULE#${name}`;
 const LEASE_SK = 'LAUNCH_LEASE';
 /** Longer than any launch (launcher and API time out within 30 s); a crashed holder blocks no longer. */
@@ -62,6 +73,20 @@ export class ScheduleConflictError extends Error {
   }
 }
 
+/** A create past the stage's cap on schedules. */
+export class ScheduleLimitError extends Error {
+  constructor(readonly maxSchedules: number) {
+    super(
+      `this stage keeps at most ${maxSchedules} schedules (maxSchedules): delete one, or raise maxSchedules`,
+    );
+    this.name = 'ScheduleLimitError';
+  }
+}
+
+/** A short random pause before trying a transaction again, growing with each try. */
+const pause = (tryNumber: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** tryNumber));
+
 const strip = <T>(item: Record<string, unknown>): T => {
   const { pk: _pk, sk: _sk, expiresAt: _e, ...rest } = item;
   return rest as T;
@@ -74,39 +99,166 @@ export function buildScheduleStore(
   now: () => number = Date.now,
 ) {
   const leaseKey = (name: string) => ({ pk: RUNS_PK(name), sk: LEASE_SK });
-  return {
-    async get(name: string): Promise<StoredSchedule | undefined> {
-      const out = await db.send(
-        new GetCommand({ TableName: table, Key: { pk: SCHEDULES_PK, sk: name }, ConsistentRead: true }),
+  const definitionKey = (name: string) => ({ pk: SCHEDULES_PK, sk: name });
+  const countUpdate = (change: 1 | -1, condition: string, values: Record<string, number> = {}) => ({
+    Update: {
+      TableName: table,
+      Key: COUNT_KEY,
+      UpdateExpression: 'SET #count = #count + :change',
+      ConditionExpression: condition,
+      ExpressionAttributeNames: { '#count': 'count' },
+      ExpressionAttributeValues: { ':change': change, ...values },
+    },
+  });
+
+  async function definition(name: string): Promise<StoredSchedule | undefined> {
+    const out = await db.send(
+      new GetCommand({ TableName: table, Key: definitionKey(name), ConsistentRead: true }),
+    );
+    return out.Item && strip<StoredSchedule>(out.Item);
+  }
+
+  async function readCount(): Promise<number | undefined> {
+    const out = await db.send(new GetCommand({ TableName: table, Key: COUNT_KEY, ConsistentRead: true }));
+    return out.Item?.count as number | undefined;
+  }
+
+  /** Counts the definitions and starts the count at that, unless another call started it first. */
+  async function startCount(): Promise<void> {
+    let count = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await db.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': SCHEDULES_PK },
+          Select: 'COUNT',
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
       );
-      return out.Item && strip<StoredSchedule>(out.Item);
+      count += page.Count ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    await writtenIf(
+      db.send(
+        new PutCommand({
+          TableName: table,
+          Item: { ...COUNT_KEY, count },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Runs `write` (a transaction on a definition and the count) until it is done: `refused` says what a
+   * cancellation by a condition means, 'retry' once the count has been started or has changed.
+   */
+  async function transact(
+    write: () => Promise<unknown>,
+    refused: (codes: (string | undefined)[]) => Promise<'retry' | 'done'>,
+  ): Promise<void> {
+    for (let tryNumber = 1; ; tryNumber++) {
+      try {
+        await write();
+        return;
+      } catch (error) {
+        const codes = cancellationCodes(error);
+        const next =
+          codes?.includes('ConditionalCheckFailed') === true
+            ? await refused(codes)
+            : isTransactionConflict(error)
+              ? 'retry'
+              : undefined;
+        if (next === 'done') return;
+        if (next === undefined || tryNumber >= TRANSACTION_TRIES) throw error;
+        await pause(tryNumber);
+      }
+    }
+  }
+
+  return {
+    get: definition,
+
+    /**
+     * Creates a schedule whose name is free (ScheduleConflictError otherwise) while fewer than `maxSchedules`
+     * exist (ScheduleLimitError otherwise), counting it in the same transaction.
+     */
+    create(schedule: StoredSchedule, maxSchedules: number): Promise<void> {
+      return transact(
+        () =>
+          db.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                countUpdate(1, 'attribute_exists(#count) AND #count < :max', { ':max': maxSchedules }),
+                {
+                  Put: {
+                    TableName: table,
+                    Item: { ...definitionKey(schedule.name), ...schedule },
+                    ConditionExpression: 'attribute_not_exists(pk)',
+                  },
+                },
+              ],
+            }),
+          ),
+        async ([, named]) => {
+          // A taken name wins over a full stage, whichever conditions the cancellation reports.
+          if (named === 'ConditionalCheckFailed' || (await definition(schedule.name)))
+            throw new ScheduleConflictError(`schedule ${schedule.name} exists`);
+          const count = await readCount();
+          if (count === undefined) await startCount();
+          else if (count >= maxSchedules) throw new ScheduleLimitError(maxSchedules);
+          // Else a schedule was deleted since: there is room again.
+          return 'retry';
+        },
+      );
     },
 
-    /** Create (expectedVersion undefined: the name must be free) or replace the version read. */
-    async put(schedule: StoredSchedule, expectedVersion?: number): Promise<void> {
+    /** Replaces the version read (ScheduleConflictError when it changed meanwhile). */
+    async put(schedule: StoredSchedule, expectedVersion: number): Promise<void> {
       try {
         await db.send(
           new PutCommand({
             TableName: table,
-            Item: { pk: SCHEDULES_PK, sk: schedule.name, ...schedule },
-            ConditionExpression: expectedVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :v',
-            ExpressionAttributeValues: expectedVersion === undefined ? undefined : { ':v': expectedVersion },
+            Item: { ...definitionKey(schedule.name), ...schedule },
+            ConditionExpression: 'version = :v',
+            ExpressionAttributeValues: { ':v': expectedVersion },
           }),
         );
       } catch (error) {
-        if (isConditionFailure(error)) {
-          throw new ScheduleConflictError(
-            expectedVersion === undefined
-              ? `schedule ${schedule.name} exists`
-              : `schedule ${schedule.name} changed meanwhile`,
-          );
-        }
+        if (isConditionFailure(error))
+          throw new ScheduleConflictError(`schedule ${schedule.name} changed meanwhile`);
         throw error;
       }
     },
 
-    async remove(name: string): Promise<void> {
-      await db.send(new DeleteCommand({ TableName: table, Key: { pk: SCHEDULES_PK, sk: name } }));
+    /** Deletes a schedule and uncounts it; one already gone changes nothing. */
+    remove(name: string): Promise<void> {
+      return transact(
+        () =>
+          db.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                countUpdate(-1, 'attribute_exists(#count)'),
+                {
+                  Delete: {
+                    TableName: table,
+                    Key: definitionKey(name),
+                    ConditionExpression: 'attribute_exists(pk)',
+                  },
+                },
+              ],
+            }),
+          ),
+        async ([counted, named]) => {
+          // The schedule was already gone: nothing to uncount.
+          if (named === 'ConditionalCheckFailed' || counted !== 'ConditionalCheckFailed') return 'done';
+          await startCount();
+          return 'retry';
+        },
+      );
     },
 
     async list(

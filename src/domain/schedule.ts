@@ -5,8 +5,9 @@
  * The launch fields keep RunTask's own camelCase shapes, so a body reads next to the ECS API reference.
  */
 import * as z from '../zod';
-import { partialRestartPolicySchema } from './restartPolicy';
+import { restartPolicySchema } from './restartPolicy';
 import { isValidTimezone, validateScheduleExpression } from './scheduleExpression';
+import { fargateSizeProblem } from './taskSize';
 
 /** One rule message for a field, whatever check failed; a missing required field "is required". */
 function rule(message: string) {
@@ -231,11 +232,49 @@ const tagsSchema = z.array(tagSchema, rule('must list at most 50 tags')).check(
   ),
 );
 
-const restartPolicyField = partialRestartPolicySchema.check(
-  z.describe(
-    'Restart policy for the launched tasks when they fail (any subset; the rest comes from tags, family rules, defaults).',
-  ),
-);
+/** Restarts an API caller may ask for: the ceiling restartPolicySchema and the max-attempts tag already have. */
+export const MAX_API_RESTART_ATTEMPTS = 10;
+
+/**
+ * A restart policy as an API caller may set it: at most 10 attempts, and never a backoff of 0 (its base and
+ * its cap at least a second), so a task that fails at once cannot restart in a tight loop: count 10 with
+ * 10 attempts at base 0 started 110 tasks in about 90 s.
+ */
+const restartPolicyField = z
+  .partial(
+    z.extend(restartPolicySchema, {
+      maxAttempts: z
+        .number(
+          rule(
+            `must be an integer from 0 to ${MAX_API_RESTART_ATTEMPTS} (restarts after the first run fails)`,
+          ),
+        )
+        .check(z.int(), z.gte(0), z.lte(MAX_API_RESTART_ATTEMPTS)),
+      backoff: z.partial(
+        z.extend(restartPolicySchema.shape.backoff, {
+          baseSeconds: z
+            .number(
+              rule(
+                'must be from 1 to 3600 seconds (the delay before the first restart; 0 would restart a failing task at once)',
+              ),
+            )
+            .check(z.gte(1), z.lte(3600)),
+          maxSeconds: z
+            .number(
+              rule(
+                'must be from 1 to 86400 seconds (the longest delay between restarts; 0 would restart a failing task at once)',
+              ),
+            )
+            .check(z.gte(1), z.lte(86_400)),
+        }),
+      ),
+    }),
+  )
+  .check(
+    z.describe(
+      'Restart policy for the launched tasks when they fail (any subset; the rest comes from tags, family rules, defaults).',
+    ),
+  );
 
 /** The launch fields shared by schedules and run-now requests, without defaults (so PATCH can omit them). */
 const launchFields = {
@@ -337,6 +376,19 @@ interface CrossFields {
   launchType?: (typeof LAUNCH_TYPES)[number];
   capacityProviderStrategy?: unknown[];
   networkConfiguration?: { awsvpcConfiguration?: { assignPublicIp?: string } };
+  overrides?: { cpu?: unknown; memory?: unknown };
+}
+
+/** A launch on Fargate: its launch type, or a strategy of FARGATE / FARGATE_SPOT (they cannot be mixed). */
+function isFargate(body: CrossFields): boolean {
+  if (body.launchType !== undefined) return body.launchType === 'FARGATE';
+  const strategy = Array.isArray(body.capacityProviderStrategy) ? body.capacityProviderStrategy : [];
+  return (
+    strategy.length > 0 &&
+    strategy.every((item) =>
+      FARGATE_PROVIDERS.has(String((item as { capacityProvider?: unknown } | null)?.capacityProvider)),
+    )
+  );
 }
 
 /**
@@ -365,6 +417,15 @@ function checkCrossFields(body: CrossFields, ctx: z.core.$RefinementCtx): void {
       path: ['networkConfiguration', 'awsvpcConfiguration', 'assignPublicIp'],
       message: 'must not be ENABLED unless the launch type is FARGATE',
     });
+  }
+  const { cpu, memory } = body.overrides ?? {};
+  if (isFargate(body) && (typeof cpu === 'string' || typeof memory === 'string')) {
+    const problem = fargateSizeProblem(
+      typeof cpu === 'string' ? cpu : undefined,
+      typeof memory === 'string' ? memory : undefined,
+    );
+    if (problem)
+      ctx.addIssue({ code: 'custom', path: ['overrides', problem.field], message: problem.message });
   }
 }
 

@@ -415,3 +415,36 @@ export function nextFireTimes(
   }
   return result;
 }
+
+/** How closely the runs of a schedule follow each other. */
+export interface Cadence {
+  /** The shortest time between two runs, in minutes; undefined for at(), which runs once. */
+  minIntervalMinutes?: number;
+  /** The most runs in any 60 minutes in a row. */
+  maxRunsPerHour: number;
+}
+
+const MINUTES_PER_DAY = 1440;
+
+/**
+ * The cadence of a valid expression, by the wall clock of its time zone. A cron's is that of its times of day
+ * (every allowed minute of every allowed hour), as if two days in a row were both allowed: exact for any
+ * expression that runs on consecutive days, never looser for one that does not (a weekly cron counts as
+ * daily), and the same whatever the date, unlike a count over the next days, which would miss
+ * `cron(* * 1 * ? *)` (every minute of the 1st) on the 2nd. A daylight saving change can bring two runs
+ * closer once a year (01:55 and 03:05 across a skipped 02:00-03:00); that is not counted.
+ */
+export function scheduleCadence(expression: string): Cadence {
+  const parsed = parseScheduleExpression(expression);
+  if (typeof parsed === 'string') throw new Error(`Invalid Schedule Expression ${expression}: ${parsed}`);
+  if (parsed.kind === 'at') return { maxRunsPerHour: 1 };
+  if (parsed.kind === 'rate') {
+    const minutes = parsed.periodMs / 60_000;
+    return { minIntervalMinutes: minutes, maxRunsPerHour: Math.ceil(60 / minutes) };
+  }
+  const times = parsed.hours.flatMap((hour) => parsed.minutes.map((minute) => hour * 60 + minute));
+  // The gap after the last time of a day is to the first of the next.
+  const gaps = times.map((time, index) => (times[index + 1] ?? (times[0] ?? 0) + MINUTES_PER_DAY) - time);
+  // Any 60 minutes in a row hold each minute of the hour once: at most one run per allowed minute.
+  return { minIntervalMinutes: Math.min(...gaps), maxRunsPerHour: parsed.minutes.length };
+}

@@ -2,9 +2,22 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import type { LaunchStore } from '../adapters/launchStore';
 import type { SchedulerPort } from '../adapters/scheduler';
-import { ScheduleConflictError, type ScheduleStore, type StoredSchedule } from '../adapters/scheduleStore';
+import {
+  ScheduleConflictError,
+  ScheduleLimitError,
+  type ScheduleStore,
+  type StoredSchedule,
+} from '../adapters/scheduleStore';
 import { InvalidPageTokenError } from '../adapters/taskHistory';
 import { type LaunchAllowlist, type LaunchTarget, refusalOf, type StackScope } from '../domain/allowlist';
+import {
+  describeLimitIssues,
+  type LaunchLimits,
+  type LimitIssue,
+  launchLimitIssues,
+  scheduleLimitIssues,
+} from '../domain/guardrails';
+import { bodyHash, idempotencyDigest, idempotencyKeyProblem } from '../domain/idempotency';
 import { launchStatus } from '../domain/launchOutcome';
 import type { LaunchRequest } from '../domain/launchRequest';
 import {
@@ -34,6 +47,8 @@ export interface ScheduleApiDeps {
   allowlist: LaunchAllowlist;
   /** The stack's partition, Region and account: ARNs elsewhere are refused. */
   scope: StackScope;
+  /** The stage's guardrails (stage parameters): schedule cadence, schedule count, task size. */
+  limits: LaunchLimits;
   openApi: () => object;
   now?: () => number;
 }
@@ -57,6 +72,23 @@ const pageQuery = z.strictObject({
 });
 
 const forbidden = (message: string) => httpError(403, 'Forbidden', message);
+
+/**
+ * The Idempotency-Key header, if sent, as the request names it; a 400 for a key out of the rule (never cut
+ * short: two long keys cut to one prefix named one launch).
+ */
+function idempotencyKey(event: APIGatewayProxyEventV2): string | undefined {
+  const key = event.headers?.['idempotency-key'];
+  if (key === undefined) return undefined;
+  const problem = idempotencyKeyProblem(key);
+  if (problem) throw badRequest(`invalid header: Idempotency-Key: ${problem}`);
+  return key;
+}
+
+/** A body that breaks one of the stage's limits: a 400 naming each field, as a schema's problems. */
+function checkLimits(issues: LimitIssue[]): void {
+  if (issues.length > 0) throw badRequest(`invalid body: ${describeLimitIssues(issues)}`);
+}
 
 function body(event: APIGatewayProxyEventV2): unknown {
   const raw = event.body ?? '';
@@ -122,9 +154,12 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
   /** Writes the definition, then the Scheduler schedule; a failure of the second undoes the first. */
   async function save(next: StoredSchedule, previous?: StoredSchedule): Promise<void> {
     try {
-      await deps.schedules.put(next, previous?.version);
+      if (previous) await deps.schedules.put(next, previous.version);
+      else await deps.schedules.create(next, deps.limits.maxSchedules);
     } catch (error) {
       if (error instanceof ScheduleConflictError) throw httpError(409, 'Conflict', error.message);
+      // A quota, not a bad request: the same body succeeds once a schedule is deleted.
+      if (error instanceof ScheduleLimitError) throw httpError(409, 'LimitExceeded', error.message);
       throw error;
     }
     try {
@@ -158,6 +193,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
     'POST /schedules': async (event) => {
       const schedule = withStoredSecrets(parseRequest(scheduleSchema, body(event), 'body'));
       checkAllowed(schedule, deps.allowlist, deps.scope);
+      checkLimits(scheduleLimitIssues(schedule, deps.limits));
       const at = iso();
       const stored: StoredSchedule = {
         ...schedule,
@@ -209,6 +245,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
       }
       // A PUT that does not say `state` keeps it: replacing the definition never resumes a PAUSED schedule.
       if (!(raw && typeof raw === 'object' && 'state' in raw)) schedule.state = previous.state;
+      checkLimits(scheduleLimitIssues(schedule, deps.limits));
       const next = nextVersion(withStoredSecrets(schedule, previous), previous, callerOf(event));
       await save(next, previous);
       return json(200, next);
@@ -228,6 +265,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
       } = previous;
       const merged = parseRequest(scheduleSchema, applySchedulePatch(definition, patch), 'body');
       checkAllowed(merged, deps.allowlist, deps.scope);
+      checkLimits(scheduleLimitIssues(merged, deps.limits));
       const next = nextVersion(withStoredSecrets(merged, previous), previous, callerOf(event));
       await save(next, previous);
       return json(200, next);
@@ -247,7 +285,18 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
       const name = parseRequest(nameParam, event.pathParameters?.name, { pathParameter: 'name' });
       const schedule = await existing(name);
       checkAllowed(schedule, deps.allowlist, deps.scope);
-      const manualId = event.headers?.['idempotency-key']?.slice(0, 40) ?? randomUUID();
+      const key = idempotencyKey(event);
+      // A schedule stored before a limit was lowered: run now as POST /tasks would, or not at all.
+      const issues = launchLimitIssues(schedule, deps.limits);
+      if (issues.length > 0) {
+        throw httpError(
+          409,
+          'Conflict',
+          `schedule ${name} breaks this stage's limits (change it first): ${describeLimitIssues(issues)}`,
+        );
+      }
+      // The run's request id names the schedule, so a key is bound to it; the digest scopes it to the caller.
+      const manualId = key ? idempotencyDigest(callerOf(event), key) : randomUUID();
       try {
         const { run, launched } = await deps.runScheduled(
           { trigger: 'manual', schedule: name, scheduledTime: iso() },
@@ -284,18 +333,21 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
     'POST /tasks': async (event) => {
       const launch = parseRequest(runTaskBodySchema, body(event), 'body');
       checkAllowed(launch, deps.allowlist, deps.scope);
-      const key = event.headers?.['idempotency-key']?.slice(0, 200);
+      checkLimits(launchLimitIssues(launch, deps.limits));
+      const key = idempotencyKey(event);
+      const caller = callerOf(event);
       const request: LaunchRequest = {
-        requestId: key ? `t-${key}` : `t-${randomUUID()}`,
+        requestId: `t-${key ? idempotencyDigest(caller, key) : randomUUID()}`,
         reason: 'run-now',
         runTask: toRunTaskInput(launch),
         policy: launch.restartPolicy,
         capacityRetries: 0,
         deferSeconds: 0,
-        requestedBy: callerOf(event),
+        requestedBy: caller,
       };
       // Recorded first, so GET /launches/{requestId} knows it even while ECS throttles its first RunTask.
-      await deps.launches.acceptLaunch({
+      const hash = bodyHash(launch);
+      const accepted = await deps.launches.acceptLaunch({
         requestId: request.requestId,
         reason: request.reason,
         requestedBy: request.requestedBy,
@@ -303,7 +355,16 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
         cluster: request.runTask.cluster,
         taskDefinition: request.runTask.taskDefinition,
         count: request.runTask.count,
+        bodyHash: hash,
       });
+      // The same key and body again is the same launch, answered again (the launcher starts nothing twice).
+      if (!accepted.created && accepted.existing.bodyHash !== hash) {
+        throw httpError(
+          409,
+          'Conflict',
+          'Idempotency-Key: was used with another body (a new launch needs a new key)',
+        );
+      }
       const answer = await launchNow(request);
       return json(200, answer, { location: answer.location });
     },
@@ -317,7 +378,8 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
         deps.launches.getAttempts(requestId),
       ]);
       if (!accepted && attempts.length === 0) throw notFound(`no launch ${requestId}`);
-      return json(200, { requestId, ...(accepted ?? {}), ...launchStatus(attempts) });
+      const { bodyHash: _hash, ...shown } = accepted ?? {};
+      return json(200, { requestId, ...shown, ...launchStatus(attempts) });
     },
   };
 }

@@ -28,6 +28,7 @@ import type { SchedulerPort } from '../../src/adapters/scheduler';
 import {
   buildScheduleStore,
   ScheduleConflictError,
+  ScheduleLimitError,
   type ScheduleRun,
   type ScheduleStore,
   type StoredSchedule,
@@ -39,6 +40,7 @@ import {
   type TaskHistory,
 } from '../../src/adapters/taskHistory';
 import { CLASSIFICATIONS } from '../../src/domain/classify';
+import { idempotencyKeyProblem } from '../../src/domain/idempotency';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
 import { toTransition } from '../../src/domain/lifecycle';
 import {
@@ -47,6 +49,7 @@ import {
   schedulePatchSchema,
   scheduleSchema,
 } from '../../src/domain/schedule';
+import { scheduleCadence } from '../../src/domain/scheduleExpression';
 import { parseTaskStateChange } from '../../src/domain/taskEvent';
 import { type ApiDeps, buildApiHandler } from '../../src/handlers/api';
 import { buildLaunchRecord, type LaunchResult } from '../../src/handlers/launcher';
@@ -56,6 +59,7 @@ import { INTERNAL_ERROR_BODY } from '../../src/http';
 import { buildOpenApiDocument } from '../../src/openapi';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { fixture } from '../support/fixtures';
+import { defaultLimits } from '../support/limits';
 import { openLaunchGuard } from '../support/openLaunchGuard';
 import { FakeEcs, FakeEventBus, FakeLaunchQueue, QUEUE_URL } from './launcherHarness';
 import { clip, type DrillDb, type DrillResult, quietLogger, Tally } from './support';
@@ -73,6 +77,8 @@ const ALLOWLIST: LaunchAllowlist = {
   taskRoles: new Set(['arn:aws:iam::111122223333:role/worker-task']),
 };
 const ALLOWED_ROLE = 'arn:aws:iam::111122223333:role/worker-task';
+/** The stage's default guardrails (serverless.yml). */
+const LIMITS = defaultLimits();
 const NOW = Date.parse('2026-11-28T12:00:00.000Z');
 const STOPPED = toTransition(parseTaskStateChange(fixture('stopped-exit-1')));
 const KNOWN_TASK_ID = STOPPED.taskId;
@@ -173,12 +179,16 @@ class FakeScheduleStore implements ScheduleStore {
     return found && structuredClone(found);
   }
 
-  async put(schedule: StoredSchedule, expectedVersion?: number) {
-    const current = this.schedules.get(schedule.name);
-    if (expectedVersion === undefined ? current : current?.version !== expectedVersion) {
-      throw new ScheduleConflictError(
-        `schedule ${schedule.name} ${expectedVersion ? 'changed meanwhile' : 'exists'}`,
-      );
+  async create(schedule: StoredSchedule, maxSchedules: number) {
+    if (this.schedules.has(schedule.name))
+      throw new ScheduleConflictError(`schedule ${schedule.name} exists`);
+    if (this.schedules.size >= maxSchedules) throw new ScheduleLimitError(maxSchedules);
+    this.schedules.set(schedule.name, structuredClone(schedule));
+  }
+
+  async put(schedule: StoredSchedule, expectedVersion: number) {
+    if (this.schedules.get(schedule.name)?.version !== expectedVersion) {
+      throw new ScheduleConflictError(`schedule ${schedule.name} changed meanwhile`);
     }
     this.schedules.set(schedule.name, structuredClone(schedule));
   }
@@ -341,7 +351,10 @@ export function fakeApi(): Promise<ApiWorld> {
       },
       acceptLaunch: async (launch) => {
         checkPartitionKey(`REQ#${launch.requestId}`);
+        const existing = accepted.get(launch.requestId);
+        if (existing) return { created: false as const, existing };
         accepted.set(launch.requestId, launch);
+        return { created: true as const };
       },
       getAcceptedLaunch: async (requestId) => {
         checkPartitionKey(`REQ#${requestId}`);
@@ -359,6 +372,7 @@ export function fakeApi(): Promise<ApiWorld> {
     }),
     scope: { partition: 'aws', region: 'us-east-1', account: '111122223333' },
     allowlist: ALLOWLIST,
+    limits: LIMITS,
     openApi,
     now: () => NOW,
   });
@@ -380,7 +394,7 @@ export function fakeApi(): Promise<ApiWorld> {
 export async function realApi(dynamo: DrillDb): Promise<ApiWorld & { ecs: FakeEcs }> {
   const table = await dynamo.newTable('drill-api');
   const schedules = buildScheduleStore(dynamo.db, table, 30);
-  for (const input of SEEDED) await schedules.put(stored(input));
+  for (const input of SEEDED) await schedules.create(stored(input), LIMITS.maxSchedules);
   const store = buildLaunchStore(dynamo.db, table, 30);
   const ecs = new FakeEcs();
   const queue = new FakeLaunchQueue();
@@ -410,6 +424,7 @@ export async function realApi(dynamo: DrillDb): Promise<ApiWorld & { ecs: FakeEc
     }),
     scope: { partition: 'aws', region: 'us-east-1', account: '111122223333' },
     allowlist: ALLOWLIST,
+    limits: LIMITS,
     openApi,
     now: () => NOW,
   });
@@ -653,9 +668,9 @@ const validRestartPolicy = fc.record(
     maxAttempts: fc.integer({ min: 0, max: 10 }),
     backoff: fc.record(
       {
-        baseSeconds: fc.integer({ min: 0, max: 3600 }),
+        baseSeconds: fc.integer({ min: 1, max: 3600 }),
         factor: fc.integer({ min: 1, max: 10 }),
-        maxSeconds: fc.integer({ min: 0, max: 86_400 }),
+        maxSeconds: fc.integer({ min: 1, max: 86_400 }),
         jitter: fc.boolean(),
       },
       { requiredKeys: [] },
@@ -746,9 +761,18 @@ const validScheduleFields = fc.record(
   },
   { requiredKeys: ['expression'] },
 );
+/** At most the tasks an hour the stage allows: a valid schedule's count, for its expression. */
+const withinHourlyTasks = (body: Json): Json => {
+  if (typeof body.expression !== 'string' || typeof body.count !== 'number') return body;
+  const { maxRunsPerHour } = scheduleCadence(body.expression);
+  return {
+    ...body,
+    count: Math.min(body.count, Math.floor(LIMITS.maxScheduledTasksPerHour / maxRunsPerHour)),
+  };
+};
 const validSchedule = fc
   .tuple(validName, validScheduleFields, validLaunchFields)
-  .map(([name, schedule, launch]) => ({ name, ...schedule, ...launch }) as Json);
+  .map(([name, schedule, launch]) => withinHourlyTasks({ name, ...schedule, ...launch }));
 const validPatch = fc
   .tuple(validScheduleFields, validLaunchFields, fc.array(fc.nat(), { minLength: 1, maxLength: 4 }))
   .map(([schedule, launch, picks]) => {
@@ -1190,7 +1214,11 @@ export function judge(
     problems.push(`accepted an invalid body with ${status}`);
   }
   if (ok && c.kind === 'forbidden') problems.push(`accepted a launch the allowlist refuses with ${status}`);
-  if (route === 'POST /schedules' || route === 'POST /tasks') {
+  // A key out of the Idempotency-Key rule is refused before the body matters (never cut short).
+  const key = c.headers?.['idempotency-key'];
+  const badKey = LAUNCH_ROUTES.has(route) && key !== undefined && idempotencyKeyProblem(key) !== undefined;
+  if (badKey && ok) problems.push(`accepted an Idempotency-Key out of the rule with ${status}`);
+  if (route === 'POST /schedules' || (route === 'POST /tasks' && !badKey)) {
     const expected =
       c.kind === 'broken'
         ? [400]
@@ -1259,7 +1287,8 @@ export const CONFIRMATIONS: { name: string; case: ApiCase }[] = [
     },
   },
   {
-    // Answered 500 until d1b6540 capped the key at 200 characters (DynamoDB's 2048-byte partition key limit).
+    // Answered 500 until d1b6540 cut the key at 200 characters (DynamoDB's 2048-byte partition key limit);
+    // a key over 128 characters is now a 400 naming the header (cut keys collided).
     name: 'POST /tasks (valid body) with an Idempotency-Key of 2,100 bytes',
     case: {
       routeKey: 'POST /tasks',

@@ -134,21 +134,24 @@ describe('guardrails', () => {
       { marshallOptions: { removeUndefinedValues: true } },
     );
     const at = new Date(env.sandbox.clock.now()).toISOString();
-    await buildScheduleStore(db, physical('Table'), 30).put({
-      name: 'narrowed',
-      expression: 'rate(1 hour)',
-      timezone: 'UTC',
-      state: 'ENABLED',
-      cluster: 'sandbox',
-      taskDefinition: 'retired-family',
-      count: 1,
-      concurrencyPolicy: 'Allow',
-      launchType: 'FARGATE',
-      networkConfiguration: { awsvpcConfiguration: { subnets: SUBNETS } },
-      version: 1,
-      createdAt: at,
-      updatedAt: at,
-    });
+    await buildScheduleStore(db, physical('Table'), 30).create(
+      {
+        name: 'narrowed',
+        expression: 'rate(1 hour)',
+        timezone: 'UTC',
+        state: 'ENABLED',
+        cluster: 'sandbox',
+        taskDefinition: 'retired-family',
+        count: 1,
+        concurrencyPolicy: 'Allow',
+        launchType: 'FARGATE',
+        networkConfiguration: { awsvpcConfiguration: { subnets: SUBNETS } },
+        version: 1,
+        createdAt: at,
+        updatedAt: at,
+      },
+      200,
+    );
     db.destroy();
     const before = tasks().length;
     await env.clients.sqs.send(

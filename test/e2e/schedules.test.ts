@@ -48,19 +48,19 @@ async function createForbidSchedule(name: string, extra: Record<string, unknown>
   expect(created.status).toBe(201);
 }
 
-/** Moves the sandbox clock one minute (a rate(1 minute) schedule fires once) and lets the launch happen. */
-async function nextMinute() {
-  env.sandbox.clock.advance(60_000);
+/** Moves the sandbox clock five minutes (a rate(5 minutes) schedule fires once) and lets the launch happen. */
+async function nextRun() {
+  env.sandbox.clock.advance(5 * 60_000);
   await sleep(200);
   await env.sandbox.idle();
   await sleep(300);
 }
 
 describe('schedules', () => {
-  it('runs a rate(1 minute) schedule in a non-UTC timezone after a fast-forward, and shows the run', async () => {
+  it('runs a rate(5 minutes) schedule in a non-UTC timezone after a fast-forward, and shows the run', async () => {
     const created = await api('POST', '/schedules', {
       name: 'nightly.report',
-      expression: 'rate(1 minute)',
+      expression: 'rate(5 minutes)',
       timezone: 'Europe/Paris',
       concurrencyPolicy: 'Forbid',
       ...launch,
@@ -73,7 +73,7 @@ describe('schedules', () => {
       createdBy: 'anonymous',
     });
     expect(
-      (await api('POST', '/schedules', { name: 'nightly.report', expression: 'rate(1 minute)', ...launch }))
+      (await api('POST', '/schedules', { name: 'nightly.report', expression: 'rate(5 minutes)', ...launch }))
         .status,
     ).toBe(409);
 
@@ -86,7 +86,7 @@ describe('schedules', () => {
   }, 60_000);
 
   it('skips a run while the previous one is RUNNING with Forbid, and replaces it with Replace', async () => {
-    await nextMinute();
+    await nextRun();
     expect(running('nightly.report')).toHaveLength(1);
     const runs = await api('GET', '/schedules/nightly.report/runs');
     expect(runs.body.runs[0]).toMatchObject({ status: 'SKIPPED' });
@@ -96,7 +96,7 @@ describe('schedules', () => {
     expect((await api('PATCH', '/schedules/nightly.report', { concurrencyPolicy: 'Replace' })).status).toBe(
       200,
     );
-    await nextMinute();
+    await nextRun();
     await waitFor('the replacing run', () => {
       const now = running('nightly.report');
       return now.length === 1 && now[0]?.taskId !== before;
@@ -107,8 +107,8 @@ describe('schedules', () => {
   it('stops running a paused schedule, and deleting it removes the Scheduler schedule', async () => {
     expect((await api('PATCH', '/schedules/nightly.report', { state: 'PAUSED' })).status).toBe(200);
     const count = scheduleTasks('nightly.report').length;
-    await nextMinute();
-    await nextMinute();
+    await nextRun();
+    await nextRun();
     expect(scheduleTasks('nightly.report')).toHaveLength(count);
 
     expect((await api('DELETE', '/schedules/nightly.report')).status).toBe(204);

@@ -86,9 +86,14 @@ describe('launch bookkeeping in DynamoDB (dynalite)', () => {
       cluster: 'batch',
       taskDefinition: 'worker',
       count: 1,
+      bodyHash: 'hash-of-the-body',
     };
-    await store.acceptLaunch(accepted);
-    await store.acceptLaunch({ ...accepted, requestedBy: 'arn:aws:iam::111122223333:user/bob' });
+    expect(await store.acceptLaunch(accepted)).toEqual({ created: true });
+    // A second accept (a retried POST) keeps the first and answers it, hash included, to compare.
+    expect(await store.acceptLaunch({ ...accepted, count: 2, bodyHash: 'hash-of-another-body' })).toEqual({
+      created: false,
+      existing: accepted,
+    });
     expect(await store.getAcceptedLaunch('t-job-1')).toEqual(accepted);
   });
 

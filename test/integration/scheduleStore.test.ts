@@ -1,5 +1,11 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { buildScheduleStore, LAUNCH_LEASE_MS } from '../../src/adapters/scheduleStore';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  buildScheduleStore,
+  LAUNCH_LEASE_MS,
+  ScheduleConflictError,
+  ScheduleLimitError,
+  type StoredSchedule,
+} from '../../src/adapters/scheduleStore';
 import { useTablePerTest } from '../support/dynamo';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 
@@ -199,5 +205,116 @@ describe.each([
     await store.holdLaunchLease('nightly', DUE, parked);
     expect(await store.acquireLaunchLease('nightly', DUE)).toBe(true);
     expect(await store.acquireLaunchLease('nightly', RUN_NOW, { takeOverParked: true })).toBe(false);
+  });
+});
+
+/** A stored schedule named `name`, as the API writes it. */
+const schedule = (name: string): StoredSchedule => ({
+  name,
+  expression: 'cron(0 2 * * ? *)',
+  timezone: 'UTC',
+  state: 'ENABLED',
+  cluster: 'batch',
+  taskDefinition: 'worker',
+  count: 1,
+  concurrencyPolicy: 'Allow',
+  version: 1,
+  createdAt: '2026-11-28T12:00:00.000Z',
+  updatedAt: '2026-11-28T12:00:00.000Z',
+});
+
+/** The count item's value (undefined when the table has none). */
+const counted = async () =>
+  (
+    await dynamo.db.send(
+      new GetCommand({
+        TableName: dynamo.table,
+        Key: { pk: 'SCHEDULE_COUNT', sk: 'SCHEDULE_COUNT' },
+        ConsistentRead: true,
+      }),
+    )
+  ).Item?.count;
+
+const names = async (store: ReturnType<typeof storeAt>['store']) =>
+  (await store.list(100)).schedules.map((s) => s.name);
+
+describe('the cap on schedules in DynamoDB (dynalite)', () => {
+  it('lets exactly 5 of 20 concurrent creates through with a cap of 5, refusing the others', async () => {
+    const { store } = storeAt();
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => store.create(schedule(`job-${String(i).padStart(2, '0')}`), 5)),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
+    const refusals = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+    expect(refusals).toHaveLength(15);
+    for (const refusal of refusals) {
+      expect(refusal).toBeInstanceOf(ScheduleLimitError);
+      expect(refusal.message).toBe(
+        'this stage keeps at most 5 schedules (maxSchedules): delete one, or raise maxSchedules',
+      );
+    }
+    expect(await names(store)).toHaveLength(5);
+    expect(await counted()).toBe(5);
+  });
+
+  it('counts the schedules a table had before the count once, then holds the cap', async () => {
+    // Schedules written by a version without the count.
+    for (const name of ['old-a', 'old-b', 'old-c']) {
+      await dynamo.db.send(
+        new PutCommand({ TableName: dynamo.table, Item: { pk: 'SCHEDULES', sk: name, ...schedule(name) } }),
+      );
+    }
+    expect(await counted()).toBeUndefined();
+    const { store } = storeAt();
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => store.create(schedule(`new-${i}`), 5)),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
+    expect(await names(store)).toHaveLength(5);
+    expect(await counted()).toBe(5);
+  });
+
+  it('makes room again when a schedule is deleted, and uncounts a schedule deleted twice at once only once', async () => {
+    const { store } = storeAt();
+    await store.create(schedule('a'), 2);
+    await store.create(schedule('b'), 2);
+    await expect(store.create(schedule('c'), 2)).rejects.toBeInstanceOf(ScheduleLimitError);
+    await Promise.all([store.remove('a'), store.remove('a')]);
+    expect(await counted()).toBe(1);
+    await store.create(schedule('c'), 2);
+    expect(await names(store)).toEqual(['b', 'c']);
+    expect(await counted()).toBe(2);
+  });
+
+  it('refuses a taken name as a conflict, counting nothing', async () => {
+    const { store } = storeAt();
+    await store.create(schedule('nightly'), 5);
+    await expect(store.create({ ...schedule('nightly'), count: 3 }, 5)).rejects.toThrow(
+      new ScheduleConflictError('schedule nightly exists'),
+    );
+    expect(await counted()).toBe(1);
+    expect((await store.get('nightly'))?.count).toBe(1);
+  });
+
+  it('starts the count on a delete in a table from before it, without the deleted schedule', async () => {
+    await dynamo.db.send(
+      new PutCommand({ TableName: dynamo.table, Item: { pk: 'SCHEDULES', sk: 'old', ...schedule('old') } }),
+    );
+    const { store } = storeAt();
+    await store.remove('old');
+    await store.remove('never-existed');
+    expect(await names(store)).toEqual([]);
+    expect(await counted()).toBe(0);
+  });
+
+  it('replaces only the version read, leaving the count', async () => {
+    const { store } = storeAt();
+    await store.create(schedule('nightly'), 5);
+    await store.put({ ...schedule('nightly'), version: 2, count: 4 }, 1);
+    await expect(store.put({ ...schedule('nightly'), version: 2 }, 1)).rejects.toThrow(
+      new ScheduleConflictError('schedule nightly changed meanwhile'),
+    );
+    expect((await store.get('nightly'))?.count).toBe(4);
+    expect(await counted()).toBe(1);
   });
 });

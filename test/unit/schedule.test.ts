@@ -82,6 +82,26 @@ describe('scheduleSchema accepts', () => {
       },
     ],
     [
+      'every Fargate task size, at its ends',
+      { launchType: 'FARGATE', overrides: { cpu: '0.25 vCPU', memory: '0.5 GB' } },
+    ],
+    ['Fargate 16 vCPU with 120 GB', { launchType: 'FARGATE', overrides: { cpu: '16384', memory: '122880' } }],
+    [
+      'Fargate 4 vCPU with 30 GB on a Fargate strategy',
+      {
+        capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
+        overrides: { cpu: '4096', memory: '30 GB' },
+      },
+    ],
+    [
+      'an EC2 task size Fargate does not offer',
+      { launchType: 'EC2', overrides: { cpu: '300', memory: '700' } },
+    ],
+    [
+      'the most restarts the API allows, a second apart',
+      { restartPolicy: { maxAttempts: 10, backoff: { baseSeconds: 1, factor: 1, maxSeconds: 1 } } },
+    ],
+    [
       'overrides and tags',
       {
         overrides: {
@@ -323,17 +343,55 @@ describe('scheduleSchema rejects, naming the field and the rule', () => {
     [
       'a restart policy over its limits',
       { restartPolicy: { maxAttempts: 11 } },
-      'restartPolicy.maxAttempts: must be at most 10',
+      'restartPolicy.maxAttempts: must be an integer from 0 to 10 (restarts after the first run fails)',
     ],
     [
       'a restart policy of the wrong type',
       { restartPolicy: { maxAttempts: 'three' } },
-      'restartPolicy.maxAttempts: must be a number',
+      'restartPolicy.maxAttempts: must be an integer from 0 to 10',
+    ],
+    [
+      'a restart backoff of 0 seconds (a failing task restarted at once)',
+      { restartPolicy: { backoff: { baseSeconds: 0 } } },
+      'restartPolicy.backoff.baseSeconds: must be from 1 to 3600 seconds (the delay before the first restart; 0 would restart a failing task at once)',
+    ],
+    [
+      'a restart backoff under a second',
+      { restartPolicy: { backoff: { baseSeconds: 0.5 } } },
+      'restartPolicy.backoff.baseSeconds: must be from 1 to 3600 seconds',
+    ],
+    [
+      'a restart backoff capped at 0 seconds',
+      { restartPolicy: { backoff: { baseSeconds: 10, maxSeconds: 0 } } },
+      'restartPolicy.backoff.maxSeconds: must be from 1 to 86400 seconds (the longest delay between restarts; 0 would restart a failing task at once)',
     ],
     [
       'a restart policy with unknown fields',
       { restartPolicy: { attempts: 3 } },
       'restartPolicy.attempts: is not a known field',
+    ],
+    [
+      'a Fargate task memory its cpu does not go with',
+      { launchType: 'FARGATE', overrides: { cpu: '1 vCPU', memory: '512' } },
+      'overrides.memory: must be a task memory Fargate offers with 1024 CPU units: 2048 to 8192 MiB in steps of 1024, got 512',
+    ],
+    [
+      'a task memory between Fargate steps, on a Fargate Spot strategy',
+      {
+        capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }],
+        overrides: { cpu: '8192', memory: '17 GB' },
+      },
+      'overrides.memory: must be a task memory Fargate offers with 8192 CPU units: 16384 to 61440 MiB in steps of 4096, got 17 GB',
+    ],
+    [
+      'a task cpu Fargate does not offer',
+      { launchType: 'FARGATE', overrides: { cpu: '300' } },
+      'overrides.cpu: must be a task CPU value Fargate offers: 256, 512, 1024, 2048, 4096, 8192 or 16384 CPU units (0.25 to 16 vCPU), got 300',
+    ],
+    [
+      'a task memory no Fargate size has, alone',
+      { launchType: 'FARGATE', overrides: { memory: '34 GB' } },
+      'overrides.memory: must be a task memory Fargate offers: 512 MiB, 1 to 30 GB in 1 GB steps, 32 to 60 GB in 4 GB steps or 64 to 120 GB in 8 GB steps, got 34 GB',
     ],
   ])('%s', (_what, fields, expected) => {
     const message = problems(scheduleSchema, { ...base, ...fields });
@@ -420,6 +478,16 @@ describe('runTaskBodySchema', () => {
       count: 1,
       networkConfiguration: network,
     });
+  });
+
+  it('rejects a Fargate task size Fargate does not offer, naming it once when it is malformed', () => {
+    const fargate = { cluster: 'batch', taskDefinition: 'etl', launchType: 'FARGATE' };
+    expect(problems(runTaskBodySchema, { ...fargate, overrides: { cpu: '2048', memory: '2048' } })).toBe(
+      'overrides.memory: must be a task memory Fargate offers with 2048 CPU units: 4096 to 16384 MiB in steps of 1024, got 2048',
+    );
+    expect(problems(runTaskBodySchema, { ...fargate, overrides: { cpu: 'two', memory: '2048' } })).toBe(
+      'overrides.cpu: must be CPU units like "1024" or vCPUs like "1 vCPU"',
+    );
   });
 
   it('rejects schedule fields, startedBy and a long group', () => {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import {
   isValidTimezone,
   nextFireTimes,
+  scheduleCadence,
   validateScheduleExpression,
   wallTimeToUtc,
 } from '../../src/domain/scheduleExpression';
@@ -257,6 +258,55 @@ describe('nextFireTimes', () => {
         }
       }),
       { numRuns: 150 },
+    );
+  });
+});
+
+describe('scheduleCadence', () => {
+  it.each([
+    ['rate(1 minute)', { minIntervalMinutes: 1, maxRunsPerHour: 60 }],
+    ['rate(7 minutes)', { minIntervalMinutes: 7, maxRunsPerHour: 9 }],
+    ['rate(1 hour)', { minIntervalMinutes: 60, maxRunsPerHour: 1 }],
+    ['rate(2 days)', { minIntervalMinutes: 2880, maxRunsPerHour: 1 }],
+    ['at(2030-01-01T09:00:00)', { maxRunsPerHour: 1 }],
+    ['cron(* * * * ? *)', { minIntervalMinutes: 1, maxRunsPerHour: 60 }],
+    ['cron(0/1 * * * ? *)', { minIntervalMinutes: 1, maxRunsPerHour: 60 }],
+    ['cron(0/15 9-17 ? * MON-FRI *)', { minIntervalMinutes: 15, maxRunsPerHour: 4 }],
+    ['cron(0 2 * * ? *)', { minIntervalMinutes: 1440, maxRunsPerHour: 1 }],
+    // Every minute of the 1st: a count over the next days would find nothing from the 2nd on.
+    ['cron(* * 1 * ? *)', { minIntervalMinutes: 1, maxRunsPerHour: 60 }],
+    // 23:58 and 00:00 the next day are 2 minutes apart.
+    ['cron(0,58 0,23 * * ? *)', { minIntervalMinutes: 2, maxRunsPerHour: 2 }],
+    ['cron(0,59 * * * ? *)', { minIntervalMinutes: 1, maxRunsPerHour: 2 }],
+  ])('%s', (expression, cadence) => {
+    expect(scheduleCadence(expression)).toEqual(cadence);
+  });
+
+  it('is never looser than the fire times: no two closer, never more in 60 minutes (UTC)', () => {
+    const field = (...values: string[]) => fc.constantFrom(...values);
+    const cron = fc
+      .tuple(
+        field('0', '*/15', '5,35', '0-10/5', '59', '*', '0,1,30', '58,59'),
+        field('0', '2', '*/6', '9-17', '23', '*', '0,23'),
+        field('*', '1', '1-7', '15', 'L'),
+      )
+      .map(([minutes, hours, day]) => `cron(${minutes} ${hours} ${day} * ? *)`);
+    const from = fc.date({
+      min: at('2025-01-01T00:00:00Z'),
+      max: at('2026-12-31T00:00:00Z'),
+      noInvalidDate: true,
+    });
+    fc.assert(
+      fc.property(cron, from, (expression, start) => {
+        const { minIntervalMinutes = Infinity, maxRunsPerHour } = scheduleCadence(expression);
+        const times = nextFireTimes(expression, 'UTC', start, 100).map((date) => date.getTime() / 60_000);
+        times.forEach((time, index) => {
+          const next = times[index + 1];
+          if (next !== undefined) expect(next - time).toBeGreaterThanOrEqual(minIntervalMinutes);
+          expect(times.filter((t) => t >= time && t < time + 60).length).toBeLessThanOrEqual(maxRunsPerHour);
+        });
+      }),
+      { numRuns: 20 },
     );
   });
 });

@@ -5,12 +5,15 @@ import { type AcceptedLaunch, attemptOf, type RequestOutcome } from '../../src/a
 import type { SchedulerPort } from '../../src/adapters/scheduler';
 import {
   ScheduleConflictError,
+  ScheduleLimitError,
   type ScheduleRun,
   type ScheduleStore,
   type StoredSchedule,
 } from '../../src/adapters/scheduleStore';
 import { InvalidPageTokenError } from '../../src/adapters/taskHistory';
-import type { LaunchRequest } from '../../src/domain/launchRequest';
+import type { LaunchLimits } from '../../src/domain/guardrails';
+import { idempotencyDigest } from '../../src/domain/idempotency';
+import { clientTokenFor, type LaunchRequest } from '../../src/domain/launchRequest';
 import type { Schedule } from '../../src/domain/schedule';
 import { buildApiHandler } from '../../src/handlers/api';
 import type { LaunchResult } from '../../src/handlers/launcher';
@@ -18,6 +21,7 @@ import { buildRunScheduled } from '../../src/handlers/scheduledRun';
 import { buildScheduleRoutes, MAX_BODY_BYTES } from '../../src/handlers/schedulesApi';
 import { INTERNAL_ERROR_BODY } from '../../src/http';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
+import { defaultLimits } from '../support/limits';
 import { documented } from '../support/openApiContract';
 
 const ALICE = 'arn:aws:iam::111122223333:user/alice';
@@ -27,6 +31,8 @@ const ADMIN_ROLE = 'arn:aws:iam::111122223333:role/admin';
 const T0 = '2025-03-01T10:00:00.000Z';
 const T1 = '2025-03-01T11:30:00.000Z';
 const RUNNING_ARN = 'arn:aws:ecs:us-east-1:111122223333:task/batch/11111111111111111111111111111111';
+/** The stage defaults (serverless.yml): 5 minutes, 60 tasks an hour, 200 schedules, 4 vCPU, 16 GB. */
+const DEFAULT_LIMITS = defaultLimits();
 const OPENAPI_DOC = { openapi: '3.1.0', info: { title: 'ecs-autopilot', version: 'test' }, paths: {} };
 
 const NETWORK = { awsvpcConfiguration: { subnets: ['subnet-0123456789abcdef0'] } };
@@ -59,7 +65,8 @@ const RUN_BODY = {
 };
 
 /**
- * An in-memory ScheduleStore with the real one's conditions: create needs a free name, update the version read,
+ * An in-memory ScheduleStore with the real one's conditions: create needs a free name and room under the cap,
+ * update the version read,
  * a launch lease is taken when free, expired or already the holder's, and released only by its holder.
  */
 function fakeScheduleStore(now: () => number = Date.now) {
@@ -73,12 +80,13 @@ function fakeScheduleStore(now: () => number = Date.now) {
       const found = definitions.get(name);
       return found && structuredClone(found);
     },
+    async create(schedule, maxSchedules) {
+      if (definitions.has(schedule.name)) throw new ScheduleConflictError(`schedule ${schedule.name} exists`);
+      if (definitions.size >= maxSchedules) throw new ScheduleLimitError(maxSchedules);
+      definitions.set(schedule.name, structuredClone(schedule));
+    },
     async put(schedule, expectedVersion) {
-      const current = definitions.get(schedule.name);
-      if (expectedVersion === undefined && current) {
-        throw new ScheduleConflictError(`schedule ${schedule.name} exists`);
-      }
-      if (expectedVersion !== undefined && current?.version !== expectedVersion) {
+      if (definitions.get(schedule.name)?.version !== expectedVersion) {
         throw new ScheduleConflictError(`schedule ${schedule.name} changed meanwhile`);
       }
       definitions.set(schedule.name, structuredClone(schedule));
@@ -150,7 +158,7 @@ interface Req {
   caller?: string;
 }
 
-function setup() {
+function setup(options: { limits?: Partial<LaunchLimits> } = {}) {
   const clock = { now: Date.parse(T0) };
   const { store, definitions, runs, listCalls, leases } = fakeScheduleStore(() => clock.now);
   const scheduler = fakeScheduler();
@@ -168,6 +176,8 @@ function setup() {
     launched.push(structuredClone(request));
     order.push('launch');
     if (ecs.mode === 'throttled') return 'requeued-throttled';
+    // As the launcher does: a request it has launched is answered from its record, with no second task.
+    if (outcomes.has(request.requestId)) return 'replayed';
     // ListTasks sees the schedule's new task from now on.
     if (request.runTask.startedBy) running.push(`launched-by-${request.requestId}`);
     outcomes.set(request.requestId, {
@@ -211,7 +221,10 @@ function setup() {
             return outcome ? [attemptOf(outcome)] : [];
           },
           acceptLaunch: async (launch) => {
-            if (!accepted.has(launch.requestId)) accepted.set(launch.requestId, launch);
+            const existing = accepted.get(launch.requestId);
+            if (existing) return { created: false, existing: structuredClone(existing) };
+            accepted.set(launch.requestId, structuredClone(launch));
+            return { created: true };
           },
           getAcceptedLaunch: async (requestId) => accepted.get(requestId),
         },
@@ -222,6 +235,7 @@ function setup() {
           families: new Set(['worker']),
           taskRoles: new Set([WORKER_ROLE]),
         },
+        limits: { ...DEFAULT_LIMITS, ...options.limits },
         openApi: () => OPENAPI_DOC,
         now: () => clock.now,
       }),
@@ -268,10 +282,15 @@ function setup() {
     leases,
     ecs,
     outcomes,
+    accepted,
   };
 }
 
 const parse = (r: APIGatewayProxyStructuredResultV2) => JSON.parse(r.body ?? 'null');
+/** The request ids alice's Idempotency-Keys name (the key's digest with her principal). */
+const JOB = `t-${idempotencyDigest(ALICE, 'job-2025-03-01')}`;
+const JOB_7 = `t-${idempotencyDigest(ALICE, 'job-7')}`;
+const MANUAL_1 = `m-nightly-${idempotencyDigest(ALICE, 'manual-1')}`;
 const byName = { pathParameters: { name: 'nightly' } };
 
 describe('POST /schedules', () => {
@@ -653,7 +672,7 @@ describe('POST /tasks', () => {
     expect(r.statusCode).toBe(200);
     expect(h.launched).toEqual([
       {
-        requestId: 't-job-2025-03-01',
+        requestId: JOB,
         reason: 'run-now',
         runTask: { ...RUN_BODY, count: 1 },
         capacityRetries: 0,
@@ -662,12 +681,12 @@ describe('POST /tasks', () => {
       },
     ]);
     expect(parse(r)).toEqual({
-      requestId: 't-job-2025-03-01',
+      requestId: JOB,
       status: 'LAUNCHED',
       taskArns: ['arn:aws:ecs:us-east-1:111122223333:task/batch/launched1'],
-      location: '/launches/t-job-2025-03-01',
+      location: `/launches/${JOB}`,
     });
-    expect(r.headers?.location).toBe('/launches/t-job-2025-03-01');
+    expect(r.headers?.location).toBe(`/launches/${JOB}`);
   });
 
   it('answers a queued launch with where to follow it, and GET /launches/{requestId} shows what it became', async () => {
@@ -675,16 +694,15 @@ describe('POST /tasks', () => {
     h.ecs.mode = 'throttled';
     const r = await h.call('POST /tasks', { body: RUN_BODY, headers: { 'idempotency-key': 'job-7' } });
     expect(parse(r)).toEqual({
-      requestId: 't-job-7',
+      requestId: JOB_7,
       status: 'PENDING',
       taskArns: [],
-      location: '/launches/t-job-7',
-      message:
-        'queued (requeued-throttled): GET /launches/t-job-7 shows the tasks it starts, or why it failed',
+      location: `/launches/${JOB_7}`,
+      message: `queued (requeued-throttled): GET /launches/${JOB_7} shows the tasks it starts, or why it failed`,
     });
-    const pending = await h.call('GET /launches/{requestId}', { pathParameters: { requestId: 't-job-7' } });
+    const pending = await h.call('GET /launches/{requestId}', { pathParameters: { requestId: JOB_7 } });
     expect(parse(pending)).toEqual({
-      requestId: 't-job-7',
+      requestId: JOB_7,
       reason: 'run-now',
       requestedBy: ALICE,
       acceptedAt: T0,
@@ -698,8 +716,8 @@ describe('POST /tasks', () => {
 
     // The queue's launcher starts it later.
     const task = 'arn:aws:ecs:us-east-1:111122223333:task/batch/22222222222222222222222222222222';
-    h.outcomes.set('t-job-7', { status: 'launched', taskArns: [task], events: [], done: true, at: T1 });
-    const later = await h.call('GET /launches/{requestId}', { pathParameters: { requestId: 't-job-7' } });
+    h.outcomes.set(JOB_7, { status: 'launched', taskArns: [task], events: [], done: true, at: T1 });
+    const later = await h.call('GET /launches/{requestId}', { pathParameters: { requestId: JOB_7 } });
     expect(parse(later)).toMatchObject({ status: 'LAUNCHED', taskArns: [task], attempts: 1, updatedAt: T1 });
   });
 
@@ -718,6 +736,34 @@ describe('POST /tasks', () => {
     );
   });
 
+  it('answers 400 for a restart backoff of 0 seconds (the 110-task storm), launching and accepting nothing', async () => {
+    const h = setup();
+    const r = await h.call('POST /tasks', {
+      body: { ...RUN_BODY, count: 10, restartPolicy: { maxAttempts: 10, backoff: { baseSeconds: 0 } } },
+    });
+    expect(r.statusCode).toBe(400);
+    expect(parse(r)).toEqual({
+      error: 'BadRequest',
+      message:
+        'invalid body: restartPolicy.backoff.baseSeconds: must be from 1 to 3600 seconds (the delay before the first restart; 0 would restart a failing task at once)',
+    });
+    expect(h.launched).toEqual([]);
+    expect(h.accepted.size).toBe(0);
+  });
+
+  it('answers 400 for more than 10 restart attempts on a schedule, storing nothing', async () => {
+    const h = setup();
+    const r = await h.call('POST /schedules', { body: { ...NIGHTLY, restartPolicy: { maxAttempts: 11 } } });
+    expect(r.statusCode).toBe(400);
+    expect(parse(r)).toEqual({
+      error: 'BadRequest',
+      message:
+        'invalid body: restartPolicy.maxAttempts: must be an integer from 0 to 10 (restarts after the first run fails)',
+    });
+    expect(h.definitions.size).toBe(0);
+    expect(h.scheduler.calls).toEqual([]);
+  });
+
   it('answers 403 for a cluster off the allowlist, launching nothing', async () => {
     const h = setup();
     const r = await h.call('POST /tasks', { body: { ...RUN_BODY, cluster: 'prod' } });
@@ -730,6 +776,108 @@ describe('POST /tasks', () => {
   });
 });
 
+describe('the Idempotency-Key', () => {
+  const key = (value: string) => ({ headers: { 'idempotency-key': value } });
+  const RULE =
+    'invalid header: Idempotency-Key: must be 1 to 128 printable ASCII characters without spaces (33-126), e.g. a UUID; got';
+
+  it('answers a retried POST /tasks with the same launch, however its JSON is laid out, starting one task', async () => {
+    const h = setup();
+    const first = await h.call('POST /tasks', { body: RUN_BODY, ...key('job-1') });
+    const reordered = {
+      networkConfiguration: NETWORK,
+      count: 1,
+      launchType: 'FARGATE',
+      taskDefinition: 'worker',
+      cluster: 'batch',
+    };
+    const retry = await h.call('POST /tasks', { body: reordered, ...key('job-1') });
+    expect(retry.statusCode).toBe(200);
+    expect(parse(retry)).toEqual(parse(first));
+    expect(parse(first).taskArns).toHaveLength(1);
+    expect(h.outcomes.size).toBe(1);
+    expect(h.accepted.size).toBe(1);
+  });
+
+  it('answers 409 naming the header for the same key with another body, launching nothing more', async () => {
+    const h = setup();
+    await h.call('POST /tasks', { body: RUN_BODY, ...key('job-1') });
+    const other = await h.call('POST /tasks', { body: { ...RUN_BODY, count: 2 }, ...key('job-1') });
+    expect(other.statusCode).toBe(409);
+    expect(parse(other)).toEqual({
+      error: 'Conflict',
+      message: 'Idempotency-Key: was used with another body (a new launch needs a new key)',
+    });
+    expect(h.launched).toHaveLength(1);
+    expect([...h.accepted.values()]).toMatchObject([{ count: 1, requestedBy: ALICE }]);
+  });
+
+  it("scopes a key to the caller: bob's job-1 is another launch than alice's", async () => {
+    const h = setup();
+    const alice = parse(await h.call('POST /tasks', { body: RUN_BODY, ...key('job-1') }));
+    const bob = parse(
+      await h.call('POST /tasks', { body: { ...RUN_BODY, count: 2 }, ...key('job-1'), caller: BOB }),
+    );
+    expect(bob.requestId).not.toBe(alice.requestId);
+    expect(bob.taskArns).toHaveLength(1);
+    expect(h.outcomes.size).toBe(2);
+    expect(h.launched.map((l) => l.requestedBy)).toEqual([ALICE, BOB]);
+  });
+
+  it('names the request t- and 32 base64url characters, the clientToken ECS gets, for a key of 128 characters', async () => {
+    const h = setup();
+    const r = await h.call('POST /tasks', { body: RUN_BODY, ...key('k'.repeat(128)) });
+    expect(r.statusCode).toBe(200);
+    const request = h.launched[0] as LaunchRequest;
+    expect(request.requestId).toMatch(/^t-[A-Za-z0-9_-]{32}$/);
+    expect(clientTokenFor({ ...request, capacityRetries: 3 })).toBe(`${request.requestId}~c3`);
+  });
+
+  it.each([
+    ['129 characters', 'k'.repeat(129), `${RULE} 129 characters`],
+    ['2,100 characters', 'k'.repeat(2100), `${RULE} 2100 characters`],
+    ['a space', 'job 1', `${RULE} 5 characters, some outside that range`],
+    ['a non-ASCII letter', 'tâche-1', `${RULE} 7 characters, some outside that range`],
+    ['nothing', '', `${RULE} 0 characters`],
+  ])(
+    'answers 400 for a key of %s on POST /tasks, accepting and launching nothing',
+    async (_what, value, message) => {
+      const h = setup();
+      const r = await h.call('POST /tasks', { body: RUN_BODY, ...key(value) });
+      expect(r.statusCode).toBe(400);
+      expect(parse(r)).toEqual({ error: 'BadRequest', message });
+      expect(h.launched).toEqual([]);
+      expect(h.accepted.size).toBe(0);
+    },
+  );
+
+  it('answers 400 for a key over 128 characters on a run of a schedule, recording no run', async () => {
+    const h = setup();
+    await h.create();
+    const r = await h.call('POST /schedules/{name}/runs', { ...byName, ...key('k'.repeat(129)) });
+    expect(r.statusCode).toBe(400);
+    expect(parse(r)).toEqual({ error: 'BadRequest', message: `${RULE} 129 characters` });
+    expect(h.launched).toEqual([]);
+    expect(h.runs.get('nightly')).toBeUndefined();
+  });
+
+  it('runs a schedule once per key and caller: a retry is the same run, two keys alike in their first 40 characters are two', async () => {
+    const h = setup();
+    await h.create();
+    const long = 'nightly-rerun-2025-03-01-requested-by-ops';
+    const first = parse(await h.call('POST /schedules/{name}/runs', { ...byName, ...key(`${long}-1`) }));
+    const retry = parse(await h.call('POST /schedules/{name}/runs', { ...byName, ...key(`${long}-1`) }));
+    const second = parse(await h.call('POST /schedules/{name}/runs', { ...byName, ...key(`${long}-2`) }));
+    const bobs = parse(
+      await h.call('POST /schedules/{name}/runs', { ...byName, ...key(`${long}-1`), caller: BOB }),
+    );
+    expect(retry.requestId).toBe(first.requestId);
+    expect(retry.taskArns).toEqual(first.taskArns);
+    expect(new Set([first.requestId, second.requestId, bobs.requestId]).size).toBe(3);
+    expect(h.outcomes.size).toBe(3);
+  });
+});
+
 describe('POST /schedules/{name}/runs', () => {
   const manual = { ...byName, headers: { 'idempotency-key': 'manual-1' } };
 
@@ -739,7 +887,7 @@ describe('POST /schedules/{name}/runs', () => {
     h.running.push(RUNNING_ARN);
     const r = await h.call('POST /schedules/{name}/runs', manual);
     const skipped = {
-      requestId: 'm-nightly-manual-1',
+      requestId: MANUAL_1,
       trigger: 'manual',
       scheduledTime: T0,
       requestedBy: ALICE,
@@ -819,7 +967,7 @@ describe('POST /schedules/{name}/runs', () => {
     expect(r.statusCode).toBe(200);
     expect(parse(r)).toMatchObject({
       status: 'LAUNCHED',
-      replacedTaskArns: ['launched-by-m-nightly-manual-1'],
+      replacedTaskArns: [`launched-by-${MANUAL_1}`],
     });
     expect(h.launched).toHaveLength(2);
   });
@@ -834,7 +982,7 @@ describe('POST /schedules/{name}/runs', () => {
     ]);
     expect(h.launched).toEqual([
       {
-        requestId: 'm-nightly-manual-1',
+        requestId: MANUAL_1,
         reason: 'run-now',
         runTask: {
           cluster: 'batch',
@@ -845,7 +993,7 @@ describe('POST /schedules/{name}/runs', () => {
           startedBy: 'ecs-autopilot/schedule/nightly',
           tags: [
             { key: 'ecs-autopilot:schedule', value: 'nightly' },
-            { key: 'ecs-autopilot:run', value: 'm-nightly-manual-1' },
+            { key: 'ecs-autopilot:run', value: MANUAL_1 },
           ],
         },
         capacityRetries: 0,
@@ -858,8 +1006,8 @@ describe('POST /schedules/{name}/runs', () => {
     expect(h.order).toEqual(['stop', 'launch']);
     expect(r.statusCode).toBe(200);
     expect(parse(r)).toEqual({
-      location: '/launches/m-nightly-manual-1',
-      requestId: 'm-nightly-manual-1',
+      location: `/launches/${MANUAL_1}`,
+      requestId: MANUAL_1,
       trigger: 'manual',
       scheduledTime: T0,
       requestedBy: ALICE,
@@ -867,6 +1015,209 @@ describe('POST /schedules/{name}/runs', () => {
       replacedTaskArns: [RUNNING_ARN],
       taskArns: ['arn:aws:ecs:us-east-1:111122223333:task/batch/launched1'],
     });
+  });
+});
+
+describe("the stage's guardrails (default limits)", () => {
+  const refused = (message: string) => ({ error: 'BadRequest', message: `invalid body: ${message}` });
+  const EVERY_MINUTE =
+    "expression: must leave at least 5 minutes between runs (this stage's minScheduleIntervalMinutes), but";
+
+  it.each([
+    ['a nightly ETL of 10 tasks', { expression: 'cron(0 2 * * ? *)', count: 10 }],
+    ['an hourly job of 10 tasks', { expression: 'rate(1 hour)', count: 10 }],
+    ['5 tasks every 5 minutes (60 an hour)', { expression: 'rate(5 minutes)', count: 5 }],
+    ['10 tasks every 15 minutes in office hours', { expression: 'cron(0/15 9-17 ? * MON-FRI *)', count: 10 }],
+    ['one run of 10 tasks', { expression: 'at(2030-01-01T09:00:00)', count: 10 }],
+  ])('accept %s', async (_what, fields) => {
+    const h = setup();
+    const r = await h.call('POST /schedules', { body: { ...NIGHTLY, ...fields } });
+    expect(r.statusCode).toBe(201);
+    expect(parse(r)).toMatchObject(fields);
+  });
+
+  it.each([
+    ['rate(1 minute)', `${EVERY_MINUTE} rate(1 minute) has runs 1 minute apart`],
+    ['cron(* * * * ? *)', `${EVERY_MINUTE} cron(* * * * ? *) has runs 1 minute apart`],
+    ['cron(0/1 * * * ? *)', `${EVERY_MINUTE} cron(0/1 * * * ? *) has runs 1 minute apart`],
+    ['cron(0,2 3 * * ? *)', `${EVERY_MINUTE} cron(0,2 3 * * ? *) has runs 2 minutes apart`],
+    ['rate(4 minutes)', `${EVERY_MINUTE} rate(4 minutes) has runs 4 minutes apart`],
+  ])(
+    'refuse a schedule running more often than every 5 minutes: %s, storing nothing',
+    async (expression, message) => {
+      const h = setup();
+      const r = await h.call('POST /schedules', { body: { ...NIGHTLY, expression } });
+      expect(r.statusCode).toBe(400);
+      expect(parse(r)).toEqual(refused(message));
+      expect(h.definitions.size).toBe(0);
+      expect(h.scheduler.calls).toEqual([]);
+    },
+  );
+
+  it('refuse 10 tasks every 5 minutes (120 an hour), naming count and the hourly limit', async () => {
+    const h = setup();
+    const r = await h.call('POST /schedules', {
+      body: { ...NIGHTLY, expression: 'rate(5 minutes)', count: 10 },
+    });
+    expect(r.statusCode).toBe(400);
+    expect(parse(r)).toEqual(
+      refused(
+        "count: 10 tasks a run × 12 runs in an hour (rate(5 minutes)) is 120 tasks an hour, more than this stage's maxScheduledTasksPerHour (60)",
+      ),
+    );
+    expect(h.scheduler.calls).toEqual([]);
+  });
+
+  it('refuse rate(1 minute) with count 10 (10 tasks a minute, forever) for both limits at once', async () => {
+    const r = await setup().call('POST /schedules', {
+      body: { ...NIGHTLY, expression: 'rate(1 minute)', count: 10 },
+    });
+    expect(parse(r)).toEqual(
+      refused(
+        `${EVERY_MINUTE} rate(1 minute) has runs 1 minute apart; count: 10 tasks a run × 60 runs in an hour (rate(1 minute)) is 600 tasks an hour, more than this stage's maxScheduledTasksPerHour (60)`,
+      ),
+    );
+  });
+
+  it("counts a cron's runs in its busiest hour, not over the day: every 5 minutes of two night hours", async () => {
+    const r = await setup().call('POST /schedules', {
+      body: { ...NIGHTLY, expression: 'cron(0/5 0,23 * * ? *)', count: 6 },
+    });
+    expect(parse(r)).toEqual(
+      refused(
+        "count: 6 tasks a run × 12 runs in an hour (cron(0/5 0,23 * * ? *)) is 72 tasks an hour, more than this stage's maxScheduledTasksPerHour (60)",
+      ),
+    );
+  });
+
+  it('refuse a PUT or a PATCH that makes a schedule run too often, keeping the stored version', async () => {
+    const h = setup();
+    await h.create({ expression: 'rate(5 minutes)' });
+    const put = await h.call('PUT /schedules/{name}', {
+      ...byName,
+      body: { ...NIGHTLY, expression: 'rate(1 minute)' },
+    });
+    expect(put.statusCode).toBe(400);
+    expect(parse(put)).toEqual(refused(`${EVERY_MINUTE} rate(1 minute) has runs 1 minute apart`));
+    const patch = await h.call('PATCH /schedules/{name}', { ...byName, body: { count: 10 } });
+    expect(patch.statusCode).toBe(400);
+    expect(parse(patch)).toEqual(
+      refused(
+        "count: 10 tasks a run × 12 runs in an hour (rate(5 minutes)) is 120 tasks an hour, more than this stage's maxScheduledTasksPerHour (60)",
+      ),
+    );
+    expect(h.definitions.get('nightly')).toMatchObject({
+      version: 1,
+      expression: 'rate(5 minutes)',
+      count: 1,
+    });
+    expect(h.scheduler.calls).toHaveLength(1);
+  });
+
+  it('pause a schedule stored before the limits (rate(1 minute), count 10), and refuse to resume it', async () => {
+    const h = setup();
+    h.definitions.set('nightly', { ...CREATED, expression: 'rate(1 minute)', count: 10 });
+    const pause = await h.call('PATCH /schedules/{name}', { ...byName, body: { state: 'PAUSED' } });
+    expect(pause.statusCode).toBe(200);
+    expect(parse(pause)).toMatchObject({ state: 'PAUSED', version: 2 });
+    const resume = await h.call('PATCH /schedules/{name}', { ...byName, body: { state: 'ENABLED' } });
+    expect(resume.statusCode).toBe(400);
+    expect(parse(resume).message).toMatch(/^invalid body: expression: must leave at least 5 minutes/);
+    expect(h.definitions.get('nightly')).toMatchObject({ state: 'PAUSED', version: 2 });
+  });
+
+  it('answer 409 LimitExceeded past maxSchedules, creating nothing, and create again once one is deleted', async () => {
+    const h = setup({ limits: { maxSchedules: 2 } });
+    await h.create({ name: 'first' });
+    await h.create({ name: 'second' });
+    const r = await h.call('POST /schedules', { body: { ...NIGHTLY, name: 'third' } });
+    expect(r.statusCode).toBe(409);
+    expect(parse(r)).toEqual({
+      error: 'LimitExceeded',
+      message: 'this stage keeps at most 2 schedules (maxSchedules): delete one, or raise maxSchedules',
+    });
+    expect(h.definitions.has('third')).toBe(false);
+    expect(h.scheduler.calls).toHaveLength(2);
+    const removed = await h.call('DELETE /schedules/{name}', { pathParameters: { name: 'first' } });
+    expect(removed.statusCode).toBe(204);
+    expect((await h.call('POST /schedules', { body: { ...NIGHTLY, name: 'third' } })).statusCode).toBe(201);
+  });
+
+  it('follow the stage: rate(1 minute) is accepted where minScheduleIntervalMinutes is 1', async () => {
+    const h = setup({ limits: { minScheduleIntervalMinutes: 1 } });
+    const r = await h.call('POST /schedules', { body: { ...NIGHTLY, expression: 'rate(1 minute)' } });
+    expect(r.statusCode).toBe(201);
+  });
+
+  it('refuse a run-now of 16 vCPU and 120 GB, naming both overrides and their limits, launching nothing', async () => {
+    const h = setup();
+    const r = await h.call('POST /tasks', {
+      body: { ...RUN_BODY, launchType: 'EC2', overrides: { cpu: '16 vCPU', memory: '120 GB' } },
+    });
+    expect(r.statusCode).toBe(400);
+    expect(parse(r)).toEqual(
+      refused(
+        "overrides.cpu: must be at most 4096 CPU units (4 vCPU, this stage's maxTaskCpu), got 16 vCPU; overrides.memory: must be at most 16384 MiB (16 GB, this stage's maxTaskMemory), got 120 GB",
+      ),
+    );
+    expect(h.launched).toEqual([]);
+    expect(h.accepted.size).toBe(0);
+  });
+
+  it('refuse a container override over the limits on a schedule', async () => {
+    const h = setup();
+    const r = await h.call('POST /schedules', {
+      body: {
+        ...NIGHTLY,
+        overrides: { containerOverrides: [{ name: 'worker', cpu: 8192, memoryReservation: 32_768 }] },
+      },
+    });
+    expect(r.statusCode).toBe(400);
+    expect(parse(r)).toEqual(
+      refused(
+        "overrides.containerOverrides.0.cpu: must be at most 4096 CPU units (4 vCPU, this stage's maxTaskCpu), got 8192; overrides.containerOverrides.0.memoryReservation: must be at most 16384 MiB (16 GB, this stage's maxTaskMemory), got 32768",
+      ),
+    );
+  });
+
+  it('accept 4 vCPU and 16 GB on Fargate, and 16 vCPU and 120 GB where the stage allows them', async () => {
+    const at4 = await setup().call('POST /tasks', {
+      body: { ...RUN_BODY, overrides: { cpu: '4 vCPU', memory: '16 GB' } },
+    });
+    expect(at4.statusCode).toBe(200);
+    const big = setup({ limits: { maxTaskCpu: 16_384, maxTaskMemory: 122_880 } });
+    const at16 = await big.call('POST /tasks', {
+      body: { ...RUN_BODY, overrides: { cpu: '16384', memory: '122880' } },
+    });
+    expect(at16.statusCode).toBe(200);
+    expect(big.launched[0]?.runTask.overrides).toEqual({ cpu: '16384', memory: '122880' });
+  });
+
+  it('refuse a Fargate run-now whose memory its cpu does not go with', async () => {
+    const h = setup();
+    const r = await h.call('POST /tasks', {
+      body: { ...RUN_BODY, overrides: { cpu: '1024', memory: '512' } },
+    });
+    expect(r.statusCode).toBe(400);
+    expect(parse(r)).toEqual(
+      refused(
+        'overrides.memory: must be a task memory Fargate offers with 1024 CPU units: 2048 to 8192 MiB in steps of 1024, got 512',
+      ),
+    );
+    expect(h.launched).toEqual([]);
+  });
+
+  it('answer 409 to a run-now of a schedule stored before the size limits, launching nothing', async () => {
+    const h = setup();
+    h.definitions.set('nightly', { ...CREATED, launchType: 'EC2', overrides: { cpu: '8192' } });
+    const r = await h.call('POST /schedules/{name}/runs', byName);
+    expect(r.statusCode).toBe(409);
+    expect(parse(r)).toEqual({
+      error: 'Conflict',
+      message:
+        "schedule nightly breaks this stage's limits (change it first): overrides.cpu: must be at most 4096 CPU units (4 vCPU, this stage's maxTaskCpu), got 8192",
+    });
+    expect(h.launched).toEqual([]);
   });
 });
 

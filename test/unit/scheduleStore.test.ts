@@ -1,0 +1,77 @@
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { buildScheduleStore, type StoredSchedule } from '../../src/adapters/scheduleStore';
+
+const db = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
+);
+const dbMock = mockClient(db);
+beforeEach(() => dbMock.reset());
+
+const NIGHTLY: StoredSchedule = {
+  name: 'nightly',
+  expression: 'cron(0 2 * * ? *)',
+  timezone: 'UTC',
+  state: 'ENABLED',
+  cluster: 'batch',
+  taskDefinition: 'worker',
+  count: 1,
+  concurrencyPolicy: 'Allow',
+  version: 1,
+  createdAt: '2026-11-28T12:00:00.000Z',
+  updatedAt: '2026-11-28T12:00:00.000Z',
+};
+
+/** What DynamoDB answers a transaction that met another one on the count item. */
+const conflict = () =>
+  new TransactionCanceledException({
+    message:
+      'Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict, None]',
+    $metadata: {},
+    CancellationReasons: [{ Code: 'TransactionConflict' }, { Code: 'None' }],
+  });
+
+describe("the schedule count's transactions", () => {
+  it('counts it and writes it in one transaction: the count first, with the cap in its condition', async () => {
+    dbMock.on(TransactWriteCommand).resolves({});
+    await buildScheduleStore(db, 't', 30).create(NIGHTLY, 200);
+    expect(dbMock.commandCalls(TransactWriteCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        TransactItems: [
+          {
+            Update: {
+              TableName: 't',
+              Key: { pk: 'SCHEDULE_COUNT', sk: 'SCHEDULE_COUNT' },
+              UpdateExpression: 'SET #count = #count + :change',
+              ConditionExpression: 'attribute_exists(#count) AND #count < :max',
+              ExpressionAttributeNames: { '#count': 'count' },
+              ExpressionAttributeValues: { ':change': 1, ':max': 200 },
+            },
+          },
+          {
+            Put: {
+              TableName: 't',
+              Item: { pk: 'SCHEDULES', sk: 'nightly', ...NIGHTLY },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('tries again when its transaction met another on the count (TransactionConflict)', async () => {
+    dbMock.on(TransactWriteCommand).rejectsOnce(conflict()).rejectsOnce(conflict()).resolves({});
+    await buildScheduleStore(db, 't', 30).create(NIGHTLY, 200);
+    expect(dbMock.commandCalls(TransactWriteCommand)).toHaveLength(3);
+  });
+
+  it('gives up a delete after 5 conflicts in a row, with the last', async () => {
+    dbMock.on(TransactWriteCommand).rejects(conflict());
+    await expect(buildScheduleStore(db, 't', 30).remove('nightly')).rejects.toThrow(
+      TransactionCanceledException,
+    );
+    expect(dbMock.commandCalls(TransactWriteCommand)).toHaveLength(5);
+  });
+});
