@@ -107,4 +107,15 @@ describe('fault drills (small sizes)', () => {
     }
     expect(problems).toEqual([]);
   });
+
+  it('9: a hostile caller through the API and the launch queue starts tasks only within the allowlist and budgets', async () => {
+    const r = await drill('9').run(db, 'small');
+    expect(r.failures).toEqual([]);
+    // Each way of being refused was exercised, and some inputs did launch.
+    expect(r.counts['refused as untrusted (to the DLQ)']).toBeGreaterThan(10);
+    expect(r.counts['refused: allowlist']).toBeGreaterThan(10);
+    expect(r.counts['refused: budget']).toBeGreaterThan(0);
+    expect(r.counts['API 403']).toBeGreaterThan(10);
+    expect(r.counts['tasks started']).toBeGreaterThan(10);
+  });
 });

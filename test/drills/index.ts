@@ -3,6 +3,7 @@
  * test/drills.test.ts (under a minute in all on two cores). Every drill returns counts and failures.
  */
 import { apiFuzzDrill } from './apiFuzz';
+import { hostileCallerDrill } from './hostileCaller';
 import { ecsFaultsDrill, launcherCrashDrill } from './launcherFaults';
 import { lifecycleDrill } from './lifecycleEvents';
 import type { DrillDb, DrillResult } from './support';
@@ -55,5 +56,11 @@ export const DRILLS: Drill[] = [
     id: '8',
     title: 'random malformed API requests: all 4xx, no 5xx, nothing launched',
     run: (db, size) => apiFuzzDrill(db, { runs: size === 'full' ? 5_000 : 500 }),
+  },
+  {
+    id: '9',
+    title:
+      'a hostile caller: random launches through the API and raw launch-queue messages; each starts tasks within the allowlist and the budgets, or nothing',
+    run: (db, size) => hostileCallerDrill(db, { inputs: size === 'full' ? 3_000 : 400 }),
   },
 ];
