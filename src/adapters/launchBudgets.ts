@@ -1,4 +1,5 @@
 import {
+  BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   TransactWriteCommand,
@@ -84,16 +85,30 @@ export function buildLaunchBudgets(
       openUntil: Item?.openUntil as string | undefined,
     };
   };
-  const claimed = async (key: string, requestId: string) =>
-    (
-      await db.send(
-        new GetCommand({
-          TableName: table,
-          Key: { pk: PK(key), sk: CLAIM_SK(requestId) },
-          ConsistentRead: true,
+  /** Which of these requests were counted before: one consistent BatchGetItem for the whole batch. */
+  const claimedOf = async (key: string, requestIds: string[]): Promise<Set<string>> => {
+    const seen = new Set<string>();
+    let keys: Record<string, unknown>[] = requestIds.map((id) => ({ pk: PK(key), sk: CLAIM_SK(id) }));
+    for (let round = 0; keys.length > 0 && round < MAX_ROUNDS; round++) {
+      const out = await db.send(
+        new BatchGetCommand({
+          RequestItems: { [table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'sk' } },
         }),
-      )
-    ).Item !== undefined;
+      );
+      for (const item of out.Responses?.[table] ?? []) seen.add(String(item.sk).slice('CLAIM#'.length));
+      keys = (out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+    }
+    return seen;
+  };
+  /** Concurrent reads of one window in a container share one GetItem (a wave asks for it many times). */
+  const reading = new Map<string, Promise<Window>>();
+  const sharedWindow = (key: string): Promise<Window> => {
+    const inFlight = reading.get(key);
+    if (inFlight) return inFlight;
+    const read = readWindow(key).finally(() => reading.delete(key));
+    reading.set(key, read);
+    return read;
+  };
   const expiresAt = (windowMinutes: number) => Math.floor(now() / 1000) + windowMinutes * 60 + 86_400;
 
   /** One round for the claims waiting on `key`: grants what fits, commits them with the window, or retries. */
@@ -102,10 +117,14 @@ export function buildLaunchBudgets(
       const batch = (queues.get(key) ?? []).splice(0, MAX_CLAIMS_PER_COMMIT);
       if (batch.length === 0) return;
       try {
-        const [window, seen] = await Promise.all([
+        const [window, counted] = await Promise.all([
           readWindow(key),
-          Promise.all(batch.map((p) => claimed(key, p.requestId))),
+          claimedOf(
+            key,
+            batch.map((p) => p.requestId),
+          ),
         ]);
+        const seen = batch.map((p) => counted.has(p.requestId));
         const at = now();
         let use: BudgetUse = window.minutes;
         const granted: Pending[] = [];
@@ -202,7 +221,7 @@ export function buildLaunchBudgets(
     },
 
     async state(key, windowMinutes) {
-      const window = await readWindow(key);
+      const window = await sharedWindow(key);
       return {
         used: usedInWindow(window.minutes, now(), windowMinutes),
         ...(window.openUntil && { openUntil: window.openUntil }),
