@@ -33,6 +33,7 @@ import { INTERNAL_ERROR_BODY, logHttpError } from '../src/http';
 import { logger, metrics, publishCount } from '../src/observability';
 import { buildOpenApiDocument } from '../src/openapi';
 import {
+  allowlistOf,
   allowlistRefusal,
   breakerRuleOf,
   buildConfiguredLaunchGuard,
@@ -64,6 +65,7 @@ const launchStore = buildLaunchStore(dynamoDb, config.TABLE_NAME, config.HISTORY
 const schedules = buildScheduleStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS);
 // Run-now launches go through the launcher's own code, in process, so they answer with their tasks.
 const publishEvents = buildPublishEvents(eventBridge, config.EVENT_BUS_NAME);
+const budgets = buildLaunchBudgets(dynamoDb, config.TABLE_NAME);
 const launch = buildLaunchRecord({
   runTask: buildRunTask(ecs),
   store: launchStore,
@@ -73,7 +75,7 @@ const launch = buildLaunchRecord({
   spotMapping: config.SPOT_TO_ON_DEMAND,
   leases: schedules,
   countMetric: (name) => publishCount(metrics, name, {}),
-  guard: buildConfiguredLaunchGuard(config, { decisions: launchStore, publishEvents }),
+  guard: buildConfiguredLaunchGuard(config, { decisions: launchStore, publishEvents, budgets }),
 });
 
 export const handler = middy(
@@ -82,7 +84,7 @@ export const handler = middy(
     listTasks: buildListTasks(dynamoDb, config.TABLE_NAME),
     getServiceState: buildServiceStateStore(dynamoDb, config.TABLE_NAME).getState,
     breakers: {
-      budgets: buildLaunchBudgets(dynamoDb, config.TABLE_NAME),
+      budgets,
       rule: breakerRuleOf(config),
       logger,
     },
@@ -103,11 +105,7 @@ export const handler = middy(
         stopTasks: buildStopTasks(ecs),
         logger,
       }),
-      allowlist: {
-        clusters: config.ALLOWED_CLUSTERS,
-        families: config.ALLOWED_FAMILIES,
-        taskRoles: config.ALLOWED_TASK_ROLES,
-      },
+      allowlist: allowlistOf(config),
       scope: stackScopeOf(config),
       limits: {
         minScheduleIntervalMinutes: config.MIN_SCHEDULE_INTERVAL_MINUTES,

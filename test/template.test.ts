@@ -257,6 +257,7 @@ describe('packaged stack', () => {
     );
     // DeleteItem releases a schedule's launch lease; there is no Query or Scan on the launch path.
     expect(dynamo.flatMap((s) => [s.Action].flat()).sort()).toEqual([
+      'dynamodb:BatchGetItem',
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',

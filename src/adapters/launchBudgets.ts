@@ -6,7 +6,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type BudgetUse, MINUTE_MS, usedInWindow, withUse } from '../domain/budgets';
-import { isConditionFailure, writtenIf } from './dynamoErrors';
+import { isConditionFailure, isTransactionConflict, writtenIf } from './dynamoErrors';
 
 /**
  * Rolling-window counters in the single table, one partition per counter:
@@ -33,6 +33,8 @@ export interface ClaimResult {
 export interface BudgetState {
   used: number;
   openUntil?: string;
+  /** The opening was announced (Task Restart Paused published). */
+  announced?: boolean;
 }
 
 export interface LaunchBudgets {
@@ -40,6 +42,8 @@ export interface LaunchBudgets {
   state(key: string, windowMinutes: number): Promise<BudgetState>;
   /** Opens a breaker until `untilMs`; true for the call that opened it (the one that announces it). */
   open(key: string, untilMs: number): Promise<boolean>;
+  /** The opening until `untilMs` was announced; a delivery that finds it open and not announced announces it. */
+  markAnnounced(key: string, untilMs: number): Promise<void>;
   /** Closes a breaker and forgets its window. */
   reset(key: string): Promise<void>;
 }
@@ -55,6 +59,7 @@ interface Window {
   minutes: Record<string, number>;
   version: number;
   openUntil?: string;
+  announced: boolean;
 }
 
 interface Pending {
@@ -83,19 +88,34 @@ export function buildLaunchBudgets(
       minutes: (Item?.minutes as Record<string, number> | undefined) ?? {},
       version: (Item?.version as number | undefined) ?? 0,
       openUntil: Item?.openUntil as string | undefined,
+      announced: Item?.announced === true,
     };
   };
-  /** Which of these requests were counted before: one consistent BatchGetItem for the whole batch. */
-  const claimedOf = async (key: string, requestIds: string[]): Promise<Set<string>> => {
-    const seen = new Set<string>();
-    let keys: Record<string, unknown>[] = requestIds.map((id) => ({ pk: PK(key), sk: CLAIM_SK(id) }));
+  /**
+   * The tasks each of these requests was counted for before, by request: one consistent BatchGetItem for
+   * the whole batch (its keys distinct: DynamoDB refuses a list with duplicates).
+   */
+  const claimedOf = async (key: string, requestIds: string[]): Promise<Map<string, number>> => {
+    const seen = new Map<string, number>();
+    let keys: Record<string, unknown>[] = [...new Set(requestIds)].map((id) => ({
+      pk: PK(key),
+      sk: CLAIM_SK(id),
+    }));
     for (let round = 0; keys.length > 0 && round < MAX_ROUNDS; round++) {
       const out = await db.send(
         new BatchGetCommand({
-          RequestItems: { [table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'sk' } },
+          RequestItems: {
+            [table]: {
+              Keys: keys,
+              ConsistentRead: true,
+              ProjectionExpression: 'sk, #count',
+              ExpressionAttributeNames: { '#count': 'count' },
+            },
+          },
         }),
       );
-      for (const item of out.Responses?.[table] ?? []) seen.add(String(item.sk).slice('CLAIM#'.length));
+      for (const item of out.Responses?.[table] ?? [])
+        seen.set(String(item.sk).slice('CLAIM#'.length), Number(item.count));
       keys = (out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
     }
     return seen;
@@ -124,21 +144,25 @@ export function buildLaunchBudgets(
             batch.map((p) => p.requestId),
           ),
         ]);
-        const seen = batch.map((p) => counted.has(p.requestId));
         const at = now();
         let use: BudgetUse = window.minutes;
         const granted: Pending[] = [];
         const results = new Map<Pending, ClaimResult>();
-        for (const [i, p] of batch.entries()) {
+        for (const p of batch) {
           const used = usedInWindow(use, at, p.rule.windowMinutes);
-          if (seen[i]) {
-            results.set(p, { granted: true, replay: true, used, limit: p.rule.limit });
+          // Counted before (a redelivery, a capacity retry, a duplicate in this batch): granted again for as
+          // many tasks as were counted, never more.
+          const before = counted.get(p.requestId);
+          if (before !== undefined) {
+            const within = p.count <= before;
+            results.set(p, { granted: within, replay: within, used, limit: p.rule.limit });
           } else if (used + p.count > p.rule.limit) {
             results.set(p, { granted: false, replay: false, used, limit: p.rule.limit });
           } else {
             results.set(p, { granted: true, replay: false, used, limit: p.rule.limit });
             use = withUse(use, at, p.count, p.rule.windowMinutes);
             granted.push(p);
+            counted.set(p.requestId, p.count);
           }
         }
         if (granted.length > 0) {
@@ -182,9 +206,7 @@ export function buildLaunchBudgets(
         conflicts = 0;
       } catch (error) {
         // Another writer moved the window (or counted one of these) since it was read: read again.
-        const conflict =
-          isConditionFailure(error) ||
-          ['TransactionCanceledException', 'TransactionConflictException'].includes((error as Error).name);
+        const conflict = isConditionFailure(error) || isTransactionConflict(error);
         if (!conflict || conflicts >= MAX_ROUNDS) {
           for (const p of batch) p.reject(error);
         } else {
@@ -224,8 +246,22 @@ export function buildLaunchBudgets(
       const window = await sharedWindow(key);
       return {
         used: usedInWindow(window.minutes, now(), windowMinutes),
-        ...(window.openUntil && { openUntil: window.openUntil }),
+        ...(window.openUntil && { openUntil: window.openUntil, announced: window.announced }),
       };
+    },
+
+    async markAnnounced(key, untilMs) {
+      await writtenIf(
+        db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { pk: PK(key), sk: WINDOW_SK },
+            UpdateExpression: 'SET announced = :true',
+            ConditionExpression: 'openUntil = :until',
+            ExpressionAttributeValues: { ':true': true, ':until': new Date(untilMs).toISOString() },
+          }),
+        ),
+      );
     },
 
     open: (key, untilMs) =>
@@ -234,11 +270,12 @@ export function buildLaunchBudgets(
           new UpdateCommand({
             TableName: table,
             Key: { pk: PK(key), sk: WINDOW_SK },
-            UpdateExpression: 'SET openUntil = :until, openedAt = :now',
+            UpdateExpression: 'SET openUntil = :until, openedAt = :now, announced = :false',
             ConditionExpression: 'attribute_not_exists(openUntil) OR openUntil < :now',
             ExpressionAttributeValues: {
               ':until': new Date(untilMs).toISOString(),
               ':now': new Date(now()).toISOString(),
+              ':false': false,
             },
           }),
         ),
@@ -249,8 +286,10 @@ export function buildLaunchBudgets(
         new UpdateCommand({
           TableName: table,
           Key: { pk: PK(key), sk: WINDOW_SK },
-          UpdateExpression: 'SET minutes = :empty REMOVE openUntil, openedAt',
-          ExpressionAttributeValues: { ':empty': {} },
+          // A new version, so a claim that read the window before the reset cannot write its count back.
+          UpdateExpression:
+            'SET minutes = :empty, version = if_not_exists(version, :zero) + :one, expiresAt = :expiresAt REMOVE openUntil, openedAt, announced',
+          ExpressionAttributeValues: { ':empty': {}, ':zero': 0, ':one': 1, ':expiresAt': expiresAt(0) },
         }),
       );
     },

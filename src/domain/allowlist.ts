@@ -135,3 +135,33 @@ export function refusalOf(
   }
   return undefined;
 }
+
+/**
+ * The stage's allowlist parameters as the checks compare them: a cluster given as an ARN becomes its name
+ * (after checking the ARN is the stack's own), a task role given by name becomes its ARN in the stack's
+ * account. An entry of another account, Region or partition is a configuration error, named.
+ */
+export function allowlistFrom(
+  entries: { clusters: Iterable<string>; families: Iterable<string>; taskRoles: Iterable<string> },
+  scope: StackScope,
+): LaunchAllowlist {
+  const clusters = new Set<string>();
+  for (const entry of entries.clusters) {
+    const away = outsideScope(entry, 'ecs', scope, true);
+    const name = clusterNameOf(entry);
+    if (away || !name)
+      throw new Error(`allowedClusters: ${entry} is not a cluster of this stack${away ? ` (${away})` : ''}`);
+    clusters.add(name);
+  }
+  const taskRoles = new Set<string>();
+  for (const entry of entries.taskRoles) {
+    if (!entry.startsWith('arn:')) {
+      taskRoles.add(`arn:${scope.partition}:iam::${scope.account}:role/${entry}`);
+      continue;
+    }
+    const away = outsideScope(entry, 'iam', scope, false);
+    if (away) throw new Error(`allowedTaskRoles: ${entry} is not a role of this stack's account (${away})`);
+    taskRoles.add(entry);
+  }
+  return { clusters, families: new Set(entries.families), taskRoles };
+}

@@ -5,6 +5,7 @@
  * never answers with a launch that is not theirs.
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonicalJson';
 
 /**
  * 1 to 128 characters of printable ASCII without spaces (33-126, the characters of RunTask's clientToken):
@@ -36,11 +37,5 @@ export function idempotencyDigest(principal: string, key: string): string {
  * two requests for the same launch hash alike however their JSON was laid out.
  */
 export function bodyHash(body: unknown): string {
-  return sha256(
-    JSON.stringify(body, (_key, value: unknown) =>
-      value && typeof value === 'object' && !Array.isArray(value)
-        ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-        : value,
-    ),
-  );
+  return sha256(canonicalJson(body));
 }

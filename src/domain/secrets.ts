@@ -96,3 +96,15 @@ export function relaunchable<T extends WithOverrides>(runTask: T): { runTask: T;
   });
   return { runTask: { ...runTask, overrides: { ...runTask.overrides, containerOverrides: kept } }, dropped };
 }
+
+/** `runTask` without any environment overrides, and the variable names it had ("container.VAR"). */
+export function splitEnvironment<T extends WithOverrides>(runTask: T): { rest: T; names: Set<string> } {
+  const names = new Set<string>();
+  const containers = runTask.overrides?.containerOverrides;
+  if (!containers) return { rest: runTask, names };
+  const kept = containers.map(({ environment, ...container }) => {
+    for (const e of environment ?? []) names.add(`${container.name}.${e.name}`);
+    return container;
+  });
+  return { rest: { ...runTask, overrides: { ...runTask.overrides, containerOverrides: kept } }, names };
+}

@@ -17,8 +17,9 @@ import {
   isBreakerGated,
   MINUTE_MS,
 } from '../domain/budgets';
+import { canonicalJson } from '../domain/canonicalJson';
 import type { LaunchRequest, RunTaskInput } from '../domain/launchRequest';
-import { relaunchable, withoutEnvironmentValues } from '../domain/secrets';
+import { relaunchable, splitEnvironment } from '../domain/secrets';
 import { lastArnSegment } from '../domain/taskEvent';
 
 /**
@@ -55,10 +56,12 @@ export type GuardVerdict =
   | { action: 'go' }
   /** Not launched, for good: recorded and announced (Task Launch Failed with this cause). */
   | { action: 'refuse'; cause: 'allowlist' | 'budget'; why: string; budget?: string }
-  /** Held back: sent back to the queue to try again at untilMs. */
-  | { action: 'pause'; untilMs: number; why: string };
+  /** Held back: sent back to the queue to be tried again in delaySeconds. */
+  | { action: 'pause'; delaySeconds: number; why: string };
 
 const GO: GuardVerdict = { action: 'go' };
+const OWN_TAG_PREFIX = 'ecs-autopilot:';
+const PAUSE_HOP_SECONDS = 60;
 
 /** The launch fields a decision fixes; capacity retries may change only the count and the placement. */
 const DECIDED_FIELDS = [
@@ -73,7 +76,36 @@ const DECIDED_FIELDS = [
   'enableExecuteCommand',
 ] as const satisfies readonly (keyof RunTaskInput)[];
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+const same = (a: unknown, b: unknown) => canonicalJson(a ?? null) === canonicalJson(b ?? null);
+const ownTags = (runTask: RunTaskInput) =>
+  (runTask.tags ?? [])
+    .filter((t) => t.key.startsWith(OWN_TAG_PREFIX))
+    .sort((a, b) => (a.key < b.key ? -1 : 1));
+
+/**
+ * What a restart or Spot move sent to the queue changed from what its decision asked for. A capacity retry
+ * may start fewer tasks, elsewhere; nothing else may change: not the overrides, the lineage tags (they pick
+ * the budget and the breaker), the attempt.
+ */
+function differences(decided: LaunchRequest, sent: LaunchRequest): string[] {
+  // A stage that stores no environment values kept the decision's variables by name: a resend from the
+  // stored decision goes without them. Compare the rest, and send no variable the decision did not name.
+  const byName = relaunchable(decided.runTask).dropped.length > 0;
+  const asDecided = byName ? splitEnvironment(decided.runTask) : { rest: decided.runTask, names: new Set() };
+  const asSent = byName ? splitEnvironment(sent.runTask) : { rest: sent.runTask, names: new Set() };
+  const changed: string[] = DECIDED_FIELDS.filter(
+    (field) => !same(asDecided.rest[field], asSent.rest[field]),
+  );
+  if ([...asSent.names].some((name) => !asDecided.names.has(name))) changed.push('overrides');
+  const count = sent.runTask.count;
+  if (sent.capacityRetries === 0 ? count !== decided.runTask.count : count > decided.runTask.count)
+    changed.push('count');
+  if (!same(ownTags(decided.runTask), ownTags(sent.runTask))) changed.push(`${OWN_TAG_PREFIX}* tags`);
+  if (sent.reason !== decided.reason || !same(decided.lineage, sent.lineage)) changed.push('reason, lineage');
+  if (!same(decided.policy, sent.policy) || !same(decided.launchLease, sent.launchLease))
+    changed.push('policy, launchLease');
+  return changed;
+}
 
 export function buildLaunchGuard(deps: LaunchGuardDeps) {
   const now = deps.now ?? Date.now;
@@ -99,18 +131,13 @@ export function buildLaunchGuard(deps: LaunchGuardDeps) {
     if (decided?.requestId !== request.requestId) {
       throw untrusted(`no decision on ${replaced} asked for it`);
     }
-    // A stage that stores no environment values kept the decision's variables by name: compare those.
-    const byName = relaunchable(decided.runTask).dropped.length > 0;
-    const asDecided = byName ? withoutEnvironmentValues(decided.runTask) : decided.runTask;
-    const asSent = byName ? withoutEnvironmentValues(request.runTask) : request.runTask;
-    const changed = DECIDED_FIELDS.filter((field) => !same(asDecided[field], asSent[field]));
+    const changed = differences(decided, request);
     if (changed.length > 0) throw untrusted(`${changed.join(', ')} differ from what was decided`);
     return GO;
   }
 
   async function admit(request: LaunchRequest): Promise<GuardVerdict> {
-    // A capacity retry starts what its request was already counted for.
-    if (request.capacityRetries > 0) return GO;
+    // Every attempt claims: a capacity retry (same request id, as many tasks or fewer) is a replay.
     const family = familyOf(request.runTask.taskDefinition);
     if (isBreakerGated(request)) {
       const paused = await breaker(request, family);
@@ -136,7 +163,11 @@ export function buildLaunchGuard(deps: LaunchGuardDeps) {
     const key = breakerKey(family);
     const state = await deps.budgets.state(key, rule.windowMinutes);
     const openUntil = state.openUntil ? Date.parse(state.openUntil) : 0;
-    if (openUntil > now()) return pause(family, openUntil);
+    if (openUntil > now()) {
+      // Opened by a delivery that could not announce it (PutEvents failed): announce it now.
+      if (!state.announced) await announce(key, family, state.used, openUntil);
+      return pause(family, openUntil);
+    }
     if (!countsAgainstBreaker(request)) return undefined;
     const claim = await deps.budgets.claim(key, request.requestId, 1, {
       limit: rule.relaunches,
@@ -147,28 +178,38 @@ export function buildLaunchGuard(deps: LaunchGuardDeps) {
     if (await deps.budgets.open(key, until)) {
       deps.countMetric('RestartBreakerOpened');
       deps.countMetric('RestartBreakerOpened', { family });
-      await deps.publishEvents([
-        {
-          detailType: 'Task Restart Paused',
-          resources: [],
-          detail: {
-            family,
-            relaunchesThatFailedAgain: claim.used,
-            limit: rule.relaunches,
-            windowMinutes: rule.windowMinutes,
-            pausedUntil: new Date(until).toISOString(),
-            resume: `automatically after ${rule.cooldownMinutes} minutes, or DELETE /restart-breakers/${family}`,
-          },
-        },
-      ]);
+      await announce(key, family, claim.used, until);
     }
     return pause(family, until);
   }
 
+  async function announce(key: string, family: string, used: number, untilMs: number) {
+    const { breaker: rule } = deps.settings;
+    await deps.publishEvents([
+      {
+        detailType: 'Task Restart Paused',
+        resources: [],
+        detail: {
+          family,
+          relaunchesThatFailedAgain: used,
+          limit: rule.relaunches,
+          windowMinutes: rule.windowMinutes,
+          pausedUntil: new Date(untilMs).toISOString(),
+          resume: `automatically after ${rule.cooldownMinutes} minutes, or DELETE /restart-breakers/${family}`,
+        },
+      },
+    ]);
+    await deps.budgets.markAnnounced(key, untilMs);
+  }
+
+  /**
+   * Held until the breaker closes, looking again every PAUSE_HOP_SECONDS at most, so a breaker an operator
+   * closes (DELETE /restart-breakers/{family}) lets the paused restarts go within a minute.
+   */
   function pause(family: string, untilMs: number): GuardVerdict {
     return {
       action: 'pause',
-      untilMs,
+      delaySeconds: Math.min(PAUSE_HOP_SECONDS, Math.max(1, Math.ceil((untilMs - now()) / 1000))),
       why: `the restarts of family ${family} are paused until ${new Date(untilMs).toISOString()} (restart circuit breaker: its replacements kept failing)`,
     };
   }

@@ -334,7 +334,7 @@ export function buildLaunchRecord(deps: LauncherDeps) {
       });
     }
     if (admitted.action === 'pause') {
-      const delaySeconds = Math.max(1, Math.ceil((admitted.untilMs - Date.now()) / 1000));
+      const { delaySeconds } = admitted;
       await keepLease(request, delaySeconds);
       await deps.sendLaunchRequest(request, delaySeconds);
       deps.logger.info('launch paused', { requestId: request.requestId, reason: admitted.why, delaySeconds });

@@ -1,9 +1,15 @@
 import type { PublishEvents } from '../adapters/events';
-import { buildLaunchBudgets } from '../adapters/launchBudgets';
+import { buildLaunchBudgets, type LaunchBudgets } from '../adapters/launchBudgets';
 import type { LaunchStore } from '../adapters/launchStore';
 import { dynamoDb } from '../clients/dynamodb';
 import { commaList, nameSet, stackScopeOf, stackScopeSettings } from '../config';
-import { type LaunchAllowlist, type LaunchTarget, refusalOf } from '../domain/allowlist';
+import {
+  allowlistFrom,
+  clusterNameOf,
+  type LaunchAllowlist,
+  type LaunchTarget,
+  refusalOf,
+} from '../domain/allowlist';
 import type { BudgetSettings } from '../domain/budgets';
 import { buildLaunchGuard } from '../handlers/launchGuard';
 import { metrics, publishCount } from '../observability';
@@ -38,22 +44,35 @@ export const breakerRuleOf = (config: GuardConfig): BudgetSettings['breaker'] =>
   cooldownMinutes: config.RESTART_BREAKER_COOLDOWN_MINUTES,
 });
 
-export const allowlistOf = (config: GuardConfig): LaunchAllowlist => ({
-  clusters: config.ALLOWED_CLUSTERS,
-  families: config.ALLOWED_FAMILIES,
-  taskRoles: config.ALLOWED_TASK_ROLES,
-});
+/** The stage's allowlist as the checks compare it (ARNs of clusters as names, role names as ARNs). */
+export const allowlistOf = (config: GuardConfig): LaunchAllowlist =>
+  allowlistFrom(
+    {
+      clusters: config.ALLOWED_CLUSTERS,
+      families: config.ALLOWED_FAMILIES,
+      taskRoles: config.ALLOWED_TASK_ROLES,
+    },
+    stackScopeOf(config),
+  );
 
 /** Why this stage may not launch `launch` now (its allowlist), or undefined. */
-export const allowlistRefusal = (config: GuardConfig) => (launch: LaunchTarget) =>
-  refusalOf(launch, allowlistOf(config), stackScopeOf(config))?.message;
+export const allowlistRefusal = (config: GuardConfig) => {
+  const allowlist = allowlistOf(config);
+  const scope = stackScopeOf(config);
+  return (launch: LaunchTarget) => refusalOf(launch, allowlist, scope)?.message;
+};
 
 export function buildConfiguredLaunchGuard(
   config: GuardConfig,
-  deps: { decisions: Pick<LaunchStore, 'getDecision'>; publishEvents: PublishEvents },
+  deps: {
+    decisions: Pick<LaunchStore, 'getDecision'>;
+    publishEvents: PublishEvents;
+    /** The function's one budgets adapter, when it also serves the breakers (api). */
+    budgets?: LaunchBudgets;
+  },
 ) {
   return buildLaunchGuard({
-    budgets: buildLaunchBudgets(dynamoDb, config.TABLE_NAME),
+    budgets: deps.budgets ?? buildLaunchBudgets(dynamoDb, config.TABLE_NAME),
     settings: {
       launchesPerClusterHour: config.LAUNCHES_PER_CLUSTER_HOUR,
       replacementsPerClusterHour: config.REPLACEMENTS_PER_CLUSTER_HOUR,
@@ -61,7 +80,7 @@ export function buildConfiguredLaunchGuard(
     },
     allowlist: allowlistOf(config),
     scope: stackScopeOf(config),
-    handledClusters: new Set(config.CLUSTERS.map((c) => c.split('/').pop() ?? c)),
+    handledClusters: new Set(config.CLUSTERS.map(clusterNameOf)),
     decisions: deps.decisions,
     publishEvents: deps.publishEvents,
     countMetric: (name, dimensions = {}) => publishCount(metrics, name, dimensions),

@@ -86,6 +86,7 @@ type Input =
       reason: LaunchRequest['reason'];
       drawn: Drawn;
       lineage: 'none' | 'decided' | 'forged' | 'altered';
+      alteration: 'command' | 'count' | 'lineage tag' | 'attempt' | 'capacity retry for more';
     }
   | { via: 'queue-trigger'; schedule: string };
 
@@ -103,9 +104,21 @@ const input: fc.Arbitrary<Input> = fc.oneof(
     reason: fc.constantFrom<LaunchRequest['reason']>('run-now', 'schedule', 'restart', 'spot-interruption'),
     drawn: runTask,
     lineage: fc.constantFrom('none', 'decided', 'forged', 'altered'),
+    alteration: fc.constantFrom('command', 'count', 'lineage tag', 'attempt', 'capacity retry for more'),
   }),
   fc.record({ via: fc.constant('queue-trigger' as const), schedule: fc.constantFrom('nightly', 'missing') }),
 );
+
+/** What a sender with access to the queue might change in a request a decision asked for. */
+function alter(request: LaunchRequest, how: Extract<Input, { via: 'queue' }>['alteration']): void {
+  const runTask = request.runTask;
+  if (how === 'command')
+    runTask.overrides = { containerOverrides: [{ name: 'worker', command: ['sh', '-c', 'steal'] }] };
+  if (how === 'count' || how === 'capacity retry for more') runTask.count = Math.min(10, runTask.count + 1);
+  if (how === 'capacity retry for more') request.capacityRetries = 1;
+  if (how === 'lineage tag') runTask.tags = [{ key: 'ecs-autopilot:reason', value: 'infrastructure' }];
+  if (how === 'attempt' && request.lineage) request.lineage.attempt += 1;
+}
 
 export async function hostileCallerDrill(db: DrillDb, options: { inputs: number; seed?: number }) {
   const tally = new Tally('hostile caller');
@@ -258,11 +271,8 @@ export async function hostileCallerDrill(db: DrillDb, options: { inputs: number;
             done: true,
             request: structuredClone(request),
           });
-          if (item.lineage === 'altered') {
-            request.runTask.overrides = {
-              containerOverrides: [{ name: 'worker', command: ['sh', '-c', 'steal'] }],
-            };
-          } else genuine.add(request.requestId);
+          if (item.lineage === 'altered') alter(request, item.alteration);
+          else genuine.add(request.requestId);
         }
         const message = parseQueueMessage({ body: JSON.stringify(request) });
         if (message.kind === 'request') await launch(message.request);

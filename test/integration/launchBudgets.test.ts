@@ -50,4 +50,28 @@ describe('launch budgets in DynamoDB (dynalite)', () => {
     await budgets.reset('breaker#etl');
     expect(await budgets.state('breaker#etl', 15)).toEqual({ used: 0 });
   });
+
+  it('counts a request claimed twice in one batch once, and fails none of the others', async () => {
+    const budgets = buildLaunchBudgets(dynamo.db, dynamo.table, () => T0);
+    const results = await Promise.all(['a', 'b', 'a', 'c'].map((id) => budgets.claim('k', id, 1, HOUR)));
+    expect(results.map((r) => r.granted)).toEqual([true, true, true, true]);
+    expect(results[2]?.replay).toBe(true);
+    expect(await budgets.state('k', 60)).toEqual({ used: 3 });
+  });
+
+  it('keeps a reset when a claim that read the window before it commits after it', async () => {
+    const budgets = buildLaunchBudgets(dynamo.db, dynamo.table, () => T0);
+    for (const id of ['a', 'b', 'c']) await budgets.claim('breaker#etl', id, 1, HOUR);
+    // Another container reads the window (3 counted), then the operator resets, then its commit lands.
+    const racing = buildLaunchBudgets(
+      dynamo.db,
+      dynamo.table,
+      () => T0,
+      async () => undefined,
+    );
+    const claim = racing.claim('breaker#etl', 'd', 1, HOUR);
+    await budgets.reset('breaker#etl');
+    await claim;
+    expect((await budgets.state('breaker#etl', 60)).used).toBeLessThanOrEqual(1);
+  });
 });

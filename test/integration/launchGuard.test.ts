@@ -36,6 +36,7 @@ function setup(settings: { launches?: number; replacements?: number; relaunches?
   const decisions = new Map<string, DecisionRecord>();
   const published: OutgoingEvent[] = [];
   const metrics: string[] = [];
+  const failPublish = { next: false };
   const guard = buildLaunchGuard({
     budgets: buildLaunchBudgets(dynamo.db, dynamo.table, () => now),
     settings: {
@@ -48,6 +49,10 @@ function setup(settings: { launches?: number; replacements?: number; relaunches?
     handledClusters: new Set(),
     decisions: { getDecision: async (taskId) => decisions.get(taskId) },
     publishEvents: async (events) => {
+      if (failPublish.next) {
+        failPublish.next = false;
+        throw new Error('PutEvents failed for 1 entries');
+      }
       published.push(...events);
     },
     countMetric: (name, dimensions) =>
@@ -77,8 +82,8 @@ function setup(settings: { launches?: number; replacements?: number; relaunches?
     decide,
     published,
     metrics,
+    failPublish,
     advance: (ms: number) => (now += ms),
-    handled: undefined,
   };
 }
 
@@ -168,7 +173,8 @@ describe('the launch guard', () => {
       expect((await check(decide(restart('a', 2)))).action).toBe('go');
       expect((await check(decide(restart('b', 3)))).action).toBe('go');
       const paused = await check(decide(restart('c', 2)));
-      expect(paused).toMatchObject({ action: 'pause', untilMs: T0 + 15 * 60_000 });
+      // Held in hops of a minute at most, so a breaker closed by an operator lets them go soon.
+      expect(paused).toMatchObject({ action: 'pause', delaySeconds: 60 });
       expect(published).toEqual([
         expect.objectContaining({
           detailType: 'Task Restart Paused',
@@ -185,5 +191,112 @@ describe('the launch guard', () => {
       advance(15 * 60_000 + 1);
       expect((await check(decide(restart('c', 2)))).action).toBe('go');
     });
+  });
+
+  describe('a restart message changed from what its decision asked for', () => {
+    it.each([
+      ['more tasks', (r: LaunchRequest) => ({ ...r, runTask: { ...r.runTask, count: 10 } }), 'count'],
+      [
+        'a lineage tag that picks another budget',
+        (r: LaunchRequest) => ({
+          ...r,
+          runTask: { ...r.runTask, tags: [{ key: 'ecs-autopilot:reason', value: 'infrastructure' }] },
+        }),
+        'ecs-autopilot:* tags',
+      ],
+      [
+        'an earlier attempt, to slip past the breaker',
+        (r: LaunchRequest) => ({
+          ...r,
+          lineage: { ...(r.lineage as NonNullable<LaunchRequest['lineage']>), attempt: 1 },
+        }),
+        'lineage',
+      ],
+      [
+        'a capacity retry asking for more',
+        (r: LaunchRequest) => ({ ...r, capacityRetries: 1, runTask: { ...r.runTask, count: 2 } }),
+        'count',
+      ],
+    ])('is refused: %s', async (_, change, field) => {
+      const { check, decide } = setup();
+      const request = decide(restart('x', 3));
+      await expect(check(change(request))).rejects.toThrow(field);
+    });
+
+    it('passes as a capacity retry for fewer tasks, counted once', async () => {
+      const { check, decide } = setup({ launches: 1 });
+      const request = decide({ ...restart('y', 1), runTask: { ...restart('y').runTask, count: 1 } });
+      expect((await check(request)).action).toBe('go');
+      expect((await check({ ...request, capacityRetries: 1 })).action).toBe('go');
+      expect((await check(decide(restart('z')))).action).toBe('refuse');
+    });
+
+    it('passes when the decision comes back from the table with its maps in another key order', async () => {
+      const { check, decide } = setup();
+      const request = restart('k', 1, {
+        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0a'], assignPublicIp: 'DISABLED' } },
+      });
+      decide(request);
+      const reordered: LaunchRequest = {
+        ...request,
+        runTask: {
+          ...request.runTask,
+          networkConfiguration: {
+            awsvpcConfiguration: { assignPublicIp: 'DISABLED', subnets: ['subnet-0a'] },
+          },
+        },
+      };
+      expect(await check(reordered)).toEqual({ action: 'go' });
+    });
+
+    it('passes when resent from a decision stored without environment values (storeOverrideValues false), and may not add variables', async () => {
+      const { check, decide } = setup();
+      const withValues = restart('e', 1, {
+        overrides: {
+          containerOverrides: [{ name: 'worker', environment: [{ name: 'DB_PASSWORD', value: 'hunter2' }] }],
+        },
+      });
+      // The stored decision keeps the name only; its resend goes without the variable.
+      decide({
+        ...withValues,
+        runTask: {
+          ...withValues.runTask,
+          overrides: {
+            containerOverrides: [{ name: 'worker', environment: [{ name: 'DB_PASSWORD' } as never] }],
+          },
+        },
+      });
+      const resent = {
+        ...withValues,
+        runTask: {
+          ...withValues.runTask,
+          overrides: { containerOverrides: [{ name: 'worker', environment: [] }] },
+        },
+      };
+      expect(await check(resent)).toEqual({ action: 'go' });
+      expect(await check(withValues)).toEqual({ action: 'go' });
+      const added = {
+        ...withValues,
+        runTask: {
+          ...withValues.runTask,
+          overrides: {
+            containerOverrides: [{ name: 'worker', environment: [{ name: 'AWS_SECRET', value: 'x' }] }],
+          },
+        },
+      };
+      await expect(check(added)).rejects.toThrow('overrides');
+    });
+  });
+
+  it('announces an opened breaker on the next delivery when the first could not publish it', async () => {
+    const { guard, decide, published, failPublish } = setup({ relaunches: 1 });
+    expect((await guard.admit(decide(restart('a', 2)))).action).toBe('go');
+    failPublish.next = true;
+    await expect(guard.admit(decide(restart('b', 2)))).rejects.toThrow('PutEvents failed');
+    expect(published).toEqual([]);
+    expect((await guard.admit(decide(restart('c', 2)))).action).toBe('pause');
+    expect(published.map((e) => e.detailType)).toEqual(['Task Restart Paused']);
+    expect((await guard.admit(decide(restart('d', 2)))).action).toBe('pause');
+    expect(published).toHaveLength(1);
   });
 });

@@ -1,4 +1,4 @@
-import { type LaunchAllowlist, refusalOf } from '../../src/domain/allowlist';
+import { allowlistFrom, type LaunchAllowlist, refusalOf } from '../../src/domain/allowlist';
 
 const SCOPE = { partition: 'aws', region: 'us-east-1', account: '111122223333' };
 const ALLOW: LaunchAllowlist = {
@@ -69,5 +69,44 @@ describe('the launch allowlist', () => {
       field: 'overrides.taskRoleArn',
       message: `overrides.taskRoleArn ${role} is outside this stack's scope: account 999999999999 (this stack: 111122223333)`,
     });
+  });
+});
+
+describe('the allowlist parameters', () => {
+  it('take clusters by name or by this stack’s ARN, and task roles by name or ARN', () => {
+    const allow = allowlistFrom(
+      {
+        clusters: ['batch', 'arn:aws:ecs:us-east-1:111122223333:cluster/etl'],
+        families: ['worker'],
+        taskRoles: ['etl-task', 'arn:aws:iam::111122223333:role/worker-task'],
+      },
+      SCOPE,
+    );
+    expect([...allow.clusters]).toEqual(['batch', 'etl']);
+    expect([...allow.taskRoles]).toEqual([
+      'arn:aws:iam::111122223333:role/etl-task',
+      'arn:aws:iam::111122223333:role/worker-task',
+    ]);
+    expect(
+      refusalOf(
+        launch({ cluster: 'arn:aws:ecs:us-east-1:111122223333:cluster/etl', taskDefinition: 'worker' }),
+        allow,
+        SCOPE,
+      ),
+    ).toBeUndefined();
+  });
+
+  it('refuse, at cold start, a cluster or role of another account', () => {
+    expect(() =>
+      allowlistFrom(
+        { clusters: ['arn:aws:ecs:us-east-1:999999999999:cluster/batch'], families: [], taskRoles: [] },
+        SCOPE,
+      ),
+    ).toThrow(
+      'allowedClusters: arn:aws:ecs:us-east-1:999999999999:cluster/batch is not a cluster of this stack',
+    );
+    expect(() =>
+      allowlistFrom({ clusters: [], families: [], taskRoles: ['arn:aws:iam::999999999999:role/x'] }, SCOPE),
+    ).toThrow('allowedTaskRoles');
   });
 });
