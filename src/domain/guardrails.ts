@@ -32,7 +32,10 @@ const vcpu = (units: number) => `${Number((units / 1024).toFixed(2))} vCPU`;
 const gb = (mib: number) => `${Number((mib / 1024).toFixed(2))} GB`;
 
 /** The task and container cpu and memory overrides of a launch, against the stage's maxima. */
-export function launchLimitIssues(launch: Pick<Schedule, 'overrides'>, limits: LaunchLimits): LimitIssue[] {
+export function launchLimitIssues(
+  launch: Pick<Schedule, 'overrides'>,
+  limits: Pick<LaunchLimits, 'maxTaskCpu' | 'maxTaskMemory'>,
+): LimitIssue[] {
   const issues: LimitIssue[] = [];
   const cpuRule = `must be at most ${limits.maxTaskCpu} CPU units (${vcpu(limits.maxTaskCpu)}, this stage's maxTaskCpu)`;
   const memoryRule = `must be at most ${limits.maxTaskMemory} MiB (${gb(limits.maxTaskMemory)}, this stage's maxTaskMemory)`;

@@ -18,7 +18,9 @@ import {
   MINUTE_MS,
 } from '../domain/budgets';
 import { canonicalJson } from '../domain/canonicalJson';
+import { describeLimitIssues, type LaunchLimits, launchLimitIssues } from '../domain/guardrails';
 import type { LaunchRequest, RunTaskInput } from '../domain/launchRequest';
+import type { Schedule } from '../domain/schedule';
 import { relaunchable, splitEnvironment } from '../domain/secrets';
 import { lastArnSegment } from '../domain/taskEvent';
 
@@ -36,6 +38,8 @@ export interface LaunchGuardDeps {
   settings: BudgetSettings;
   allowlist: LaunchAllowlist;
   scope: StackScope;
+  /** The largest task an API launch may ask for (maxTaskCpu, maxTaskMemory). */
+  taskSize: Pick<LaunchLimits, 'maxTaskCpu' | 'maxTaskMemory'>;
   /** Clusters whose tasks this stage handles (restarts, Spot moves); empty: every cluster. */
   handledClusters: ReadonlySet<string>;
   decisions: Pick<LaunchStore, 'getDecision'>;
@@ -113,7 +117,12 @@ export function buildLaunchGuard(deps: LaunchGuardDeps) {
   async function verify(request: LaunchRequest): Promise<GuardVerdict> {
     if (request.reason === 'schedule' || request.reason === 'run-now') {
       const refusal = refusalOf(request.runTask, deps.allowlist, deps.scope);
-      return refusal ? { action: 'refuse', cause: 'allowlist', why: refusal.message } : GO;
+      if (refusal) return { action: 'refuse', cause: 'allowlist', why: refusal.message };
+      // The API's task size limits, for what reaches the queue without the API.
+      const tooBig = launchLimitIssues(request.runTask as Pick<Schedule, 'overrides'>, deps.taskSize);
+      return tooBig.length > 0
+        ? { action: 'refuse', cause: 'allowlist', why: describeLimitIssues(tooBig) }
+        : GO;
     }
     const untrusted = (why: string) => {
       deps.countMetric('LaunchRequestRefused');

@@ -2,7 +2,7 @@ import type { PublishEvents } from '../adapters/events';
 import { buildLaunchBudgets, type LaunchBudgets } from '../adapters/launchBudgets';
 import type { LaunchStore } from '../adapters/launchStore';
 import { dynamoDb } from '../clients/dynamodb';
-import { commaList, nameSet, stackScopeOf, stackScopeSettings } from '../config';
+import { commaList, nameSet, positiveInt, stackScopeOf, stackScopeSettings } from '../config';
 import {
   allowlistFrom,
   clusterNameOf,
@@ -33,6 +33,8 @@ export const launchGuardSettings = {
   RESTART_BREAKER_RELAUNCHES: count(10, 10_000),
   RESTART_BREAKER_WINDOW_MINUTES: count(15, 1440),
   RESTART_BREAKER_COOLDOWN_MINUTES: count(15, 1440),
+  MAX_TASK_CPU: positiveInt,
+  MAX_TASK_MEMORY: positiveInt,
   ...stackScopeSettings,
 };
 
@@ -79,6 +81,7 @@ export function buildConfiguredLaunchGuard(
       breaker: breakerRuleOf(config),
     },
     allowlist: allowlistOf(config),
+    taskSize: { maxTaskCpu: config.MAX_TASK_CPU, maxTaskMemory: config.MAX_TASK_MEMORY },
     scope: stackScopeOf(config),
     handledClusters: new Set(config.CLUSTERS.map(clusterNameOf)),
     decisions: deps.decisions,

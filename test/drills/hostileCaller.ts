@@ -147,6 +147,7 @@ export async function hostileCallerDrill(db: DrillDb, options: { inputs: number;
       breaker: { relaunches: 10, windowMinutes: 15, cooldownMinutes: 15 },
     },
     allowlist: ALLOWLIST,
+    taskSize: { maxTaskCpu: 4096, maxTaskMemory: 16384 },
     scope: SCOPE,
     handledClusters: new Set(['batch']),
     decisions: { getDecision },

@@ -68,6 +68,7 @@ describe('the DynamoDB operations of the launch path', () => {
         breaker: { relaunches: 1, windowMinutes: 15, cooldownMinutes: 15 },
       },
       allowlist: { clusters: new Set(['batch']), families: new Set(['worker']), taskRoles: new Set() },
+      taskSize: { maxTaskCpu: 4096, maxTaskMemory: 16384 },
       scope: { partition: 'aws', region: 'us-east-1', account: '111122223333' },
       handledClusters: new Set(),
       decisions: store,

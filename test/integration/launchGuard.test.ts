@@ -45,6 +45,7 @@ function setup(settings: { launches?: number; replacements?: number; relaunches?
       breaker: { relaunches: settings.relaunches ?? 2, windowMinutes: 15, cooldownMinutes: 15 },
     },
     allowlist: { clusters: new Set(['batch']), families: new Set(['worker']), taskRoles: new Set() },
+    taskSize: { maxTaskCpu: 4096, maxTaskMemory: 16384 },
     scope: { partition: 'aws', region: 'us-east-1', account: '111122223333' },
     handledClusters: new Set(),
     decisions: { getDecision: async (taskId) => decisions.get(taskId) },
@@ -134,6 +135,22 @@ describe('the launch guard', () => {
         cause: 'allowlist',
         why: "task definition family admin is not on this stage's allowlist (allowedFamilies)",
       });
+    });
+  });
+
+  it('refuses a raw run-now bigger than the API would take (maxTaskCpu)', async () => {
+    const { check } = setup();
+    const big: LaunchRequest = {
+      ...restart('b'),
+      requestId: 't-big',
+      reason: 'run-now',
+      lineage: undefined,
+      runTask: { ...restart('b').runTask, overrides: { cpu: '16384', memory: '122880' } },
+    };
+    expect(await check(big)).toMatchObject({
+      action: 'refuse',
+      cause: 'allowlist',
+      why: expect.stringContaining('maxTaskCpu'),
     });
   });
 
