@@ -83,6 +83,7 @@ export const handler = middy(
     getTaskHistory: buildGetTaskHistory(dynamoDb, config.TABLE_NAME),
     listTasks: buildListTasks(dynamoDb, config.TABLE_NAME),
     getServiceState: buildServiceStateStore(dynamoDb, config.TABLE_NAME).getState,
+    launches: launchStore,
     breakers: {
       budgets,
       rule: breakerRuleOf(config),

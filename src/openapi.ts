@@ -691,6 +691,11 @@ function components(): Json {
           transitions: { type: 'array', items: ref('TaskTransition'), description: 'Oldest first.' },
           launch: looseObject('What ecs-autopilot started and why (tasks it launched).'),
           decision: looseObject('The restart decision (failed tasks).'),
+          replacementLaunch: {
+            ...ref('Launch'),
+            description:
+              'What became of the launch the decision asked for, while it has no replacement: PENDING, or FAILED with why (a budget, the allowlist, RunTask).',
+          },
           originTaskArn: { type: 'string' },
           attempts: { type: 'array', items: looseObject('One attempt of the restart chain.') },
         },

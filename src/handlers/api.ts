@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import type { LaunchBudgets } from '../adapters/launchBudgets';
+import type { LaunchStore } from '../adapters/launchStore';
 import type { ServiceStateStore } from '../adapters/serviceState';
 import {
   type GetTaskHistory,
@@ -11,6 +12,7 @@ import {
 import { buildAttemptChain, type ChainTask } from '../domain/attemptChain';
 import { type BudgetSettings, breakerKey } from '../domain/budgets';
 import { CLASSIFICATIONS } from '../domain/classify';
+import { launchStatus } from '../domain/launchOutcome';
 import type { Attempt } from '../domain/launchRequest';
 import { redactEnvironmentValues } from '../domain/secrets';
 import { serviceHistoryView } from '../domain/serviceFallback';
@@ -25,6 +27,8 @@ export interface ApiDeps {
   getServiceState?: ServiceStateStore['getState'];
   /** More routes (schedules, run-now, OpenAPI) by route key. */
   routes?: Record<string, Route>;
+  /** The launches decisions asked for, to say what became of one that started nothing yet. */
+  launches?: Pick<LaunchStore, 'getAttempts'>;
   /** The restart circuit breakers (src/handlers/launchGuard.ts): look at one, close one. */
   breakers?: {
     budgets: Pick<LaunchBudgets, 'state' | 'reset'>;
@@ -127,6 +131,16 @@ export function buildApiHandler(deps: ApiDeps) {
     };
   }
 
+  /**
+   * What became of the launch a decision asked for while it has no replacement yet: PENDING (waiting:
+   * backoff, throttling, a paused breaker), or FAILED with why (a budget, the allowlist, RunTask).
+   */
+  async function replacementLaunch(history: TaskHistory) {
+    const requestId = (history.decision?.request as { requestId?: string } | undefined)?.requestId;
+    if (!requestId || !deps.launches || history.decision?.replacementTaskArns) return {};
+    return { replacementLaunch: { requestId, ...launchStatus(await deps.launches.getAttempts(requestId)) } };
+  }
+
   const routes: Record<string, Route> = {
     ...deps.routes,
     'GET /tasks/{taskId}': async (event) => {
@@ -138,6 +152,7 @@ export function buildApiHandler(deps: ApiDeps) {
         transitions: history.transitions,
         ...(history.launch && { launch: history.launch }),
         ...(history.decision && { decision: history.decision }),
+        ...(await replacementLaunch(history)),
         ...(await restartChain(taskId, history)),
       });
     },

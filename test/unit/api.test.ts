@@ -211,3 +211,44 @@ describe('a task launched with a secret in its environment overrides', () => {
     ]);
   });
 });
+
+describe('a failed task whose restart a budget refused', () => {
+  it('shows in its history what became of the launch its decision asked for', async () => {
+    const requestId = `r-${stopped.taskId}`;
+    const decided: TaskHistory = {
+      ...history,
+      decision: {
+        action: 'restart',
+        request: { requestId, runTask: { cluster: 'batch', taskDefinition: 'worker:7', count: 1 } },
+      },
+    };
+    const why =
+      'not launched: budget launchesPerClusterHour: cluster batch started 2000 of 2000 tasks in the last 60 minutes, 1 more would exceed it';
+    const { call } = api({
+      getTaskHistory: async () => decided,
+      launches: {
+        getAttempts: async (id) =>
+          id === requestId
+            ? [
+                {
+                  status: 'failed',
+                  taskArns: [],
+                  failures: [{ reason: why }],
+                  requeued: false,
+                  at: '2025-03-01T10:00:00.000Z',
+                },
+              ]
+            : [],
+      },
+    });
+    const r = await call('GET /tasks/{taskId}', { pathParameters: { taskId: stopped.taskId } });
+    expect(body(r).replacementLaunch).toEqual({
+      requestId,
+      status: 'FAILED',
+      taskArns: [],
+      failures: [{ reason: why }],
+      attempts: 1,
+      updatedAt: '2025-03-01T10:00:00.000Z',
+    });
+  });
+});
