@@ -4,9 +4,12 @@
  * task an override may ask for. Static rules (Fargate's task sizes, the restart policy's bounds) are in the
  * request schemas instead (schedule.ts); these depend on the stage, so they are checked after parsing.
  */
+
+import { type LimitIssue, launchLimitIssues } from './launchLimits';
 import type { Schedule } from './schedule';
 import { scheduleCadence } from './scheduleExpression';
-import { cpuUnits, memoryMiB } from './taskSize';
+
+export { describeLimitIssues, type LimitIssue, launchLimitIssues } from './launchLimits';
 
 export interface LaunchLimits {
   /** Fewest minutes between two runs of a schedule (minScheduleIntervalMinutes). */
@@ -21,45 +24,7 @@ export interface LaunchLimits {
   maxTaskMemory: number;
 }
 
-/** A limit a request breaks: the field, and the rule with the stage's value. */
-export interface LimitIssue {
-  path: string;
-  message: string;
-}
-
 const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
-const vcpu = (units: number) => `${Number((units / 1024).toFixed(2))} vCPU`;
-const gb = (mib: number) => `${Number((mib / 1024).toFixed(2))} GB`;
-
-/** The task and container cpu and memory overrides of a launch, against the stage's maxima. */
-export function launchLimitIssues(
-  launch: Pick<Schedule, 'overrides'>,
-  limits: Pick<LaunchLimits, 'maxTaskCpu' | 'maxTaskMemory'>,
-): LimitIssue[] {
-  const issues: LimitIssue[] = [];
-  const cpuRule = `must be at most ${limits.maxTaskCpu} CPU units (${vcpu(limits.maxTaskCpu)}, this stage's maxTaskCpu)`;
-  const memoryRule = `must be at most ${limits.maxTaskMemory} MiB (${gb(limits.maxTaskMemory)}, this stage's maxTaskMemory)`;
-  const { cpu, memory, containerOverrides = [] } = launch.overrides ?? {};
-  if (cpu !== undefined && cpuUnits(cpu) > limits.maxTaskCpu) {
-    issues.push({ path: 'overrides.cpu', message: `${cpuRule}, got ${cpu}` });
-  }
-  if (memory !== undefined && memoryMiB(memory) > limits.maxTaskMemory) {
-    issues.push({ path: 'overrides.memory', message: `${memoryRule}, got ${memory}` });
-  }
-  containerOverrides.forEach((container, index) => {
-    const at = `overrides.containerOverrides.${index}`;
-    if (container.cpu !== undefined && container.cpu > limits.maxTaskCpu) {
-      issues.push({ path: `${at}.cpu`, message: `${cpuRule}, got ${container.cpu}` });
-    }
-    for (const field of ['memory', 'memoryReservation'] as const) {
-      const value = container[field];
-      if (value !== undefined && value > limits.maxTaskMemory) {
-        issues.push({ path: `${at}.${field}`, message: `${memoryRule}, got ${value}` });
-      }
-    }
-  });
-  return issues;
-}
 
 /**
  * A schedule against the stage's limits: its launch's size, and, while it is ENABLED, how often it runs and
@@ -87,5 +52,3 @@ export function scheduleLimitIssues(schedule: Schedule, limits: LaunchLimits): L
 }
 
 /** "path: rule; ..." as describeIssues words a schema's problems. */
-export const describeLimitIssues = (issues: LimitIssue[]) =>
-  issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');

@@ -18,7 +18,8 @@ import {
   MINUTE_MS,
 } from '../domain/budgets';
 import { canonicalJson } from '../domain/canonicalJson';
-import { describeLimitIssues, type LaunchLimits, launchLimitIssues } from '../domain/guardrails';
+import type { LaunchLimits } from '../domain/guardrails';
+import { describeLimitIssues, launchLimitIssues } from '../domain/launchLimits';
 import type { LaunchRequest, RunTaskInput } from '../domain/launchRequest';
 import type { Schedule } from '../domain/schedule';
 import { relaunchable, splitEnvironment } from '../domain/secrets';
