@@ -18,10 +18,22 @@ export const pageParams = {
   limit: z._default(
     z.coerce
       .number()
-      .check(z.int('must be an integer'), z.gte(1, 'must be at least 1'), z.lte(100, 'must be at most 100')),
+      .check(
+        z.int('must be an integer'),
+        z.gte(1, 'must be at least 1'),
+        z.lte(100, 'must be at most 100'),
+        z.describe('Items per page.'),
+      ),
     25,
   ),
-  nextToken: z.optional(z.string().check(z.maxLength(2048, 'must be at most 2048 characters'))),
+  nextToken: z.optional(
+    z
+      .string()
+      .check(
+        z.maxLength(2048, 'must be at most 2048 characters'),
+        z.describe('The nextToken of the previous page.'),
+      ),
+  ),
 };
 
 export const badRequest = (message: string) => httpError(400, 'BadRequest', message);

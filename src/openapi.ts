@@ -4,6 +4,7 @@
  * a unit test keeps them equal).
  */
 import { version } from '../package.json';
+import { type ClientError, ROUTES, type RouteKey, type RouteSpec } from './app/api/routes';
 import { CLASSIFICATIONS, FAILURE_KINDS } from './domain/classify';
 import { IDEMPOTENCY_KEY_MAX } from './domain/idempotency';
 import { LAUNCH_REASONS } from './domain/launchRequest';
@@ -26,9 +27,11 @@ function jsonSchema(schema: z.ZodMiniType, io: 'input' | 'output'): Json {
     target: 'draft-2020-12',
     io,
     unrepresentable: 'any',
-    override: ({ jsonSchema: json }) => {
+    override: ({ zodSchema, jsonSchema: json }) => {
       // zod adds its own date-time regex; `format` says the same and reads better.
       if (json.format === 'date-time') delete json.pattern;
+      // A refinement JSON Schema cannot say: . and .. would be steps of the URL path, not names.
+      if (zodSchema === scheduleNameSchema) json.not = { enum: ['.', '..'] };
     },
   }) as Json;
   return rest;
@@ -358,57 +361,6 @@ const looseObject = (description: string): Json => ({
 
 // ---------- parameters ----------
 
-const limitParameter = (defaultLimit: number) => ({
-  name: 'limit',
-  in: 'query',
-  required: false,
-  description: 'Items per page.',
-  schema: { type: 'integer', minimum: 1, maximum: 100, default: defaultLimit },
-});
-
-const nextTokenParameter = {
-  name: 'nextToken',
-  in: 'query',
-  required: false,
-  description: 'The nextToken of the previous page.',
-  schema: { type: 'string', maxLength: 2048 },
-};
-
-const nameParameter = {
-  name: 'name',
-  in: 'path',
-  required: true,
-  description: 'The schedule name.',
-  // . and .. would be steps of the URL path, not names.
-  schema: { ...jsonSchema(scheduleNameSchema, 'input'), not: { enum: ['.', '..'] } },
-};
-
-const taskIdParameter = {
-  name: 'taskId',
-  in: 'path',
-  required: true,
-  description: 'The ECS task id (the last part of the task ARN).',
-  schema: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$' },
-};
-
-const requestIdParameter = {
-  name: 'requestId',
-  in: 'path',
-  required: true,
-  description: 'The launch request id (requestId of POST /tasks, of a schedule run).',
-  schema: { type: 'string', minLength: 1, maxLength: 256 },
-};
-
-const ecsName = (name: string, description: string) => ({
-  name,
-  in: 'path',
-  required: true,
-  description,
-  schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,255}$' },
-});
-const clusterParameter = ecsName('cluster', 'The cluster name.');
-const serviceParameter = ecsName('service', 'The service name.');
-
 const idempotencyKeyParameter = {
   name: 'Idempotency-Key',
   in: 'header',
@@ -416,32 +368,6 @@ const idempotencyKeyParameter = {
   description: `Send the same key again to get the same launch instead of a second one, for historyRetentionDays (default 30). A key is the caller's: another IAM principal's same key is another launch. On POST /tasks it is bound to the body: the same key with another body is a 409; on a run of a schedule, to the schedule. 1 to ${IDEMPOTENCY_KEY_MAX} printable ASCII characters without spaces (e.g. a UUID); a longer key is a 400, never cut short.`,
   schema: { type: 'string', minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX, pattern: '^[!-~]+$' },
 };
-
-const listTasksParameters = [
-  {
-    name: 'cluster',
-    in: 'query',
-    required: true,
-    description: 'Tasks are listed per cluster (name).',
-    schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,255}$' },
-  },
-  {
-    name: 'classification',
-    in: 'query',
-    required: false,
-    description: 'Only tasks with this classification.',
-    schema: { type: 'string', enum: [...CLASSIFICATIONS] },
-  },
-  {
-    name: 'since',
-    in: 'query',
-    required: false,
-    description: 'Only tasks created at or after this ISO-8601 date or date-time.',
-    schema: { type: 'string' },
-  },
-  limitParameter(25),
-  nextTokenParameter,
-];
 
 // ---------- operations ----------
 
@@ -451,7 +377,6 @@ const body = (name: string, description: string) => ({
   description,
   content: json(ref(name)),
 });
-const ok = (description: string, schema: Json) => ({ description, content: json(schema) });
 const ERRORS = {
   400: {
     name: 'BadRequest',
@@ -477,13 +402,9 @@ const ERRORS = {
 } as const;
 
 /** The stage's guardrails on what a schedule or a run-now may launch (400 when broken). */
-const SCHEDULE_LIMITS =
-  "While ENABLED, a schedule must leave at least the stage's minScheduleIntervalMinutes (default 5) between runs, and start at most its maxScheduledTasksPerHour (default 60) tasks in any hour: count × the runs of the expression in its busiest hour. A PAUSED schedule is not held to these, so pausing always works.";
-const SIZE_LIMITS =
-  "Task and container cpu and memory overrides stay within the stage's maxTaskCpu (default 4096 CPU units) and maxTaskMemory (default 16384 MiB); on Fargate (launchType FARGATE, or a FARGATE / FARGATE_SPOT strategy) the task cpu and memory must be a size Fargate offers.";
 
 /** The client errors a route can answer, and the 500 every route can. */
-const errors = (...codes: Array<400 | 403 | 404 | 409 | 413>) =>
+const errors = (...codes: ClientError[]) =>
   Object.fromEntries(
     [...codes, 500 as const].map((code) => [
       String(code),
@@ -491,172 +412,70 @@ const errors = (...codes: Array<400 | 403 | 404 | 409 | 413>) =>
     ]),
   );
 
+/** A query schema's members as OpenAPI parameters (name, required, description, schema). */
+function queryParameters(query: z.ZodMiniType | undefined): Json[] {
+  if (!query) return [];
+  const schema = jsonSchema(query, 'input') as { properties?: Record<string, Json>; required?: string[] };
+  return Object.entries(schema.properties ?? {}).map(([name, property]) => {
+    const { description, ...rest } = property;
+    return {
+      name,
+      in: 'query',
+      required: schema.required?.includes(name) ?? false,
+      ...(description !== undefined && { description }),
+      schema: rest,
+    };
+  });
+}
+
+/** The paths of the document, from the route table (src/app/api/routes.ts): one declaration per route. */
 function paths(): Json {
-  return {
-    '/schedules': {
-      post: {
-        operationId: 'createSchedule',
-        summary: 'Create a schedule that launches ECS tasks.',
-        description: `${SCHEDULE_LIMITS} ${SIZE_LIMITS} The stage keeps at most its maxSchedules (default 200) schedules: one more is a 409 LimitExceeded.`,
-        tags: ['schedules'],
-        requestBody: body('ScheduleInput', 'The schedule; unknown fields are rejected.'),
-        responses: {
-          '201': ok('Created.', ref('Schedule')),
-          ...errors(400, 403, 409, 413),
-        },
-      },
-      get: {
-        operationId: 'listSchedules',
-        summary: 'List schedules by name.',
-        tags: ['schedules'],
-        parameters: [limitParameter(25), nextTokenParameter],
-        responses: {
-          '200': ok('A page of schedules.', ref('ScheduleList')),
-          ...errors(400, 403),
-        },
-      },
-    },
-    '/schedules/{name}': {
-      parameters: [nameParameter],
-      get: {
-        operationId: 'getSchedule',
-        summary: 'One schedule.',
-        tags: ['schedules'],
-        responses: { '200': ok('The schedule.', ref('Schedule')), ...errors(400, 403, 404) },
-      },
-      put: {
-        operationId: 'replaceSchedule',
-        summary: 'Replace a schedule (the body name must be the path name).',
-        description: `The body may be what GET answered, changed: \`version\` is checked (409 if the schedule changed since), the other bookkeeping fields are ignored. Omitted fields take their defaults, except \`state\`: a body without it keeps the stored state, so a PUT never resumes a PAUSED schedule. ${SCHEDULE_LIMITS} ${SIZE_LIMITS}`,
-        tags: ['schedules'],
-        requestBody: body('ReplaceScheduleInput', 'The whole schedule.'),
-        responses: { '200': ok('The schedule.', ref('Schedule')), ...errors(400, 403, 404, 409, 413) },
-      },
-      patch: {
-        operationId: 'updateSchedule',
-        summary: 'Change some fields of a schedule.',
-        description: `The result must still be a valid schedule. Setting launchType drops capacityProviderStrategy and the other way round. ${SCHEDULE_LIMITS} ${SIZE_LIMITS}`,
-        tags: ['schedules'],
-        requestBody: body('SchedulePatch', 'Any fields but name, at least one.'),
-        responses: { '200': ok('The schedule.', ref('Schedule')), ...errors(400, 403, 404, 409, 413) },
-      },
-      delete: {
-        operationId: 'deleteSchedule',
-        summary: 'Delete a schedule (tasks it started keep running).',
-        tags: ['schedules'],
-        responses: { '204': { description: 'Deleted.' }, ...errors(400, 403, 404) },
-      },
-    },
-    '/schedules/{name}/runs': {
-      parameters: [nameParameter],
-      post: {
-        operationId: 'runSchedule',
-        summary: 'Run a schedule now, as if it were due.',
-        description:
-          "409 when the schedule's overrides break the stage's size limits (a schedule stored before they were lowered): change it first.",
-        tags: ['schedules'],
-        parameters: [idempotencyKeyParameter],
-        responses: {
-          '200': ok(
-            'The run: LAUNCHED with its tasks, PENDING (queued: follow location), FAILED with the reasons, or SKIPPED with why.',
-            ref('ScheduleRun'),
-          ),
-          ...errors(400, 403, 404, 409),
-        },
-      },
-      get: {
-        operationId: 'listScheduleRuns',
-        summary: "A schedule's runs, newest first.",
-        tags: ['schedules'],
-        parameters: [limitParameter(25), nextTokenParameter],
-        responses: { '200': ok('A page of runs.', ref('ScheduleRunList')), ...errors(400, 403, 404) },
-      },
-    },
-    '/tasks': {
-      post: {
-        operationId: 'runTask',
-        summary: 'Start tasks now, through the launcher (history and restarts included).',
-        description: SIZE_LIMITS,
-        tags: ['tasks'],
-        parameters: [idempotencyKeyParameter],
-        requestBody: body('RunTaskBody', 'What to launch; unknown fields are rejected.'),
-        responses: {
-          '200': {
-            ...ok(
-              'The launch: LAUNCHED with its tasks, PENDING (queued: follow location), or FAILED with the reasons.',
-              ref('LaunchResult'),
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [key, spec] of Object.entries(ROUTES) as [RouteKey, RouteSpec][]) {
+    const [method = '', path = ''] = key.split(' ');
+    out[path] ??= {};
+    const item = out[path];
+    const pathParameters = Object.entries(spec.path ?? {}).map(([name, parameter]) => ({
+      name,
+      in: 'path',
+      required: true,
+      description: parameter.description,
+      schema: jsonSchema(parameter.schema, 'input'),
+    }));
+    // Path parameters belong to the path (every method of it takes the same).
+    if (pathParameters.length > 0) item.parameters = pathParameters;
+    const parameters = [
+      ...queryParameters(spec.query),
+      ...(spec.idempotencyKey ? [idempotencyKeyParameter] : []),
+    ];
+    const responses = Object.fromEntries(
+      Object.entries(spec.responses).map(([status, response]) => [
+        status,
+        {
+          description: response.description,
+          ...(response.schema && { content: json(ref(response.schema)) }),
+          ...(response.headers && {
+            headers: Object.fromEntries(
+              Object.entries(response.headers).map(([name, description]) => [
+                name,
+                { description, schema: { type: 'string' } },
+              ]),
             ),
-            headers: {
-              Location: {
-                description: 'GET /launches/{requestId} of this launch.',
-                schema: { type: 'string' },
-              },
-            },
-          },
-          ...errors(400, 403, 409, 413),
+          }),
         },
-      },
-      get: {
-        operationId: 'listTasks',
-        summary: 'Recent tasks of a cluster, newest first.',
-        tags: ['tasks'],
-        parameters: listTasksParameters,
-        responses: { '200': ok('A page of task summaries.', ref('TaskList')), ...errors(400, 403) },
-      },
-    },
-    '/tasks/{taskId}': {
-      parameters: [taskIdParameter],
-      get: {
-        operationId: 'getTask',
-        summary: "A task's summary and every state transition, plus its restart chain if it has one.",
-        tags: ['tasks'],
-        responses: { '200': ok('The task history.', ref('TaskHistory')), ...errors(400, 403, 404) },
-      },
-    },
-    '/launches/{requestId}': {
-      parameters: [requestIdParameter],
-      get: {
-        operationId: 'getLaunch',
-        summary:
-          'What a launch came to: its tasks over every attempt, why it failed, or PENDING while queued.',
-        tags: ['tasks'],
-        responses: { '200': ok('The launch.', ref('Launch')), ...errors(400, 403, 404) },
-      },
-    },
-    '/services/{cluster}/{service}': {
-      parameters: [clusterParameter, serviceParameter],
-      get: {
-        operationId: 'getService',
-        summary: "A service's Spot fallback state and its switches (services ecs-autopilot moved off Spot).",
-        tags: ['services'],
-        responses: { '200': ok('The service.', ref('Service')), ...errors(400, 403, 404) },
-      },
-    },
-    '/restart-breakers/{family}': {
-      parameters: [ecsName('family', 'The task definition family.')],
-      get: {
-        operationId: 'getRestartBreaker',
-        summary: "A family's restart circuit breaker: open until when, and the relaunches that failed again.",
-        tags: ['tasks'],
-        responses: { '200': ok('The breaker.', ref('RestartBreaker')), ...errors(400, 403) },
-      },
-      delete: {
-        operationId: 'closeRestartBreaker',
-        summary:
-          "Close a family's restart circuit breaker now (its restarts resume; its count starts again).",
-        tags: ['tasks'],
-        responses: { '200': ok('The breaker, closed.', ref('RestartBreaker')), ...errors(400, 403) },
-      },
-    },
-    '/openapi.json': {
-      get: {
-        operationId: 'getOpenApiDocument',
-        summary: 'This document.',
-        tags: ['meta'],
-        responses: { '200': ok('The OpenAPI 3.1 document.', { type: 'object' }), ...errors(403) },
-      },
-    },
-  };
+      ]),
+    );
+    item[method.toLowerCase()] = {
+      operationId: spec.operationId,
+      summary: spec.summary,
+      ...(spec.description && { description: spec.description }),
+      tags: [spec.tag],
+      ...(parameters.length > 0 && { parameters }),
+      ...(spec.body && { requestBody: body(spec.body.component, spec.body.description) }),
+      responses: { ...responses, ...errors(...spec.errors) },
+    };
+  }
+  return out;
 }
 
 function components(): Json {
@@ -702,6 +521,7 @@ function components(): Json {
         required: ['task', 'transitions'],
       },
       Error: jsonSchema(errorSchema, 'output'),
+      OpenApiDocument: { type: 'object', description: 'An OpenAPI 3.1 document.' },
     },
     responses: Object.fromEntries(
       Object.values(ERRORS).map(({ name, description }) => [

@@ -1,5 +1,4 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import type { LaunchBudgets } from '../adapters/launchBudgets';
 import type { LaunchStore } from '../adapters/launchStore';
 import type { ServiceStateStore } from '../adapters/serviceState';
@@ -9,24 +8,24 @@ import {
   type ListTasks,
   type TaskHistory,
 } from '../adapters/taskHistory';
+import { buildApiDispatch } from '../app/api/dispatch';
+import type { RouteHandlers } from '../app/api/routes';
 import { buildAttemptChain, type ChainTask } from '../domain/attemptChain';
 import { type BudgetSettings, breakerKey } from '../domain/budgets';
-import { CLASSIFICATIONS } from '../domain/classify';
 import { launchStatus } from '../domain/launchOutcome';
 import type { Attempt } from '../domain/launchRequest';
-import { redactEnvironmentValues } from '../domain/secrets';
 import { serviceHistoryView } from '../domain/serviceFallback';
 import { lastArnSegment } from '../domain/taskEvent';
-import { badRequest, callerOf, httpError, json, notFound, pageParams, parseRequest } from '../http';
-import * as z from '../zod';
+import { badRequest, callerOf, json, notFound } from '../http';
+import type { ScheduleRoutes } from './schedulesApi';
 
 export interface ApiDeps {
   getTaskHistory: GetTaskHistory;
   listTasks: ListTasks;
   /** Service Spot fallback state (absent in deployments without it). */
   getServiceState?: ServiceStateStore['getState'];
-  /** More routes (schedules, run-now, OpenAPI) by route key. */
-  routes?: Record<string, Route>;
+  /** The schedule, run-now and document routes (src/handlers/schedulesApi.ts). */
+  routes: ScheduleRoutes;
   /** The launches decisions asked for, to say what became of one that started nothing yet. */
   launches?: Pick<LaunchStore, 'getAttempts'>;
   /** The restart circuit breakers (src/handlers/launchGuard.ts): look at one, close one. */
@@ -37,42 +36,7 @@ export interface ApiDeps {
   };
 }
 
-const nameSchema = (what: string) =>
-  z
-    .string()
-    .check(z.regex(/^[A-Za-z0-9_-]{1,255}$/, `must be a ${what} name (1 to 255 letters, digits, -, _)`));
-
-type Route = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
-
-const taskIdSchema = z
-  .string()
-  .check(z.regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an ECS task id (1 to 64 letters, digits, -)'));
-
-const listTasksQuerySchema = z.strictObject({
-  cluster: z
-    .string({ error: 'is required (tasks are listed per cluster)' })
-    .check(z.regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be a cluster name (1 to 255 letters, digits, -, _)')),
-  classification: z.optional(z.enum(CLASSIFICATIONS, `must be one of ${CLASSIFICATIONS.join(', ')}`)),
-  since: z.optional(
-    z.pipe(
-      z.string().check(z.refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 date or time')),
-      z.transform((s: string) => new Date(Date.parse(s)).toISOString()),
-    ),
-  ),
-  ...pageParams,
-});
-
 const MAX_CHAIN_HOPS = 12;
-
-/**
- * Every answer of the API goes out with environment override values redacted (schedules, launch records,
- * decisions): one place, so no route can forget it.
- */
-function withoutSecrets(result: APIGatewayProxyResultV2): APIGatewayProxyResultV2 {
-  if (typeof result !== 'object' || typeof result.body !== 'string' || !result.body.includes('"environment"'))
-    return result;
-  return { ...result, body: JSON.stringify(redactEnvironmentValues(JSON.parse(result.body))) };
-}
 
 function chainTask(taskArn: string, h: TaskHistory): ChainTask {
   const lineage = h.launch?.lineage as { attempt?: number } | undefined;
@@ -141,49 +105,35 @@ export function buildApiHandler(deps: ApiDeps) {
     return { replacementLaunch: { requestId, ...launchStatus(await deps.launches.getAttempts(requestId)) } };
   }
 
-  const routes: Record<string, Route> = {
-    ...deps.routes,
-    'GET /tasks/{taskId}': async (event) => {
-      const taskId = parseRequest(taskIdSchema, event.pathParameters?.taskId, { pathParameter: 'taskId' });
-      const history = await deps.getTaskHistory(taskId);
-      if (!history) throw notFound(`no history for task ${taskId}`);
+  const core: Pick<RouteHandlers, CoreRouteKey> = {
+    'GET /tasks/{taskId}': async ({ path }) => {
+      const history = await deps.getTaskHistory(path.taskId);
+      if (!history) throw notFound(`no history for task ${path.taskId}`);
       return json(200, {
         task: history.summary ?? null,
         transitions: history.transitions,
         ...(history.launch && { launch: history.launch }),
         ...(history.decision && { decision: history.decision }),
         ...(await replacementLaunch(history)),
-        ...(await restartChain(taskId, history)),
+        ...(await restartChain(path.taskId, history)),
       });
     },
-    'GET /services/{cluster}/{service}': async (event) => {
-      const cluster = parseRequest(nameSchema('cluster'), event.pathParameters?.cluster, {
-        pathParameter: 'cluster',
-      });
-      const service = parseRequest(nameSchema('service'), event.pathParameters?.service, {
-        pathParameter: 'service',
-      });
+    'GET /services/{cluster}/{service}': async ({ path: { cluster, service } }) => {
       const stored = await deps.getServiceState?.(cluster, service);
       if (!stored) throw notFound(`ecs-autopilot never moved service ${cluster}/${service} off Spot`);
       return json(200, serviceHistoryView(stored.state));
     },
-    'GET /restart-breakers/{family}': async (event) => {
-      const family = parseRequest(nameSchema('task definition family'), event.pathParameters?.family, {
-        pathParameter: 'family',
-      });
-      return json(200, await breakerView(family));
-    },
-    'DELETE /restart-breakers/{family}': async (event) => {
-      const family = parseRequest(nameSchema('task definition family'), event.pathParameters?.family, {
-        pathParameter: 'family',
-      });
+    'GET /restart-breakers/{family}': async ({ path }) => json(200, await breakerView(path.family)),
+    'DELETE /restart-breakers/{family}': async ({ path, event }) => {
       const { budgets, logger } = breakersOrThrow();
-      await budgets.reset(breakerKey(family));
-      logger.info('restart circuit breaker closed by a caller', { family, caller: callerOf(event) });
-      return json(200, await breakerView(family));
+      await budgets.reset(breakerKey(path.family));
+      logger.info('restart circuit breaker closed by a caller', {
+        family: path.family,
+        caller: callerOf(event),
+      });
+      return json(200, await breakerView(path.family));
     },
-    'GET /tasks': async (event) => {
-      const query = parseRequest(listTasksQuerySchema, event.queryStringParameters ?? {}, 'query');
+    'GET /tasks': async ({ query }) => {
       try {
         return json(200, await deps.listTasks(query));
       } catch (error) {
@@ -194,11 +144,13 @@ export function buildApiHandler(deps: ApiDeps) {
     },
   };
 
-  const handle = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> => {
-    const route = routes[event.routeKey];
-    if (!route) throw httpError(404, 'NotFound', `no route ${event.routeKey}`);
-    return withoutSecrets(await route(event));
-  };
-  // The route keys it serves, for the check that serverless.yml and the OpenAPI document list the same.
-  return Object.assign(handle, { routeKeys: Object.keys(routes) });
+  return buildApiDispatch({ ...deps.routes, ...core });
 }
+
+/** The routes this module serves; the others are the schedule routes'. */
+type CoreRouteKey =
+  | 'GET /tasks/{taskId}'
+  | 'GET /services/{cluster}/{service}'
+  | 'GET /restart-breakers/{family}'
+  | 'DELETE /restart-breakers/{family}'
+  | 'GET /tasks';

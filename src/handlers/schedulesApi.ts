@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { LaunchStore } from '../adapters/launchStore';
 import type { SchedulerPort } from '../adapters/scheduler';
 import {
@@ -9,6 +9,7 @@ import {
   type StoredSchedule,
 } from '../adapters/scheduleStore';
 import { InvalidPageTokenError } from '../adapters/taskHistory';
+import type { RouteHandlers } from '../app/api/routes';
 import { type LaunchAllowlist, type LaunchTarget, refusalOf, type StackScope } from '../domain/allowlist';
 import {
   describeLimitIssues,
@@ -20,23 +21,13 @@ import {
 import { bodyHash, idempotencyDigest, idempotencyKeyProblem } from '../domain/idempotency';
 import { launchStatus } from '../domain/launchOutcome';
 import type { LaunchRequest } from '../domain/launchRequest';
-import {
-  applySchedulePatch,
-  replaceScheduleSchema,
-  runTaskBodySchema,
-  type Schedule,
-  scheduleNameSchema,
-  schedulePatchSchema,
-  scheduleSchema,
-  toRunTaskInput,
-} from '../domain/schedule';
+import { applySchedulePatch, type Schedule, scheduleSchema, toRunTaskInput } from '../domain/schedule';
 import { REDACTED, restoreRedacted } from '../domain/secrets';
-import { badRequest, callerOf, httpError, json, notFound, pageParams, parseRequest } from '../http';
-import * as z from '../zod';
+import { badRequest, callerOf, httpError, json, notFound, parseRequest } from '../http';
 import type { LaunchResult } from './launcher';
 import { type buildRunScheduled, LaunchLeaseBusyError } from './scheduledRun';
 
-export const MAX_BODY_BYTES = 64 * 1024;
+export { MAX_BODY_BYTES } from '../app/api/dispatch';
 
 export interface ScheduleApiDeps {
   schedules: ScheduleStore;
@@ -53,23 +44,8 @@ export interface ScheduleApiDeps {
   now?: () => number;
 }
 
-type Route = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
-
-const nameParam = scheduleNameSchema;
-/** A launch request's id: t-<id> (POST /tasks), s-<schedule>-<time> (runs), r-/s-<task id> (restarts, Spot). */
-const requestIdParam = z
-  .string()
-  .check(
-    z.minLength(1),
-    z.maxLength(256),
-    z.regex(/^[\x21-\x7e]+$/, 'must be 1 to 256 printable ASCII characters'),
-  );
-
 /** Where a launch's outcome is shown. */
 export const launchPath = (requestId: string) => `/launches/${encodeURIComponent(requestId)}`;
-const pageQuery = z.strictObject({
-  ...pageParams,
-});
 
 const forbidden = (message: string) => httpError(403, 'Forbidden', message);
 
@@ -90,27 +66,23 @@ function checkLimits(issues: LimitIssue[]): void {
   if (issues.length > 0) throw badRequest(`invalid body: ${describeLimitIssues(issues)}`);
 }
 
-function body(event: APIGatewayProxyEventV2): unknown {
-  const raw = event.body ?? '';
-  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
-    throw httpError(413, 'PayloadTooLarge', `body is larger than ${MAX_BODY_BYTES} bytes`);
-  }
-  if (!text.trim()) throw badRequest('invalid body: (body): is required (a JSON object)');
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw badRequest('invalid body: (body): must be valid JSON');
-  }
-}
-
 /** Launches only into allowlisted clusters and families of this stack; role overrides only for allowlisted roles. */
 export function checkAllowed(launch: LaunchTarget, allow: LaunchAllowlist, scope: StackScope): void {
   const refusal = refusalOf(launch, allow, scope);
   if (refusal) throw forbidden(refusal.message);
 }
 
-export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route> {
+/** The routes this module serves: schedules, run-now, launches and the document. */
+export type ScheduleRoutes = Omit<
+  RouteHandlers,
+  | 'GET /tasks/{taskId}'
+  | 'GET /services/{cluster}/{service}'
+  | 'GET /restart-breakers/{family}'
+  | 'DELETE /restart-breakers/{family}'
+  | 'GET /tasks'
+>;
+
+export function buildScheduleRoutes(deps: ScheduleApiDeps): ScheduleRoutes {
   const now = deps.now ?? Date.now;
   const iso = () => new Date(now()).toISOString();
 
@@ -190,8 +162,8 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
   return {
     'GET /openapi.json': async () => json(200, deps.openApi()),
 
-    'POST /schedules': async (event) => {
-      const schedule = withStoredSecrets(parseRequest(scheduleSchema, body(event), 'body'));
+    'POST /schedules': async ({ body, event }) => {
+      const schedule = withStoredSecrets(body);
       checkAllowed(schedule, deps.allowlist, deps.scope);
       checkLimits(scheduleLimitIssues(schedule, deps.limits));
       const at = iso();
@@ -206,8 +178,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
       return json(201, stored);
     },
 
-    'GET /schedules': async (event) => {
-      const q = parseRequest(pageQuery, event.queryStringParameters ?? {}, 'query');
+    'GET /schedules': async ({ query: q }) => {
       try {
         return json(200, await deps.schedules.list(q.limit, q.nextToken));
       } catch (error) {
@@ -217,22 +188,10 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
       }
     },
 
-    'GET /schedules/{name}': async (event) => {
-      const name = parseRequest(nameParam, event.pathParameters?.name, { pathParameter: 'name' });
-      return json(200, await existing(name));
-    },
+    'GET /schedules/{name}': async ({ path }) => json(200, await existing(path.name)),
 
-    'PUT /schedules/{name}': async (event) => {
-      const name = parseRequest(nameParam, event.pathParameters?.name, { pathParameter: 'name' });
-      const raw = body(event);
-      const {
-        version,
-        createdAt: _c,
-        createdBy: _cb,
-        updatedAt: _u,
-        updatedBy: _ub,
-        ...schedule
-      } = parseRequest(replaceScheduleSchema, raw, 'body');
+    'PUT /schedules/{name}': async ({ path: { name }, body, rawBody: raw, event }) => {
+      const { version, createdAt: _c, createdBy: _cb, updatedAt: _u, updatedBy: _ub, ...schedule } = body;
       if (schedule.name !== name) throw badRequest(`invalid body: name: must equal the path (${name})`);
       checkAllowed(schedule, deps.allowlist, deps.scope);
       const previous = await existing(name);
@@ -251,9 +210,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
       return json(200, next);
     },
 
-    'PATCH /schedules/{name}': async (event) => {
-      const name = parseRequest(nameParam, event.pathParameters?.name, { pathParameter: 'name' });
-      const patch = parseRequest(schedulePatchSchema, body(event), 'body');
+    'PATCH /schedules/{name}': async ({ path: { name }, body: patch, event }) => {
       const previous = await existing(name);
       const {
         version: _v,
@@ -271,8 +228,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
       return json(200, next);
     },
 
-    'DELETE /schedules/{name}': async (event) => {
-      const name = parseRequest(nameParam, event.pathParameters?.name, { pathParameter: 'name' });
+    'DELETE /schedules/{name}': async ({ path: { name } }) => {
       await existing(name);
       // Scheduler first: a schedule left without its definition would fire into a skipped run; the reverse
       // (a definition without a schedule) is what a retry of this call repairs.
@@ -281,8 +237,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
       return { statusCode: 204 };
     },
 
-    'POST /schedules/{name}/runs': async (event) => {
-      const name = parseRequest(nameParam, event.pathParameters?.name, { pathParameter: 'name' });
+    'POST /schedules/{name}/runs': async ({ path: { name }, event }) => {
       const schedule = await existing(name);
       checkAllowed(schedule, deps.allowlist, deps.scope);
       const key = idempotencyKey(event);
@@ -310,9 +265,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
       }
     },
 
-    'GET /schedules/{name}/runs': async (event) => {
-      const name = parseRequest(nameParam, event.pathParameters?.name, { pathParameter: 'name' });
-      const q = parseRequest(pageQuery, event.queryStringParameters ?? {}, 'query');
+    'GET /schedules/{name}/runs': async ({ path: { name }, query: q }) => {
       await existing(name);
       const page = await deps.schedules.listRuns(name, q.limit, q.nextToken).catch((error) => {
         if (error instanceof InvalidPageTokenError)
@@ -330,8 +283,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
       return json(200, { runs, nextToken: page.nextToken });
     },
 
-    'POST /tasks': async (event) => {
-      const launch = parseRequest(runTaskBodySchema, body(event), 'body');
+    'POST /tasks': async ({ body: launch, event }) => {
       checkAllowed(launch, deps.allowlist, deps.scope);
       checkLimits(launchLimitIssues(launch, deps.limits));
       const key = idempotencyKey(event);
@@ -369,10 +321,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): Record<string, Route
       return json(200, answer, { location: answer.location });
     },
 
-    'GET /launches/{requestId}': async (event) => {
-      const requestId = parseRequest(requestIdParam, event.pathParameters?.requestId, {
-        pathParameter: 'requestId',
-      });
+    'GET /launches/{requestId}': async ({ path: { requestId } }) => {
       const [accepted, attempts] = await Promise.all([
         deps.launches.getAcceptedLaunch(requestId),
         deps.launches.getAttempts(requestId),

@@ -13,6 +13,7 @@ import { buildLaunchStore, type DecisionRecord } from '../../src/adapters/launch
 import { buildScheduleStore } from '../../src/adapters/scheduleStore';
 import { clusterNameOf, familyOf, refusalOf, scopeRefusalOf } from '../../src/domain/allowlist';
 import type { LaunchRequest, RunTaskInput } from '../../src/domain/launchRequest';
+import { buildApiHandler } from '../../src/handlers/api';
 import { buildLaunchRecord, parseQueueMessage } from '../../src/handlers/launcher';
 import { buildLaunchGuard, UntrustedLaunchRequestError } from '../../src/handlers/launchGuard';
 import { buildRunScheduled } from '../../src/handlers/scheduledRun';
@@ -213,8 +214,11 @@ export async function hostileCallerDrill(db: DrillDb, options: { inputs: number;
     limits: defaultLimits(),
     openApi: () => ({}),
   });
-  const postTasks = routes['POST /tasks'];
-  if (!postTasks) throw new Error('no POST /tasks route');
+  const api = buildApiHandler({
+    getTaskHistory: async () => undefined,
+    listTasks: async () => ({ tasks: [] }),
+    routes,
+  });
 
   /** Launches allowed for a run-now or schedule, by the rule the API states. */
   const allowedByList = (r: RunTaskInput) => refusalOf(r, ALLOWLIST, SCOPE) === undefined;
@@ -226,7 +230,7 @@ export async function hostileCallerDrill(db: DrillDb, options: { inputs: number;
     try {
       if (item.via === 'api') {
         tally.add('API requests');
-        const response = (await postTasks({
+        const response = (await api({
           routeKey: 'POST /tasks',
           body: JSON.stringify(item.body),
           headers: {},

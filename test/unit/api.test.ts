@@ -6,6 +6,7 @@ import { InvalidPageTokenError } from '../../src/adapters/taskHistory';
 import { toTransition } from '../../src/domain/lifecycle';
 import { parseTaskStateChange } from '../../src/domain/taskEvent';
 import { buildApiHandler } from '../../src/handlers/api';
+import { buildScheduleRoutes, type ScheduleApiDeps } from '../../src/handlers/schedulesApi';
 import { INTERNAL_ERROR_BODY } from '../../src/http';
 import { fixture } from '../support/fixtures';
 import { documented } from '../support/openApiContract';
@@ -22,6 +23,8 @@ function api(overrides: Partial<Parameters<typeof buildApiHandler>[0]> = {}) {
         queries.push(q);
         return { tasks: [stopped], nextToken: undefined };
       },
+      // Not under test here: the schedule routes' own tests are in schedulesApi.test.ts.
+      routes: buildScheduleRoutes({} as ScheduleApiDeps),
       ...overrides,
     }),
   ).use(httpErrorHandler({ logger: false, fallbackMessage: INTERNAL_ERROR_BODY }));
