@@ -6,6 +6,7 @@ import type { SendLaunchRequest } from '../adapters/launchQueue';
 import type { LaunchStore, RequestOutcome } from '../adapters/launchStore';
 import type { ScheduleTrigger } from '../adapters/scheduler';
 import { leaseHold, type ScheduleStore } from '../adapters/scheduleStore';
+import { buildFollowUps } from '../app/followUps';
 import { applyLateTags } from '../domain/lateTags';
 import {
   capacityRetryDelaySeconds,
@@ -16,7 +17,6 @@ import {
 } from '../domain/launchOutcome';
 import { clientTokenFor, type LaunchRequest, launchRequestSchema } from '../domain/launchRequest';
 import { resolvePolicy } from '../domain/restartPolicy';
-import { relaunchable } from '../domain/secrets';
 import { type SpotMapping, toOnDemand } from '../domain/spotFallback';
 import { lastArnSegment } from '../domain/taskEvent';
 import * as z from '../zod';
@@ -126,6 +126,7 @@ function launchFailed(
  */
 export function buildLaunchRecord(deps: LauncherDeps) {
   const random = deps.random ?? Math.random;
+  const doOwed = buildFollowUps(deps);
 
   function leasesFor(request: LaunchRequest) {
     if (!deps.leases)
@@ -211,20 +212,20 @@ export function buildLaunchRecord(deps: LauncherDeps) {
     return { status: taskArns.length > 0 ? 'launched' : 'failed', taskArns, failures, events };
   }
 
-  async function finish(request: LaunchRequest, outcome: RequestOutcome | Outcome) {
-    if (outcome.requeue) {
-      // Parked before it is sent, so the lease cannot lapse while the retry waits.
-      // A retry read back from a stage that stores no environment values goes without them.
-      const retry = outcome.requeue.request;
-      await keepLease(retry, outcome.requeue.delaySeconds);
-      await deps.sendLaunchRequest(
-        { ...retry, runTask: relaunchable(retry.runTask).runTask },
-        outcome.requeue.delaySeconds,
-      );
-    }
-    if (outcome.events.length > 0) await deps.publishEvents(outcome.events);
-    if (!outcome.requeue) await releaseLease(request);
-    await deps.store.markOutcomeDone(request);
+  /** Sends the retry an outcome owes and publishes its events, then marks it done. */
+  function finish(request: LaunchRequest, outcome: RequestOutcome | Outcome) {
+    return doOwed(
+      { send: outcome.requeue, events: outcome.events },
+      () => deps.store.markOutcomeDone(request),
+      {
+        // Parked before it is sent, so the lease cannot lapse while the retry waits.
+        beforeSend: (send) => keepLease(send.request, send.delaySeconds),
+        // Launched or given up: the schedule's next run may start.
+        afterPublish: async () => {
+          if (!outcome.requeue) await releaseLease(request);
+        },
+      },
+    );
   }
 
   const resultOf = (o: Outcome): LaunchResult =>

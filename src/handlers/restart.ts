@@ -4,6 +4,7 @@ import type { OutgoingEvent, PublishEvents } from '../adapters/events';
 import type { SendLaunchRequest } from '../adapters/launchQueue';
 import type { DecisionRecord, LaunchStore } from '../adapters/launchStore';
 import { leaseHold, type ScheduleStore } from '../adapters/scheduleStore';
+import { buildFollowUps } from '../app/followUps';
 import { isSpotInterruption } from '../domain/classify';
 import type { LaunchRequest } from '../domain/launchRequest';
 import type { TaskTransition } from '../domain/lifecycle';
@@ -15,7 +16,6 @@ import {
 } from '../domain/restartDecision';
 import { type PartialRestartPolicy, policyFromTags } from '../domain/restartPolicy';
 import { OWN_STARTED_BY, SCHEDULE_RUN_TAG, scheduleStartedBy } from '../domain/scheduleLaunch';
-import { relaunchable } from '../domain/secrets';
 import { decideSpotFallback, type SpotDecision, type SpotMapping } from '../domain/spotFallback';
 import type { TaskDetail } from '../domain/taskEvent';
 
@@ -89,6 +89,7 @@ const LAUNCH_RECORD_WAIT_MS = 60 * 60_000;
 
 export function buildHandleStoppedTask(deps: RestartDeps) {
   const now = deps.now ?? Date.now;
+  const doOwed = buildFollowUps(deps);
   return async (
     t: TaskTransition,
     detail: TaskDetail,
@@ -295,15 +296,13 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
     return !decision.done && now() - Date.parse(decision.decidedAt) >= FOLLOW_UP_LEASE_MS;
   }
 
-  /** Sends the launch request (restart) and publishes the events, then marks the decision done. */
-  async function followUp(taskId: string, record: DecisionRecord) {
-    if (record.request && !record.replacementTaskArns) {
-      // A request read back from a stage that stores no environment values goes without them.
-      const runTask = relaunchable(record.request.runTask).runTask;
-      await deps.sendLaunchRequest({ ...record.request, runTask }, record.delaySeconds ?? 0);
-    }
-    if (record.events.length > 0) await deps.publishEvents(record.events);
-    await deps.store.markDecisionDone(taskId);
+  /** Sends the launch request (unless its replacement runs already), publishes the events, marks it done. */
+  function followUp(taskId: string, record: DecisionRecord) {
+    const send =
+      record.request && !record.replacementTaskArns
+        ? { request: record.request, delaySeconds: record.delaySeconds ?? 0 }
+        : undefined;
+    return doOwed({ send, events: record.events }, () => deps.store.markDecisionDone(taskId));
   }
 }
 
