@@ -65,13 +65,23 @@ async function decisionOf(taskId: string): Promise<string | undefined> {
   return body.attempts?.[0]?.decision;
 }
 
+/** The decision taken on this very task (`decision.action`), where `decisionOf` reads the chain's first. */
+async function ownDecisionOf(taskId: string): Promise<string | undefined> {
+  const response = await fetch(`${env.sandbox.apiUrl}/tasks/${taskId}`);
+  if (response.status !== 200) return undefined;
+  const body = (await response.json()) as { decision?: { action?: string } };
+  return body.decision?.action;
+}
+
 describe('a restart decision that waits on throttled tags (restartMaxAttempts=0, opt-in by tag)', () => {
   it('restarts the opted-in task once the tags can be read, minutes later; nothing goes to the DLQ', async () => {
     await env.sandbox.control('faults', { throttle: 1, api: ['DescribeTasks'] });
     let optedIn: { arn: string; id: string };
     let plain: { arn: string; id: string };
     try {
-      optedIn = await runFailingTask([{ key: 'ecs-autopilot:max-attempts', value: '2' }]);
+      // One attempt: the replacement inherits the failing override and fails too, so with more attempts a
+      // second, legitimate replacement would race the final count below.
+      optedIn = await runFailingTask([{ key: 'ecs-autopilot:max-attempts', value: '1' }]);
       plain = await runFailingTask([{ key: 'team', value: 'data' }]);
       await advanceUntil(env.sandbox, 'both tasks stopped', () => stopped(optedIn.id) && stopped(plain.id), {
         stepMs: 500,
@@ -98,9 +108,14 @@ describe('a restart decision that waits on throttled tags (restartMaxAttempts=0,
       stepMs: 10_000,
     });
     expect(await decisionOf(plain.id)).toBe('give-up: restart disabled');
+    // The replacement fails as well; its attempts are used up, so it is given up, not restarted again.
+    await advanceUntil(env.sandbox, 'the replacement stopped', () => stopped(replacement.taskId), {
+      stepMs: 1_000,
+    });
     env.sandbox.clock.advance(600_000);
     await sleep(1000);
     expect(replacementsOf(optedIn.arn)).toHaveLength(1);
+    expect(await ownDecisionOf(replacement.taskId)).toMatch(/^give-up/);
     expect(replacementsOf(plain.arn)).toEqual([]);
     expect(await deadLetters()).toEqual([]);
   }, 90_000);
