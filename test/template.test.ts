@@ -3,7 +3,7 @@ import { matchesPattern, validatePattern } from '../local/patterns';
 import { type CfnTemplate, loadTemplate, resourcesOfType } from '../local/template';
 import { toTransition } from '../src/domain/lifecycle';
 import { parseTaskStateChange } from '../src/domain/taskEvent';
-import { needsReaction } from '../src/handlers/taskReactions';
+import { needsReaction } from '../src/app/taskReactions';
 import { FIXTURE_NAMES, fixture } from './support/fixtures';
 
 let template: CfnTemplate;

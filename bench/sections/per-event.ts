@@ -2,7 +2,7 @@ import { Console } from 'node:console';
 import { buildRecordTransition } from '../../src/adapters/taskHistory';
 import { toTransition } from '../../src/domain/lifecycle';
 import { parseTaskStateChange } from '../../src/domain/taskEvent';
-import { buildTaskEventsHandler, lifecycleLine } from '../../src/handlers/taskEvents';
+import { buildTaskEventsHandler, lifecycleLine } from '../../src/app/taskLifecycle';
 import { logger, metrics, publishCount } from '../../src/observability';
 import { generateTaskEvents } from '../lib/events';
 import { createFakeDocumentClient } from '../lib/fakeDynamoDb';

@@ -51,10 +51,10 @@ import {
 } from '../../src/domain/schedule';
 import { scheduleCadence } from '../../src/domain/scheduleExpression';
 import { parseTaskStateChange } from '../../src/domain/taskEvent';
-import { type ApiDeps, buildApiHandler } from '../../src/handlers/api';
-import { buildLaunchRecord, type LaunchResult } from '../../src/handlers/launcher';
-import { buildRunScheduled } from '../../src/handlers/scheduledRun';
-import { buildScheduleRoutes, type LaunchAllowlist, MAX_BODY_BYTES } from '../../src/handlers/schedulesApi';
+import { type ApiDeps, buildApiHandler } from '../../src/app/api/taskRoutes';
+import { buildLaunchRecord, type LaunchResult } from '../../src/app/launcher';
+import { buildRunScheduled } from '../../src/app/scheduledRun';
+import { buildScheduleRoutes, type LaunchAllowlist, MAX_BODY_BYTES } from '../../src/app/api/scheduleRoutes';
 import { INTERNAL_ERROR_BODY } from '../../src/http';
 import { buildOpenApiDocument } from '../../src/openapi';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';

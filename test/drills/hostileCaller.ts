@@ -13,11 +13,11 @@ import { buildLaunchStore, type DecisionRecord } from '../../src/adapters/launch
 import { buildScheduleStore } from '../../src/adapters/scheduleStore';
 import { clusterNameOf, familyOf, refusalOf, scopeRefusalOf } from '../../src/domain/allowlist';
 import type { LaunchRequest, RunTaskInput } from '../../src/domain/launchRequest';
-import { buildApiHandler } from '../../src/handlers/api';
-import { buildLaunchRecord, parseQueueMessage } from '../../src/handlers/launcher';
-import { buildLaunchGuard, UntrustedLaunchRequestError } from '../../src/handlers/launchGuard';
-import { buildRunScheduled } from '../../src/handlers/scheduledRun';
-import { buildScheduleRoutes } from '../../src/handlers/schedulesApi';
+import { buildApiHandler } from '../../src/app/api/taskRoutes';
+import { buildLaunchRecord, parseQueueMessage } from '../../src/app/launcher';
+import { buildLaunchGuard, UntrustedLaunchRequestError } from '../../src/app/launchGuard';
+import { buildRunScheduled } from '../../src/app/scheduledRun';
+import { buildScheduleRoutes } from '../../src/app/api/scheduleRoutes';
 import { defaultLimits } from '../support/limits';
 import { type DrillDb, quietLogger, Tally } from './support';
 

@@ -11,7 +11,7 @@ import { buildPublishEvents } from '../../src/adapters/events';
 import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
 import { buildLaunchStore, type LaunchStore } from '../../src/adapters/launchStore';
 import { clientTokenFor } from '../../src/domain/launchRequest';
-import { buildLaunchRecord, parseQueueMessage } from '../../src/handlers/launcher';
+import { buildLaunchRecord, parseQueueMessage } from '../../src/app/launcher';
 import { openLaunchGuard } from '../support/openLaunchGuard';
 import {
   FakeEcs,

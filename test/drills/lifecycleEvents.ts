@@ -18,9 +18,9 @@ import { buildGetTaskHistory, buildRecordTransition } from '../../src/adapters/t
 import { type TaskTransition, toTransition } from '../../src/domain/lifecycle';
 import { mayNeedRestart } from '../../src/domain/restartDecision';
 import { parseTaskStateChange, type TaskStateChangeEvent } from '../../src/domain/taskEvent';
-import { buildHandleStoppedTask } from '../../src/handlers/restart';
-import { buildTaskEventsHandler } from '../../src/handlers/taskEvents';
-import { buildTaskReactionsHandler, REACTION_MAX_ATTEMPTS } from '../../src/handlers/taskReactions';
+import { buildHandleStoppedTask } from '../../src/app/reactions';
+import { buildTaskEventsHandler } from '../../src/app/taskLifecycle';
+import { buildTaskReactionsHandler, REACTION_MAX_ATTEMPTS } from '../../src/app/taskReactions';
 import { fixture } from '../support/fixtures';
 import {
   type DrillDb,

@@ -10,8 +10,8 @@ import { buildLaunchBudgets } from '../../src/adapters/launchBudgets';
 import { buildLaunchStore } from '../../src/adapters/launchStore';
 import { buildScheduleStore } from '../../src/adapters/scheduleStore';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
-import { buildLaunchRecord } from '../../src/handlers/launcher';
-import { buildLaunchGuard } from '../../src/handlers/launchGuard';
+import { buildLaunchRecord } from '../../src/app/launcher';
+import { buildLaunchGuard } from '../../src/app/launchGuard';
 import { useTablePerTest } from '../support/dynamo';
 
 const dynamo = useTablePerTest('permissions');

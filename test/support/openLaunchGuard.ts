@@ -1,4 +1,4 @@
-import type { LaunchGuard } from '../../src/handlers/launchGuard';
+import type { LaunchGuard } from '../../src/app/launchGuard';
 
 /**
  * A guard that lets every request through, for tests of the launcher's other duties (its own checks are

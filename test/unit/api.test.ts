@@ -5,8 +5,8 @@ import type { ListTasksQuery, TaskHistory } from '../../src/adapters/taskHistory
 import { InvalidPageTokenError } from '../../src/adapters/taskHistory';
 import { toTransition } from '../../src/domain/lifecycle';
 import { parseTaskStateChange } from '../../src/domain/taskEvent';
-import { buildApiHandler } from '../../src/handlers/api';
-import { buildScheduleRoutes, type ScheduleApiDeps } from '../../src/handlers/schedulesApi';
+import { buildApiHandler } from '../../src/app/api/taskRoutes';
+import { buildScheduleRoutes, type ScheduleApiDeps } from '../../src/app/api/scheduleRoutes';
 import { INTERNAL_ERROR_BODY } from '../../src/http';
 import { fixture } from '../support/fixtures';
 import { documented } from '../support/openApiContract';

@@ -16,7 +16,7 @@ import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
 import { type LaunchStore, type RequestOutcome, requestKey } from '../../src/adapters/launchStore';
 import { LAUNCH_LEASE_MS } from '../../src/adapters/scheduleStore';
 import { clientTokenFor, type LaunchRequest, launchRequestSchema } from '../../src/domain/launchRequest';
-import { buildLaunchRecord, type LauncherDeps, parseLaunchRecord } from '../../src/handlers/launcher';
+import { buildLaunchRecord, type LauncherDeps, parseLaunchRecord } from '../../src/app/launcher';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { openLaunchGuard } from '../support/openLaunchGuard';
 

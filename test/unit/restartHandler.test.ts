@@ -14,7 +14,7 @@ import {
   type RestartConfig,
   type RestartDeps,
   TagsUnreadError,
-} from '../../src/handlers/restart';
+} from '../../src/app/reactions';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { fixture } from '../support/fixtures';
 

@@ -6,7 +6,7 @@ import {
   buildRunScheduled,
   LaunchLeaseBusyError,
   type ScheduledRunDeps,
-} from '../../src/handlers/scheduledRun';
+} from '../../src/app/scheduledRun';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 
 const T0 = '2026-11-28T12:00:00.000Z';

@@ -19,7 +19,7 @@ import {
   type ServiceEventsDeps,
   ServiceStateConflictError,
   serviceOfGroup,
-} from '../../src/handlers/serviceEvents';
+} from '../../src/app/serviceFallback';
 
 const ecsMock = mockClient(ECSClient);
 const ebMock = mockClient(EventBridgeClient);

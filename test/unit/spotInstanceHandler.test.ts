@@ -1,7 +1,7 @@
 import type { Task } from '@aws-sdk/client-ecs';
 import type { TaskTransition } from '../../src/domain/lifecycle';
-import { LaunchNotRecordedError } from '../../src/handlers/restart';
-import { buildSpotInstanceHandler } from '../../src/handlers/spotInstance';
+import { LaunchNotRecordedError } from '../../src/app/reactions';
+import { buildSpotInstanceHandler } from '../../src/app/spotInstance';
 import { fixture } from '../support/fixtures';
 
 const INSTANCE = 'i-0abc123def4567890';

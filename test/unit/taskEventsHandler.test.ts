@@ -1,6 +1,6 @@
 import type { RecordOutcome } from '../../src/adapters/taskHistory';
 import type { TaskTransition } from '../../src/domain/lifecycle';
-import { buildTaskEventsHandler } from '../../src/handlers/taskEvents';
+import { buildTaskEventsHandler } from '../../src/app/taskLifecycle';
 import { fixture } from '../support/fixtures';
 
 function setup(outcome: RecordOutcome) {

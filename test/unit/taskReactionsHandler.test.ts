@@ -1,12 +1,12 @@
 import type { ReactionRetry } from '../../src/adapters/reactionRetryQueue';
 import type { TaskTransition } from '../../src/domain/lifecycle';
 import type { TaskDetail } from '../../src/domain/taskEvent';
-import { LaunchNotRecordedError, TagsUnreadError } from '../../src/handlers/restart';
+import { LaunchNotRecordedError, TagsUnreadError } from '../../src/app/reactions';
 import {
   buildTaskReactionsHandler,
   REACTION_MAX_ATTEMPTS,
   reactionRetryDelaySeconds,
-} from '../../src/handlers/taskReactions';
+} from '../../src/app/taskReactions';
 import { fixture } from '../support/fixtures';
 
 function setup(react: (t: TaskTransition) => Promise<unknown> = async () => ({ action: 'restart' })) {

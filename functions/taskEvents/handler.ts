@@ -1,10 +1,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { buildRecordTransition } from '../src/adapters/taskHistory';
-import { dynamoDb } from '../src/clients/dynamodb';
-import { positiveInt, readConfig, tableName } from '../src/config';
-import { buildTaskEventsHandler } from '../src/handlers/taskEvents';
-import { logger, metrics } from '../src/observability';
+import { buildRecordTransition } from '../../src/adapters/taskHistory';
+import { dynamoDb } from '../../src/clients/dynamodb';
+import { positiveInt, readConfig, tableName } from '../../src/config';
+import { buildTaskEventsHandler } from '../../src/app/taskLifecycle';
+import { logger, metrics } from '../../src/observability';
 
 const config = readConfig({ TABLE_NAME: tableName, HISTORY_RETENTION_DAYS: positiveInt });
 

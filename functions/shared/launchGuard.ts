@@ -1,19 +1,19 @@
-import type { PublishEvents } from '../adapters/events';
-import { buildLaunchBudgets, type LaunchBudgets } from '../adapters/launchBudgets';
-import type { LaunchStore } from '../adapters/launchStore';
-import { dynamoDb } from '../clients/dynamodb';
-import { commaList, nameSet, positiveInt, stackScopeOf, stackScopeSettings } from '../config';
+import type { PublishEvents } from '../../src/adapters/events';
+import { buildLaunchBudgets, type LaunchBudgets } from '../../src/adapters/launchBudgets';
+import type { LaunchStore } from '../../src/adapters/launchStore';
+import { dynamoDb } from '../../src/clients/dynamodb';
+import { commaList, nameSet, positiveInt, stackScopeOf, stackScopeSettings } from '../../src/config';
 import {
   allowlistFrom,
   clusterNameOf,
   type LaunchAllowlist,
   type LaunchTarget,
   refusalOf,
-} from '../domain/allowlist';
-import type { BudgetSettings } from '../domain/budgets';
-import { buildLaunchGuard } from '../handlers/launchGuard';
-import { metrics, publishCount } from '../observability';
-import * as z from '../zod';
+} from '../../src/domain/allowlist';
+import type { BudgetSettings } from '../../src/domain/budgets';
+import { buildLaunchGuard } from '../../src/app/launchGuard';
+import { metrics, publishCount } from '../../src/observability';
+import * as z from '../../src/zod';
 
 const count = (fallback: number, max: number) =>
   z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(max)), fallback);

@@ -1,20 +1,20 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
-import { buildListRunningTasks, buildRunTask, buildStopTasks } from '../src/adapters/ecs';
-import { buildPublishEvents } from '../src/adapters/events';
-import { buildLaunchBudgets } from '../src/adapters/launchBudgets';
-import { buildSendLaunchRequest } from '../src/adapters/launchQueue';
-import { buildLaunchStore } from '../src/adapters/launchStore';
-import { buildSchedulerPort } from '../src/adapters/scheduler';
-import { buildScheduleStore } from '../src/adapters/scheduleStore';
-import { buildServiceStateStore } from '../src/adapters/serviceState';
-import { buildGetTaskHistory, buildListTasks } from '../src/adapters/taskHistory';
-import { dynamoDb } from '../src/clients/dynamodb';
-import { ecs } from '../src/clients/ecs';
-import { eventBridge } from '../src/clients/eventbridge';
-import { scheduler } from '../src/clients/scheduler';
-import { sqs } from '../src/clients/sqs';
+import { buildListRunningTasks, buildRunTask, buildStopTasks } from '../../src/adapters/ecs';
+import { buildPublishEvents } from '../../src/adapters/events';
+import { buildLaunchBudgets } from '../../src/adapters/launchBudgets';
+import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
+import { buildLaunchStore } from '../../src/adapters/launchStore';
+import { buildSchedulerPort } from '../../src/adapters/scheduler';
+import { buildScheduleStore } from '../../src/adapters/scheduleStore';
+import { buildServiceStateStore } from '../../src/adapters/serviceState';
+import { buildGetTaskHistory, buildListTasks } from '../../src/adapters/taskHistory';
+import { dynamoDb } from '../../src/clients/dynamodb';
+import { ecs } from '../../src/clients/ecs';
+import { eventBridge } from '../../src/clients/eventbridge';
+import { scheduler } from '../../src/clients/scheduler';
+import { sqs } from '../../src/clients/sqs';
 import {
   eventBusName,
   positiveInt,
@@ -24,22 +24,22 @@ import {
   stackScopeOf,
   storeOverrideValuesSetting,
   tableName,
-} from '../src/config';
-import { buildApiHandler } from '../src/handlers/api';
-import { buildLaunchRecord } from '../src/handlers/launcher';
-import { buildRunScheduled } from '../src/handlers/scheduledRun';
-import { buildScheduleRoutes } from '../src/handlers/schedulesApi';
-import { INTERNAL_ERROR_BODY, logHttpError } from '../src/http';
-import { logger, metrics, publishCount } from '../src/observability';
-import { buildOpenApiDocument } from '../src/openapi';
+} from '../../src/config';
+import { buildApiHandler } from '../../src/app/api/taskRoutes';
+import { buildLaunchRecord } from '../../src/app/launcher';
+import { buildRunScheduled } from '../../src/app/scheduledRun';
+import { buildScheduleRoutes } from '../../src/app/api/scheduleRoutes';
+import { INTERNAL_ERROR_BODY, logHttpError } from '../../src/http';
+import { logger, metrics, publishCount } from '../../src/observability';
+import { buildOpenApiDocument } from '../../src/openapi';
 import {
   allowlistOf,
   allowlistRefusal,
   breakerRuleOf,
   buildConfiguredLaunchGuard,
   launchGuardSettings,
-} from '../src/wiring/launchGuard';
-import * as z from '../src/zod';
+} from '../shared/launchGuard';
+import * as z from '../../src/zod';
 
 const config = readConfig({
   TABLE_NAME: tableName,

@@ -3,7 +3,7 @@ import type { SendReactionRetry } from '../adapters/reactionRetryQueue';
 import { type TaskTransition, toTransition } from '../domain/lifecycle';
 import { backoffSeconds, DEFAULT_POLICY } from '../domain/restartPolicy';
 import { parseTaskStateChange, type TaskDetail } from '../domain/taskEvent';
-import { DecideLaterError } from './restart';
+import { DecideLaterError } from './reactions';
 
 export interface TaskReactionsDeps {
   /** The restart and Spot fallback decision (src/handlers/restart.ts), idempotent per task. */

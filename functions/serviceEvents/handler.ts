@@ -1,21 +1,21 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { buildEcsServices } from '../src/adapters/ecsServices';
-import { buildPublishEvents } from '../src/adapters/events';
-import { buildServiceStateStore } from '../src/adapters/serviceState';
-import { dynamoDb } from '../src/clients/dynamodb';
-import { ecs } from '../src/clients/ecs';
-import { eventBridge } from '../src/clients/eventbridge';
-import { eventBusName, readConfig, spotSettings, tableName } from '../src/config';
-import { toTransition } from '../src/domain/lifecycle';
-import { parseTaskStateChange } from '../src/domain/taskEvent';
+import { buildEcsServices } from '../../src/adapters/ecsServices';
+import { buildPublishEvents } from '../../src/adapters/events';
+import { buildServiceStateStore } from '../../src/adapters/serviceState';
+import { dynamoDb } from '../../src/clients/dynamodb';
+import { ecs } from '../../src/clients/ecs';
+import { eventBridge } from '../../src/clients/eventbridge';
+import { eventBusName, readConfig, spotSettings, tableName } from '../../src/config';
+import { toTransition } from '../../src/domain/lifecycle';
+import { parseTaskStateChange } from '../../src/domain/taskEvent';
 import {
   buildServiceEventsHandler,
   handleServiceTaskInterruption,
   serviceFallbackSettings,
   serviceOfGroup,
-} from '../src/handlers/serviceEvents';
-import { logger } from '../src/observability';
+} from '../../src/app/serviceFallback';
+import { logger } from '../../src/observability';
 
 const config = readConfig({
   TABLE_NAME: tableName,

@@ -2,12 +2,12 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { buildSendReactionRetry, parseReactionRetry } from '../src/adapters/reactionRetryQueue';
-import { sqs } from '../src/clients/sqs';
-import { queueUrl, readConfig } from '../src/config';
-import { buildTaskReactionsHandler } from '../src/handlers/taskReactions';
-import { logger } from '../src/observability';
-import { reactToTask } from '../src/wiring/reactions';
+import { buildSendReactionRetry, parseReactionRetry } from '../../src/adapters/reactionRetryQueue';
+import { sqs } from '../../src/clients/sqs';
+import { queueUrl, readConfig } from '../../src/config';
+import { buildTaskReactionsHandler } from '../../src/app/taskReactions';
+import { logger } from '../../src/observability';
+import { reactToTask } from '../shared/reactions';
 
 const config = readConfig({ REACTION_RETRY_QUEUE_URL: queueUrl });
 

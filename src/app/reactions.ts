@@ -4,7 +4,7 @@ import type { OutgoingEvent, PublishEvents } from '../adapters/events';
 import type { SendLaunchRequest } from '../adapters/launchQueue';
 import type { DecisionRecord, LaunchStore } from '../adapters/launchStore';
 import { leaseHold, type ScheduleStore } from '../adapters/scheduleStore';
-import { buildFollowUps } from '../app/followUps';
+import { buildFollowUps } from './followUps';
 import { isSpotInterruption } from '../domain/classify';
 import type { LaunchRequest } from '../domain/launchRequest';
 import type { TaskTransition } from '../domain/lifecycle';

@@ -1,23 +1,23 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { LaunchBudgets } from '../adapters/launchBudgets';
-import type { LaunchStore } from '../adapters/launchStore';
-import type { ServiceStateStore } from '../adapters/serviceState';
+import type { LaunchBudgets } from '../../adapters/launchBudgets';
+import type { LaunchStore } from '../../adapters/launchStore';
+import type { ServiceStateStore } from '../../adapters/serviceState';
 import {
   type GetTaskHistory,
   InvalidPageTokenError,
   type ListTasks,
   type TaskHistory,
-} from '../adapters/taskHistory';
-import { buildApiDispatch } from '../app/api/dispatch';
-import type { RouteHandlers } from '../app/api/routes';
-import { buildAttemptChain, type ChainTask } from '../domain/attemptChain';
-import { type BudgetSettings, breakerKey } from '../domain/budgets';
-import { launchStatus } from '../domain/launchOutcome';
-import type { Attempt } from '../domain/launchRequest';
-import { serviceHistoryView } from '../domain/serviceFallback';
-import { lastArnSegment } from '../domain/taskEvent';
-import { badRequest, callerOf, json, notFound } from '../http';
-import type { ScheduleRoutes } from './schedulesApi';
+} from '../../adapters/taskHistory';
+import { buildApiDispatch } from './dispatch';
+import type { RouteHandlers } from './routes';
+import { buildAttemptChain, type ChainTask } from '../../domain/attemptChain';
+import { type BudgetSettings, breakerKey } from '../../domain/budgets';
+import { launchStatus } from '../../domain/launchOutcome';
+import type { Attempt } from '../../domain/launchRequest';
+import { serviceHistoryView } from '../../domain/serviceFallback';
+import { lastArnSegment } from '../../domain/taskEvent';
+import { badRequest, callerOf, json, notFound } from '../../http';
+import type { ScheduleRoutes } from './scheduleRoutes';
 
 export interface ApiDeps {
   getTaskHistory: GetTaskHistory;

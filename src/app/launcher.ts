@@ -6,7 +6,7 @@ import type { SendLaunchRequest } from '../adapters/launchQueue';
 import type { LaunchStore, RequestOutcome } from '../adapters/launchStore';
 import type { ScheduleTrigger } from '../adapters/scheduler';
 import { leaseHold, type ScheduleStore } from '../adapters/scheduleStore';
-import { buildFollowUps } from '../app/followUps';
+import { buildFollowUps } from './followUps';
 import { applyLateTags } from '../domain/lateTags';
 import {
   capacityRetryDelaySeconds,

@@ -7,15 +7,15 @@ import {
   buildListRunningTasks,
   buildRunTask,
   buildStopTasks,
-} from '../src/adapters/ecs';
-import { buildPublishEvents } from '../src/adapters/events';
-import { buildSendLaunchRequest } from '../src/adapters/launchQueue';
-import { buildLaunchStore } from '../src/adapters/launchStore';
-import { buildScheduleStore } from '../src/adapters/scheduleStore';
-import { dynamoDb } from '../src/clients/dynamodb';
-import { ecs } from '../src/clients/ecs';
-import { eventBridge } from '../src/clients/eventbridge';
-import { sqs } from '../src/clients/sqs';
+} from '../../src/adapters/ecs';
+import { buildPublishEvents } from '../../src/adapters/events';
+import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
+import { buildLaunchStore } from '../../src/adapters/launchStore';
+import { buildScheduleStore } from '../../src/adapters/scheduleStore';
+import { dynamoDb } from '../../src/clients/dynamodb';
+import { ecs } from '../../src/clients/ecs';
+import { eventBridge } from '../../src/clients/eventbridge';
+import { sqs } from '../../src/clients/sqs';
 import {
   eventBusName,
   positiveInt,
@@ -24,11 +24,11 @@ import {
   spotSettings,
   storeOverrideValuesSetting,
   tableName,
-} from '../src/config';
-import { buildLaunchRecord, parseQueueMessage } from '../src/handlers/launcher';
-import { buildRunScheduled, LaunchLeaseBusyError } from '../src/handlers/scheduledRun';
-import { logger, metrics, publishCount } from '../src/observability';
-import { allowlistRefusal, buildConfiguredLaunchGuard, launchGuardSettings } from '../src/wiring/launchGuard';
+} from '../../src/config';
+import { buildLaunchRecord, parseQueueMessage } from '../../src/app/launcher';
+import { buildRunScheduled, LaunchLeaseBusyError } from '../../src/app/scheduledRun';
+import { logger, metrics, publishCount } from '../../src/observability';
+import { allowlistRefusal, buildConfiguredLaunchGuard, launchGuardSettings } from '../shared/launchGuard';
 
 const config = readConfig({
   TABLE_NAME: tableName,

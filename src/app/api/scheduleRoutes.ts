@@ -1,33 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { LaunchStore } from '../adapters/launchStore';
-import type { SchedulerPort } from '../adapters/scheduler';
+import type { LaunchStore } from '../../adapters/launchStore';
+import type { SchedulerPort } from '../../adapters/scheduler';
 import {
   ScheduleConflictError,
   ScheduleLimitError,
   type ScheduleStore,
   type StoredSchedule,
-} from '../adapters/scheduleStore';
-import { InvalidPageTokenError } from '../adapters/taskHistory';
-import type { RouteHandlers } from '../app/api/routes';
-import { type LaunchAllowlist, type LaunchTarget, refusalOf, type StackScope } from '../domain/allowlist';
+} from '../../adapters/scheduleStore';
+import { InvalidPageTokenError } from '../../adapters/taskHistory';
+import type { RouteHandlers } from './routes';
+import { type LaunchAllowlist, type LaunchTarget, refusalOf, type StackScope } from '../../domain/allowlist';
 import {
   describeLimitIssues,
   type LaunchLimits,
   type LimitIssue,
   launchLimitIssues,
   scheduleLimitIssues,
-} from '../domain/guardrails';
-import { bodyHash, idempotencyDigest, idempotencyKeyProblem } from '../domain/idempotency';
-import { launchStatus } from '../domain/launchOutcome';
-import type { LaunchRequest } from '../domain/launchRequest';
-import { applySchedulePatch, type Schedule, scheduleSchema, toRunTaskInput } from '../domain/schedule';
-import { REDACTED, restoreRedacted } from '../domain/secrets';
-import { badRequest, callerOf, httpError, json, notFound, parseRequest } from '../http';
-import type { LaunchResult } from './launcher';
-import { type buildRunScheduled, LaunchLeaseBusyError } from './scheduledRun';
+} from '../../domain/guardrails';
+import { bodyHash, idempotencyDigest, idempotencyKeyProblem } from '../../domain/idempotency';
+import { launchStatus } from '../../domain/launchOutcome';
+import type { LaunchRequest } from '../../domain/launchRequest';
+import { applySchedulePatch, type Schedule, scheduleSchema, toRunTaskInput } from '../../domain/schedule';
+import { REDACTED, restoreRedacted } from '../../domain/secrets';
+import { badRequest, callerOf, httpError, json, notFound, parseRequest } from '../../http';
+import type { LaunchResult } from '../launcher';
+import { type buildRunScheduled, LaunchLeaseBusyError } from '../scheduledRun';
 
-export { MAX_BODY_BYTES } from '../app/api/dispatch';
+export { MAX_BODY_BYTES } from './dispatch';
 
 export interface ScheduleApiDeps {
   schedules: ScheduleStore;

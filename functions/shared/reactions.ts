@@ -1,12 +1,12 @@
-import { buildBatchedDescribeTaskTags, buildDescribeTaskTags, buildListRunningTasks } from '../adapters/ecs';
-import { buildPublishEvents } from '../adapters/events';
-import { buildSendLaunchRequest } from '../adapters/launchQueue';
-import { buildLaunchStore } from '../adapters/launchStore';
-import { buildScheduleStore } from '../adapters/scheduleStore';
-import { dynamoDb } from '../clients/dynamodb';
-import { ecs, ecsTagReads } from '../clients/ecs';
-import { eventBridge } from '../clients/eventbridge';
-import { sqs } from '../clients/sqs';
+import { buildBatchedDescribeTaskTags, buildDescribeTaskTags, buildListRunningTasks } from '../../src/adapters/ecs';
+import { buildPublishEvents } from '../../src/adapters/events';
+import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
+import { buildLaunchStore } from '../../src/adapters/launchStore';
+import { buildScheduleStore } from '../../src/adapters/scheduleStore';
+import { dynamoDb } from '../../src/clients/dynamodb';
+import { ecs, ecsTagReads } from '../../src/clients/ecs';
+import { eventBridge } from '../../src/clients/eventbridge';
+import { sqs } from '../../src/clients/sqs';
 import {
   eventBusName,
   jsonVariable,
@@ -16,12 +16,12 @@ import {
   spotSettings,
   storeOverrideValuesSetting,
   tableName,
-} from '../config';
-import { networkConfigurationSchema } from '../domain/networkConfiguration';
-import { partialRestartPolicySchema } from '../domain/restartPolicy';
-import { buildHandleStoppedTask } from '../handlers/restart';
-import { logger, metrics, publishCount } from '../observability';
-import * as z from '../zod';
+} from '../../src/config';
+import { networkConfigurationSchema } from '../../src/domain/networkConfiguration';
+import { partialRestartPolicySchema } from '../../src/domain/restartPolicy';
+import { buildHandleStoppedTask } from '../../src/app/reactions';
+import { logger, metrics, publishCount } from '../../src/observability';
+import * as z from '../../src/zod';
 
 /** Restart settings: only the functions that decide restarts build (and pay for) these schemas. */
 const restartSettings = {
