@@ -25,6 +25,7 @@ module.exports = {
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.test.ts'],
       testPathIgnorePatterns: ['/test/e2e/'],
+      setupFiles: ['<rootDir>/test/support/functionEnv.ts'],
     },
     {
       ...shared,

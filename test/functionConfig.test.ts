@@ -5,7 +5,9 @@
  * default is silently defaulted when the template forgets it, which is how spotInstance once ran the restart
  * and Spot fallback code without NETWORK_DEFAULTS. This loads every function's module the way Lambda does
  * (its whole import graph, composition roots included), records every variable its readConfig calls name,
- * and checks each against the function's Environment.Variables in the template.
+ * and checks each against the function's Environment.Variables in the template. Each function declares its
+ * settings in one schema beside its composition root (functions/<name>/config.ts): the checks tie that schema
+ * to the code (what it reads) and to the template (what it is given), both ways.
  */
 import { OVERRIDES } from '../bench/sections/coldstart';
 import { type CfnTemplate, loadTemplate, resourcesOfType } from '../local/template';
@@ -63,6 +65,18 @@ function envOf(fn: PackagedFunction): Record<string, string> {
 /** Variables Lambda sets for every function ("Defined runtime environment variables", AWS Lambda guide). */
 const LAMBDA_SETS = new Set(['AWS_REGION']);
 
+/**
+ * Variables the template gives every function for the libraries and the runtime, not for our code: Powertools'
+ * logger and metrics (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL) and Node's
+ * NODE_OPTIONS.
+ */
+const READ_BY_LIBRARIES = new Set([
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_METRICS_NAMESPACE',
+  'POWERTOOLS_LOG_LEVEL',
+  'NODE_OPTIONS',
+]);
+
 const FUNCTIONS = [
   'taskEvents',
   'taskReactions',
@@ -72,6 +86,19 @@ const FUNCTIONS = [
   'api',
 ] as const;
 
+type Schema = Record<string, { _zod: { optin?: string } }>;
+
+/** The function's declared settings (functions/<name>/config.ts): all of them, and those without a default. */
+function declared(name: string): { all: string[]; required: string[] } {
+  let configSchema: Schema = {};
+  // In a registry of its own, as variablesRead loads the function: a module cached here would be shared.
+  jest.isolateModules(() => {
+    ({ configSchema } = require(`../functions/${name}/config`) as { configSchema: Schema });
+  });
+  const all = Object.keys(configSchema).sort();
+  return { all, required: all.filter((key) => configSchema[key]?._zod.optin === undefined) };
+}
+
 describe('every function', () => {
   it('is packaged (the checks below cover them all)', () => {
     expect(packagedFunctions().map((f) => f.name.replace(/^ecs-autopilot-dev-/, ''))).toEqual(
@@ -80,13 +107,33 @@ describe('every function', () => {
   });
 
   for (const name of FUNCTIONS) {
-    it(`${name} gets from the template every setting its code reads`, () => {
-      const fn = packagedFunctions().find((f) => f.name.endsWith(`-${name}`));
-      if (!fn) throw new Error(`no packaged function ${name}`);
-      const read = variablesRead(fn.module, envOf(fn));
-      expect(read.length).toBeGreaterThan(0);
-      const missing = read.filter((key) => !(key in fn.variables) && !LAMBDA_SETS.has(key));
-      expect({ function: name, missing }).toEqual({ function: name, missing: [] });
+    describe(name, () => {
+      const fn = () => {
+        const found = packagedFunctions().find((f) => f.name.endsWith(`-${name}`));
+        if (!found) throw new Error(`no packaged function ${name}`);
+        return found;
+      };
+
+      it('reads its settings through its own config schema, and nothing else', () => {
+        const read = variablesRead(fn().module, envOf(fn()));
+        expect(read).toEqual(declared(name).all);
+      });
+
+      it('gets from the template every setting its schema declares (a default too: stages set them all)', () => {
+        const given = fn().variables;
+        const { all, required } = declared(name);
+        expect(required.length).toBeGreaterThan(0);
+        const missing = all.filter((key) => !(key in given) && !LAMBDA_SETS.has(key));
+        expect({ function: name, missing }).toEqual({ function: name, missing: [] });
+      });
+
+      it('gets nothing from the template that neither its code nor its libraries read', () => {
+        const { all } = declared(name);
+        const unread = Object.keys(fn().variables).filter(
+          (key) => !all.includes(key) && !READ_BY_LIBRARIES.has(key),
+        );
+        expect({ function: name, unread }).toEqual({ function: name, unread: [] });
+      });
     });
   }
 });

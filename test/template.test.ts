@@ -1,9 +1,9 @@
 /** Checks over the packaged CloudFormation template: what `sls deploy` would actually create. */
 import { matchesPattern, validatePattern } from '../local/patterns';
 import { type CfnTemplate, loadTemplate, resourcesOfType } from '../local/template';
+import { needsReaction } from '../src/app/taskReactions';
 import { toTransition } from '../src/domain/lifecycle';
 import { parseTaskStateChange } from '../src/domain/taskEvent';
-import { needsReaction } from '../src/app/taskReactions';
 import { FIXTURE_NAMES, fixture } from './support/fixtures';
 
 let template: CfnTemplate;

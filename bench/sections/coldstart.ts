@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
@@ -117,14 +117,8 @@ export async function run(): Promise<SectionResult> {
     functions: {},
   };
   try {
-    const files = readdirSync(join(PROJECT_ROOT, 'functions'))
-      .filter((f) => f.endsWith('.ts'))
-      .sort();
-    for (const file of files) {
-      const stem = `functions/${basename(file, '.ts')}`;
-      const declared = config.functions.find((f) => f.file === stem);
-      const name = declared?.name ?? basename(file, '.ts');
-      if (!declared) notes.push(`${stem}.ts is not a function in serverless.yml: provider environment only`);
+    // Every function serverless.yml declares, from its handler's file (functions/<name>/handler.ts).
+    for (const { name, file } of config.functions) {
       const dir = join(work, name);
       mkdirSync(dir);
 
@@ -132,7 +126,7 @@ export async function run(): Promise<SectionResult> {
       const fnOut = join(dir, 'function.js');
       const fnBuild = await build({
         ...config.esbuild,
-        entryPoints: [join(PROJECT_ROOT, 'functions', file)],
+        entryPoints: [join(PROJECT_ROOT, `${file}.ts`)],
         outfile: fnOut,
         absWorkingDir: PROJECT_ROOT,
         metafile: true,
@@ -169,7 +163,7 @@ export async function run(): Promise<SectionResult> {
         }),
       );
 
-      const env = config.environment(declared?.name, OVERRIDES);
+      const env = config.environment(name, OVERRIDES);
       const { NODE_OPTIONS: nodeOptions, ...plainEnv } = env;
       const plain = alternate(fnOut, floorOut, plainEnv, work, RUNS);
       figures.push(
@@ -198,7 +192,7 @@ export async function run(): Promise<SectionResult> {
       }
 
       (details.functions as Record<string, unknown>)[name] = {
-        entry: `${stem}.ts`,
+        entry: `${file}.ts`,
         floorClients: clients,
         env: Object.keys(env).sort(),
         bytesAboveFloor: over.slice(0, 10),

@@ -1,8 +1,8 @@
 import { Console } from 'node:console';
 import { buildRecordTransition } from '../../src/adapters/taskHistory';
+import { buildRecordTaskLifecycle, lifecycleLine } from '../../src/app/taskLifecycle';
 import { toTransition } from '../../src/domain/lifecycle';
 import { parseTaskStateChange } from '../../src/domain/taskEvent';
-import { buildTaskEventsHandler, lifecycleLine } from '../../src/app/taskLifecycle';
 import { logger, metrics, publishCount } from '../../src/observability';
 import { generateTaskEvents } from '../lib/events';
 import { createFakeDocumentClient } from '../lib/fakeDynamoDb';
@@ -105,7 +105,7 @@ export async function run(): Promise<SectionResult> {
   // The handler as functions/taskEvents.ts builds it, minus middy:
   // the real adapter (buildRecordTransition) on an in-memory DynamoDB, the real Logger and Metrics.
   const db = createFakeDocumentClient();
-  const handler = buildTaskEventsHandler({
+  const handler = buildRecordTaskLifecycle({
     recordTransition: buildRecordTransition(db.client, 'bench-table', 30, () => NOW),
     logger,
     metrics,
@@ -255,7 +255,7 @@ export async function run(): Promise<SectionResult> {
     notes: [
       `${EVENTS} events (${generated.tasks} tasks, fixtures in lifecycles, first deliveries in order), ` +
         `median of ${ROUNDS} rounds of process.cpuUsage() after ${WARMUP_ROUNDS} warm-up rounds, alternating with the floor`,
-      'handler = JSON.parse + buildTaskEventsHandler (zod parse, classify, real buildRecordTransition on an in-memory ' +
+      'handler = JSON.parse + buildRecordTaskLifecycle (zod parse, classify, real buildRecordTransition on an in-memory ' +
         'DynamoDB, Powertools Logger line, EMF metric on stops); floor = JSON.parse + the same fields as one JSON line',
       `breakdown, µs per event, each step alone: ${Object.entries(steps)
         .map(([step, us]) => `${step} ${us}`)

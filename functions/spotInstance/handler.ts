@@ -1,19 +1,20 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { buildDrainSpotInstance } from '../../src/adapters/ecs';
-import { ecs } from '../../src/clients/ecs';
-import { commaList, readConfig } from '../../src/config';
-import { buildSpotInstanceHandler } from '../../src/app/spotInstance';
-import { logger } from '../../src/observability';
-import { reactToTask } from '../shared/reactions';
+import { buildReactions, type ReactionDeps } from '../../src/app/reactions';
+import { buildReactToSpotWarning, type SpotWarningDeps } from '../../src/app/spotWarning';
+import { sideEffects } from './sideEffects';
 
-const config = readConfig({ CLUSTERS: commaList });
+export type SpotInstanceSideEffects = Omit<SpotWarningDeps, 'react' | 'logger'> & {
+  reactions: ReactionDeps;
+  logger: Logger;
+};
 
-export const handler = middy(
-  buildSpotInstanceHandler({
-    clusters: config.CLUSTERS,
-    drainSpotInstance: buildDrainSpotInstance(ecs),
-    react: reactToTask,
-    logger,
-  }),
-).use(injectLambdaContext(logger));
+/** An EC2 Spot interruption warning or rebalance recommendation: drain the instance, move its standalone tasks. */
+export function makeSpotInstanceHandler({ reactions, ...effects }: SpotInstanceSideEffects) {
+  return middy(buildReactToSpotWarning({ ...effects, react: buildReactions(reactions) })).use(
+    injectLambdaContext(effects.logger),
+  );
+}
+
+export const handler = makeSpotInstanceHandler(sideEffects);

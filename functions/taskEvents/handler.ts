@@ -1,17 +1,13 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { buildRecordTransition } from '../../src/adapters/taskHistory';
-import { dynamoDb } from '../../src/clients/dynamodb';
-import { positiveInt, readConfig, tableName } from '../../src/config';
-import { buildTaskEventsHandler } from '../../src/app/taskLifecycle';
-import { logger, metrics } from '../../src/observability';
+import { buildRecordTaskLifecycle, type TaskLifecycleDeps } from '../../src/app/taskLifecycle';
+import { sideEffects } from './sideEffects';
 
-const config = readConfig({ TABLE_NAME: tableName, HISTORY_RETENTION_DAYS: positiveInt });
+export type TaskEventsSideEffects = TaskLifecycleDeps & { logger: Logger };
 
-export const handler = middy(
-  buildTaskEventsHandler({
-    recordTransition: buildRecordTransition(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS),
-    logger,
-    metrics,
-  }),
-).use(injectLambdaContext(logger));
+/** Every "ECS Task State Change" event, recorded in the task's lifecycle log. */
+export const makeTaskEventsHandler = (effects: TaskEventsSideEffects) =>
+  middy(buildRecordTaskLifecycle(effects)).use(injectLambdaContext(effects.logger));
+
+export const handler = makeTaskEventsHandler(sideEffects);

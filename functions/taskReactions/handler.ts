@@ -1,34 +1,39 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { buildSendReactionRetry, parseReactionRetry } from '../../src/adapters/reactionRetryQueue';
-import { sqs } from '../../src/clients/sqs';
-import { queueUrl, readConfig } from '../../src/config';
-import { buildTaskReactionsHandler } from '../../src/app/taskReactions';
-import { logger } from '../../src/observability';
-import { reactToTask } from '../shared/reactions';
+import { parseReactionRetry, type SendReactionRetry } from '../../src/adapters/reactionRetryQueue';
+import { buildReactions, type ReactionDeps } from '../../src/app/reactions';
+import { buildReactToTaskEvent } from '../../src/app/taskReactions';
+import { sideEffects } from './sideEffects';
 
-const config = readConfig({ REACTION_RETRY_QUEUE_URL: queueUrl });
-
-const react = buildTaskReactionsHandler({
-  react: reactToTask,
-  retryLater: buildSendReactionRetry(sqs, config.REACTION_RETRY_QUEUE_URL),
-  logger,
-});
-
-const processor = new BatchProcessor(EventType.SQS);
-const retryRecord = async (record: SQSRecord) => {
-  const { attempt, event } = parseReactionRetry(record.body);
-  return react(event, attempt);
-};
+export interface TaskReactionsSideEffects {
+  reactions: ReactionDeps;
+  retryLater: SendReactionRetry;
+  logger: Logger;
+}
 
 const isSqsEvent = (event: unknown): event is SQSEvent =>
   Array.isArray((event as Partial<SQSEvent> | undefined)?.Records);
 
 /** Task events from EventBridge (async invoke), and the retry queue's batches of events whose decision waited. */
-export const handler = middy((event: unknown) =>
-  isSqsEvent(event)
-    ? processPartialResponse(event, retryRecord, processor, { throwOnFullBatchFailure: false })
-    : react(event),
-).use(injectLambdaContext(logger));
+export function makeTaskReactionsHandler(effects: TaskReactionsSideEffects) {
+  const react = buildReactToTaskEvent({
+    react: buildReactions(effects.reactions),
+    retryLater: effects.retryLater,
+    logger: effects.logger,
+  });
+  const processor = new BatchProcessor(EventType.SQS);
+  const retryRecord = async (record: SQSRecord) => {
+    const { attempt, event } = parseReactionRetry(record.body);
+    return react(event, attempt);
+  };
+  return middy((event: unknown) =>
+    isSqsEvent(event)
+      ? processPartialResponse(event, retryRecord, processor, { throwOnFullBatchFailure: false })
+      : react(event),
+  ).use(injectLambdaContext(effects.logger));
+}
+
+export const handler = makeTaskReactionsHandler(sideEffects);

@@ -6,7 +6,6 @@ import type { SendLaunchRequest } from '../adapters/launchQueue';
 import type { LaunchStore, RequestOutcome } from '../adapters/launchStore';
 import type { ScheduleTrigger } from '../adapters/scheduler';
 import { leaseHold, type ScheduleStore } from '../adapters/scheduleStore';
-import { buildFollowUps } from './followUps';
 import { applyLateTags } from '../domain/lateTags';
 import {
   capacityRetryDelaySeconds,
@@ -20,6 +19,7 @@ import { resolvePolicy } from '../domain/restartPolicy';
 import { type SpotMapping, toOnDemand } from '../domain/spotFallback';
 import { lastArnSegment } from '../domain/taskEvent';
 import * as z from '../zod';
+import { buildFollowUps } from './followUps';
 import type { LaunchGuard } from './launchGuard';
 
 export interface LauncherDeps {
@@ -124,7 +124,7 @@ function launchFailed(
  * events to publish); the follow-ups run after the record and are marked done, so a redelivery
  * finishes them without a second RunTask. Throwing leaves the message on the queue: nothing is lost.
  */
-export function buildLaunchRecord(deps: LauncherDeps) {
+export function buildLaunch(deps: LauncherDeps) {
   const random = deps.random ?? Math.random;
   const doOwed = buildFollowUps(deps);
 
@@ -370,7 +370,7 @@ export function buildLaunchRecord(deps: LauncherDeps) {
 }
 
 /** Parses an SQS record into a launch request; a malformed one throws (it goes to the DLQ after retries). */
-export function parseLaunchRecord(record: Pick<SQSRecord, 'body'>): LaunchRequest {
+export function parseLaunchRequestMessage(record: Pick<SQSRecord, 'body'>): LaunchRequest {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
@@ -404,5 +404,5 @@ export function parseQueueMessage(
       throw new InvalidLaunchRequestError(`invalid schedule trigger: ${trigger.error.message}`);
     return { kind: 'trigger', trigger: trigger.data };
   }
-  return { kind: 'request', request: parseLaunchRecord(record) };
+  return { kind: 'request', request: parseLaunchRequestMessage(record) };
 }

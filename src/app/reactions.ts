@@ -4,7 +4,6 @@ import type { OutgoingEvent, PublishEvents } from '../adapters/events';
 import type { SendLaunchRequest } from '../adapters/launchQueue';
 import type { DecisionRecord, LaunchStore } from '../adapters/launchStore';
 import { leaseHold, type ScheduleStore } from '../adapters/scheduleStore';
-import { buildFollowUps } from './followUps';
 import { isSpotInterruption } from '../domain/classify';
 import type { LaunchRequest } from '../domain/launchRequest';
 import type { TaskTransition } from '../domain/lifecycle';
@@ -18,8 +17,9 @@ import { type PartialRestartPolicy, policyFromTags } from '../domain/restartPoli
 import { OWN_STARTED_BY, SCHEDULE_RUN_TAG, scheduleStartedBy } from '../domain/scheduleLaunch';
 import { decideSpotFallback, type SpotDecision, type SpotMapping } from '../domain/spotFallback';
 import type { TaskDetail } from '../domain/taskEvent';
+import { buildFollowUps } from './followUps';
 
-export interface RestartConfig {
+export interface ReactionConfig {
   defaultPolicy?: PartialRestartPolicy;
   familyPolicies: Record<string, PartialRestartPolicy>;
   networkDefaults: NetworkDefaults;
@@ -29,12 +29,12 @@ export interface RestartConfig {
   spotOptOutFamilies?: ReadonlySet<string>;
 }
 
-export interface RestartDeps {
+export interface ReactionDeps {
   store: Pick<LaunchStore, 'getLaunch' | 'getDecision' | 'putDecision' | 'markDecisionDone'>;
   describeTaskTags: DescribeTaskTags;
   sendLaunchRequest: SendLaunchRequest;
   publishEvents: PublishEvents;
-  config: RestartConfig;
+  config: ReactionConfig;
   logger: Pick<Logger, 'info' | 'warn'>;
   countDecision: (action: string, family: string) => void;
   /** For restarts of a Forbid or Replace schedule's runs (their requests carry launchLease). */
@@ -87,7 +87,7 @@ export class LaunchNotRecordedError extends DecideLaterError {
 /** Past this age a missing launch record is not late but gone (it expired with the history): decide on tags. */
 const LAUNCH_RECORD_WAIT_MS = 60 * 60_000;
 
-export function buildHandleStoppedTask(deps: RestartDeps) {
+export function buildReactions(deps: ReactionDeps) {
   const now = deps.now ?? Date.now;
   const doOwed = buildFollowUps(deps);
   return async (

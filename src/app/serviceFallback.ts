@@ -2,10 +2,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type EcsServices, isEcsRefusal, type ServiceDescription } from '../adapters/ecsServices';
 import type { PublishEvents } from '../adapters/events';
 import type { ServiceStateStore, StoredServiceState } from '../adapters/serviceState';
-import { commaList } from '../config';
+import { toTransition } from '../domain/lifecycle';
 import {
   type CurrentService,
-  DEFAULT_COOLDOWN_SECONDS,
   decideServiceAction,
   mayAct,
   mayFinishPending,
@@ -17,10 +16,10 @@ import {
   sameStrategy,
   withoutPending,
 } from '../domain/serviceFallback';
-import { InvalidEventError } from '../domain/taskEvent';
+import { InvalidEventError, parseTaskStateChange } from '../domain/taskEvent';
 import * as z from '../zod';
 
-export interface ServiceEventsDeps {
+export interface ServiceFallbackDeps {
   ecs: EcsServices;
   store: ServiceStateStore;
   publishEvents: PublishEvents;
@@ -38,16 +37,6 @@ export interface ServiceResult {
   signal: ServiceSignal['kind'];
   decision: ServiceDecision;
 }
-
-/** Stage settings for the function's environment (read with readConfig from src/config). */
-export const serviceFallbackSettings = {
-  /** Comma-separated 'cluster/service' or 'service' names opted in without the tag. */
-  SPOT_FALLBACK_SERVICES: commaList,
-  SPOT_FALLBACK_COOLDOWN_SECONDS: z._default(
-    z.coerce.number().check(z.int(), z.gte(1), z.lte(86_400)),
-    DEFAULT_COOLDOWN_SECONDS,
-  ),
-};
 
 /** The state kept changing under us for SERVICE_STATE_ROUNDS rounds: thrown so the delivery is retried later. */
 export class ServiceStateConflictError extends Error {
@@ -111,7 +100,7 @@ export function serviceOfGroup(group: string | undefined): string | undefined {
  * put it back) and the periodic check ("Scheduled Event": every service still on-demand). A malformed
  * event throws, so EventBridge and Lambda retry it and the DLQ keeps it.
  */
-export function buildServiceEventsHandler(deps: ServiceEventsDeps) {
+export function buildReactToServiceEvent(deps: ServiceFallbackDeps) {
   const handle = buildHandleServiceSignal(deps);
   return async (event: unknown): Promise<ServiceResult[]> => {
     const parsed = eventSchema.safeParse(event);
@@ -163,7 +152,7 @@ export function buildServiceEventsHandler(deps: ServiceEventsDeps) {
  * For the task events path: a Spot interruption of a service's task (group 'service:<name>'), with the
  * event's time. Throws on invalid input and on a failed switch, so the task event is retried.
  */
-export function handleServiceTaskInterruption(deps: ServiceEventsDeps) {
+export function buildReactToServiceTaskInterruption(deps: ServiceFallbackDeps) {
   const handle = buildHandleServiceSignal(deps);
   return async (
     cluster: string,
@@ -192,7 +181,7 @@ export const SERVICE_STATE_ROUNDS = 6;
  * interrupted tasks of one service send their events together): it is resolved here, by reading the state
  * again after a short jittered pause and deciding again, for up to SERVICE_STATE_ROUNDS rounds.
  */
-export function buildHandleServiceSignal(deps: ServiceEventsDeps) {
+export function buildHandleServiceSignal(deps: ServiceFallbackDeps) {
   const now = deps.now ?? Date.now;
   const pause = deps.pause ?? ((round: number) => sleep(Math.random() * 20 * round));
   return async (
@@ -290,7 +279,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * help), the state before the switch is put back and the error thrown; other errors leave it pending.
  */
 async function finishSwitch(
-  deps: ServiceEventsDeps,
+  deps: ServiceFallbackDeps,
   stored: StoredServiceState,
   pending: PendingSwitch,
   described: ServiceDescription,
@@ -317,4 +306,20 @@ async function finishSwitch(
   if (await deps.store.putState(done, stored.revision)) return { state: done, revision: stored.revision + 1 };
   // A concurrent delivery finished it first.
   return deps.store.getState(cluster, service);
+}
+
+/**
+ * Everything serviceEvents is given: service actions and the periodic check, plus Spot interruptions of
+ * service tasks (task events; a standalone task's are the reactions' to move, so they are ignored here).
+ */
+export function buildServiceFallback(deps: ServiceFallbackDeps) {
+  const serviceEvent = buildReactToServiceEvent(deps);
+  const taskInterrupted = buildReactToServiceTaskInterruption(deps);
+  return async (event: { 'detail-type'?: string }): Promise<ServiceResult[]> => {
+    if (event['detail-type'] !== 'ECS Task State Change') return serviceEvent(event);
+    const t = toTransition(parseTaskStateChange(event));
+    const service = serviceOfGroup(t.group);
+    if (!service) return [];
+    return [await taskInterrupted(t.cluster, service, t.taskArn, t.eventTime, t.eventId)];
+  };
 }

@@ -4,7 +4,7 @@ import { type TaskTransition, toTransition } from '../domain/lifecycle';
 import { parseTaskStateChange } from '../domain/taskEvent';
 import { type CountSink, publishCount } from '../observability';
 
-export interface TaskEventsDeps {
+export interface TaskLifecycleDeps {
   recordTransition: RecordTransition;
   logger: Pick<Logger, 'info' | 'debug'>;
   metrics: CountSink;
@@ -61,7 +61,7 @@ export function lifecycleLine(t: TaskTransition, late: boolean) {
  * lifecycle events never holds up a restart, and a fault in one path leaves the other working.
  * An event that is not an ECS task event throws, so Lambda's async retries and the DLQ apply.
  */
-export function buildTaskEventsHandler(deps: TaskEventsDeps) {
+export function buildRecordTaskLifecycle(deps: TaskLifecycleDeps) {
   return async (event: unknown) => {
     const transition = toTransition(parseTaskStateChange(event));
     const outcome = await deps.recordTransition(transition);

@@ -5,7 +5,7 @@ import { backoffSeconds, DEFAULT_POLICY } from '../domain/restartPolicy';
 import { parseTaskStateChange, type TaskDetail } from '../domain/taskEvent';
 import { DecideLaterError } from './reactions';
 
-export interface TaskReactionsDeps {
+export interface ReactToTaskEventDeps {
   /** The restart and Spot fallback decision (src/handlers/restart.ts), idempotent per task. */
   react: (t: TaskTransition, detail: TaskDetail) => Promise<unknown>;
   /** Puts an event whose decision must wait (DecideLaterError) on the retry queue, delayed. */
@@ -45,7 +45,7 @@ export function needsReaction(t: Pick<TaskTransition, 'lastStatus' | 'classifica
  * comes back within seconds, for up to REACTION_MAX_ATTEMPTS tries: Lambda's own async retries would come
  * one and three minutes later, and then drop it into the DLQ. `attempt` is the try (0: from EventBridge).
  */
-export function buildTaskReactionsHandler(deps: TaskReactionsDeps) {
+export function buildReactToTaskEvent(deps: ReactToTaskEventDeps) {
   const random = deps.random ?? Math.random;
   return async (event: unknown, attempt = 0) => {
     const parsed = parseTaskStateChange(event);

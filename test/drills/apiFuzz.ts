@@ -1,6 +1,6 @@
 /**
  * Drill 8: random malformed HTTP API requests (fast-check) against the API handler wired as functions/api.ts
- * wires it (buildApiHandler with the buildScheduleRoutes routes, wrapped in middy with
+ * wires it (buildApi with the buildScheduleRoutes routes, wrapped in middy with
  * @middy/http-error-handler and INTERNAL_ERROR_BODY), with in-memory fakes for the stores, the Scheduler,
  * the launcher and ECS. Expected: only 2xx/400/403/404/409/413, never 5xx; a 2xx only for a body that is
  * valid; `launch` called only by an accepted POST /tasks or run-now.
@@ -39,6 +39,10 @@ import {
   type ListTasks,
   type TaskHistory,
 } from '../../src/adapters/taskHistory';
+import { buildScheduleRoutes, type LaunchAllowlist, MAX_BODY_BYTES } from '../../src/app/api/scheduleRoutes';
+import { type ApiDeps, buildApi } from '../../src/app/api/taskRoutes';
+import { buildLaunch, type LaunchResult } from '../../src/app/launcher';
+import { buildRunScheduled } from '../../src/app/scheduledRun';
 import { CLASSIFICATIONS } from '../../src/domain/classify';
 import { idempotencyKeyProblem } from '../../src/domain/idempotency';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
@@ -51,10 +55,6 @@ import {
 } from '../../src/domain/schedule';
 import { scheduleCadence } from '../../src/domain/scheduleExpression';
 import { parseTaskStateChange } from '../../src/domain/taskEvent';
-import { type ApiDeps, buildApiHandler } from '../../src/app/api/taskRoutes';
-import { buildLaunchRecord, type LaunchResult } from '../../src/app/launcher';
-import { buildRunScheduled } from '../../src/app/scheduledRun';
-import { buildScheduleRoutes, type LaunchAllowlist, MAX_BODY_BYTES } from '../../src/app/api/scheduleRoutes';
 import { INTERNAL_ERROR_BODY } from '../../src/http';
 import { buildOpenApiDocument } from '../../src/openapi';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
@@ -298,7 +298,7 @@ const loadMiddy = () => {
 async function wrap(deps: ApiDeps, launches: () => number): Promise<ApiWorld> {
   const { middy, httpErrorHandler } = await loadMiddy();
   let lastError: unknown;
-  const handler = middy(buildApiHandler(deps)).use(
+  const handler = middy(buildApi(deps)).use(
     httpErrorHandler({
       logger: (error: unknown) => {
         lastError = error;
@@ -399,7 +399,7 @@ export async function realApi(dynamo: DrillDb): Promise<ApiWorld & { ecs: FakeEc
   const ecs = new FakeEcs();
   const queue = new FakeLaunchQueue();
   const bus = new FakeEventBus();
-  const launch = buildLaunchRecord({
+  const launch = buildLaunch({
     guard: openLaunchGuard,
     countMetric: () => undefined,
     runTask: buildRunTask(ecs.client),

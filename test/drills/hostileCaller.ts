@@ -11,13 +11,13 @@ import type { RunTask } from '../../src/adapters/ecs';
 import { buildLaunchBudgets } from '../../src/adapters/launchBudgets';
 import { buildLaunchStore, type DecisionRecord } from '../../src/adapters/launchStore';
 import { buildScheduleStore } from '../../src/adapters/scheduleStore';
-import { clusterNameOf, familyOf, refusalOf, scopeRefusalOf } from '../../src/domain/allowlist';
-import type { LaunchRequest, RunTaskInput } from '../../src/domain/launchRequest';
-import { buildApiHandler } from '../../src/app/api/taskRoutes';
-import { buildLaunchRecord, parseQueueMessage } from '../../src/app/launcher';
+import { buildScheduleRoutes } from '../../src/app/api/scheduleRoutes';
+import { buildApi } from '../../src/app/api/taskRoutes';
+import { buildLaunch, parseQueueMessage } from '../../src/app/launcher';
 import { buildLaunchGuard, UntrustedLaunchRequestError } from '../../src/app/launchGuard';
 import { buildRunScheduled } from '../../src/app/scheduledRun';
-import { buildScheduleRoutes } from '../../src/app/api/scheduleRoutes';
+import { clusterNameOf, familyOf, refusalOf, scopeRefusalOf } from '../../src/domain/allowlist';
+import type { LaunchRequest, RunTaskInput } from '../../src/domain/launchRequest';
 import { defaultLimits } from '../support/limits';
 import { type DrillDb, quietLogger, Tally } from './support';
 
@@ -156,7 +156,7 @@ export async function hostileCallerDrill(db: DrillDb, options: { inputs: number;
     countMetric: (name) => tally.add(`metric ${name}`),
   });
   const requeued: LaunchRequest[] = [];
-  const launchRecord = buildLaunchRecord({
+  const launchRecord = buildLaunch({
     guard,
     countMetric: () => undefined,
     runTask: runTaskPort,
@@ -214,7 +214,7 @@ export async function hostileCallerDrill(db: DrillDb, options: { inputs: number;
     limits: defaultLimits(),
     openApi: () => ({}),
   });
-  const api = buildApiHandler({
+  const api = buildApi({
     getTaskHistory: async () => undefined,
     listTasks: async () => ({ tasks: [] }),
     routes,

@@ -1,7 +1,7 @@
 /**
  * Drill 6: a mass restart while ECS throttles 20% and fails 5% of RunTask calls (half of those after starting
  * the task). Drill 7: the launcher killed between RunTask and its record (and, for half the requests, right
- * after the record), then the message redelivered. Both run the real launcher (buildLaunchRecord, the RunTask
+ * after the record), then the message redelivered. Both run the real launcher (buildLaunch, the RunTask
  * and SendMessage adapters, parseQueueMessage) with the real launch store on dynalite.
  * Expected: every request ends with exactly one task, recorded once, announced once; no task started twice.
  */
@@ -10,8 +10,8 @@ import { buildRunTask } from '../../src/adapters/ecs';
 import { buildPublishEvents } from '../../src/adapters/events';
 import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
 import { buildLaunchStore, type LaunchStore } from '../../src/adapters/launchStore';
+import { buildLaunch, parseQueueMessage } from '../../src/app/launcher';
 import { clientTokenFor } from '../../src/domain/launchRequest';
-import { buildLaunchRecord, parseQueueMessage } from '../../src/app/launcher';
 import { openLaunchGuard } from '../support/openLaunchGuard';
 import {
   FakeEcs,
@@ -120,7 +120,7 @@ export async function ecsFaultsDrill(dynamo: DrillDb, options: LauncherDrillOpti
   const queue = new FakeLaunchQueue();
   const bus = new FakeEventBus();
   const send = buildSendLaunchRequest(queue.client, QUEUE_URL);
-  const launch = buildLaunchRecord({
+  const launch = buildLaunch({
     guard: openLaunchGuard,
     countMetric: () => undefined,
     runTask: buildRunTask(ecs.client),
@@ -188,7 +188,7 @@ export async function launcherCrashDrill(
     },
   };
   const send = buildSendLaunchRequest(queue.client, QUEUE_URL);
-  const launch = buildLaunchRecord({
+  const launch = buildLaunch({
     guard: openLaunchGuard,
     countMetric: () => undefined,
     runTask: buildRunTask(ecs.client),

@@ -15,12 +15,12 @@ import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
 import { buildLaunchStore } from '../../src/adapters/launchStore';
 import type { ReactionRetry } from '../../src/adapters/reactionRetryQueue';
 import { buildGetTaskHistory, buildRecordTransition } from '../../src/adapters/taskHistory';
+import { buildReactions } from '../../src/app/reactions';
+import { buildRecordTaskLifecycle } from '../../src/app/taskLifecycle';
+import { buildReactToTaskEvent, REACTION_MAX_ATTEMPTS } from '../../src/app/taskReactions';
 import { type TaskTransition, toTransition } from '../../src/domain/lifecycle';
 import { mayNeedRestart } from '../../src/domain/restartDecision';
 import { parseTaskStateChange, type TaskStateChangeEvent } from '../../src/domain/taskEvent';
-import { buildHandleStoppedTask } from '../../src/app/reactions';
-import { buildTaskEventsHandler } from '../../src/app/taskLifecycle';
-import { buildTaskReactionsHandler, REACTION_MAX_ATTEMPTS } from '../../src/app/taskReactions';
 import { fixture } from '../support/fixtures';
 import {
   type DrillDb,
@@ -273,8 +273,8 @@ export async function lifecycleDrill(dynamo: DrillDb, options: LifecycleDrillOpt
   // Two EventBridge rules, two functions: every event to the lifecycle log, and the same event to the
   // reactions (their rule passes STOPPED tasks and Spot interruptions; the handler ignores the rest too).
   const retryQueue: ReactionRetry[] = [];
-  const react = buildTaskReactionsHandler({
-    react: buildHandleStoppedTask({
+  const react = buildReactToTaskEvent({
+    react: buildReactions({
       store: buildLaunchStore(db, table, 30),
       describeTaskTags: buildDescribeTaskTags(ecs),
       sendLaunchRequest: buildSendLaunchRequest(sqs, QUEUE_URL),
@@ -295,7 +295,7 @@ export async function lifecycleDrill(dynamo: DrillDb, options: LifecycleDrillOpt
     },
     logger,
   });
-  const logLifecycle = buildTaskEventsHandler({
+  const logLifecycle = buildRecordTaskLifecycle({
     recordTransition: buildRecordTransition(db, table, 30),
     logger,
     metrics: {

@@ -9,9 +9,9 @@ import { loadTemplate } from '../../local/template';
 import { buildLaunchBudgets } from '../../src/adapters/launchBudgets';
 import { buildLaunchStore } from '../../src/adapters/launchStore';
 import { buildScheduleStore } from '../../src/adapters/scheduleStore';
-import type { LaunchRequest } from '../../src/domain/launchRequest';
-import { buildLaunchRecord } from '../../src/app/launcher';
+import { buildLaunch } from '../../src/app/launcher';
 import { buildLaunchGuard } from '../../src/app/launchGuard';
+import type { LaunchRequest } from '../../src/domain/launchRequest';
 import { useTablePerTest } from '../support/dynamo';
 
 const dynamo = useTablePerTest('permissions');
@@ -76,7 +76,7 @@ describe('the DynamoDB operations of the launch path', () => {
       countMetric: () => undefined,
     });
     let started = 0;
-    const launch = buildLaunchRecord({
+    const launch = buildLaunch({
       guard,
       countMetric: () => undefined,
       runTask: async () => ({

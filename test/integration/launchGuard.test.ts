@@ -1,8 +1,8 @@
 import type { OutgoingEvent } from '../../src/adapters/events';
 import { buildLaunchBudgets } from '../../src/adapters/launchBudgets';
 import type { DecisionRecord } from '../../src/adapters/launchStore';
-import type { LaunchRequest } from '../../src/domain/launchRequest';
 import { buildLaunchGuard, UntrustedLaunchRequestError } from '../../src/app/launchGuard';
+import type { LaunchRequest } from '../../src/domain/launchRequest';
 import { useTablePerTest } from '../support/dynamo';
 
 const dynamo = useTablePerTest('guard');

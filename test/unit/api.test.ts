@@ -3,10 +3,10 @@ import httpErrorHandler from '@middy/http-error-handler';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ListTasksQuery, TaskHistory } from '../../src/adapters/taskHistory';
 import { InvalidPageTokenError } from '../../src/adapters/taskHistory';
+import { buildScheduleRoutes, type ScheduleApiDeps } from '../../src/app/api/scheduleRoutes';
+import { buildApi } from '../../src/app/api/taskRoutes';
 import { toTransition } from '../../src/domain/lifecycle';
 import { parseTaskStateChange } from '../../src/domain/taskEvent';
-import { buildApiHandler } from '../../src/app/api/taskRoutes';
-import { buildScheduleRoutes, type ScheduleApiDeps } from '../../src/app/api/scheduleRoutes';
 import { INTERNAL_ERROR_BODY } from '../../src/http';
 import { fixture } from '../support/fixtures';
 import { documented } from '../support/openApiContract';
@@ -14,10 +14,10 @@ import { documented } from '../support/openApiContract';
 const stopped = toTransition(parseTaskStateChange(fixture('stopped-exit-1')));
 const history: TaskHistory = { summary: stopped, transitions: [stopped] };
 
-function api(overrides: Partial<Parameters<typeof buildApiHandler>[0]> = {}) {
+function api(overrides: Partial<Parameters<typeof buildApi>[0]> = {}) {
   const queries: ListTasksQuery[] = [];
   const handler = middy(
-    buildApiHandler({
+    buildApi({
       getTaskHistory: async (id) => (id === stopped.taskId ? history : undefined),
       listTasks: async (q) => {
         queries.push(q);

@@ -1,4 +1,4 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
 import {
   ConflictException,
   DescribeTasksCommand,
@@ -8,15 +8,16 @@ import {
 } from '@aws-sdk/client-ecs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { makeLauncherHandler } from '../../functions/launcher/handler';
 import { buildDescribeTaskTags, buildRunTask } from '../../src/adapters/ecs';
 import { buildPublishEvents } from '../../src/adapters/events';
 import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
 import { type LaunchStore, type RequestOutcome, requestKey } from '../../src/adapters/launchStore';
 import { LAUNCH_LEASE_MS } from '../../src/adapters/scheduleStore';
+import { buildLaunch, type LauncherDeps, parseLaunchRequestMessage } from '../../src/app/launcher';
 import { clientTokenFor, type LaunchRequest, launchRequestSchema } from '../../src/domain/launchRequest';
-import { buildLaunchRecord, type LauncherDeps, parseLaunchRecord } from '../../src/app/launcher';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { openLaunchGuard } from '../support/openLaunchGuard';
 
@@ -128,7 +129,7 @@ beforeEach(() => {
 function setup(random: () => number = () => 0.5, leases?: LauncherDeps['leases']) {
   const store = new FakeLaunchStore();
   const logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
-  const launch = buildLaunchRecord({
+  const deps: LauncherDeps = {
     guard: openLaunchGuard,
     countMetric: () => undefined,
     leases,
@@ -139,8 +140,8 @@ function setup(random: () => number = () => 0.5, leases?: LauncherDeps['leases']
     publishEvents: buildPublishEvents(eventBridge, 'default'),
     logger,
     random,
-  });
-  return { launch, store, logger };
+  };
+  return { launch: buildLaunch(deps), deps, store, logger };
 }
 
 const runTaskInputs = () => ecsMock.commandCalls(RunTaskCommand).map((call) => call.args[0].input);
@@ -452,7 +453,7 @@ describe('when ECS has no capacity', () => {
     await launch(request);
     ecsMock.reset();
     launchedOne();
-    await expect(launch(parseLaunchRecord({ body: lastSentBody() }))).resolves.toBe('launched');
+    await expect(launch(parseLaunchRequestMessage({ body: lastSentBody() }))).resolves.toBe('launched');
     expect(runTaskInputs().map((input) => input.clientToken)).toEqual([`r-${FAILED_ID}~c1`]);
     expect(store.launches.map((l) => [l.request.capacityRetries, l.taskArns])).toEqual([[1, [NEW_ARN]]]);
   });
@@ -463,7 +464,7 @@ describe('when ECS has no capacity', () => {
     eventsMock.on(PutEventsCommand).resolves(rejectedEntry);
     const { launch, store } = setup();
     await expect(launch(request)).rejects.toThrow('PutEvents failed');
-    const requeued = parseLaunchRecord({ body: lastSentBody() });
+    const requeued = parseLaunchRequestMessage({ body: lastSentBody() });
 
     // Capacity is back; EventBridge too. The requeued copy and the redelivered original both arrive.
     ecsMock.reset();
@@ -477,7 +478,7 @@ describe('when ECS has no capacity', () => {
     await expect(launch(request)).resolves.toBe('replayed');
     expect(sent().map((s) => s.body)).toEqual([retryBody, retryBody]);
     // The second copy of the retry finds the retry's own outcome.
-    await expect(launch(parseLaunchRecord({ body: lastSentBody() }))).resolves.toBe('replayed');
+    await expect(launch(parseLaunchRequestMessage({ body: lastSentBody() }))).resolves.toBe('replayed');
 
     expect(runTaskInputs().map((input) => input.clientToken)).toEqual([`r-${FAILED_ID}~c1`]);
     expect(store.launches.flatMap((l) => l.taskArns)).toEqual([NEW_ARN]);
@@ -507,7 +508,7 @@ describe('when ECS has no capacity', () => {
 
     ecsMock.reset();
     launchedOne();
-    await expect(launch(parseLaunchRecord({ body: lastSentBody() }))).resolves.toBe('launched');
+    await expect(launch(parseLaunchRequestMessage({ body: lastSentBody() }))).resolves.toBe('launched');
     expect(runTaskInputs().map((input) => input.clientToken)).toEqual([`r-${FAILED_ID}~c1`]);
   });
 
@@ -569,7 +570,7 @@ describe('when ECS refuses the launch', () => {
     let current = request;
     for (let delivery = 1; delivery <= 5; delivery++) {
       await expect(launch(current)).resolves.toBe('requeued-throttled');
-      current = parseLaunchRecord({ body: lastSentBody() });
+      current = parseLaunchRequestMessage({ body: lastSentBody() });
     }
     expect(runTaskInputs()).toHaveLength(5);
     expect(sent()).toEqual(
@@ -646,7 +647,7 @@ describe("a run of a Forbid or Replace schedule, holding the schedule's launch l
       parked: true,
     });
     launchedOne();
-    await expect(launch(parseLaunchRecord({ body: lastSentBody() }))).resolves.toBe('launched');
+    await expect(launch(parseLaunchRequestMessage({ body: lastSentBody() }))).resolves.toBe('launched');
     expect(runTaskInputs()).toHaveLength(2);
     expect(leases.leases.size).toBe(0);
   });
@@ -660,7 +661,7 @@ describe("a run of a Forbid or Replace schedule, holding the schedule's launch l
       until: NOW + 8_000 + LAUNCH_LEASE_MS,
       parked: true,
     });
-    expect(parseLaunchRecord({ body: lastSentBody() }).launchLease).toEqual({ schedule: 'nightly' });
+    expect(parseLaunchRequestMessage({ body: lastSentBody() }).launchLease).toEqual({ schedule: 'nightly' });
   });
 
   it.each([
@@ -781,7 +782,8 @@ describe('delayed launches', () => {
       { queueUrl: QUEUE_URL, delaySeconds: 900, body: { ...asJson(request), deferSeconds: 1100 } },
     ]);
     const results = [];
-    for (let hop = 0; hop < 3; hop++) results.push(await launch(parseLaunchRecord({ body: lastSentBody() })));
+    for (let hop = 0; hop < 3; hop++)
+      results.push(await launch(parseLaunchRequestMessage({ body: lastSentBody() })));
     expect(results).toEqual(['deferred', 'deferred', 'launched']);
     expect(sent().map((s) => [s.delaySeconds, s.body.deferSeconds])).toEqual([
       [900, 1100],
@@ -810,22 +812,33 @@ describe('the launcher function with a batch of messages', () => {
     awsRegion: 'us-east-1',
   });
 
-  /** The same wiring as functions/launcher.ts, which reads its environment at load. */
+  /** The launcher function itself (functions/launcher/handler.ts), given this file's fakes. */
   function batchHandler() {
-    const { launch, logger } = setup();
-    const recordHandler = async (record: SQSRecord) => {
-      try {
-        return await launch(parseLaunchRecord(record));
-      } catch (error) {
-        logger.error('launch request failed; left on the queue', { messageId: record.messageId, error });
-        throw error;
-      }
+    const { deps } = setup();
+    const logger = new Logger({ serviceName: 'ecs-autopilot', logLevel: 'SILENT' });
+    const error = jest.spyOn(logger, 'error');
+    const notCalled = async () => {
+      throw new Error('no schedule runs in these tests');
     };
-    const handle = (event: SQSEvent) =>
-      processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), {
-        throwOnFullBatchFailure: false,
-      });
-    return { handle, logger };
+    const handler = makeLauncherHandler({
+      launcher: deps,
+      scheduledRuns: {
+        store: {
+          get: notCalled,
+          recordRun: notCalled,
+          acquireLaunchLease: notCalled,
+          releaseLaunchLease: notCalled,
+        },
+        refusalOf: () => undefined,
+        publishEvents: deps.publishEvents,
+        listRunningTasks: notCalled,
+        stopTasks: notCalled,
+        logger,
+      },
+      logger,
+    });
+    const handle = (event: SQSEvent) => handler(event, {} as Context);
+    return { handle, logger: { error } };
   }
 
   it('reports only the malformed message as failed, and launches the good one', async () => {

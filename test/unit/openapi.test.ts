@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTemplate, resourcesOfType } from '../../local/template';
+import { buildScheduleRoutes, type ScheduleApiDeps } from '../../src/app/api/scheduleRoutes';
+import { buildApi } from '../../src/app/api/taskRoutes';
 import { toTransition } from '../../src/domain/lifecycle';
 import { parseTaskStateChange } from '../../src/domain/taskEvent';
-import { buildApiHandler } from '../../src/app/api/taskRoutes';
-import { buildScheduleRoutes, type ScheduleApiDeps } from '../../src/app/api/scheduleRoutes';
 import { buildOpenApiDocument, taskTransitionSchema } from '../../src/openapi';
 import { FIXTURE_NAMES, fixture } from '../support/fixtures';
 import { documentedRoutes, expectDocumented } from '../support/openApiContract';
@@ -32,7 +32,7 @@ const doc = buildOpenApiDocument() as Document;
 const committedPath = join(__dirname, '..', '..', 'docs', 'openapi.json');
 
 /** The route keys the API function serves (with every route wired, as functions/api.ts wires them). */
-const SERVED = buildApiHandler({
+const SERVED = buildApi({
   getTaskHistory: async () => undefined,
   listTasks: async () => ({ tasks: [] }),
   getServiceState: async () => undefined,

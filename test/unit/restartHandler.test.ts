@@ -4,17 +4,17 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { OutgoingEvent } from '../../src/adapters/events';
 import { buildLaunchStore, type DecisionRecord, type LaunchRecord } from '../../src/adapters/launchStore';
 import { LAUNCH_LEASE_MS } from '../../src/adapters/scheduleStore';
+import {
+  buildReactions,
+  LaunchNotRecordedError,
+  type ReactionConfig,
+  type ReactionDeps,
+  TagsUnreadError,
+} from '../../src/app/reactions';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
 import { toTransition } from '../../src/domain/lifecycle';
 import type { PartialRestartPolicy } from '../../src/domain/restartPolicy';
 import { parseTaskStateChange } from '../../src/domain/taskEvent';
-import {
-  buildHandleStoppedTask,
-  LaunchNotRecordedError,
-  type RestartConfig,
-  type RestartDeps,
-  TagsUnreadError,
-} from '../../src/app/reactions';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { fixture } from '../support/fixtures';
 
@@ -36,8 +36,8 @@ interface Options {
   launch?: LaunchRecord;
   tags?: Record<string, string> | Error;
   familyPolicies?: Record<string, PartialRestartPolicy>;
-  networkDefaults?: RestartConfig['networkDefaults'];
-  store?: RestartDeps['store'];
+  networkDefaults?: ReactionConfig['networkDefaults'];
+  store?: ReactionDeps['store'];
   /** The decision items a previous handler left (the same table, seen by a later event). */
   decisions?: Map<string, DecisionRecord>;
   /** The schedules' launch leases and each startedBy's running tasks, for runs of schedules. */
@@ -130,12 +130,12 @@ function setup(options: Options = {}) {
   const fake = new FakeDecisionStore(calls, options.launch, options.decisions);
   const scheduleRuns = options.scheduleRuns;
   const logger = { info: jest.fn(), warn: jest.fn() };
-  const config: RestartConfig = {
+  const config: ReactionConfig = {
     familyPolicies: options.familyPolicies ?? {},
     networkDefaults: options.networkDefaults ?? { 'batch-cluster': NETWORK },
     spotMapping: { 'batch-cluster': { 'batch-ec2-spot': 'batch-ec2' } },
   };
-  const handle = buildHandleStoppedTask({
+  const handle = buildReactions({
     store: options.store ?? fake,
     describeTaskTags: async (cluster, taskArn) => {
       calls.describeTaskTags.push([cluster, taskArn]);

@@ -1,12 +1,8 @@
 import type { OutgoingEvent } from '../../src/adapters/events';
 import type { ScheduleTrigger } from '../../src/adapters/scheduler';
 import { LAUNCH_LEASE_MS, type ScheduleRun, type StoredSchedule } from '../../src/adapters/scheduleStore';
+import { buildRunScheduled, LaunchLeaseBusyError, type ScheduledRunDeps } from '../../src/app/scheduledRun';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
-import {
-  buildRunScheduled,
-  LaunchLeaseBusyError,
-  type ScheduledRunDeps,
-} from '../../src/app/scheduledRun';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 
 const T0 = '2026-11-28T12:00:00.000Z';
@@ -90,7 +86,7 @@ function world(schedule: StoredSchedule = NIGHTLY) {
     },
     logger: { info: () => undefined, warn },
   };
-  /** The launcher's side: what buildLaunchRecord does with the lease a request carries. */
+  /** The launcher's side: what buildLaunch does with the lease a request carries. */
   const launch = async (request: LaunchRequest) => {
     journal.push(`launch ${request.requestId}`);
     await turns();

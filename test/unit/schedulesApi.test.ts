@@ -11,14 +11,14 @@ import {
   type StoredSchedule,
 } from '../../src/adapters/scheduleStore';
 import { InvalidPageTokenError } from '../../src/adapters/taskHistory';
+import { buildScheduleRoutes, MAX_BODY_BYTES } from '../../src/app/api/scheduleRoutes';
+import { buildApi } from '../../src/app/api/taskRoutes';
+import type { LaunchResult } from '../../src/app/launcher';
+import { buildRunScheduled } from '../../src/app/scheduledRun';
 import type { LaunchLimits } from '../../src/domain/guardrails';
 import { idempotencyDigest } from '../../src/domain/idempotency';
 import { clientTokenFor, type LaunchRequest } from '../../src/domain/launchRequest';
 import type { Schedule } from '../../src/domain/schedule';
-import { buildApiHandler } from '../../src/app/api/taskRoutes';
-import type { LaunchResult } from '../../src/app/launcher';
-import { buildRunScheduled } from '../../src/app/scheduledRun';
-import { buildScheduleRoutes, MAX_BODY_BYTES } from '../../src/app/api/scheduleRoutes';
 import { INTERNAL_ERROR_BODY } from '../../src/http';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { defaultLimits } from '../support/limits';
@@ -206,7 +206,7 @@ function setup(options: { limits?: Partial<LaunchLimits> } = {}) {
     logger: { info: () => undefined, warn: () => undefined },
   });
   const handler = middy(
-    buildApiHandler({
+    buildApi({
       getTaskHistory: async () => undefined,
       listTasks: async () => {
         throw new Error('GET /tasks is not under test here');

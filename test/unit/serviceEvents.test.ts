@@ -10,16 +10,16 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { buildEcsServices } from '../../src/adapters/ecsServices';
 import { buildPublishEvents } from '../../src/adapters/events';
 import type { ServiceRef, ServiceStateStore, StoredServiceState } from '../../src/adapters/serviceState';
-import { type ServiceSpotState, type StrategyItem, SWITCH_LEASE_MS } from '../../src/domain/serviceFallback';
-import { InvalidEventError } from '../../src/domain/taskEvent';
 import {
-  buildServiceEventsHandler,
-  handleServiceTaskInterruption,
+  buildReactToServiceEvent,
+  buildReactToServiceTaskInterruption,
   SERVICE_STATE_ROUNDS,
-  type ServiceEventsDeps,
+  type ServiceFallbackDeps,
   ServiceStateConflictError,
   serviceOfGroup,
 } from '../../src/app/serviceFallback';
+import { type ServiceSpotState, type StrategyItem, SWITCH_LEASE_MS } from '../../src/domain/serviceFallback';
+import { InvalidEventError } from '../../src/domain/taskEvent';
 
 const ecsMock = mockClient(ECSClient);
 const ebMock = mockClient(EventBridgeClient);
@@ -107,7 +107,7 @@ class FakeStateStore implements ServiceStateStore {
 /** The service as ECS knows it: UpdateService changes its strategy, DescribeServices reads it. */
 let ecsService: { strategy: StrategyItem[]; tags: Record<string, string>; status: string } | undefined;
 let store: FakeStateStore;
-let deps: ServiceEventsDeps;
+let deps: ServiceFallbackDeps;
 
 const updates = () => ecsMock.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input);
 const published = () =>
@@ -161,7 +161,7 @@ beforeEach(() => {
 
 describe('service Spot fallback handler', () => {
   it('moves an opted-in service to on-demand on a Fargate Spot placement failure', async () => {
-    const handler = buildServiceEventsHandler(deps);
+    const handler = buildReactToServiceEvent(deps);
     const results = await handler(placementFailure(0));
 
     expect(results).toEqual([
@@ -225,7 +225,7 @@ describe('service Spot fallback handler', () => {
   });
 
   it('switches and announces once when the event arrives twice or Spot keeps failing', async () => {
-    const handler = buildServiceEventsHandler(deps);
+    const handler = buildReactToServiceEvent(deps);
     await handler(placementFailure(0));
     await handler(placementFailure(0));
     const again = await handler(placementFailure(30));
@@ -237,7 +237,7 @@ describe('service Spot fallback handler', () => {
 
   it('does nothing for a service that is not opted in', async () => {
     ecsService = { strategy: SPOT_MIX, tags: {}, status: 'ACTIVE' };
-    const [result] = await buildServiceEventsHandler(deps)(placementFailure(0));
+    const [result] = await buildReactToServiceEvent(deps)(placementFailure(0));
     expect(result?.decision).toMatchObject({
       action: 'none',
       reason: expect.stringContaining('not opted in'),
@@ -248,7 +248,7 @@ describe('service Spot fallback handler', () => {
   });
 
   it('restores the original strategy on a steady state once the cool-down has passed', async () => {
-    const handler = buildServiceEventsHandler(deps);
+    const handler = buildReactToServiceEvent(deps);
     await handler(placementFailure(0));
     expect((await handler(steady(600)))[0]?.decision.action).toBe('none');
     const [restored] = await handler(steady(900));
@@ -265,13 +265,13 @@ describe('service Spot fallback handler', () => {
   });
 
   it('answers a steady state of a service on Spot without calling ECS', async () => {
-    const results = await buildServiceEventsHandler(deps)(steady(0));
+    const results = await buildReactToServiceEvent(deps)(steady(0));
     expect(results[0]?.decision).toEqual({ action: 'none', reason: 'on Spot' });
     expect(ecsMock.calls()).toHaveLength(0);
   });
 
   it('ignores other service actions', async () => {
-    const results = await buildServiceEventsHandler(deps)(serviceAction('SERVICE_DESIRED_COUNT_UPDATED', 0));
+    const results = await buildReactToServiceEvent(deps)(serviceAction('SERVICE_DESIRED_COUNT_UPDATED', 0));
     expect(results).toEqual([]);
     expect(ecsMock.calls()).toHaveLength(0);
   });
@@ -285,7 +285,7 @@ describe('service Spot fallback handler', () => {
     ['a scheduled event from another source', { ...scheduled(0), source: 'custom' }],
     ['not an object', 'hello'],
   ])('throws on a malformed event: %s', async (_name, event) => {
-    await expect(buildServiceEventsHandler(deps)(event)).rejects.toBeInstanceOf(InvalidEventError);
+    await expect(buildReactToServiceEvent(deps)(event)).rejects.toBeInstanceOf(InvalidEventError);
     expect(ecsMock.calls()).toHaveLength(0);
   });
 
@@ -294,12 +294,12 @@ describe('service Spot fallback handler', () => {
       ...placementFailure(0),
       resources: [`arn:aws:ecs:us-east-1:${ACCOUNT}:service/${SERVICE}`],
     };
-    const [result] = await buildServiceEventsHandler(deps)(event);
+    const [result] = await buildReactToServiceEvent(deps)(event);
     expect(result).toMatchObject({ cluster: CLUSTER, service: SERVICE, decision: { action: 'fallback' } });
   });
 
   it('on a conflict re-reads and decides again: a concurrent fallback wins, this one does nothing', async () => {
-    const handler = buildServiceEventsHandler(deps);
+    const handler = buildReactToServiceEvent(deps);
     store.beforePut = () => {
       // Another delivery switched the service between our read and our write.
       store.items.set(`${CLUSTER}/${SERVICE}`, {
@@ -342,7 +342,7 @@ describe('service Spot fallback handler', () => {
       const item = store.items.get(`${CLUSTER}/${SERVICE}`);
       if (item) item.revision = 2;
     };
-    const [result] = await buildServiceEventsHandler(deps)(placementFailure(0));
+    const [result] = await buildReactToServiceEvent(deps)(placementFailure(0));
     expect(result?.decision.action).toBe('fallback');
     expect(store.puts.map((p) => [p.expected, p.ok])).toEqual([
       [1, false],
@@ -369,7 +369,7 @@ describe('service Spot fallback handler', () => {
 
   it('resolves contention of a few rounds within the invocation (expected, not a failed delivery)', async () => {
     racingWrites(3);
-    const [result] = await buildServiceEventsHandler({ ...deps, pause: async () => undefined })(
+    const [result] = await buildReactToServiceEvent({ ...deps, pause: async () => undefined })(
       placementFailure(0),
     );
     expect(result?.decision.action).toBe('fallback');
@@ -380,7 +380,7 @@ describe('service Spot fallback handler', () => {
   it('throws only when the state keeps changing under it for every round (the delivery is retried)', async () => {
     racingWrites(SERVICE_STATE_ROUNDS);
     const pauses: number[] = [];
-    const handler = buildServiceEventsHandler({
+    const handler = buildReactToServiceEvent({
       ...deps,
       pause: async (round) => {
         pauses.push(round);
@@ -392,7 +392,7 @@ describe('service Spot fallback handler', () => {
   });
 
   it('throws when UpdateService fails, and the retry finishes the stored switch once', async () => {
-    const handler = buildServiceEventsHandler(deps);
+    const handler = buildReactToServiceEvent(deps);
     ecsMock.on(UpdateServiceCommand).rejectsOnce(
       new ECSServiceException({
         name: 'ThrottlingException',
@@ -419,8 +419,8 @@ describe('service Spot fallback handler', () => {
   });
 
   it('a concurrent signal leaves a switch in flight to its owner: one UpdateService, one event', async () => {
-    const handler = buildServiceEventsHandler(deps);
-    const onInterruption = handleServiceTaskInterruption(deps);
+    const handler = buildReactToServiceEvent(deps);
+    const onInterruption = buildReactToServiceTaskInterruption(deps);
     // The interrupted task's event arrives while the placement failure's switch is stored but not applied.
     let concurrent: Promise<unknown> | undefined;
     ecsMock.on(UpdateServiceCommand).callsFakeOnce(async (input) => {
@@ -442,7 +442,7 @@ describe('service Spot fallback handler', () => {
   it('a switch left pending by a crashed delivery is finished by a later signal after the lease', async () => {
     let wallClock = Date.parse('2026-01-01T00:00:00Z');
     deps.now = () => wallClock;
-    const handler = buildServiceEventsHandler(deps);
+    const handler = buildReactToServiceEvent(deps);
     ebMock.on(PutEventsCommand).rejectsOnce(new Error('bus down'));
     await expect(handler(placementFailure(0))).rejects.toThrow('bus down');
     ebMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '3' }] });
@@ -460,7 +460,7 @@ describe('service Spot fallback handler', () => {
   });
 
   it('after a failed publish, the retry publishes without a second UpdateService', async () => {
-    const handler = buildServiceEventsHandler(deps);
+    const handler = buildReactToServiceEvent(deps);
     ebMock
       .on(PutEventsCommand)
       .rejectsOnce(new Error('bus down'))
@@ -479,7 +479,7 @@ describe('service Spot fallback handler', () => {
         $metadata: {},
       }),
     );
-    await expect(buildServiceEventsHandler(deps)(placementFailure(0))).rejects.toBeInstanceOf(
+    await expect(buildReactToServiceEvent(deps)(placementFailure(0))).rejects.toBeInstanceOf(
       InvalidParameterException,
     );
     expect(store.stored()?.state).toEqual({ cluster: CLUSTER, service: SERVICE, mode: 'spot', history: [] });
@@ -488,7 +488,7 @@ describe('service Spot fallback handler', () => {
   });
 
   it('restores on the periodic check once the cool-down has passed', async () => {
-    const handler = buildServiceEventsHandler(deps);
+    const handler = buildReactToServiceEvent(deps);
     await handler(placementFailure(0));
     expect(await handler(scheduled(300))).toEqual([
       expect.objectContaining({ signal: 'tick', decision: expect.objectContaining({ action: 'none' }) }),
@@ -507,7 +507,7 @@ describe('service Spot fallback handler', () => {
   });
 
   it('forgets a deleted service on the periodic check', async () => {
-    const handler = buildServiceEventsHandler(deps);
+    const handler = buildReactToServiceEvent(deps);
     await handler(placementFailure(0));
     ecsService = undefined;
     const [result] = await handler(scheduled(60));
@@ -518,7 +518,7 @@ describe('service Spot fallback handler', () => {
   });
 
   it('moves a service off Spot on a Spot interruption of its task', async () => {
-    const onInterruption = handleServiceTaskInterruption(deps);
+    const onInterruption = buildReactToServiceTaskInterruption(deps);
     const result = await onInterruption(CLUSTER, SERVICE, TASK_ARN, T0, 'task-event-1');
     expect(result.decision).toMatchObject({ action: 'fallback', strategy: ON_DEMAND });
     expect(updates()).toEqual([
@@ -537,7 +537,7 @@ describe('service Spot fallback handler', () => {
   });
 
   it('rejects an interruption without a valid time or names', async () => {
-    const onInterruption = handleServiceTaskInterruption(deps);
+    const onInterruption = buildReactToServiceTaskInterruption(deps);
     await expect(onInterruption(CLUSTER, SERVICE, TASK_ARN, 'now', 'task-event-1')).rejects.toBeInstanceOf(
       InvalidEventError,
     );

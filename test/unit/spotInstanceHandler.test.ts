@@ -1,7 +1,7 @@
 import type { Task } from '@aws-sdk/client-ecs';
-import type { TaskTransition } from '../../src/domain/lifecycle';
 import { LaunchNotRecordedError } from '../../src/app/reactions';
-import { buildSpotInstanceHandler } from '../../src/app/spotInstance';
+import { buildReactToSpotWarning } from '../../src/app/spotWarning';
+import type { TaskTransition } from '../../src/domain/lifecycle';
 import { fixture } from '../support/fixtures';
 
 const INSTANCE = 'i-0abc123def4567890';
@@ -26,7 +26,7 @@ function task(id: string, group = 'family:batch-job'): Task {
 
 function setup(react: (t: TaskTransition) => Promise<unknown>) {
   const decided: string[] = [];
-  const handler = buildSpotInstanceHandler({
+  const handler = buildReactToSpotWarning({
     clusters: ['batch-cluster'],
     drainSpotInstance: async () => ({
       cluster: 'batch-cluster',

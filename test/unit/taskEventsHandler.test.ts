@@ -1,13 +1,13 @@
 import type { RecordOutcome } from '../../src/adapters/taskHistory';
+import { buildRecordTaskLifecycle } from '../../src/app/taskLifecycle';
 import type { TaskTransition } from '../../src/domain/lifecycle';
-import { buildTaskEventsHandler } from '../../src/app/taskLifecycle';
 import { fixture } from '../support/fixtures';
 
 function setup(outcome: RecordOutcome) {
   const recorded: TaskTransition[] = [];
   const lines: unknown[] = [];
   const metricCalls: unknown[][] = [];
-  const handler = buildTaskEventsHandler({
+  const handler = buildRecordTaskLifecycle({
     recordTransition: async (t) => {
       recorded.push(t);
       return outcome;

@@ -1,18 +1,21 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { makeTaskReactionsHandler } from '../../functions/taskReactions/handler';
 import type { ReactionRetry } from '../../src/adapters/reactionRetryQueue';
-import type { TaskTransition } from '../../src/domain/lifecycle';
-import type { TaskDetail } from '../../src/domain/taskEvent';
-import { LaunchNotRecordedError, TagsUnreadError } from '../../src/app/reactions';
+import { LaunchNotRecordedError, type ReactionDeps, TagsUnreadError } from '../../src/app/reactions';
 import {
-  buildTaskReactionsHandler,
+  buildReactToTaskEvent,
   REACTION_MAX_ATTEMPTS,
   reactionRetryDelaySeconds,
 } from '../../src/app/taskReactions';
+import type { TaskTransition } from '../../src/domain/lifecycle';
+import type { TaskDetail } from '../../src/domain/taskEvent';
 import { fixture } from '../support/fixtures';
 
 function setup(react: (t: TaskTransition) => Promise<unknown> = async () => ({ action: 'restart' })) {
   const reacted: { t: TaskTransition; detail: TaskDetail }[] = [];
   const retries: { retry: ReactionRetry; delaySeconds: number }[] = [];
-  const handler = buildTaskReactionsHandler({
+  const handler = buildReactToTaskEvent({
     react: async (t, detail) => {
       reacted.push({ t, detail });
       return react(t);
@@ -98,7 +101,7 @@ describe('taskReactions handler', () => {
   });
 
   it('throws when the retry queue refuses the event, so it is not lost (Lambda retries it)', async () => {
-    const handler = buildTaskReactionsHandler({
+    const handler = buildReactToTaskEvent({
       react: async (t) => {
         throw new TagsUnreadError(t.taskArn);
       },
@@ -122,5 +125,62 @@ describe('taskReactions handler', () => {
     // Longer than Lambda's own retries (3 minutes), well inside the events' maximum age (an hour).
     expect(total(() => 0)).toBeGreaterThanOrEqual(8 * 60);
     expect(total(() => 1)).toBeLessThanOrEqual(16 * 60 + 2);
+  });
+});
+
+describe('the taskReactions function (functions/taskReactions/handler.ts)', () => {
+  const unreachable = async (): Promise<never> => {
+    throw new Error('the store is down');
+  };
+  /** Reactions whose every read fails: what reaches them is reported, what does not need them succeeds. */
+  const reactions: ReactionDeps = {
+    store: {
+      getLaunch: unreachable,
+      getDecision: unreachable,
+      putDecision: unreachable,
+      markDecisionDone: unreachable,
+    },
+    describeTaskTags: unreachable,
+    sendLaunchRequest: unreachable,
+    publishEvents: unreachable,
+    config: { familyPolicies: {}, networkDefaults: {} },
+    logger: { info: () => undefined, warn: () => undefined },
+    countDecision: () => undefined,
+  };
+  const retried = (messageId: string, body: string) =>
+    ({
+      messageId,
+      body,
+      receiptHandle: messageId,
+      attributes: {},
+      messageAttributes: {},
+    }) as unknown as SQSRecord;
+
+  it("answers the retry queue's batch item by item: a malformed retry and a failed decision are reported, the rest succeed", async () => {
+    const handler = makeTaskReactionsHandler({
+      reactions,
+      retryLater: unreachable,
+      logger: new Logger({ serviceName: 'ecs-autopilot', logLevel: 'SILENT' }),
+    });
+    const event: SQSEvent = {
+      Records: [
+        retried('running', JSON.stringify({ attempt: 3, event: fixture('running') })),
+        retried('not-json', 'retry me'),
+        retried('failed-decision', JSON.stringify({ attempt: 3, event: fixture('stopped-exit-1') })),
+      ],
+    };
+    await expect(handler(event, {} as Context)).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: 'not-json' }, { itemIdentifier: 'failed-decision' }],
+    });
+  });
+
+  it('takes an EventBridge event as it comes (not a batch): a failed decision throws, for Lambda to retry', async () => {
+    const handler = makeTaskReactionsHandler({
+      reactions,
+      retryLater: unreachable,
+      logger: new Logger({ serviceName: 'ecs-autopilot', logLevel: 'SILENT' }),
+    });
+    await expect(handler(fixture('running'), {} as Context)).resolves.toBeUndefined();
+    await expect(handler(fixture('stopped-exit-1'), {} as Context)).rejects.toThrow('the store is down');
   });
 });

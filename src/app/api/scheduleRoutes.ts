@@ -9,7 +9,6 @@ import {
   type StoredSchedule,
 } from '../../adapters/scheduleStore';
 import { InvalidPageTokenError } from '../../adapters/taskHistory';
-import type { RouteHandlers } from './routes';
 import { type LaunchAllowlist, type LaunchTarget, refusalOf, type StackScope } from '../../domain/allowlist';
 import {
   describeLimitIssues,
@@ -26,6 +25,7 @@ import { REDACTED, restoreRedacted } from '../../domain/secrets';
 import { badRequest, callerOf, httpError, json, notFound, parseRequest } from '../../http';
 import type { LaunchResult } from '../launcher';
 import { type buildRunScheduled, LaunchLeaseBusyError } from '../scheduledRun';
+import type { RouteHandlers } from './routes';
 
 export { MAX_BODY_BYTES } from './dispatch';
 

@@ -8,8 +8,6 @@ import {
   type ListTasks,
   type TaskHistory,
 } from '../../adapters/taskHistory';
-import { buildApiDispatch } from './dispatch';
-import type { RouteHandlers } from './routes';
 import { buildAttemptChain, type ChainTask } from '../../domain/attemptChain';
 import { type BudgetSettings, breakerKey } from '../../domain/budgets';
 import { launchStatus } from '../../domain/launchOutcome';
@@ -17,6 +15,8 @@ import type { Attempt } from '../../domain/launchRequest';
 import { serviceHistoryView } from '../../domain/serviceFallback';
 import { lastArnSegment } from '../../domain/taskEvent';
 import { badRequest, callerOf, json, notFound } from '../../http';
+import { buildApiDispatch } from './dispatch';
+import type { RouteHandlers } from './routes';
 import type { ScheduleRoutes } from './scheduleRoutes';
 
 export interface ApiDeps {
@@ -57,7 +57,7 @@ function chainTask(taskArn: string, h: TaskHistory): ChainTask {
   };
 }
 
-export function buildApiHandler(deps: ApiDeps) {
+export function buildApi(deps: ApiDeps) {
   /** Restart chain around a task: only for tasks in one (launched by a restart, or with a decision). */
   async function restartChain(taskId: string, history: TaskHistory) {
     const lineage = history.launch?.lineage as { originTaskArn: string; chain: Attempt[] } | undefined;

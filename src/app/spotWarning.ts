@@ -17,7 +17,7 @@ const spotWarningSchema = z.looseObject({
   }),
 });
 
-export interface SpotInstanceDeps {
+export interface SpotWarningDeps {
   clusters: string[];
   drainSpotInstance: DrainSpotInstance;
   react: (t: TaskTransition, detail: TaskDetail, options: { spotInterrupted: boolean }) => Promise<unknown>;
@@ -29,7 +29,7 @@ export interface SpotInstanceDeps {
  * service tasks, and move its standalone tasks to on-demand ourselves, each exactly once (the same
  * decision path as Fargate Spot; the tasks' later TerminationNotice stops find the decision taken).
  */
-export function buildSpotInstanceHandler(deps: SpotInstanceDeps) {
+export function buildReactToSpotWarning(deps: SpotWarningDeps) {
   return async (input: unknown) => {
     const parsed = spotWarningSchema.safeParse(input);
     if (!parsed.success) throw new Error(`not an EC2 Spot warning: ${z.prettifyError(parsed.error)}`);

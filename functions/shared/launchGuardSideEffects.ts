@@ -1,8 +1,9 @@
 import type { PublishEvents } from '../../src/adapters/events';
 import { buildLaunchBudgets, type LaunchBudgets } from '../../src/adapters/launchBudgets';
 import type { LaunchStore } from '../../src/adapters/launchStore';
+import { buildLaunchGuard } from '../../src/app/launchGuard';
 import { dynamoDb } from '../../src/clients/dynamodb';
-import { commaList, nameSet, positiveInt, stackScopeOf, stackScopeSettings } from '../../src/config';
+import { stackScopeOf } from '../../src/config';
 import {
   allowlistFrom,
   clusterNameOf,
@@ -11,34 +12,10 @@ import {
   refusalOf,
 } from '../../src/domain/allowlist';
 import type { BudgetSettings } from '../../src/domain/budgets';
-import { buildLaunchGuard } from '../../src/app/launchGuard';
 import { metrics, publishCount } from '../../src/observability';
-import * as z from '../../src/zod';
+import type { LaunchGuardConfig } from './launchGuardConfig';
 
-const count = (fallback: number, max: number) =>
-  z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(max)), fallback);
-
-/**
- * The settings of the launch guard, for every function that runs the launcher's code (launcher, api). The
- * defaults are sized in the README ("Guardrails"): a 1,000-task failure wave is replaced at full speed; a
- * family whose replacements keep failing stops after 10 such relaunches in 15 minutes.
- */
-export const launchGuardSettings = {
-  ALLOWED_CLUSTERS: nameSet,
-  ALLOWED_FAMILIES: nameSet,
-  ALLOWED_TASK_ROLES: nameSet,
-  CLUSTERS: commaList,
-  LAUNCHES_PER_CLUSTER_HOUR: count(2000, 1_000_000),
-  REPLACEMENTS_PER_CLUSTER_HOUR: count(5000, 1_000_000),
-  RESTART_BREAKER_RELAUNCHES: count(10, 10_000),
-  RESTART_BREAKER_WINDOW_MINUTES: count(15, 1440),
-  RESTART_BREAKER_COOLDOWN_MINUTES: count(15, 1440),
-  MAX_TASK_CPU: positiveInt,
-  MAX_TASK_MEMORY: positiveInt,
-  ...stackScopeSettings,
-};
-
-type GuardConfig = z.output<z.ZodMiniObject<typeof launchGuardSettings>> & { TABLE_NAME: string };
+type GuardConfig = LaunchGuardConfig & { TABLE_NAME: string };
 
 export const breakerRuleOf = (config: GuardConfig): BudgetSettings['breaker'] => ({
   relaunches: config.RESTART_BREAKER_RELAUNCHES,
