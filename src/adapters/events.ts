@@ -1,4 +1,5 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { AutopilotError, type AutopilotErrorOptions } from '../errors';
 
 export const EVENT_SOURCE = 'ecs-autopilot';
 
@@ -10,9 +11,9 @@ export interface OutgoingEvent {
 
 export type PublishEvents = (events: OutgoingEvent[]) => Promise<void>;
 
-export class PublishEventsError extends Error {
-  constructor(message: string) {
-    super(message);
+export class PublishEventsError extends AutopilotError {
+  constructor(message: string, options?: AutopilotErrorOptions) {
+    super(message, options);
     this.name = 'PublishEventsError';
   }
 }
@@ -39,6 +40,7 @@ export function buildPublishEvents(client: EventBridgeClient, eventBusName: stri
           .map((e) => `${e.ErrorCode}: ${e.ErrorMessage}`);
         throw new PublishEventsError(
           `PutEvents failed for ${out.FailedEntryCount} entries: ${failed.join('; ')}`,
+          { context: { eventBusName, failedEntryCount: out.FailedEntryCount } },
         );
       }
     }

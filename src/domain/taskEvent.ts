@@ -1,3 +1,4 @@
+import { AutopilotError, type AutopilotErrorOptions } from '../errors';
 import * as z from '../zod';
 
 /**
@@ -157,8 +158,8 @@ export function parseTaskStateChange(input: unknown): TaskStateChangeEvent {
   return result.data;
 }
 
-export class InvalidEventError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
+export class InvalidEventError extends AutopilotError {
+  constructor(message: string, options?: AutopilotErrorOptions) {
     super(message, options);
     this.name = 'InvalidEventError';
   }

@@ -19,6 +19,7 @@ import { clientTokenFor, type LaunchRequest, launchRequestSchema } from '../doma
 import { resolvePolicy } from '../domain/restartPolicy';
 import { type SpotMapping, toOnDemand } from '../domain/spotFallback';
 import { lastArnSegment } from '../domain/taskEvent';
+import { AutopilotError, type AutopilotErrorOptions } from '../errors';
 import * as z from '../zod';
 import type { LaunchGuard } from './launchGuard';
 
@@ -50,9 +51,9 @@ export type LaunchResult =
   | 'requeued-capacity'
   | 'gave-up';
 
-export class InvalidLaunchRequestError extends Error {
-  constructor(message: string) {
-    super(message);
+export class InvalidLaunchRequestError extends AutopilotError {
+  constructor(message: string, options?: AutopilotErrorOptions) {
+    super(message, options);
     this.name = 'InvalidLaunchRequestError';
   }
 }
@@ -374,11 +375,14 @@ export function parseLaunchRecord(record: Pick<SQSRecord, 'body'>): LaunchReques
   let body: unknown;
   try {
     body = JSON.parse(record.body);
-  } catch {
-    throw new InvalidLaunchRequestError('launch request is not JSON');
+  } catch (error) {
+    throw new InvalidLaunchRequestError('launch request is not JSON', { cause: error });
   }
   const parsed = launchRequestSchema.safeParse(body);
-  if (!parsed.success) throw new InvalidLaunchRequestError(`invalid launch request: ${parsed.error.message}`);
+  if (!parsed.success)
+    throw new InvalidLaunchRequestError(`invalid launch request: ${parsed.error.message}`, {
+      cause: parsed.error,
+    });
   return parsed.data;
 }
 
@@ -395,13 +399,15 @@ export function parseQueueMessage(
   let body: unknown;
   try {
     body = JSON.parse(record.body);
-  } catch {
-    throw new InvalidLaunchRequestError('launch request is not JSON');
+  } catch (error) {
+    throw new InvalidLaunchRequestError('launch request is not JSON', { cause: error });
   }
   if (typeof body === 'object' && body !== null && 'trigger' in body) {
     const trigger = triggerSchema.safeParse(body);
     if (!trigger.success)
-      throw new InvalidLaunchRequestError(`invalid schedule trigger: ${trigger.error.message}`);
+      throw new InvalidLaunchRequestError(`invalid schedule trigger: ${trigger.error.message}`, {
+        cause: trigger.error,
+      });
     return { kind: 'trigger', trigger: trigger.data };
   }
   return { kind: 'request', request: parseLaunchRecord(record) };

@@ -18,6 +18,7 @@ import { type PartialRestartPolicy, policyFromTags } from '../domain/restartPoli
 import { OWN_STARTED_BY, SCHEDULE_RUN_TAG, scheduleStartedBy } from '../domain/scheduleLaunch';
 import { decideSpotFallback, type SpotDecision, type SpotMapping } from '../domain/spotFallback';
 import type { TaskDetail } from '../domain/taskEvent';
+import { AutopilotError } from '../errors';
 
 export interface RestartConfig {
   defaultPolicy?: PartialRestartPolicy;
@@ -61,12 +62,17 @@ const FOLLOW_UP_LEASE_MS = 30_000;
  * The decision cannot be taken yet, and will be once what it waits for is there: thrown so the event is
  * tried again soon (taskReactions puts it on its retry queue), not dropped and not decided on a guess.
  */
-export class DecideLaterError extends Error {}
+export class DecideLaterError extends AutopilotError {
+  override name = 'DecideLaterError';
+}
 
 /** The decision depends on tags ECS would not tell (throttled). */
 export class TagsUnreadError extends DecideLaterError {
-  constructor(taskArn: string) {
-    super(`could not read the tags of ${taskArn}, which decide whether it may restart; retry`);
+  constructor(taskArn: string, cause?: unknown) {
+    super(`could not read the tags of ${taskArn}, which decide whether it may restart; retry`, {
+      cause,
+      context: { taskArn },
+    });
     this.name = 'TagsUnreadError';
   }
 }
@@ -79,7 +85,9 @@ export class TagsUnreadError extends DecideLaterError {
  */
 export class LaunchNotRecordedError extends DecideLaterError {
   constructor(taskArn: string) {
-    super(`${taskArn} was started by ecs-autopilot but its launch is not recorded yet; retry`);
+    super(`${taskArn} was started by ecs-autopilot but its launch is not recorded yet; retry`, {
+      context: { taskArn },
+    });
     this.name = 'LaunchNotRecordedError';
   }
 }
@@ -111,7 +119,8 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
       const createdAt = Date.parse(t.createdAt ?? t.eventTime);
       if (!(now() - createdAt > LAUNCH_RECORD_WAIT_MS)) throw new LaunchNotRecordedError(t.taskArn);
     }
-    let tagsUnread = false;
+    /** Why the tags could not be read, when they could not. */
+    let tagsUnread: { error: unknown } | undefined;
     // Tags are read from ECS only for failed tasks launched elsewhere; our own launches recorded them.
     const tags = launch
       ? Object.fromEntries((launch.runTask.tags ?? []).map((tag) => [tag.key, tag.value]))
@@ -122,7 +131,7 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
             taskArn: t.taskArn,
             error,
           });
-          tagsUnread = true;
+          tagsUnread = { error };
           return {} as Record<string, string>;
         });
     const decision: RestartDecision | SpotDecision = spot
@@ -161,7 +170,7 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
       decision.action === 'give-up' &&
       (decision.reason === 'exhausted' || decision.reason === 'restart disabled')
     )
-      throw new TagsUnreadError(t.taskArn);
+      throw new TagsUnreadError(t.taskArn, tagsUnread.error);
     const schedule =
       (decision.action === 'restart' || decision.action === 'spot-fallback') &&
       decision.request.launchLease?.schedule;
