@@ -49,13 +49,7 @@ export interface RestartDeps {
   random?: () => number;
 }
 
-/**
- * The automatic reactions to one task state change, taken once per task (a conditional write):
- * a Spot interruption of a standalone task moves it to on-demand at once (on the warning or the stop,
- * whichever arrives first); the final STOPPED state of a failed standalone task restarts it by policy.
- * Duplicate and concurrent deliveries find the decision and do nothing new; the launcher's clientToken and
- * outcome marker make a resend after a crash start no second task.
- */
+/** How long the follow-ups of a decision not done yet belong to the delivery that took it (ownerGaveUp). */
 const FOLLOW_UP_LEASE_MS = 30_000;
 
 /**
@@ -95,6 +89,13 @@ export class LaunchNotRecordedError extends DecideLaterError {
 /** Past this age a missing launch record is not late but gone (it expired with the history): decide on tags. */
 const LAUNCH_RECORD_WAIT_MS = 60 * 60_000;
 
+/**
+ * The automatic reactions to one task state change, taken once per task (a conditional write):
+ * a Spot interruption of a standalone task moves it to on-demand at once (on the warning or the stop,
+ * whichever arrives first); the final STOPPED state of a failed standalone task restarts it by policy.
+ * Duplicate and concurrent deliveries find the decision and do nothing new; the launcher's clientToken and
+ * outcome marker make a resend after a crash start no second task.
+ */
 export function buildHandleStoppedTask(deps: RestartDeps) {
   const now = deps.now ?? Date.now;
   const doOwed = buildFollowUps(deps);
