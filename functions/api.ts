@@ -1,7 +1,12 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
-import { buildListRunningTasks, buildRunTask, buildStopTasks } from '../src/adapters/ecs';
+import {
+  buildDescribeTaskTags,
+  buildListRunningTasks,
+  buildRunTask,
+  buildStopTasks,
+} from '../src/adapters/ecs';
 import { buildPublishEvents } from '../src/adapters/events';
 import { buildLaunchBudgets } from '../src/adapters/launchBudgets';
 import { buildSendLaunchRequest } from '../src/adapters/launchQueue';
@@ -68,6 +73,8 @@ const publishEvents = buildPublishEvents(eventBridge, config.EVENT_BUS_NAME);
 const budgets = buildLaunchBudgets(dynamoDb, config.TABLE_NAME);
 const launch = buildLaunchRecord({
   runTask: buildRunTask(ecs),
+  // Only restarts decided without the failed task's tags read them (tagsOf): run-now requests never do.
+  describeTaskTags: buildDescribeTaskTags(ecs),
   store: launchStore,
   sendLaunchRequest: buildSendLaunchRequest(sqs, config.LAUNCH_QUEUE_URL),
   publishEvents,

@@ -29,7 +29,7 @@ export interface ApiDeps {
   /** The launches decisions asked for, to say what became of one that started nothing yet. */
   launches?: Pick<LaunchStore, 'getAttempts'>;
   /** The restart circuit breakers (src/handlers/launchGuard.ts): look at one, close one. */
-  breakers?: {
+  breakers: {
     budgets: Pick<LaunchBudgets, 'state' | 'reset'>;
     rule: BudgetSettings['breaker'];
     logger: Pick<Logger, 'info'>;
@@ -74,14 +74,9 @@ export function buildApiHandler(deps: ApiDeps) {
     return buildAttemptChain({ task: chainTask(taskArn, history), lineage, forward });
   }
 
-  function breakersOrThrow() {
-    if (!deps.breakers) throw new Error('no restart circuit breakers in this deployment');
-    return deps.breakers;
-  }
-
   /** A family's breaker: open until when, and the relaunches that failed again in its window. */
   async function breakerView(family: string) {
-    const { budgets, rule } = breakersOrThrow();
+    const { budgets, rule } = deps.breakers;
     const state = await budgets.state(breakerKey(family), rule.windowMinutes);
     const open = state.openUntil !== undefined && Date.parse(state.openUntil) > Date.now();
     return {
@@ -125,7 +120,7 @@ export function buildApiHandler(deps: ApiDeps) {
     },
     'GET /restart-breakers/{family}': async ({ path }) => json(200, await breakerView(path.family)),
     'DELETE /restart-breakers/{family}': async ({ path, event }) => {
-      const { budgets, logger } = breakersOrThrow();
+      const { budgets, logger } = deps.breakers;
       await budgets.reset(breakerKey(path.family));
       logger.info('restart circuit breaker closed by a caller', {
         family: path.family,

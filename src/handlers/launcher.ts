@@ -26,7 +26,7 @@ import type { LaunchGuard } from './launchGuard';
 export interface LauncherDeps {
   runTask: RunTask;
   /** For requests whose decision could not read the failed task's tags (LaunchRequest.tagsOf). */
-  describeTaskTags?: DescribeTaskTags;
+  describeTaskTags: DescribeTaskTags;
   store: Pick<LaunchStore, 'getOutcome' | 'recordOutcome' | 'markOutcomeDone'>;
   sendLaunchRequest: SendLaunchRequest;
   publishEvents: PublishEvents;
@@ -34,7 +34,7 @@ export interface LauncherDeps {
   /** Spot provider -> on-demand provider, per cluster, for launches Spot capacity cannot take. */
   spotMapping?: SpotMapping;
   /** Schedules' launch leases, for the runs that hold one (LaunchRequest.launchLease). */
-  leases?: Pick<ScheduleStore, 'holdLaunchLease' | 'releaseLaunchLease'>;
+  leases: Pick<ScheduleStore, 'holdLaunchLease' | 'releaseLaunchLease'>;
   /** What may be launched, and how many: checked before any ECS call (src/handlers/launchGuard.ts). */
   guard: Pick<LaunchGuard, 'verify' | 'admit'>;
   /** A count for the stage's alarms and dashboard (LaunchThrottled: ECS throttled a RunTask, requeued). */
@@ -129,12 +129,6 @@ export function buildLaunchRecord(deps: LauncherDeps) {
   const random = deps.random ?? Math.random;
   const doOwed = buildFollowUps(deps);
 
-  function leasesFor(request: LaunchRequest) {
-    if (!deps.leases)
-      throw new Error(`launch ${request.requestId} holds a schedule's lease; no lease store here`);
-    return deps.leases;
-  }
-
   /**
    * A run holding its schedule's launch lease keeps it while it waits on the queue (`waitSeconds`, plus the
    * usual margin), and checks it still holds it before RunTask. False: the lease is gone or another's (a
@@ -142,7 +136,7 @@ export function buildLaunchRecord(deps: LauncherDeps) {
    */
   async function keepLease(request: LaunchRequest, waitSeconds?: number): Promise<boolean> {
     if (!request.launchLease) return true;
-    return leasesFor(request).holdLaunchLease(
+    return deps.leases.holdLaunchLease(
       request.launchLease.schedule,
       request.requestId,
       leaseHold(waitSeconds),
@@ -152,7 +146,7 @@ export function buildLaunchRecord(deps: LauncherDeps) {
   /** The run launched or gave up: the next run of its schedule may start. */
   async function releaseLease(request: LaunchRequest) {
     if (request.launchLease)
-      await leasesFor(request).releaseLaunchLease(request.launchLease.schedule, request.requestId);
+      await deps.leases.releaseLaunchLease(request.launchLease.schedule, request.requestId);
   }
 
   /** What a RunTask answer means for this request, as a recordable outcome. */
@@ -270,7 +264,6 @@ export function buildLaunchRecord(deps: LauncherDeps) {
    */
   async function readLateTags(request: LaunchRequest, taskArn: string) {
     try {
-      if (!deps.describeTaskTags) throw new Error('this function does not read task tags');
       const tags = await deps.describeTaskTags(request.runTask.cluster, taskArn);
       return applyLateTags(request, tags);
     } catch (error) {

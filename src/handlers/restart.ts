@@ -39,7 +39,7 @@ export interface RestartDeps {
   logger: Pick<Logger, 'info' | 'warn'>;
   countDecision: (action: string, family: string) => void;
   /** For restarts of a Forbid or Replace schedule's runs (their requests carry launchLease). */
-  scheduleRuns?: {
+  scheduleRuns: {
     leases: Pick<ScheduleStore, 'acquireLaunchLease' | 'releaseLaunchLease'>;
     listRunningTasks: ListRunningTasks;
     /** The schedule's running tasks' tags: which run each belongs to. */
@@ -263,8 +263,6 @@ export function buildHandleStoppedTask(deps: RestartDeps) {
     request: LaunchRequest,
     delaySeconds: number,
   ): Promise<string | undefined> {
-    if (!deps.scheduleRuns)
-      throw new Error(`relaunching a run of schedule ${schedule}: no schedule store here`);
     const { leases, listRunningTasks, describeTaskTags } = deps.scheduleRuns;
     if (!(await leases.acquireLaunchLease(schedule, request.requestId, { hold: leaseHold(delaySeconds) })))
       return `another run of schedule ${schedule} is starting`;

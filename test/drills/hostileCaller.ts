@@ -19,6 +19,7 @@ import { buildLaunchGuard, UntrustedLaunchRequestError } from '../../src/handler
 import { buildRunScheduled } from '../../src/handlers/scheduledRun';
 import { buildScheduleRoutes } from '../../src/handlers/schedulesApi';
 import { defaultLimits } from '../support/limits';
+import { unusedBreakers, unusedDescribeTaskTags } from '../support/unusedDeps';
 import { type DrillDb, quietLogger, Tally } from './support';
 
 const ACCOUNT = '111122223333';
@@ -170,6 +171,7 @@ export async function hostileCallerDrill(db: DrillDb, options: { inputs: number;
     },
     logger: quietLogger(),
     leases: schedules,
+    describeTaskTags: unusedDescribeTaskTags,
   });
   const launch = (request: LaunchRequest) => {
     reasons.set(request.requestId, request.reason);
@@ -217,6 +219,7 @@ export async function hostileCallerDrill(db: DrillDb, options: { inputs: number;
   const api = buildApiHandler({
     getTaskHistory: async () => undefined,
     listTasks: async () => ({ tasks: [] }),
+    breakers: unusedBreakers,
     routes,
   });
 

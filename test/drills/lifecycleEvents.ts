@@ -22,6 +22,7 @@ import { buildHandleStoppedTask } from '../../src/handlers/restart';
 import { buildTaskEventsHandler } from '../../src/handlers/taskEvents';
 import { buildTaskReactionsHandler, REACTION_MAX_ATTEMPTS } from '../../src/handlers/taskReactions';
 import { fixture } from '../support/fixtures';
+import { unusedScheduleRuns } from '../support/unusedDeps';
 import {
   type DrillDb,
   type DrillResult,
@@ -287,6 +288,7 @@ export async function lifecycleDrill(dynamo: DrillDb, options: LifecycleDrillOpt
       logger,
       countDecision: (action) => decisionsCounted.push(action),
       random,
+      scheduleRuns: unusedScheduleRuns,
     }),
     // The retry queue: drained after the stream, round by round (its delays are not waited out here).
     retryLater: async (retry) => {
