@@ -22,8 +22,8 @@ import type { ScheduleRoutes } from './schedulesApi';
 export interface ApiDeps {
   getTaskHistory: GetTaskHistory;
   listTasks: ListTasks;
-  /** Service Spot fallback state (absent in deployments without it). */
-  getServiceState?: ServiceStateStore['getState'];
+  /** Service Spot fallback state. */
+  getServiceState: ServiceStateStore['getState'];
   /** The schedule, run-now and document routes (src/handlers/schedulesApi.ts). */
   routes: ScheduleRoutes;
   /** The launches decisions asked for, to say what became of one that started nothing yet. */
@@ -114,7 +114,7 @@ export function buildApiHandler(deps: ApiDeps) {
       });
     },
     'GET /services/{cluster}/{service}': async ({ path: { cluster, service } }) => {
-      const stored = await deps.getServiceState?.(cluster, service);
+      const stored = await deps.getServiceState(cluster, service);
       if (!stored) throw notFound(`ecs-autopilot never moved service ${cluster}/${service} off Spot`);
       return json(200, serviceHistoryView(stored.state));
     },

@@ -220,6 +220,7 @@ export async function hostileCallerDrill(db: DrillDb, options: { inputs: number;
     getTaskHistory: async () => undefined,
     listTasks: async () => ({ tasks: [] }),
     breakers: unusedBreakers,
+    getServiceState: async () => undefined,
     routes,
   });
 

@@ -27,6 +27,7 @@ function api(overrides: Partial<Parameters<typeof buildApiHandler>[0]> = {}) {
       // Not under test here: the schedule routes' own tests are in schedulesApi.test.ts.
       routes: buildScheduleRoutes({} as ScheduleApiDeps),
       breakers: unusedBreakers,
+      getServiceState: async () => undefined,
       ...overrides,
     }),
   ).use(httpErrorHandler({ logger: false, fallbackMessage: INTERNAL_ERROR_BODY }));

@@ -213,6 +213,7 @@ function setup(options: { limits?: Partial<LaunchLimits> } = {}) {
         throw new Error('GET /tasks is not under test here');
       },
       breakers: unusedBreakers,
+      getServiceState: async () => undefined,
       routes: buildScheduleRoutes({
         schedules: store,
         scheduler: scheduler.port,
