@@ -18,7 +18,12 @@ export class PublishEventsError extends AutopilotError {
   }
 }
 
-/** PutEvents reports failed entries with HTTP 200; a failed entry is an error here (style rule 10). */
+/**
+ * PutEvents reports failed entries in a successful (HTTP 200) response: FailedEntryCount, and ErrorCode on
+ * each ("Sending events with PutEvents",
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevents.html).
+ * A failed entry is an error here, never a silent loss.
+ */
 export function buildPublishEvents(client: EventBridgeClient, eventBusName: string): PublishEvents {
   return async (events) => {
     for (let i = 0; i < events.length; i += 10) {
