@@ -1,6 +1,6 @@
 /**
- * Where tasks go: launch type / capacity provider strategy resolution and validation (one or the other),
- * base-then-weight distribution across providers, and bin-checking on EC2 container instances.
+ * Where tasks go: launch type / capacity provider strategy resolution and validation (a launch names one of
+ * them, not both), base-then-weight distribution across providers, and bin-checking on EC2 container instances.
  */
 
 import {
