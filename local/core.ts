@@ -92,7 +92,10 @@ export class VirtualClock {
   }
 }
 
-/** An EventBridge event envelope as AWS delivers it (fact sheet §1.1). */
+/**
+ * An EventBridge event envelope as AWS delivers it ("Amazon EventBridge events",
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html).
+ */
 export interface BusEvent {
   version: '0';
   id: string;

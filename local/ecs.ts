@@ -1,6 +1,7 @@
 /**
- * In-memory Amazon ECS for the local sandbox (awsJson1_1 operations in, ECS-shaped JSON out; fact sheet:
- * shared/reference/ecs-facts.md). Time only moves with the VirtualClock; events go out through `publish`.
+ * In-memory Amazon ECS for the local sandbox (awsJson1_1 operations in, ECS-shaped JSON out, as the ECS API
+ * Reference and "Amazon ECS events" describe them). Time only moves with the VirtualClock; events go out
+ * through `publish`.
  *
  * Sandbox task behaviour is scripted through the task's effective environment (task definition container
  * environment merged with RunTask containerOverrides, override wins):
@@ -230,7 +231,7 @@ export class EcsEmulator {
     return `task ${task.id}: container ${container?.name} exited with ${exitCode}`;
   }
 
-  /** OOM kill: exit 137 with the OutOfMemoryError container reason (fact sheet §1.3, exact text UNCERTAIN). */
+  /** OOM kill: exit 137 with the OutOfMemoryError container reason (exact text UNCERTAIN). */
   oom(taskId: string): string {
     const task = this.runningTask(taskId);
     const reason = 'OutOfMemoryError: Container killed due to memory usage';
@@ -286,7 +287,7 @@ export class EcsEmulator {
     );
     this.state.at(this.state.now() + EC2_SPOT_WARNING_MS, () => {
       for (const task of this.state.tasksOn(instance)) {
-        // UNCERTAIN: stopCode and wording for tasks on a terminated EC2 host (fact sheet §2.1 TerminationNotice).
+        // UNCERTAIN: stopCode and wording for tasks on a terminated EC2 host (stop code TerminationNotice).
         this.ctx.engine.requestStop(
           task,
           'TerminationNotice',

@@ -6,13 +6,11 @@ import { randomUUID } from 'node:crypto';
 import {
   validateScheduleExpression as checkScheduleExpression,
   isValidTimezone,
-  nextCronOccurrence,
-  nextFireTimes,
   type ParsedScheduleExpression,
   parseScheduleExpression,
-  wallTimeToUtc,
 } from '../src/domain/scheduleExpression';
 import { ACCOUNT_ID, AwsError, REGION, type TimerHandle, type VirtualClock } from './core';
+import { nextCronOccurrence, nextFireTimes, wallTimeToUtc } from './scheduleEngine';
 
 export interface ScheduleTarget {
   Arn: string;
@@ -72,7 +70,7 @@ export interface RestResponse {
   headers?: Record<string, string>;
 }
 
-// ---------- schedule expressions (product code in src/domain/scheduleExpression) ----------
+// ---------- schedule expressions (validation: src/domain/scheduleExpression; fire times: ./scheduleEngine) ----------
 
 export { isValidTimezone, nextFireTimes };
 

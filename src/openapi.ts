@@ -161,7 +161,7 @@ const serviceSchema = z.object({
     .check(z.describe('The switches, oldest first.')),
 });
 
-// The task history: names as ECS gives them in the event (fact sheet §1.2), plus what ecs-autopilot derives.
+// The task history: names as ECS gives them in the task state change event, plus what ecs-autopilot derives.
 // Objects ECS defines (the ENI, network bindings, ...) are loose: their members are stored as ECS sends them.
 // The others are strict, so a unit test parsing real transitions fails on a field this document does not describe.
 const text = (description: string) => z.optional(z.string().check(z.describe(description)));

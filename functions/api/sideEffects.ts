@@ -1,4 +1,9 @@
-import { buildListRunningTasks, buildRunTask, buildStopTasks } from '../../src/adapters/ecs';
+import {
+  buildDescribeTaskTags,
+  buildListRunningTasks,
+  buildRunTask,
+  buildStopTasks,
+} from '../../src/adapters/ecs';
 import { buildPublishEvents } from '../../src/adapters/events';
 import { buildLaunchBudgets } from '../../src/adapters/launchBudgets';
 import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
@@ -64,6 +69,8 @@ export const sideEffects: ApiSideEffects = {
   // Run-now launches go through the launcher's own code, in process, so they answer with their tasks.
   launcher: {
     runTask: buildRunTask(ecs),
+    // Only restarts decided without the failed task's tags read them (tagsOf): run-now requests never do.
+    describeTaskTags: buildDescribeTaskTags(ecs),
     store: launchStore,
     sendLaunchRequest: buildSendLaunchRequest(sqs, config.LAUNCH_QUEUE_URL),
     publishEvents,

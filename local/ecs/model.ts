@@ -18,11 +18,17 @@ export const DEFAULT_TIMINGS: EcsTimings = {
   spotWarningMs: 120_000,
 };
 
-/** Stopped tasks stay describable this long (fact sheet §1.2: "at least 1 hour"). */
+/**
+ * Stopped tasks stay describable this long: "at least one hour" (ListTasks,
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListTasks.html).
+ */
 export const STOPPED_TASK_RETENTION_MS = 3_600_000;
-/** RunTask clientToken lifetime (fact sheet §5). */
+/** RunTask clientToken lifetime: 24 hours ("Ensuring idempotency", Amazon ECS API Reference). */
 export const CLIENT_TOKEN_TTL_MS = 24 * 3_600_000;
-/** EC2 Spot: interruption warning -> instance terminated (fact sheet §3.4). */
+/**
+ * EC2 Spot: interruption warning -> instance terminated, two minutes ("Spot Instance interruption notices",
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html).
+ */
 export const EC2_SPOT_WARNING_MS = 120_000;
 
 export const CAPACITY_UNAVAILABLE =

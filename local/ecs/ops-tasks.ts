@@ -1,4 +1,4 @@
-/** RunTask, StartTask, StopTask, DescribeTasks, ListTasks (fact sheet §5). */
+/** RunTask, StartTask, StopTask, DescribeTasks, ListTasks. */
 import { AwsError } from '../core';
 import type { EcsContext, Operation } from './context';
 import {
@@ -109,8 +109,9 @@ function readClientToken(input: Input): string | undefined {
 }
 
 /**
- * clientToken (fact sheet §5, S17): per cluster, 24 h. The same parameters return the original tasks in
- * their current state; different parameters are a ConflictException naming those tasks.
+ * clientToken: per cluster, 24 h. The same parameters return the original tasks in their current state;
+ * different parameters are a ConflictException naming those tasks ("Ensuring idempotency",
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/ECS_Idempotency.html).
  */
 function replay(state: EcsState, cluster: Cluster, token: string, paramsKey: string) {
   const record = cluster.clientTokens.get(token);
@@ -140,7 +141,7 @@ function runTask(ctx: EcsContext, input: Input) {
 
   const request = readLaunchRequest(state, input);
   const count = int(input, 'count') ?? 1;
-  // UNCERTAIN wording; the limit itself is from the model (fact sheet §5).
+  // UNCERTAIN wording; the limit (1 to 10 tasks per RunTask) is the ECS API model's.
   if (count < 1 || count > 10) throw invalid('count must be between 1 and 10.');
   const target = resolveTarget(state, cluster, input);
   checkCompatibility(state, request.td, target);
@@ -179,7 +180,10 @@ function hasActiveInstances(state: EcsState, cluster: Cluster): boolean {
   return state.instancesOf(cluster).some((instance) => instance.status === 'ACTIVE');
 }
 
-/** §6.2: 20 Fargate RunTask calls/s, and launches on separate on-demand and Spot buckets. */
+/**
+ * 20 Fargate RunTask calls/s, and launches on separate on-demand and Spot buckets ("AWS Fargate throttling
+ * quotas", https://docs.aws.amazon.com/AmazonECS/latest/userguide/throttling.html).
+ */
 function fargateDemands(state: EcsState, target: LaunchTarget, placed: Placement[]): Demand[] {
   if (!isFargateTarget(state, target)) return [];
   const spot = placed.filter((p) => p.capacityProviderName === 'FARGATE_SPOT').length;
@@ -247,7 +251,7 @@ function stopTask(ctx: EcsContext, input: Input) {
   if (!task) throw invalid(CANNOT_STOP_MISSING);
   const reason = str(input, 'reason');
   if (reason !== undefined && reason.length > 255) throw invalid('reason can be at most 255 characters.');
-  // UNCERTAIN default text: "Task stopped by user" and "Stopped by user." are both observed (fact sheet §2.1).
+  // UNCERTAIN default text: "Task stopped by user" and "Stopped by user." are both observed.
   ctx.engine.requestStop(task, 'UserInitiated', reason ?? 'Task stopped by user');
   return { task: renderTask(state, task, 'api', true) };
 }

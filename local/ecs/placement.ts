@@ -1,6 +1,6 @@
 /**
- * Where tasks go: launch type / capacity provider strategy resolution and validation (fact sheet §5),
- * base-then-weight distribution across providers, and bin-checking on EC2 container instances.
+ * Where tasks go: launch type / capacity provider strategy resolution and validation (a launch names one of
+ * them, not both), base-then-weight distribution across providers, and bin-checking on EC2 container instances.
  */
 
 import {
@@ -22,7 +22,7 @@ export function resolveTarget(state: EcsState, cluster: Cluster, input: Input): 
   const launchType = str(input, 'launchType');
   const strategy = objList(input, 'capacityProviderStrategy');
   if (launchType && strategy?.length) {
-    // moto's wording; the real AWS text is UNCERTAIN (fact sheet §5).
+    // moto's wording; the real AWS text is UNCERTAIN.
     throw invalid('Specify either Launch Type or Capacity Provider Strategy, but not both.');
   }
   if (launchType) {
@@ -185,7 +185,7 @@ export interface PlanOptions {
 /**
  * Decides where `count` tasks would go without changing anything, so a request can still be throttled or
  * rejected whole after planning. Fargate Spot and EC2 Spot fail while Spot capacity is switched off; Fargate
- * never falls back to on-demand (fact sheet §2.2).
+ * never falls back to on-demand ("AWS Fargate capacity providers", Amazon ECS Developer Guide).
  */
 export function planPlacement(
   state: EcsState,

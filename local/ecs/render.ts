@@ -1,5 +1,5 @@
 /**
- * Resources -> ECS JSON. Tasks render in two forms (fact sheet §1.2): 'api' (DescribeTasks & co: epoch-second
+ * Resources -> ECS JSON. Tasks render in two forms: 'api' (DescribeTasks & co: epoch-second
  * numbers, tags on request) and 'event' (EventBridge detail: ISO timestamps with milliseconds, no tags,
  * no health status).
  */

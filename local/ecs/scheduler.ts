@@ -1,7 +1,9 @@
 /**
  * The service scheduler: keeps desiredCount tasks of the primary deployment running, replaces tasks that
  * stop, are interrupted or sit on DRAINING instances (stopping the old ones only once replacements RUN),
- * and publishes "ECS Service Action" / "ECS Deployment State Change" events (fact sheet §3.2, §3.3).
+ * and publishes "ECS Service Action" / "ECS Deployment State Change" events
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_events.html,
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html).
  */
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Deployment, Service, Task } from './model';
@@ -155,7 +157,7 @@ export class ServiceScheduler {
 
   private stop(service: Service, deployment: Deployment, tasks: Task[]): void {
     if (tasks.length === 0) return;
-    // UNCERTAIN wording (fact sheet §2.1 gives this as an example of a ServiceSchedulerInitiated reason).
+    // UNCERTAIN wording (an example of a ServiceSchedulerInitiated stop reason).
     const reason = `Scaling activity initiated by (deployment ${deployment.id})`;
     for (const task of tasks) this.engine.requestStop(task, 'ServiceSchedulerInitiated', reason);
     const ids = tasks.map((task) => `(task ${task.id})`).join(' ');

@@ -1,5 +1,5 @@
 /**
- * Task lifecycle (fact sheet §2.3): PROVISIONING -> PENDING -> RUNNING, and on stop
+ * Task lifecycle (ECS's lastStatus values): PROVISIONING -> PENDING -> RUNNING, and on stop
  * [desired STOPPED while RUNNING] -> DEACTIVATING -> STOPPING -> DEPROVISIONING -> STOPPED.
  * Every change bumps `version` and publishes an "ECS Task State Change" event.
  */

@@ -1,6 +1,9 @@
 /**
- * ECS request throttling as token buckets on the (virtual) clock, per fact sheet §6: one bucket per API
- * category, plus the separate Fargate RunTask-call and Fargate task-launch buckets.
+ * ECS request throttling as token buckets on the (virtual) clock: one bucket per API category
+ * ("Request throttling for the Amazon ECS API",
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/request-throttling.html),
+ * plus the separate Fargate RunTask-call and Fargate task-launch buckets ("AWS Fargate throttling quotas",
+ * https://docs.aws.amazon.com/AmazonECS/latest/userguide/throttling.html).
  */
 import { AwsError } from '../core';
 
@@ -9,7 +12,7 @@ interface Limit {
   perSecond: number;
 }
 
-/** §6.1 categories (only the operations the emulator serves) and §6.2 Fargate limits. */
+/** The ECS API categories (only the operations the emulator serves) and the Fargate limits. */
 const LIMITS: Record<string, Limit> = {
   clusterResourceModify: { burst: 100, perSecond: 40 },
   clusterResourceRead: { burst: 100, perSecond: 20 },

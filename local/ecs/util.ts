@@ -32,7 +32,7 @@ export function arnResource(ref: string): string | undefined {
 
 export const hex32 = () => randomUUID().replace(/-/g, '');
 export const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-/** A service deployment id: 'ecs-svc/' + 19 digits (fact sheet §4). */
+/** A service deployment id: 'ecs-svc/' + 19 digits, as ECS's deployment events show them. */
 export const deploymentId = () =>
   `ecs-svc/${randomInt(1, 10)}${String(randomInt(0, 1e9)).padStart(9, '0')}${String(randomInt(0, 1e9)).padStart(9, '0')}`;
 
@@ -107,7 +107,7 @@ export function keyValues(input: Input, key: string): KeyValue[] | undefined {
   }));
 }
 
-/** ECS tags: [{key, value}] with lowercase members (fact sheet §5). */
+/** ECS tags: [{key, value}] with lowercase members (the ECS API's Tag shape). */
 export function readTags(input: Input, key = 'tags'): Tags {
   const items = objList(input, key) ?? [];
   if (items.length > 50) throw invalid('Tags can have a maximum of 50 items.');

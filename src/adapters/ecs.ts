@@ -31,7 +31,9 @@ export function buildRunTask(ecs: ECSClient): RunTask {
         alreadyStarted: false,
       };
     } catch (error) {
-      // Same token, different parameters: the tasks this token already started are the launch (fact sheet §5).
+      // Same token, different parameters: a ConflictException naming the tasks this token already started,
+      // which are the launch ("Ensuring idempotency", Amazon ECS API Reference,
+      // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/ECS_Idempotency.html).
       const resourceIds = (error as { name?: string; resourceIds?: string[] }).resourceIds;
       if ((error as Error).name === 'ConflictException' && resourceIds?.length) {
         return { taskArns: resourceIds, failures: [], alreadyStarted: true };
@@ -179,7 +181,8 @@ export function buildListRunningTasks(ecs: ECSClient): ListRunningTasks {
     const arns: string[] = [];
     let nextToken: string | undefined;
     do {
-      // startedBy must be ListTasks' only filter besides the cluster (fact sheet §4); desiredStatus defaults to RUNNING.
+      // startedBy must be ListTasks' only filter besides the cluster; desiredStatus defaults to RUNNING
+      // (ListTasks, https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListTasks.html).
       const page = await ecs.send(new ListTasksCommand({ cluster, startedBy, nextToken }));
       arns.push(...(page.taskArns ?? []));
       nextToken = page.nextToken;

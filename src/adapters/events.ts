@@ -1,4 +1,5 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { AutopilotError, type AutopilotErrorOptions } from '../errors';
 
 export const EVENT_SOURCE = 'ecs-autopilot';
 
@@ -10,14 +11,19 @@ export interface OutgoingEvent {
 
 export type PublishEvents = (events: OutgoingEvent[]) => Promise<void>;
 
-export class PublishEventsError extends Error {
-  constructor(message: string) {
-    super(message);
+export class PublishEventsError extends AutopilotError {
+  constructor(message: string, options?: AutopilotErrorOptions) {
+    super(message, options);
     this.name = 'PublishEventsError';
   }
 }
 
-/** PutEvents reports failed entries with HTTP 200; a failed entry is an error here (style rule 10). */
+/**
+ * PutEvents reports failed entries in a successful (HTTP 200) response: FailedEntryCount, and ErrorCode on
+ * each ("Sending events with PutEvents",
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevents.html).
+ * A failed entry is an error here, never a silent loss.
+ */
 export function buildPublishEvents(client: EventBridgeClient, eventBusName: string): PublishEvents {
   return async (events) => {
     for (let i = 0; i < events.length; i += 10) {
@@ -39,6 +45,7 @@ export function buildPublishEvents(client: EventBridgeClient, eventBusName: stri
           .map((e) => `${e.ErrorCode}: ${e.ErrorMessage}`);
         throw new PublishEventsError(
           `PutEvents failed for ${out.FailedEntryCount} entries: ${failed.join('; ')}`,
+          { context: { eventBusName, failedEntryCount: out.FailedEntryCount } },
         );
       }
     }

@@ -1,11 +1,13 @@
+import { AutopilotError, type AutopilotErrorOptions } from '../errors';
+
 /**
  * Page tokens: a query's LastEvaluatedKey, base64url-encoded. A token is accepted back only if it has
  * exactly the key attributes of that query, as strings, within the partition being read; anything else
  * (crafted, from another query) is the caller's error (400), never a DynamoDB ValidationException (500).
  */
-export class InvalidPageTokenError extends Error {
-  constructor() {
-    super('nextToken is not a token this API returned');
+export class InvalidPageTokenError extends AutopilotError {
+  constructor(options?: AutopilotErrorOptions) {
+    super('nextToken is not a token this API returned', options);
     this.name = 'InvalidPageTokenError';
   }
 }
@@ -23,8 +25,8 @@ export function decodePageToken(
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    throw new InvalidPageTokenError();
+  } catch (error) {
+    throw new InvalidPageTokenError({ cause: error });
   }
   const fits =
     typeof key === 'object' &&

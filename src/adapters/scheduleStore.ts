@@ -8,6 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Schedule } from '../domain/schedule';
+import { AutopilotError, type AutopilotErrorOptions } from '../errors';
 import { cancellationCodes, isConditionFailure, isTransactionConflict, writtenIf } from './dynamoErrors';
 import { decodePageToken, encodePageToken } from './pageToken';
 
@@ -66,18 +67,19 @@ export interface ScheduleRun {
   requestedBy?: string;
 }
 
-export class ScheduleConflictError extends Error {
-  constructor(message: string) {
-    super(message);
+export class ScheduleConflictError extends AutopilotError {
+  constructor(message: string, options?: AutopilotErrorOptions) {
+    super(message, options);
     this.name = 'ScheduleConflictError';
   }
 }
 
 /** A create past the stage's cap on schedules. */
-export class ScheduleLimitError extends Error {
+export class ScheduleLimitError extends AutopilotError {
   constructor(readonly maxSchedules: number) {
     super(
       `this stage keeps at most ${maxSchedules} schedules (maxSchedules): delete one, or raise maxSchedules`,
+      { context: { maxSchedules } },
     );
     this.name = 'ScheduleLimitError';
   }
@@ -206,7 +208,9 @@ export function buildScheduleStore(
         async ([, named]) => {
           // A taken name wins over a full stage, whichever conditions the cancellation reports.
           if (named === 'ConditionalCheckFailed' || (await definition(schedule.name)))
-            throw new ScheduleConflictError(`schedule ${schedule.name} exists`);
+            throw new ScheduleConflictError(`schedule ${schedule.name} exists`, {
+              context: { schedule: schedule.name },
+            });
           const count = await readCount();
           if (count === undefined) await startCount();
           else if (count >= maxSchedules) throw new ScheduleLimitError(maxSchedules);
@@ -229,7 +233,10 @@ export function buildScheduleStore(
         );
       } catch (error) {
         if (isConditionFailure(error))
-          throw new ScheduleConflictError(`schedule ${schedule.name} changed meanwhile`);
+          throw new ScheduleConflictError(`schedule ${schedule.name} changed meanwhile`, {
+            cause: error,
+            context: { schedule: schedule.name },
+          });
         throw error;
       }
     },

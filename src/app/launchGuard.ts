@@ -24,6 +24,7 @@ import type { LaunchRequest, RunTaskInput } from '../domain/launchRequest';
 import type { Schedule } from '../domain/schedule';
 import { relaunchable, splitEnvironment } from '../domain/secrets';
 import { lastArnSegment } from '../domain/taskEvent';
+import { AutopilotError } from '../errors';
 
 /**
  * What the launcher checks before it starts anything, wherever a request comes from (the queue is only as
@@ -50,9 +51,9 @@ export interface LaunchGuardDeps {
 }
 
 /** A message no part of ecs-autopilot sent as it is: refused before any ECS call, left to the DLQ. */
-export class UntrustedLaunchRequestError extends Error {
+export class UntrustedLaunchRequestError extends AutopilotError {
   constructor(requestId: string, why: string) {
-    super(`launch request ${requestId} refused: ${why}`);
+    super(`launch request ${requestId} refused: ${why}`, { context: { requestId } });
     this.name = 'UntrustedLaunchRequestError';
   }
 }

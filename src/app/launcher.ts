@@ -18,6 +18,7 @@ import { clientTokenFor, type LaunchRequest, launchRequestSchema } from '../doma
 import { resolvePolicy } from '../domain/restartPolicy';
 import { type SpotMapping, toOnDemand } from '../domain/spotFallback';
 import { lastArnSegment } from '../domain/taskEvent';
+import { AutopilotError, type AutopilotErrorOptions } from '../errors';
 import * as z from '../zod';
 import { buildFollowUps } from './followUps';
 import type { LaunchGuard } from './launchGuard';
@@ -25,7 +26,7 @@ import type { LaunchGuard } from './launchGuard';
 export interface LauncherDeps {
   runTask: RunTask;
   /** For requests whose decision could not read the failed task's tags (LaunchRequest.tagsOf). */
-  describeTaskTags?: DescribeTaskTags;
+  describeTaskTags: DescribeTaskTags;
   store: Pick<LaunchStore, 'getOutcome' | 'recordOutcome' | 'markOutcomeDone'>;
   sendLaunchRequest: SendLaunchRequest;
   publishEvents: PublishEvents;
@@ -33,8 +34,8 @@ export interface LauncherDeps {
   /** Spot provider -> on-demand provider, per cluster, for launches Spot capacity cannot take. */
   spotMapping?: SpotMapping;
   /** Schedules' launch leases, for the runs that hold one (LaunchRequest.launchLease). */
-  leases?: Pick<ScheduleStore, 'holdLaunchLease' | 'releaseLaunchLease'>;
-  /** What may be launched, and how many: checked before any ECS call (src/handlers/launchGuard.ts). */
+  leases: Pick<ScheduleStore, 'holdLaunchLease' | 'releaseLaunchLease'>;
+  /** What may be launched, and how many: checked before any ECS call (src/app/launchGuard.ts). */
   guard: Pick<LaunchGuard, 'verify' | 'admit'>;
   /** A count for the stage's alarms and dashboard (LaunchThrottled: ECS throttled a RunTask, requeued). */
   countMetric: (name: string) => void;
@@ -50,9 +51,9 @@ export type LaunchResult =
   | 'requeued-capacity'
   | 'gave-up';
 
-export class InvalidLaunchRequestError extends Error {
-  constructor(message: string) {
-    super(message);
+export class InvalidLaunchRequestError extends AutopilotError {
+  constructor(message: string, options?: AutopilotErrorOptions) {
+    super(message, options);
     this.name = 'InvalidLaunchRequestError';
   }
 }
@@ -128,12 +129,6 @@ export function buildLaunch(deps: LauncherDeps) {
   const random = deps.random ?? Math.random;
   const doOwed = buildFollowUps(deps);
 
-  function leasesFor(request: LaunchRequest) {
-    if (!deps.leases)
-      throw new Error(`launch ${request.requestId} holds a schedule's lease; no lease store here`);
-    return deps.leases;
-  }
-
   /**
    * A run holding its schedule's launch lease keeps it while it waits on the queue (`waitSeconds`, plus the
    * usual margin), and checks it still holds it before RunTask. False: the lease is gone or another's (a
@@ -141,7 +136,7 @@ export function buildLaunch(deps: LauncherDeps) {
    */
   async function keepLease(request: LaunchRequest, waitSeconds?: number): Promise<boolean> {
     if (!request.launchLease) return true;
-    return leasesFor(request).holdLaunchLease(
+    return deps.leases.holdLaunchLease(
       request.launchLease.schedule,
       request.requestId,
       leaseHold(waitSeconds),
@@ -151,7 +146,7 @@ export function buildLaunch(deps: LauncherDeps) {
   /** The run launched or gave up: the next run of its schedule may start. */
   async function releaseLease(request: LaunchRequest) {
     if (request.launchLease)
-      await leasesFor(request).releaseLaunchLease(request.launchLease.schedule, request.requestId);
+      await deps.leases.releaseLaunchLease(request.launchLease.schedule, request.requestId);
   }
 
   /** What a RunTask answer means for this request, as a recordable outcome. */
@@ -269,7 +264,6 @@ export function buildLaunch(deps: LauncherDeps) {
    */
   async function readLateTags(request: LaunchRequest, taskArn: string) {
     try {
-      if (!deps.describeTaskTags) throw new Error('this function does not read task tags');
       const tags = await deps.describeTaskTags(request.runTask.cluster, taskArn);
       return applyLateTags(request, tags);
     } catch (error) {
@@ -374,11 +368,14 @@ export function parseLaunchRequestMessage(record: Pick<SQSRecord, 'body'>): Laun
   let body: unknown;
   try {
     body = JSON.parse(record.body);
-  } catch {
-    throw new InvalidLaunchRequestError('launch request is not JSON');
+  } catch (error) {
+    throw new InvalidLaunchRequestError('launch request is not JSON', { cause: error });
   }
   const parsed = launchRequestSchema.safeParse(body);
-  if (!parsed.success) throw new InvalidLaunchRequestError(`invalid launch request: ${parsed.error.message}`);
+  if (!parsed.success)
+    throw new InvalidLaunchRequestError(`invalid launch request: ${parsed.error.message}`, {
+      cause: parsed.error,
+    });
   return parsed.data;
 }
 
@@ -395,13 +392,15 @@ export function parseQueueMessage(
   let body: unknown;
   try {
     body = JSON.parse(record.body);
-  } catch {
-    throw new InvalidLaunchRequestError('launch request is not JSON');
+  } catch (error) {
+    throw new InvalidLaunchRequestError('launch request is not JSON', { cause: error });
   }
   if (typeof body === 'object' && body !== null && 'trigger' in body) {
     const trigger = triggerSchema.safeParse(body);
     if (!trigger.success)
-      throw new InvalidLaunchRequestError(`invalid schedule trigger: ${trigger.error.message}`);
+      throw new InvalidLaunchRequestError(`invalid schedule trigger: ${trigger.error.message}`, {
+        cause: trigger.error,
+      });
     return { kind: 'trigger', trigger: trigger.data };
   }
   return { kind: 'request', request: parseLaunchRequestMessage(record) };

@@ -17,6 +17,7 @@ import { type PartialRestartPolicy, policyFromTags } from '../domain/restartPoli
 import { OWN_STARTED_BY, SCHEDULE_RUN_TAG, scheduleStartedBy } from '../domain/scheduleLaunch';
 import { decideSpotFallback, type SpotDecision, type SpotMapping } from '../domain/spotFallback';
 import type { TaskDetail } from '../domain/taskEvent';
+import { AutopilotError } from '../errors';
 import { buildFollowUps } from './followUps';
 
 export interface ReactionConfig {
@@ -38,7 +39,7 @@ export interface ReactionDeps {
   logger: Pick<Logger, 'info' | 'warn'>;
   countDecision: (action: string, family: string) => void;
   /** For restarts of a Forbid or Replace schedule's runs (their requests carry launchLease). */
-  scheduleRuns?: {
+  scheduleRuns: {
     leases: Pick<ScheduleStore, 'acquireLaunchLease' | 'releaseLaunchLease'>;
     listRunningTasks: ListRunningTasks;
     /** The schedule's running tasks' tags: which run each belongs to. */
@@ -48,25 +49,24 @@ export interface ReactionDeps {
   random?: () => number;
 }
 
-/**
- * The automatic reactions to one task state change, taken once per task (a conditional write):
- * a Spot interruption of a standalone task moves it to on-demand at once (on the warning or the stop,
- * whichever arrives first); the final STOPPED state of a failed standalone task restarts it by policy.
- * Duplicate and concurrent deliveries find the decision and do nothing new; the launcher's clientToken and
- * outcome marker make a resend after a crash start no second task.
- */
+/** How long the follow-ups of a decision not done yet belong to the delivery that took it (ownerGaveUp). */
 const FOLLOW_UP_LEASE_MS = 30_000;
 
 /**
  * The decision cannot be taken yet, and will be once what it waits for is there: thrown so the event is
  * tried again soon (taskReactions puts it on its retry queue), not dropped and not decided on a guess.
  */
-export class DecideLaterError extends Error {}
+export class DecideLaterError extends AutopilotError {
+  override name = 'DecideLaterError';
+}
 
 /** The decision depends on tags ECS would not tell (throttled). */
 export class TagsUnreadError extends DecideLaterError {
-  constructor(taskArn: string) {
-    super(`could not read the tags of ${taskArn}, which decide whether it may restart; retry`);
+  constructor(taskArn: string, cause?: unknown) {
+    super(`could not read the tags of ${taskArn}, which decide whether it may restart; retry`, {
+      cause,
+      context: { taskArn },
+    });
     this.name = 'TagsUnreadError';
   }
 }
@@ -79,7 +79,9 @@ export class TagsUnreadError extends DecideLaterError {
  */
 export class LaunchNotRecordedError extends DecideLaterError {
   constructor(taskArn: string) {
-    super(`${taskArn} was started by ecs-autopilot but its launch is not recorded yet; retry`);
+    super(`${taskArn} was started by ecs-autopilot but its launch is not recorded yet; retry`, {
+      context: { taskArn },
+    });
     this.name = 'LaunchNotRecordedError';
   }
 }
@@ -87,6 +89,13 @@ export class LaunchNotRecordedError extends DecideLaterError {
 /** Past this age a missing launch record is not late but gone (it expired with the history): decide on tags. */
 const LAUNCH_RECORD_WAIT_MS = 60 * 60_000;
 
+/**
+ * The automatic reactions to one task state change, taken once per task (a conditional write):
+ * a Spot interruption of a standalone task moves it to on-demand at once (on the warning or the stop,
+ * whichever arrives first); the final STOPPED state of a failed standalone task restarts it by policy.
+ * Duplicate and concurrent deliveries find the decision and do nothing new; the launcher's clientToken and
+ * outcome marker make a resend after a crash start no second task.
+ */
 export function buildReactions(deps: ReactionDeps) {
   const now = deps.now ?? Date.now;
   const doOwed = buildFollowUps(deps);
@@ -111,7 +120,8 @@ export function buildReactions(deps: ReactionDeps) {
       const createdAt = Date.parse(t.createdAt ?? t.eventTime);
       if (!(now() - createdAt > LAUNCH_RECORD_WAIT_MS)) throw new LaunchNotRecordedError(t.taskArn);
     }
-    let tagsUnread = false;
+    /** Why the tags could not be read, when they could not. */
+    let tagsUnread: { error: unknown } | undefined;
     // Tags are read from ECS only for failed tasks launched elsewhere; our own launches recorded them.
     const tags = launch
       ? Object.fromEntries((launch.runTask.tags ?? []).map((tag) => [tag.key, tag.value]))
@@ -122,7 +132,7 @@ export function buildReactions(deps: ReactionDeps) {
             taskArn: t.taskArn,
             error,
           });
-          tagsUnread = true;
+          tagsUnread = { error };
           return {} as Record<string, string>;
         });
     const decision: RestartDecision | SpotDecision = spot
@@ -161,7 +171,7 @@ export function buildReactions(deps: ReactionDeps) {
       decision.action === 'give-up' &&
       (decision.reason === 'exhausted' || decision.reason === 'restart disabled')
     )
-      throw new TagsUnreadError(t.taskArn);
+      throw new TagsUnreadError(t.taskArn, tagsUnread.error);
     const schedule =
       (decision.action === 'restart' || decision.action === 'spot-fallback') &&
       decision.request.launchLease?.schedule;
@@ -253,8 +263,6 @@ export function buildReactions(deps: ReactionDeps) {
     request: LaunchRequest,
     delaySeconds: number,
   ): Promise<string | undefined> {
-    if (!deps.scheduleRuns)
-      throw new Error(`relaunching a run of schedule ${schedule}: no schedule store here`);
     const { leases, listRunningTasks, describeTaskTags } = deps.scheduleRuns;
     if (!(await leases.acquireLaunchLease(schedule, request.requestId, { hold: leaseHold(delaySeconds) })))
       return `another run of schedule ${schedule} is starting`;

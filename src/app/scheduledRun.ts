@@ -5,6 +5,7 @@ import type { ScheduleTrigger } from '../adapters/scheduler';
 import type { ScheduleRun, ScheduleStore, StoredSchedule } from '../adapters/scheduleStore';
 import type { LaunchRequest } from '../domain/launchRequest';
 import { SCHEDULE_RUN_TAG, SCHEDULE_TAG, scheduleStartedBy, toRunTaskInput } from '../domain/scheduleLaunch';
+import { AutopilotError } from '../errors';
 
 export interface ScheduledRunDeps {
   store: Pick<ScheduleStore, 'get' | 'recordRun' | 'acquireLaunchLease' | 'releaseLaunchLease'>;
@@ -20,13 +21,14 @@ export interface ScheduledRunDeps {
 }
 
 /** Another run of the schedule holds its launch lease: this one must wait (trigger redelivered, API 409). */
-export class LaunchLeaseBusyError extends Error {
+export class LaunchLeaseBusyError extends AutopilotError {
   constructor(
     readonly schedule: string,
     policy: StoredSchedule['concurrencyPolicy'],
   ) {
     super(
       `a run of schedule ${schedule} is starting: concurrencyPolicy ${policy} launches one run at a time; try again shortly`,
+      { context: { schedule } },
     );
     this.name = 'LaunchLeaseBusyError';
   }

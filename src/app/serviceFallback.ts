@@ -17,6 +17,7 @@ import {
   withoutPending,
 } from '../domain/serviceFallback';
 import { InvalidEventError, parseTaskStateChange } from '../domain/taskEvent';
+import { AutopilotError } from '../errors';
 import * as z from '../zod';
 
 export interface ServiceFallbackDeps {
@@ -39,9 +40,11 @@ export interface ServiceResult {
 }
 
 /** The state kept changing under us for SERVICE_STATE_ROUNDS rounds: thrown so the delivery is retried later. */
-export class ServiceStateConflictError extends Error {
+export class ServiceStateConflictError extends AutopilotError {
   constructor(cluster: string, service: string) {
-    super(`the Spot fallback state of ${cluster}/${service} changed concurrently; retry`);
+    super(`the Spot fallback state of ${cluster}/${service} changed concurrently; retry`, {
+      context: { cluster, service },
+    });
     this.name = 'ServiceStateConflictError';
   }
 }

@@ -6,7 +6,7 @@ import { parseTaskStateChange, type TaskDetail } from '../domain/taskEvent';
 import { DecideLaterError } from './reactions';
 
 export interface ReactToTaskEventDeps {
-  /** The restart and Spot fallback decision (src/handlers/restart.ts), idempotent per task. */
+  /** The restart and Spot fallback decision (src/app/reactions.ts), idempotent per task. */
   react: (t: TaskTransition, detail: TaskDetail) => Promise<unknown>;
   /** Puts an event whose decision must wait (DecideLaterError) on the retry queue, delayed. */
   retryLater: SendReactionRetry;

@@ -24,7 +24,11 @@ export const SPOT_INTERRUPTED_REASON = 'Your Spot Task was interrupted.';
 const SPOT_STOP_CODES = new Set(['SpotInterruption', 'TerminationNotice']);
 const OOM_EXIT_CODE = 137;
 
-/** A Fargate Spot warning arrives while the task still runs (desiredStatus STOPPED); fact sheet §2.2. */
+/**
+ * A Fargate Spot warning is a task state change event sent while the task still runs (desiredStatus STOPPED),
+ * two minutes before it stops ("How do I handle Spot termination notices in AWS Fargate Spot tasks?",
+ * https://repost.aws/knowledge-center/fargate-spot-termination-notice).
+ */
 export function isSpotInterruption(detail: Pick<TaskDetail, 'stopCode' | 'stoppedReason'>): boolean {
   return (
     (detail.stopCode !== undefined && SPOT_STOP_CODES.has(detail.stopCode)) ||

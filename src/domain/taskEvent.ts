@@ -1,7 +1,9 @@
+import { AutopilotError, type AutopilotErrorOptions } from '../errors';
 import * as z from '../zod';
 
 /**
- * "ECS Task State Change" as EventBridge delivers it (fact sheet §1).
+ * "ECS Task State Change" as EventBridge delivers it ("Amazon ECS task state change events",
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html).
  * Objects are loose so fields AWS adds later pass through; enums that AWS extends
  * (stopCode, lastStatus, launchType, ...) are open strings. Only the fields this system computes on are
  * checked: the rest, those the history only stores and serves included (StoredTaskFields), pass through
@@ -88,10 +90,10 @@ export type TaskDetail = z.infer<typeof taskDetailSchema>;
 export type TaskContainer = z.infer<typeof containerSchema>;
 
 /**
- * Fields the history stores and serves but nothing computes on, typed as ECS documents them (fact sheet
- * §1.2; the Task and Container shapes of the ECS API). Not checked, as the schema above explains: checking
- * their types cost about 9 µs more per event (zod, on the bench's per-event workload) for values that are
- * only stored and shown.
+ * Fields the history stores and serves but nothing computes on, typed as ECS documents them (the Task and
+ * Container shapes of the ECS API, which the event's detail follows). Not checked, as the schema above
+ * explains: checking their types cost about 9 µs more per event (zod, on the bench's per-event workload) for
+ * values that are only stored and shown.
  */
 export interface StoredTaskFields {
   /** The ENI: type "eni", details subnetId, networkInterfaceId, macAddress, privateDnsName, privateIPv4Address. */
@@ -157,8 +159,8 @@ export function parseTaskStateChange(input: unknown): TaskStateChangeEvent {
   return result.data;
 }
 
-export class InvalidEventError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
+export class InvalidEventError extends AutopilotError {
+  constructor(message: string, options?: AutopilotErrorOptions) {
     super(message, options);
     this.name = 'InvalidEventError';
   }

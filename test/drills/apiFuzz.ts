@@ -61,6 +61,7 @@ import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { fixture } from '../support/fixtures';
 import { defaultLimits } from '../support/limits';
 import { openLaunchGuard } from '../support/openLaunchGuard';
+import { unusedBreakers, unusedDescribeTaskTags } from '../support/unusedDeps';
 import { FakeEcs, FakeEventBus, FakeLaunchQueue, QUEUE_URL } from './launcherHarness';
 import { clip, type DrillDb, type DrillResult, quietLogger, Tally } from './support';
 
@@ -381,6 +382,7 @@ export function fakeApi(): Promise<ApiWorld> {
       getTaskHistory: async (id) => (id === KNOWN_TASK_ID ? structuredClone(history) : undefined),
       listTasks: fakeListTasks,
       getServiceState: async () => undefined,
+      breakers: unusedBreakers,
       routes,
     },
     () => launched,
@@ -408,6 +410,7 @@ export async function realApi(dynamo: DrillDb): Promise<ApiWorld & { ecs: FakeEc
     publishEvents: buildPublishEvents(bus.client, 'default'),
     logger: quietLogger(),
     leases: schedules,
+    describeTaskTags: unusedDescribeTaskTags,
   });
   const routes = buildScheduleRoutes({
     schedules,
@@ -433,6 +436,7 @@ export async function realApi(dynamo: DrillDb): Promise<ApiWorld & { ecs: FakeEc
       getTaskHistory: buildGetTaskHistory(dynamo.db, table),
       listTasks: buildListTasks(dynamo.db, table),
       getServiceState: async () => undefined,
+      breakers: unusedBreakers,
       routes,
     },
     () => ecs.counts.runTaskCalls,

@@ -19,6 +19,7 @@ import { buildRunScheduled } from '../../src/app/scheduledRun';
 import { clusterNameOf, familyOf, refusalOf, scopeRefusalOf } from '../../src/domain/allowlist';
 import type { LaunchRequest, RunTaskInput } from '../../src/domain/launchRequest';
 import { defaultLimits } from '../support/limits';
+import { unusedBreakers, unusedDescribeTaskTags } from '../support/unusedDeps';
 import { type DrillDb, quietLogger, Tally } from './support';
 
 const ACCOUNT = '111122223333';
@@ -170,6 +171,7 @@ export async function hostileCallerDrill(db: DrillDb, options: { inputs: number;
     },
     logger: quietLogger(),
     leases: schedules,
+    describeTaskTags: unusedDescribeTaskTags,
   });
   const launch = (request: LaunchRequest) => {
     reasons.set(request.requestId, request.reason);
@@ -217,6 +219,8 @@ export async function hostileCallerDrill(db: DrillDb, options: { inputs: number;
   const api = buildApi({
     getTaskHistory: async () => undefined,
     listTasks: async () => ({ tasks: [] }),
+    breakers: unusedBreakers,
+    getServiceState: async () => undefined,
     routes,
   });
 

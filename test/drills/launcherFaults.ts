@@ -13,6 +13,7 @@ import { buildLaunchStore, type LaunchStore } from '../../src/adapters/launchSto
 import { buildLaunch, parseQueueMessage } from '../../src/app/launcher';
 import { clientTokenFor } from '../../src/domain/launchRequest';
 import { openLaunchGuard } from '../support/openLaunchGuard';
+import { unusedDescribeTaskTags, unusedLeases } from '../support/unusedDeps';
 import {
   FakeEcs,
   FakeEventBus,
@@ -129,6 +130,8 @@ export async function ecsFaultsDrill(dynamo: DrillDb, options: LauncherDrillOpti
     publishEvents: buildPublishEvents(bus.client, 'default'),
     logger: quietLogger(),
     random,
+    describeTaskTags: unusedDescribeTaskTags,
+    leases: unusedLeases,
   });
   for (const c of cases) await send(c.request, 0);
   const results: Record<string, number> = {};
@@ -197,6 +200,8 @@ export async function launcherCrashDrill(
     publishEvents: buildPublishEvents(bus.client, 'default'),
     logger: quietLogger(),
     random,
+    describeTaskTags: unusedDescribeTaskTags,
+    leases: unusedLeases,
   });
   for (const c of cases) await send(c.request, 0);
   const results: Record<string, number> = {};

@@ -22,6 +22,7 @@ import { type TaskTransition, toTransition } from '../../src/domain/lifecycle';
 import { mayNeedRestart } from '../../src/domain/restartDecision';
 import { parseTaskStateChange, type TaskStateChangeEvent } from '../../src/domain/taskEvent';
 import { fixture } from '../support/fixtures';
+import { unusedScheduleRuns } from '../support/unusedDeps';
 import {
   type DrillDb,
   type DrillResult,
@@ -287,6 +288,7 @@ export async function lifecycleDrill(dynamo: DrillDb, options: LifecycleDrillOpt
       logger,
       countDecision: (action) => decisionsCounted.push(action),
       random,
+      scheduleRuns: unusedScheduleRuns,
     }),
     // The retry queue: drained after the stream, round by round (its delays are not waited out here).
     retryLater: async (retry) => {

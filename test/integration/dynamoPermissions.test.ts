@@ -13,6 +13,7 @@ import { buildLaunch } from '../../src/app/launcher';
 import { buildLaunchGuard } from '../../src/app/launchGuard';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
 import { useTablePerTest } from '../support/dynamo';
+import { unusedDescribeTaskTags } from '../support/unusedDeps';
 
 const dynamo = useTablePerTest('permissions');
 
@@ -89,6 +90,7 @@ describe('the DynamoDB operations of the launch path', () => {
       publishEvents: async () => undefined,
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
       leases: buildScheduleStore(dynamo.db, dynamo.table, 30),
+      describeTaskTags: unusedDescribeTaskTags,
     });
     const task = (n: number) =>
       `arn:aws:ecs:us-east-1:111122223333:task/batch/${String(n).padStart(32, 'a')}`;

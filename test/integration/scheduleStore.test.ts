@@ -311,9 +311,14 @@ describe('the cap on schedules in DynamoDB (dynalite)', () => {
     const { store } = storeAt();
     await store.create(schedule('nightly'), 5);
     await store.put({ ...schedule('nightly'), version: 2, count: 4 }, 1);
-    await expect(store.put({ ...schedule('nightly'), version: 2 }, 1)).rejects.toThrow(
-      new ScheduleConflictError('schedule nightly changed meanwhile'),
-    );
+    const refused = store.put({ ...schedule('nightly'), version: 2 }, 1);
+    await expect(refused).rejects.toBeInstanceOf(ScheduleConflictError);
+    // The failed condition it wraps stays its cause.
+    await expect(refused).rejects.toMatchObject({
+      message: 'schedule nightly changed meanwhile',
+      cause: { name: 'ConditionalCheckFailedException' },
+      context: { schedule: 'nightly' },
+    });
     expect((await store.get('nightly'))?.count).toBe(4);
     expect(await counted()).toBe(1);
   });

@@ -10,6 +10,7 @@ import { parseTaskStateChange } from '../../src/domain/taskEvent';
 import { INTERNAL_ERROR_BODY } from '../../src/http';
 import { fixture } from '../support/fixtures';
 import { documented } from '../support/openApiContract';
+import { unusedBreakers } from '../support/unusedDeps';
 
 const stopped = toTransition(parseTaskStateChange(fixture('stopped-exit-1')));
 const history: TaskHistory = { summary: stopped, transitions: [stopped] };
@@ -25,6 +26,8 @@ function api(overrides: Partial<Parameters<typeof buildApi>[0]> = {}) {
       },
       // Not under test here: the schedule routes' own tests are in schedulesApi.test.ts.
       routes: buildScheduleRoutes({} as ScheduleApiDeps),
+      breakers: unusedBreakers,
+      getServiceState: async () => undefined,
       ...overrides,
     }),
   ).use(httpErrorHandler({ logger: false, fallbackMessage: INTERNAL_ERROR_BODY }));

@@ -20,6 +20,7 @@ import { buildLaunch, type LauncherDeps, parseLaunchRequestMessage } from '../..
 import { clientTokenFor, type LaunchRequest, launchRequestSchema } from '../../src/domain/launchRequest';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { openLaunchGuard } from '../support/openLaunchGuard';
+import { unusedLeases } from '../support/unusedDeps';
 
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/111122223333/launch';
 const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:111122223333:cluster/batch-cluster';
@@ -126,7 +127,7 @@ beforeEach(() => {
   sqsMock.on(SendMessageCommand).resolves({ MessageId: 'message-1' });
 });
 
-function setup(random: () => number = () => 0.5, leases?: LauncherDeps['leases']) {
+function setup(random: () => number = () => 0.5, leases: LauncherDeps['leases'] = unusedLeases) {
   const store = new FakeLaunchStore();
   const logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
   const deps: LauncherDeps = {
@@ -687,9 +688,9 @@ describe("a run of a Forbid or Replace schedule, holding the schedule's launch l
     expect(leases.leases.get('nightly')?.holder).toBe(takenOver ? 's-nightly-1764334800000' : undefined);
   });
 
-  it('leaves the message on the queue when this launcher has no lease store, starting nothing', async () => {
+  it('leaves the message on the queue when the lease cannot be checked, starting nothing', async () => {
     launchedOne();
-    await expect(setup().launch(scheduled)).rejects.toThrow("holds a schedule's lease; no lease store here");
+    await expect(setup().launch(scheduled)).rejects.toThrow('leases.holdLaunchLease was called');
     expect(runTaskInputs()).toEqual([]);
   });
 });

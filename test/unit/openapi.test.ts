@@ -8,6 +8,7 @@ import { parseTaskStateChange } from '../../src/domain/taskEvent';
 import { buildOpenApiDocument, taskTransitionSchema } from '../../src/openapi';
 import { FIXTURE_NAMES, fixture } from '../support/fixtures';
 import { documentedRoutes, expectDocumented } from '../support/openApiContract';
+import { unusedBreakers } from '../support/unusedDeps';
 
 interface Operation {
   operationId: string;
@@ -36,6 +37,7 @@ const SERVED = buildApi({
   getTaskHistory: async () => undefined,
   listTasks: async () => ({ tasks: [] }),
   getServiceState: async () => undefined,
+  breakers: unusedBreakers,
   routes: buildScheduleRoutes({} as ScheduleApiDeps),
 }).routeKeys;
 const ROUTES = documentedRoutes();

@@ -17,6 +17,7 @@ import type { PartialRestartPolicy } from '../../src/domain/restartPolicy';
 import { parseTaskStateChange } from '../../src/domain/taskEvent';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { fixture } from '../support/fixtures';
+import { unusedScheduleRuns } from '../support/unusedDeps';
 
 const TASK_ID = '0f3c2b1a9d8e4f7a8b6c5d4e3f2a1b0c';
 const TASK_ARN = `arn:aws:ecs:us-east-1:111122223333:task/batch-cluster/${TASK_ID}`;
@@ -161,19 +162,19 @@ function setup(options: Options = {}) {
     config,
     logger,
     countDecision: (action, family) => calls.counted.push([action, family]),
-    ...(scheduleRuns && {
-      scheduleRuns: {
-        leases: scheduleRuns.leases,
-        listRunningTasks: async (cluster: string, startedBy: string) => {
-          calls.listRunningTasks.push([cluster, startedBy]);
-          return scheduleRuns.running[startedBy] ?? [];
-        },
-        describeTaskTags: async (_cluster: string, taskArn: string): Promise<Record<string, string>> => {
-          const run = scheduleRuns.runOf?.[taskArn];
-          return run ? { 'ecs-autopilot:run': run } : {};
-        },
-      },
-    }),
+    scheduleRuns: scheduleRuns
+      ? {
+          leases: scheduleRuns.leases,
+          listRunningTasks: async (cluster: string, startedBy: string) => {
+            calls.listRunningTasks.push([cluster, startedBy]);
+            return scheduleRuns.running[startedBy] ?? [];
+          },
+          describeTaskTags: async (_cluster: string, taskArn: string): Promise<Record<string, string>> => {
+            const run = scheduleRuns.runOf?.[taskArn];
+            return run ? { 'ecs-autopilot:run': run } : {};
+          },
+        }
+      : unusedScheduleRuns,
     now: () => now,
     random: () => 0.5,
   });

@@ -23,6 +23,7 @@ import { INTERNAL_ERROR_BODY } from '../../src/http';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { defaultLimits } from '../support/limits';
 import { documented } from '../support/openApiContract';
+import { unusedBreakers } from '../support/unusedDeps';
 
 const ALICE = 'arn:aws:iam::111122223333:user/alice';
 const BOB = 'arn:aws:iam::111122223333:user/bob';
@@ -211,6 +212,8 @@ function setup(options: { limits?: Partial<LaunchLimits> } = {}) {
       listTasks: async () => {
         throw new Error('GET /tasks is not under test here');
       },
+      breakers: unusedBreakers,
+      getServiceState: async () => undefined,
       routes: buildScheduleRoutes({
         schedules: store,
         scheduler: scheduler.port,

@@ -11,6 +11,7 @@ import {
 import type { TaskTransition } from '../../src/domain/lifecycle';
 import type { TaskDetail } from '../../src/domain/taskEvent';
 import { fixture } from '../support/fixtures';
+import { unusedScheduleRuns } from '../support/unusedDeps';
 
 function setup(react: (t: TaskTransition) => Promise<unknown> = async () => ({ action: 'restart' })) {
   const reacted: { t: TaskTransition; detail: TaskDetail }[] = [];
@@ -146,6 +147,7 @@ describe('the taskReactions function (functions/taskReactions/handler.ts)', () =
     config: { familyPolicies: {}, networkDefaults: {} },
     logger: { info: () => undefined, warn: () => undefined },
     countDecision: () => undefined,
+    scheduleRuns: unusedScheduleRuns,
   };
   const retried = (messageId: string, body: string) =>
     ({

@@ -22,14 +22,14 @@ import type { ScheduleRoutes } from './scheduleRoutes';
 export interface ApiDeps {
   getTaskHistory: GetTaskHistory;
   listTasks: ListTasks;
-  /** Service Spot fallback state (absent in deployments without it). */
-  getServiceState?: ServiceStateStore['getState'];
-  /** The schedule, run-now and document routes (src/handlers/schedulesApi.ts). */
+  /** Service Spot fallback state. */
+  getServiceState: ServiceStateStore['getState'];
+  /** The schedule, run-now and document routes (src/app/api/scheduleRoutes.ts). */
   routes: ScheduleRoutes;
   /** The launches decisions asked for, to say what became of one that started nothing yet. */
   launches?: Pick<LaunchStore, 'getAttempts'>;
-  /** The restart circuit breakers (src/handlers/launchGuard.ts): look at one, close one. */
-  breakers?: {
+  /** The restart circuit breakers (src/app/launchGuard.ts): look at one, close one. */
+  breakers: {
     budgets: Pick<LaunchBudgets, 'state' | 'reset'>;
     rule: BudgetSettings['breaker'];
     logger: Pick<Logger, 'info'>;
@@ -74,14 +74,9 @@ export function buildApi(deps: ApiDeps) {
     return buildAttemptChain({ task: chainTask(taskArn, history), lineage, forward });
   }
 
-  function breakersOrThrow() {
-    if (!deps.breakers) throw new Error('no restart circuit breakers in this deployment');
-    return deps.breakers;
-  }
-
   /** A family's breaker: open until when, and the relaunches that failed again in its window. */
   async function breakerView(family: string) {
-    const { budgets, rule } = breakersOrThrow();
+    const { budgets, rule } = deps.breakers;
     const state = await budgets.state(breakerKey(family), rule.windowMinutes);
     const open = state.openUntil !== undefined && Date.parse(state.openUntil) > Date.now();
     return {
@@ -119,13 +114,13 @@ export function buildApi(deps: ApiDeps) {
       });
     },
     'GET /services/{cluster}/{service}': async ({ path: { cluster, service } }) => {
-      const stored = await deps.getServiceState?.(cluster, service);
+      const stored = await deps.getServiceState(cluster, service);
       if (!stored) throw notFound(`ecs-autopilot never moved service ${cluster}/${service} off Spot`);
       return json(200, serviceHistoryView(stored.state));
     },
     'GET /restart-breakers/{family}': async ({ path }) => json(200, await breakerView(path.family)),
     'DELETE /restart-breakers/{family}': async ({ path, event }) => {
-      const { budgets, logger } = breakersOrThrow();
+      const { budgets, logger } = deps.breakers;
       await budgets.reset(breakerKey(path.family));
       logger.info('restart circuit breaker closed by a caller', {
         family: path.family,
