@@ -6,7 +6,7 @@ import type { DecisionRecord, LaunchStore } from '../adapters/launchStore';
 import { leaseHold, type ScheduleStore } from '../adapters/scheduleStore';
 import { isSpotInterruption } from '../domain/classify';
 import type { LaunchRequest } from '../domain/launchRequest';
-import type { TaskTransition } from '../domain/lifecycle';
+import { isServiceTask, type TaskTransition } from '../domain/lifecycle';
 import {
   decideRestart,
   mayNeedRestart,
@@ -105,7 +105,7 @@ export function buildReactions(deps: ReactionDeps) {
     /** The EC2 Spot warning names an instance, not its tasks: the caller knows they are being interrupted. */
     options: { spotInterrupted?: boolean } = {},
   ): Promise<RestartDecision | SpotDecision | undefined> => {
-    const spot = (options.spotInterrupted || isSpotInterruption(detail)) && !t.group?.startsWith('service:');
+    const spot = (options.spotInterrupted || isSpotInterruption(detail)) && !isServiceTask(t);
     if (!spot && !mayNeedRestart(t)) return undefined;
     // Every later event of an interrupted or failed task lands here too: a decided task costs one read.
     const earlier = await deps.store.getDecision(t.taskId);

@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type EcsServices, isEcsRefusal, type ServiceDescription } from '../adapters/ecsServices';
 import type { PublishEvents } from '../adapters/events';
 import type { ServiceStateStore, StoredServiceState } from '../adapters/serviceState';
-import { toTransition } from '../domain/lifecycle';
+import { serviceOfGroup, toTransition } from '../domain/lifecycle';
 import {
   type CurrentService,
   decideServiceAction,
@@ -91,11 +91,6 @@ const interruptionSchema = z.object({
 
 function invalid(what: string, error: z.core.$ZodError): InvalidEventError {
   return new InvalidEventError(`${what}: ${z.prettifyError(error).replace(/\n/g, '; ')}`, { cause: error });
-}
-
-/** The service of a task's group ('service:<name>'), undefined for a task no service owns. */
-export function serviceOfGroup(group: string | undefined): string | undefined {
-  return group?.startsWith('service:') ? group.slice('service:'.length) || undefined : undefined;
 }
 
 /**

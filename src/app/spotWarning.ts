@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type DrainSpotInstance, taskAsEventDetail } from '../adapters/ecs';
 import type { TaskTransition } from '../domain/lifecycle';
-import { toTransition } from '../domain/lifecycle';
+import { isServiceTask, toTransition } from '../domain/lifecycle';
 import { parseTaskStateChange, type TaskDetail } from '../domain/taskEvent';
 import * as z from '../zod';
 
@@ -56,7 +56,7 @@ export function buildReactToSpotWarning(deps: SpotWarningDeps) {
         detail: { ...taskAsEventDetail(task), version: task.version ?? 0 },
       });
       const transition = toTransition(detail);
-      if (transition.group?.startsWith('service:')) continue;
+      if (isServiceTask(transition)) continue;
       // One task that cannot be decided yet (its launch not recorded, a throttled read) must not hold up
       // the others: the instance has two minutes left.
       try {

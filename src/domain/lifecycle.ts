@@ -244,3 +244,16 @@ export function toTransition(
 export function isFinalForMetrics(t: Pick<TaskTransition, 'lastStatus'>): boolean {
   return t.lastStatus === 'STOPPED';
 }
+
+/**
+ * The service that owns a task, from its group: ECS sets `service:<name>` for a service's tasks, and
+ * `family:<name>` (or the startedBy group a caller gave) otherwise. Undefined for a standalone task.
+ */
+export function serviceOfGroup(group: string | undefined): string | undefined {
+  return group?.startsWith('service:') ? group.slice('service:'.length) || undefined : undefined;
+}
+
+/** A task a service owns: ECS replaces it, so the reactions leave it to the service (and its fallback). */
+export function isServiceTask(t: { group?: string }): boolean {
+  return t.group?.startsWith('service:') ?? false;
+}

@@ -1,5 +1,5 @@
 import type { Attempt, LaunchRequest, Lineage, RunTaskInput } from './launchRequest';
-import type { TaskTransition } from './lifecycle';
+import { isServiceTask, type TaskTransition } from './lifecycle';
 import {
   backoffSeconds,
   MAX_INFRASTRUCTURE_RELAUNCHES,
@@ -61,7 +61,7 @@ const CAPACITY_REASON = /RESOURCE:|Capacity is unavailable/;
 export function mayNeedRestart(t: Pick<TaskTransition, 'lastStatus' | 'group' | 'classification'>): boolean {
   return (
     t.lastStatus === 'STOPPED' &&
-    !t.group?.startsWith('service:') &&
+    !isServiceTask(t) &&
     (t.classification === 'failed' || t.classification === 'failed-to-start')
   );
 }

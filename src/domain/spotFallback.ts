@@ -1,4 +1,5 @@
 import type { LaunchRequest, Lineage, RunTaskInput } from './launchRequest';
+import { isServiceTask } from './lifecycle';
 import {
   ATTEMPT_TAG,
   type LaunchRecordView,
@@ -82,8 +83,7 @@ export interface SpotInputs {
 }
 
 export function decideSpotFallback(i: SpotInputs): SpotDecision {
-  if (i.group?.startsWith('service:'))
-    return { action: 'none', reason: 'service task (see service fallback)' };
+  if (isServiceTask(i)) return { action: 'none', reason: 'service task (see service fallback)' };
   if (i.tags[SPOT_FALLBACK_TAG]?.toLowerCase() === 'off')
     return { action: 'none', reason: `tag ${SPOT_FALLBACK_TAG}=off` };
   if (i.optOutFamilies.has(i.family)) return { action: 'none', reason: `family ${i.family} opted out` };

@@ -16,8 +16,8 @@ import {
   SERVICE_STATE_ROUNDS,
   type ServiceFallbackDeps,
   ServiceStateConflictError,
-  serviceOfGroup,
 } from '../../src/app/serviceFallback';
+import { serviceOfGroup } from '../../src/domain/lifecycle';
 import { type ServiceSpotState, type StrategyItem, SWITCH_LEASE_MS } from '../../src/domain/serviceFallback';
 import { InvalidEventError } from '../../src/domain/taskEvent';
 
