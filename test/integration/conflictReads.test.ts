@@ -10,7 +10,10 @@ import { useTablePerTest } from '../support/dynamo';
 
 /**
  * How many GetItem calls a store makes after one of its conditional writes was refused, in the sandbox's
- * DynamoDB (dynalite, with the sandbox's own TransactWriteItems).
+ * DynamoDB (dynalite, with the sandbox's own TransactWriteItems). The writes ask for the item they find
+ * (ReturnValuesOnConditionCheckFailure ALL_OLD) instead of reading it again. The sandbox's transactions return
+ * it as DynamoDB does; dynalite's PutItem does not, so a refused single put still reads it back here (on AWS
+ * it does not: test/unit/conflictItems.test.ts).
  */
 const dynamo = useTablePerTest('conflict-reads');
 
@@ -63,6 +66,7 @@ describe('reads after a refused conditional write (dynalite)', () => {
     counting.reset();
     const again = await store.putDecision(TASK_ID, { ...decision, action: 'give-up' });
     expect(again).toMatchObject({ created: false, existing: { action: 'restart' } });
+    // dynalite returns no item with the refusal: the one read left.
     expect(counting.count('GetCommand')).toBe(1);
   });
 
@@ -86,14 +90,16 @@ describe('reads after a refused conditional write (dynalite)', () => {
     counting.reset();
     const replay = await store.recordOutcome(request, { ...launched, taskArns: ['arn:other'] });
     expect(replay).toMatchObject({ first: false, outcome: { taskArns: [NEW] } });
-    expect(counting.count('GetCommand')).toBe(1);
+    // The marker recorded before comes with the cancellation (one GetItem before ALL_OLD).
+    expect(counting.count('GetCommand')).toBe(0);
   });
 
   it('an outcome whose replaced task has no decision (its update refused, not the marker)', async () => {
     const counting = countingClient(dynamo.db);
     const store = buildLaunchStore(counting.db, dynamo.table, 30);
     expect(await store.recordOutcome(request, launched)).toMatchObject({ first: true });
-    expect(counting.count('GetCommand')).toBe(1);
+    // The cancellation says the marker was not the refused item: no marker to look for (one GetItem before).
+    expect(counting.count('GetCommand')).toBe(0);
     expect(counting.count('TransactWriteCommand')).toBe(2);
   });
 
