@@ -42,10 +42,8 @@ export const expiresAt = (nowMs: number, retentionDays: number): number =>
 /** The TTL (epoch seconds) of an item needed until `untilMs`: the second after, never before. */
 export const expiresAfter = (untilMs: number): number => Math.ceil(untilMs / 1000);
 
-export interface Key {
-  pk: string;
-  sk: string;
-}
+/** An item's primary key (a type, not an interface: it is a Record<string, unknown> wherever one is asked). */
+export type Key = { pk: string; sk: string };
 
 const TASK_PK = (taskId: string) => `TASK#${taskId}`;
 const REQ_PK = (key: string) => `REQ#${key}`;
