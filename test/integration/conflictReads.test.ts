@@ -1,3 +1,5 @@
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { buildLaunchBudgets } from '../../src/adapters/launchBudgets';
 import { buildLaunchStore, type DecisionRecord } from '../../src/adapters/launchStore';
 import {
   buildScheduleStore,
@@ -112,5 +114,42 @@ describe('reads after a refused conditional write (dynalite)', () => {
     // The count comes with the cancellation (ALL_OLD); the one read left looks for the name, which the
     // sandbox leaves unchecked once the count refused (2 GetItem before: the name, then the count).
     expect(counting.count('GetCommand')).toBe(1);
+  });
+
+  it('a budget claim whose window another container moved since it was read', async () => {
+    const counting = countingClient(dynamo.db);
+    const T0 = Date.parse('2025-03-01T10:00:30.000Z');
+    const HOUR = { limit: 5, windowMinutes: 60 };
+    let moved = false;
+    // Another container commits a claim between this one's read of the window and its commit.
+    const racing = new Proxy(counting.db, {
+      get(target, property, receiver) {
+        if (property !== 'send') return Reflect.get(target, property, receiver);
+        return async (command: object) => {
+          if (command instanceof TransactWriteCommand && !moved) {
+            moved = true;
+            await dynamo.db.send(
+              new UpdateCommand({
+                TableName: dynamo.table,
+                Key: { pk: 'BUDGET#cluster#batch#launches', sk: 'WINDOW' },
+                UpdateExpression: 'SET minutes = :minutes, version = :one',
+                ExpressionAttributeValues: { ':minutes': { '29013720': 1 }, ':one': 1 },
+              }),
+            );
+          }
+          return target.send(command as never);
+        };
+      },
+    });
+    const budgets = buildLaunchBudgets(
+      racing,
+      dynamo.table,
+      () => T0,
+      async () => undefined,
+    );
+    const claim = await budgets.claim('cluster#batch#launches', 'r-1', 1, HOUR);
+    expect(claim).toMatchObject({ granted: true, used: 1 });
+    expect(counting.count('TransactWriteCommand')).toBe(2);
+    expect(counting.count('GetCommand')).toBe(2);
   });
 });
