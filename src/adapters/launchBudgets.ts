@@ -6,7 +6,14 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type BudgetUse, MINUTE_MS, usedInWindow, withUse } from '../domain/budgets';
-import { isConditionFailure, isTransactionConflict, writtenIf } from './dynamoErrors';
+import {
+  cancellationCodes,
+  existingItemOf,
+  isConditionFailure,
+  isTransactionConflict,
+  RETURN_EXISTING,
+  writtenIf,
+} from './dynamoErrors';
 import {
   type BudgetClaimItem,
   type BudgetWindowItem,
@@ -85,17 +92,17 @@ export function buildLaunchBudgets(
   const queues = new Map<string, Pending[]>();
   const committing = new Set<string>();
 
+  const windowOf = (item: BudgetWindowItem | undefined): Window => ({
+    minutes: item?.minutes ?? {},
+    version: item?.version ?? 0,
+    openUntil: item?.openUntil,
+    announced: item?.announced === true,
+  });
   const readWindow = async (key: string): Promise<Window> => {
     const { Item } = await db.send(
       new GetCommand({ TableName: table, Key: keys.budgetWindow(key), ConsistentRead: true }),
     );
-    const window = Item as BudgetWindowItem | undefined;
-    return {
-      minutes: window?.minutes ?? {},
-      version: window?.version ?? 0,
-      openUntil: window?.openUntil,
-      announced: window?.announced === true,
-    };
+    return windowOf(Item as BudgetWindowItem | undefined);
   };
   /**
    * The tasks each of these requests was counted for before, by request: one consistent BatchGetItem for
@@ -137,12 +144,16 @@ export function buildLaunchBudgets(
 
   /** One round for the claims waiting on `key`: grants what fits, commits them with the window, or retries. */
   async function commit(key: string): Promise<void> {
+    /** The window as a refused commit found it (returned with the cancellation): the next round reads no other. */
+    let found: Window | undefined;
     for (let conflicts = 0; ; ) {
       const batch = (queues.get(key) ?? []).splice(0, MAX_CLAIMS_PER_COMMIT);
       if (batch.length === 0) return;
       try {
+        const known = found;
+        found = undefined;
         const [window, counted] = await Promise.all([
-          readWindow(key),
+          known ?? readWindow(key),
           claimedOf(
             key,
             batch.map((p) => p.requestId),
@@ -180,6 +191,7 @@ export function buildLaunchBudgets(
                     Key: keys.budgetWindow(key),
                     UpdateExpression: 'SET minutes = :minutes, version = :next, expiresAt = :expiresAt',
                     ConditionExpression: 'attribute_not_exists(version) OR version = :version',
+                    ...RETURN_EXISTING,
                     ExpressionAttributeValues: {
                       ':minutes': use,
                       ':next': window.version + 1,
@@ -214,6 +226,12 @@ export function buildLaunchBudgets(
           for (const p of batch) p.reject(error);
         } else {
           conflicts++;
+          // The window moved (item 0 refused): it comes with the cancellation. Otherwise (a claim counted
+          // meanwhile, a transaction conflict, or no item with the reason) the next round reads it.
+          if (cancellationCodes(error)?.[0] === 'ConditionalCheckFailed') {
+            const item = existingItemOf(error, 0) as BudgetWindowItem | undefined;
+            found = item && windowOf(item);
+          }
           queues.get(key)?.unshift(...batch);
           await pause(conflicts);
         }
