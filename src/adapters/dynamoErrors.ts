@@ -1,4 +1,9 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 
 /** A write refused by its condition: ConditionalCheckFailed, or a transaction cancelled by one. */
 export function isConditionFailure(error: unknown): boolean {
@@ -40,4 +45,23 @@ export function isTransactionConflict(error: unknown): boolean {
     (error as Error | undefined)?.name === 'TransactionConflictException' ||
     (cancellationCodes(error) ?? []).includes('TransactionConflict')
   );
+}
+
+/** Asks a conditional write to return the item it found when its condition refuses it. */
+export const RETURN_EXISTING = { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } as const;
+
+/**
+ * The item a refused conditional write found, when it asked for it (RETURN_EXISTING): DynamoDB puts it on the
+ * ConditionalCheckFailedException (Item), and for a cancelled transaction on the reason of each refused item
+ * (CancellationReasons[index].Item; `index` is the item's place in TransactItems). Unmarshalled here: the
+ * DocumentClient leaves an error's item as DynamoDB sent it (aws-sdk-js-v3 #6723). undefined when the error
+ * holds none: there was no item, or (dynalite, the sandbox's DynamoDB, for PutItem and UpdateItem) the
+ * emulator does not return it.
+ */
+export function existingItemOf(error: unknown, index?: number): Record<string, unknown> | undefined {
+  const item =
+    index === undefined
+      ? (error as { Item?: Record<string, AttributeValue> } | undefined)?.Item
+      : (error as TransactionCanceledException | undefined)?.CancellationReasons?.[index]?.Item;
+  return item ? unmarshall(item) : undefined;
 }

@@ -6,12 +6,27 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type BudgetUse, MINUTE_MS, usedInWindow, withUse } from '../domain/budgets';
-import { isConditionFailure, isTransactionConflict, writtenIf } from './dynamoErrors';
+import {
+  cancellationCodes,
+  existingItemOf,
+  isConditionFailure,
+  isTransactionConflict,
+  RETURN_EXISTING,
+  writtenIf,
+} from './dynamoErrors';
+import {
+  type BudgetClaimItem,
+  type BudgetWindowItem,
+  claimRequestId,
+  DAY_SECONDS,
+  expiresIn,
+  keys,
+} from './table';
 
 /**
- * Rolling-window counters in the single table, one partition per counter:
- *   pk BUDGET#<key>  sk WINDOW             launches per minute of the last window, a version, a breaker's openUntil
- *   pk BUDGET#<key>  sk CLAIM#<requestId>  one launch request counted (so a redelivery is not counted again)
+ * Rolling-window counters in the single table (its layout: table.ts), one partition per counter: the window
+ * (launches per minute of the last window, a version, a breaker's openUntil), and a claim item per launch
+ * request counted (so a redelivery is not counted again).
  * A claim is one transaction: the claim item (if absent) and the window (if its version is the one read), so
  * a launch is counted exactly once under redelivery, concurrent launchers and crashes. Claims made at the
  * same moment in one container are committed together, so a wave does not fight itself for the version.
@@ -48,9 +63,6 @@ export interface LaunchBudgets {
   reset(key: string): Promise<void>;
 }
 
-const PK = (key: string) => `BUDGET#${key}`;
-const WINDOW_SK = 'WINDOW';
-const CLAIM_SK = (requestId: string) => `CLAIM#${requestId}`;
 /** Claims committed in one transaction at most (TransactWriteItems takes 100 items; one is the window). */
 const MAX_CLAIMS_PER_COMMIT = 24;
 const MAX_ROUNDS = 12;
@@ -80,16 +92,17 @@ export function buildLaunchBudgets(
   const queues = new Map<string, Pending[]>();
   const committing = new Set<string>();
 
+  const windowOf = (item: BudgetWindowItem | undefined): Window => ({
+    minutes: item?.minutes ?? {},
+    version: item?.version ?? 0,
+    openUntil: item?.openUntil,
+    announced: item?.announced === true,
+  });
   const readWindow = async (key: string): Promise<Window> => {
     const { Item } = await db.send(
-      new GetCommand({ TableName: table, Key: { pk: PK(key), sk: WINDOW_SK }, ConsistentRead: true }),
+      new GetCommand({ TableName: table, Key: keys.budgetWindow(key), ConsistentRead: true }),
     );
-    return {
-      minutes: (Item?.minutes as Record<string, number> | undefined) ?? {},
-      version: (Item?.version as number | undefined) ?? 0,
-      openUntil: Item?.openUntil as string | undefined,
-      announced: Item?.announced === true,
-    };
+    return windowOf(Item as BudgetWindowItem | undefined);
   };
   /**
    * The tasks each of these requests was counted for before, by request: one consistent BatchGetItem for
@@ -97,16 +110,13 @@ export function buildLaunchBudgets(
    */
   const claimedOf = async (key: string, requestIds: string[]): Promise<Map<string, number>> => {
     const seen = new Map<string, number>();
-    let keys: Record<string, unknown>[] = [...new Set(requestIds)].map((id) => ({
-      pk: PK(key),
-      sk: CLAIM_SK(id),
-    }));
-    for (let round = 0; keys.length > 0 && round < MAX_ROUNDS; round++) {
+    let claims: Record<string, unknown>[] = [...new Set(requestIds)].map((id) => keys.budgetClaim(key, id));
+    for (let round = 0; claims.length > 0 && round < MAX_ROUNDS; round++) {
       const out = await db.send(
         new BatchGetCommand({
           RequestItems: {
             [table]: {
-              Keys: keys,
+              Keys: claims,
               ConsistentRead: true,
               ProjectionExpression: 'sk, #count',
               ExpressionAttributeNames: { '#count': 'count' },
@@ -115,8 +125,8 @@ export function buildLaunchBudgets(
         }),
       );
       for (const item of out.Responses?.[table] ?? [])
-        seen.set(String(item.sk).slice('CLAIM#'.length), Number(item.count));
-      keys = (out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+        seen.set(claimRequestId(String(item.sk)), Number(item.count));
+      claims = (out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
     }
     return seen;
   };
@@ -129,16 +139,21 @@ export function buildLaunchBudgets(
     reading.set(key, read);
     return read;
   };
-  const expiresAt = (windowMinutes: number) => Math.floor(now() / 1000) + windowMinutes * 60 + 86_400;
+  /** A window and its claims are kept a day past the longest window they count in. */
+  const expiresAt = (windowMinutes: number) => expiresIn(now(), windowMinutes * 60 + DAY_SECONDS);
 
   /** One round for the claims waiting on `key`: grants what fits, commits them with the window, or retries. */
   async function commit(key: string): Promise<void> {
+    /** The window as a refused commit found it (returned with the cancellation): the next round reads no other. */
+    let found: Window | undefined;
     for (let conflicts = 0; ; ) {
       const batch = (queues.get(key) ?? []).splice(0, MAX_CLAIMS_PER_COMMIT);
       if (batch.length === 0) return;
       try {
+        const known = found;
+        found = undefined;
         const [window, counted] = await Promise.all([
-          readWindow(key),
+          known ?? readWindow(key),
           claimedOf(
             key,
             batch.map((p) => p.requestId),
@@ -173,9 +188,10 @@ export function buildLaunchBudgets(
                 {
                   Update: {
                     TableName: table,
-                    Key: { pk: PK(key), sk: WINDOW_SK },
+                    Key: keys.budgetWindow(key),
                     UpdateExpression: 'SET minutes = :minutes, version = :next, expiresAt = :expiresAt',
                     ConditionExpression: 'attribute_not_exists(version) OR version = :version',
+                    ...RETURN_EXISTING,
                     ExpressionAttributeValues: {
                       ':minutes': use,
                       ':next': window.version + 1,
@@ -188,13 +204,12 @@ export function buildLaunchBudgets(
                   Put: {
                     TableName: table,
                     Item: {
-                      pk: PK(key),
-                      sk: CLAIM_SK(p.requestId),
+                      ...keys.budgetClaim(key, p.requestId),
                       kind: 'budget-claim',
                       count: p.count,
                       at: new Date(at).toISOString(),
                       expiresAt: expiresAt(p.rule.windowMinutes),
-                    },
+                    } satisfies BudgetClaimItem,
                     ConditionExpression: 'attribute_not_exists(sk)',
                   },
                 })),
@@ -211,6 +226,12 @@ export function buildLaunchBudgets(
           for (const p of batch) p.reject(error);
         } else {
           conflicts++;
+          // The window moved (item 0 refused): it comes with the cancellation. Otherwise (a claim counted
+          // meanwhile, a transaction conflict, or no item with the reason) the next round reads it.
+          if (cancellationCodes(error)?.[0] === 'ConditionalCheckFailed') {
+            const item = existingItemOf(error, 0) as BudgetWindowItem | undefined;
+            found = item && windowOf(item);
+          }
           queues.get(key)?.unshift(...batch);
           await pause(conflicts);
         }
@@ -255,7 +276,7 @@ export function buildLaunchBudgets(
         db.send(
           new UpdateCommand({
             TableName: table,
-            Key: { pk: PK(key), sk: WINDOW_SK },
+            Key: keys.budgetWindow(key),
             UpdateExpression: 'SET announced = :true',
             ConditionExpression: 'openUntil = :until',
             ExpressionAttributeValues: { ':true': true, ':until': new Date(untilMs).toISOString() },
@@ -269,7 +290,7 @@ export function buildLaunchBudgets(
         db.send(
           new UpdateCommand({
             TableName: table,
-            Key: { pk: PK(key), sk: WINDOW_SK },
+            Key: keys.budgetWindow(key),
             UpdateExpression: 'SET openUntil = :until, openedAt = :now, announced = :false',
             ConditionExpression: 'attribute_not_exists(openUntil) OR openUntil < :now',
             ExpressionAttributeValues: {
@@ -285,7 +306,7 @@ export function buildLaunchBudgets(
       await db.send(
         new UpdateCommand({
           TableName: table,
-          Key: { pk: PK(key), sk: WINDOW_SK },
+          Key: keys.budgetWindow(key),
           // A new version, so a claim that read the window before the reset cannot write its count back.
           UpdateExpression:
             'SET minutes = :empty, version = if_not_exists(version, :zero) + :one, expiresAt = :expiresAt REMOVE openUntil, openedAt, announced',

@@ -9,21 +9,26 @@ import { MAX_CAPACITY_RETRIES, type RecordedAttempt } from '../domain/launchOutc
 import type { LaunchRequest, RunTaskInput } from '../domain/launchRequest';
 import { withoutEnvironmentValues } from '../domain/secrets';
 import { lastArnSegment } from '../domain/taskEvent';
-import { isConditionFailure } from './dynamoErrors';
+import { cancellationCodes, existingItemOf, isConditionFailure, RETURN_EXISTING } from './dynamoErrors';
 import type { OutgoingEvent } from './events';
-import { TASK_PK } from './taskHistory';
+import {
+  type AcceptedItem,
+  type DecisionItem,
+  expiresAt,
+  type Key,
+  keys,
+  type LaunchItem,
+  type RequestItem,
+  recordOf,
+} from './table';
 
 /**
- * Launch bookkeeping in the single table:
- *   pk TASK#<taskId>  sk LAUNCH     what ecs-autopilot started: the full RunTask input, lineage, policy
- *   pk TASK#<taskId>  sk DECISION   the one restart/fallback decision taken on this task's failure
- *   pk REQ#<key>      sk REQ        a launch request that reached ECS (idempotency across redeliveries)
- *   pk REQ#<id>       sk ACCEPTED   a launch the HTTP API accepted (POST /tasks): who asked for what
+ * Launch bookkeeping in the single table (its layout: table.ts), beside each task's history:
+ *   LAUNCH     what ecs-autopilot started: the full RunTask input, lineage, policy
+ *   DECISION   the one restart/fallback decision taken on this task's failure
+ *   REQ        a launch request that reached ECS (idempotency across redeliveries)
+ *   ACCEPTED   a launch the HTTP API accepted (POST /tasks): who asked for what
  */
-export const LAUNCH_SK = 'LAUNCH';
-export const DECISION_SK = 'DECISION';
-const REQ_PK = (key: string) => `REQ#${key}`;
-const ACCEPTED_SK = 'ACCEPTED';
 
 export interface LaunchRecord {
   taskArn: string;
@@ -158,26 +163,25 @@ export function buildLaunchStore(
   now: () => number = Date.now,
   options: LaunchStoreOptions = {},
 ): LaunchStore {
-  const expiresAt = () => Math.floor(now() / 1000) + retentionDays * 86_400;
+  const ttl = () => expiresAt(now(), retentionDays);
   const keepValues = options.storeOverrideValues ?? true;
   /** A request as stored: its environment values dropped when the stage stores none. */
   const storable = <R extends { runTask: RunTaskInput } | undefined>(request: R): R =>
     keepValues || !request ? request : { ...request, runTask: withoutEnvironmentValues(request.runTask) };
   const iso = () => new Date(now()).toISOString();
-  const get = async <T>(pk: string, sk: string) =>
-    (await db.send(new GetCommand({ TableName: table, Key: { pk, sk }, ConsistentRead: true }))).Item as
+  const get = async <T>(key: Key) =>
+    (await db.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item as
       | T
       | undefined;
+  const acceptedOf = (item: object) => recordOf<AcceptedLaunch>(item);
   const getAccepted = async (requestId: string) => {
-    const item = await get<AcceptedLaunch & Record<string, unknown>>(REQ_PK(requestId), ACCEPTED_SK);
-    if (!item) return undefined;
-    const { pk: _pk, sk: _sk, kind: _kind, expiresAt: _expiresAt, ...launch } = item;
-    return launch as AcceptedLaunch;
+    const item = await get<AcceptedItem>(keys.accepted(requestId));
+    return item && acceptedOf(item);
   };
 
   return {
-    getLaunch: (taskId) => get<LaunchRecord>(TASK_PK(taskId), LAUNCH_SK),
-    getDecision: (taskId) => get<DecisionRecord>(TASK_PK(taskId), DECISION_SK),
+    getLaunch: (taskId) => get<LaunchItem>(keys.launch(taskId)),
+    getDecision: (taskId) => get<DecisionItem>(keys.decision(taskId)),
 
     async putDecision(taskId, decision) {
       try {
@@ -185,13 +189,13 @@ export function buildLaunchStore(
           new PutCommand({
             TableName: table,
             Item: {
-              pk: TASK_PK(taskId),
-              sk: DECISION_SK,
+              ...keys.decision(taskId),
               kind: 'decision',
               ...decision,
               request: storable(decision.request),
-              expiresAt: expiresAt(),
-            },
+              expiresAt: ttl(),
+            } satisfies DecisionItem,
+            ...RETURN_EXISTING,
             ...(decision.provisional
               ? { ConditionExpression: 'attribute_not_exists(pk)' }
               : {
@@ -203,8 +207,11 @@ export function buildLaunchStore(
         return { created: true };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        // Read it back: the item attached to the error is not converted by the DocumentClient (aws-sdk-js-v3 #6723).
-        const existing = await get<DecisionRecord>(TASK_PK(taskId), DECISION_SK);
+        // DynamoDB returns the decision found with the refusal. Read back only when the error holds none: dynalite
+        // (the sandbox's DynamoDB) ignores ReturnValuesOnConditionCheckFailure on PutItem.
+        const existing =
+          (existingItemOf(error) as DecisionItem | undefined) ??
+          (await get<DecisionItem>(keys.decision(taskId)));
         return { created: false, existing: existing as DecisionRecord };
       }
     },
@@ -213,18 +220,18 @@ export function buildLaunchStore(
       await db.send(
         new UpdateCommand({
           TableName: table,
-          Key: { pk: TASK_PK(taskId), sk: DECISION_SK },
+          Key: keys.decision(taskId),
           UpdateExpression: 'SET done = :true',
           ExpressionAttributeValues: { ':true': true },
         }),
       );
     },
 
-    getOutcome: (r) => get<RequestOutcome>(REQ_PK(requestKey(r)), 'REQ'),
+    getOutcome: (r) => get<RequestItem>(keys.requestOutcome(requestKey(r))),
 
     async recordOutcome(request, outcome) {
       const at = iso();
-      const ttl = expiresAt();
+      const expires = ttl();
       const marker: RequestOutcome = { ...outcome, done: false, at };
       // This delivery follows up with the request as it is; the stored copy may lack its environment values.
       const stored: RequestOutcome = {
@@ -238,16 +245,21 @@ export function buildLaunchStore(
         {
           Put: {
             TableName: table,
-            Item: { pk: REQ_PK(requestKey(request)), sk: 'REQ', kind: 'request', ...stored, expiresAt: ttl },
+            Item: {
+              ...keys.requestOutcome(requestKey(request)),
+              kind: 'request',
+              ...stored,
+              expiresAt: expires,
+            } satisfies RequestItem,
             ConditionExpression: 'attribute_not_exists(pk)',
+            ...RETURN_EXISTING,
           },
         },
         ...outcome.taskArns.map((taskArn) => ({
           Put: {
             TableName: table,
             Item: {
-              pk: TASK_PK(lastArnSegment(taskArn)),
-              sk: LAUNCH_SK,
+              ...keys.launch(lastArnSegment(taskArn)),
               kind: 'launch',
               taskArn,
               taskId: lastArnSegment(taskArn),
@@ -260,8 +272,8 @@ export function buildLaunchStore(
               context: request.context,
               launchLease: request.launchLease,
               launchedAt: at,
-              expiresAt: ttl,
-            } satisfies LaunchRecord & Record<string, unknown>,
+              expiresAt: expires,
+            } satisfies LaunchItem,
           },
         })),
         ...(previous && withPrevious
@@ -269,7 +281,7 @@ export function buildLaunchStore(
               {
                 Update: {
                   TableName: table,
-                  Key: { pk: TASK_PK(lastArnSegment(previous)), sk: DECISION_SK },
+                  Key: keys.decision(lastArnSegment(previous)),
                   UpdateExpression: 'SET replacementTaskArns = :arns, replacedAt = :at',
                   ConditionExpression: 'attribute_exists(pk)',
                   ExpressionAttributeValues: { ':arns': outcome.taskArns, ':at': at },
@@ -284,7 +296,15 @@ export function buildLaunchStore(
           return { first: true, outcome: marker };
         } catch (error) {
           if (!isConditionFailure(error)) throw error;
-          const existing = await get<RequestOutcome>(REQ_PK(requestKey(request)), 'REQ');
+          // A marker recorded before refuses item 0, and DynamoDB returns it in that cancellation reason. Another
+          // refusal (the replaced task has no decision) leaves item 0 'None': no marker, nothing to read.
+          const [marker] = cancellationCodes(error) ?? [];
+          const existing =
+            marker === 'None'
+              ? undefined
+              : ((existingItemOf(error, 0) as RequestItem | undefined) ??
+                // No reasons or no item with them (neither DynamoDB's answer nor the sandbox's): read it.
+                (await get<RequestItem>(keys.requestOutcome(requestKey(request)))));
           if (existing) return { first: false, outcome: existing };
           // No marker: the replaced task has no decision to point from (a launch not from a restart); record without it.
         }
@@ -296,7 +316,9 @@ export function buildLaunchStore(
       const attempts: RecordedAttempt[] = [];
       // Each attempt that left work to a later one names it; at most the retries the launcher makes.
       for (let capacityRetries = 0; capacityRetries <= MAX_CAPACITY_RETRIES; capacityRetries++) {
-        const outcome = await get<RequestOutcome>(REQ_PK(requestKey({ requestId, capacityRetries })), 'REQ');
+        const outcome = await get<RequestItem>(
+          keys.requestOutcome(requestKey({ requestId, capacityRetries })),
+        );
         if (!outcome) break;
         attempts.push(attemptOf(outcome));
         if (!outcome.requeue) break;
@@ -310,20 +332,21 @@ export function buildLaunchStore(
           new PutCommand({
             TableName: table,
             Item: {
-              pk: REQ_PK(launch.requestId),
-              sk: ACCEPTED_SK,
+              ...keys.accepted(launch.requestId),
               kind: 'accepted',
               ...launch,
-              expiresAt: expiresAt(),
-            },
+              expiresAt: ttl(),
+            } satisfies AcceptedItem,
             ConditionExpression: 'attribute_not_exists(pk)',
+            ...RETURN_EXISTING,
           }),
         );
         return { created: true };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        // Read back, as putDecision does (the DocumentClient leaves the item on the error unconverted).
-        const existing = await getAccepted(launch.requestId);
+        // The launch accepted first comes with the refusal; read back only when the error holds none (dynalite).
+        const found = existingItemOf(error);
+        const existing = found ? acceptedOf(found) : await getAccepted(launch.requestId);
         if (!existing) throw error;
         return { created: false, existing };
       }
@@ -335,7 +358,7 @@ export function buildLaunchStore(
       await db.send(
         new UpdateCommand({
           TableName: table,
-          Key: { pk: REQ_PK(requestKey(r)), sk: 'REQ' },
+          Key: keys.requestOutcome(requestKey(r)),
           UpdateExpression: 'SET done = :true',
           ExpressionAttributeValues: { ':true': true },
         }),

@@ -9,15 +9,32 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Schedule } from '../domain/schedule';
 import { AutopilotError, type AutopilotErrorOptions } from '../errors';
-import { cancellationCodes, isConditionFailure, isTransactionConflict, writtenIf } from './dynamoErrors';
+import {
+  cancellationCodes,
+  existingItemOf,
+  isConditionFailure,
+  isTransactionConflict,
+  RETURN_EXISTING,
+  writtenIf,
+} from './dynamoErrors';
 import { decodePageToken, encodePageToken } from './pageToken';
+import {
+  expiresAfter,
+  expiresAt,
+  keys,
+  type LaunchLeaseItem,
+  partitions,
+  prefixes,
+  recordOf,
+  type ScheduleCountItem,
+  type ScheduleItem,
+  type ScheduleRunItem,
+} from './table';
 
 /**
- * Schedules in the single table:
- *   pk SCHEDULES           sk <name>                     the definition (source of truth), listed by name
- *   pk SCHEDULE#<name>     sk RUN#<scheduledTime>#<id>   one item per run (due, manual, skipped)
- *   pk SCHEDULE#<name>     sk LAUNCH_LEASE               who is launching a run of it now (Forbid, Replace)
- *   pk SCHEDULE_COUNT      sk SCHEDULE_COUNT             how many definitions there are (maxSchedules)
+ * Schedules in the single table (its layout: table.ts): the definitions (the source of truth) in one partition,
+ * listed by name; each schedule's runs (due, manual, skipped) and its launch lease (who is launching a run of
+ * it now: Forbid, Replace) in a partition of its own; and how many definitions there are (maxSchedules).
  *
  * The count changes in the same transaction as the definition it counts, with the cap in its condition, so
  * concurrent creates never pass maxSchedules. A table from before the count has none: the first create or
@@ -25,12 +42,9 @@ import { decodePageToken, encodePageToken } from './pageToken';
  * until it exists, so that count is exact. The count comes first in each transaction: where items are applied
  * one by one (the sandbox's DynamoDB), a refusal for a missing count then leaves nothing for a query to see.
  */
-const SCHEDULES_PK = 'SCHEDULES';
-const COUNT_KEY = { pk: 'SCHEDULE_COUNT', sk: 'SCHEDULE_COUNT' };
+const COUNT_KEY = keys.scheduleCount();
 /** Tries of a create or delete whose transaction met another on the count (TransactionConflict). */
 const TRANSACTION_TRIES = 5;
-const RUNS_PK = (name: string) => `SCHEDULE#${name}`;
-const LEASE_SK = 'LAUNCH_LEASE';
 /** Longer than any launch (launcher and API time out within 30 s); a crashed holder blocks no longer. */
 export const LAUNCH_LEASE_MS = 2 * 60_000;
 
@@ -45,7 +59,7 @@ export function leaseHold(waitSeconds?: number): { holdMs: number; parked: boole
 /** A lease held from `at` for `holdMs`: its end, and the item's TTL (DynamoDB removes it some time after). */
 const leaseEnd = (at: number, holdMs: number) => ({
   until: at + holdMs,
-  expiresAt: Math.ceil((at + holdMs) / 1000),
+  expiresAt: expiresAfter(at + holdMs),
 });
 
 export interface StoredSchedule extends Schedule {
@@ -89,25 +103,19 @@ export class ScheduleLimitError extends AutopilotError {
 const pause = (tryNumber: number) =>
   new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** tryNumber));
 
-const strip = <T>(item: Record<string, unknown>): T => {
-  const { pk: _pk, sk: _sk, expiresAt: _e, ...rest } = item;
-  return rest as T;
-};
-
 export function buildScheduleStore(
   db: DynamoDBDocumentClient,
   table: string,
   retentionDays: number,
   now: () => number = Date.now,
 ) {
-  const leaseKey = (name: string) => ({ pk: RUNS_PK(name), sk: LEASE_SK });
-  const definitionKey = (name: string) => ({ pk: SCHEDULES_PK, sk: name });
   const countUpdate = (change: 1 | -1, condition: string, values: Record<string, number> = {}) => ({
     Update: {
       TableName: table,
       Key: COUNT_KEY,
       UpdateExpression: 'SET #count = #count + :change',
       ConditionExpression: condition,
+      ...RETURN_EXISTING,
       ExpressionAttributeNames: { '#count': 'count' },
       ExpressionAttributeValues: { ':change': change, ...values },
     },
@@ -115,14 +123,9 @@ export function buildScheduleStore(
 
   async function definition(name: string): Promise<StoredSchedule | undefined> {
     const out = await db.send(
-      new GetCommand({ TableName: table, Key: definitionKey(name), ConsistentRead: true }),
+      new GetCommand({ TableName: table, Key: keys.schedule(name), ConsistentRead: true }),
     );
-    return out.Item && strip<StoredSchedule>(out.Item);
-  }
-
-  async function readCount(): Promise<number | undefined> {
-    const out = await db.send(new GetCommand({ TableName: table, Key: COUNT_KEY, ConsistentRead: true }));
-    return out.Item?.count as number | undefined;
+    return out.Item && recordOf<StoredSchedule>(out.Item);
   }
 
   /** Counts the definitions and starts the count at that, unless another call started it first. */
@@ -134,7 +137,7 @@ export function buildScheduleStore(
         new QueryCommand({
           TableName: table,
           KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': SCHEDULES_PK },
+          ExpressionAttributeValues: { ':pk': partitions.schedules },
           Select: 'COUNT',
           ConsistentRead: true,
           ExclusiveStartKey: start,
@@ -147,7 +150,7 @@ export function buildScheduleStore(
       db.send(
         new PutCommand({
           TableName: table,
-          Item: { ...COUNT_KEY, count },
+          Item: { ...COUNT_KEY, count } satisfies ScheduleCountItem,
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ),
@@ -156,11 +159,12 @@ export function buildScheduleStore(
 
   /**
    * Runs `write` (a transaction on a definition and the count) until it is done: `refused` says what a
-   * cancellation by a condition means, 'retry' once the count has been started or has changed.
+   * cancellation by a condition means (given its codes and the error), 'retry' once the count has been
+   * started or has changed.
    */
   async function transact(
     write: () => Promise<unknown>,
-    refused: (codes: (string | undefined)[]) => Promise<'retry' | 'done'>,
+    refused: (codes: (string | undefined)[], error: unknown) => Promise<'retry' | 'done'>,
   ): Promise<void> {
     for (let tryNumber = 1; ; tryNumber++) {
       try {
@@ -170,7 +174,7 @@ export function buildScheduleStore(
         const codes = cancellationCodes(error);
         const next =
           codes?.includes('ConditionalCheckFailed') === true
-            ? await refused(codes)
+            ? await refused(codes, error)
             : isTransactionConflict(error)
               ? 'retry'
               : undefined;
@@ -198,20 +202,25 @@ export function buildScheduleStore(
                 {
                   Put: {
                     TableName: table,
-                    Item: { ...definitionKey(schedule.name), ...schedule },
+                    Item: { ...keys.schedule(schedule.name), ...schedule } satisfies ScheduleItem,
                     ConditionExpression: 'attribute_not_exists(pk)',
                   },
                 },
               ],
             }),
           ),
-        async ([, named]) => {
-          // A taken name wins over a full stage, whichever conditions the cancellation reports.
+        async ([counted, named], error) => {
+          // A taken name wins over a full stage, whichever conditions the cancellation reports. Read for it
+          // when only the count refused: where items are applied one by one (the sandbox), the name went unchecked.
           if (named === 'ConditionalCheckFailed' || (await definition(schedule.name)))
             throw new ScheduleConflictError(`schedule ${schedule.name} exists`, {
               context: { schedule: schedule.name },
             });
-          const count = await readCount();
+          // The count refused comes with the cancellation (ALL_OLD): no item there is no count yet.
+          const count =
+            counted === 'ConditionalCheckFailed'
+              ? (existingItemOf(error, 0) as ScheduleCountItem | undefined)?.count
+              : undefined;
           if (count === undefined) await startCount();
           else if (count >= maxSchedules) throw new ScheduleLimitError(maxSchedules);
           // Else a schedule was deleted since: there is room again.
@@ -226,7 +235,7 @@ export function buildScheduleStore(
         await db.send(
           new PutCommand({
             TableName: table,
-            Item: { ...definitionKey(schedule.name), ...schedule },
+            Item: { ...keys.schedule(schedule.name), ...schedule } satisfies ScheduleItem,
             ConditionExpression: 'version = :v',
             ExpressionAttributeValues: { ':v': expectedVersion },
           }),
@@ -252,7 +261,7 @@ export function buildScheduleStore(
                 {
                   Delete: {
                     TableName: table,
-                    Key: definitionKey(name),
+                    Key: keys.schedule(name),
                     ConditionExpression: 'attribute_exists(pk)',
                   },
                 },
@@ -276,13 +285,13 @@ export function buildScheduleStore(
         new QueryCommand({
           TableName: table,
           KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': SCHEDULES_PK },
+          ExpressionAttributeValues: { ':pk': partitions.schedules },
           Limit: limit,
-          ExclusiveStartKey: decodePageToken(nextToken, ['pk', 'sk'], { pk: SCHEDULES_PK }),
+          ExclusiveStartKey: decodePageToken(nextToken, ['pk', 'sk'], { pk: partitions.schedules }),
         }),
       );
       return {
-        schedules: (out.Items ?? []).map((i) => strip<StoredSchedule>(i)),
+        schedules: (out.Items ?? []).map((i) => recordOf<StoredSchedule>(i)),
         nextToken: encodePageToken(out.LastEvaluatedKey),
       };
     },
@@ -294,11 +303,10 @@ export function buildScheduleStore(
           new PutCommand({
             TableName: table,
             Item: {
-              pk: RUNS_PK(name),
-              sk: `RUN#${run.scheduledTime}#${run.requestId}`,
+              ...keys.scheduleRun(name, run.scheduledTime, run.requestId),
               ...run,
-              expiresAt: Math.floor(Date.now() / 1000) + retentionDays * 86_400,
-            },
+              expiresAt: expiresAt(now(), retentionDays),
+            } satisfies ScheduleRunItem,
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         ),
@@ -323,11 +331,11 @@ export function buildScheduleStore(
           new PutCommand({
             TableName: table,
             Item: {
-              ...leaseKey(name),
+              ...keys.launchLease(name),
               holder,
               ...leaseEnd(at, options.hold?.holdMs ?? LAUNCH_LEASE_MS),
               ...(options.hold?.parked && { parked: true }),
-            },
+            } satisfies LaunchLeaseItem,
             ConditionExpression: `attribute_not_exists(pk) OR #until < :now OR #holder = :holder${
               takeOver ? ' OR #parked = :parked' : ''
             }`,
@@ -361,7 +369,7 @@ export function buildScheduleStore(
         db.send(
           new UpdateCommand({
             TableName: table,
-            Key: leaseKey(name),
+            Key: keys.launchLease(name),
             UpdateExpression: 'SET #until = :until, expiresAt = :expiresAt, #parked = :parked',
             ConditionExpression: '#holder = :holder',
             ExpressionAttributeNames: { '#until': 'until', '#holder': 'holder', '#parked': 'parked' },
@@ -382,7 +390,7 @@ export function buildScheduleStore(
         db.send(
           new DeleteCommand({
             TableName: table,
-            Key: leaseKey(name),
+            Key: keys.launchLease(name),
             ConditionExpression: '#holder = :holder',
             ExpressionAttributeNames: { '#holder': 'holder' },
             ExpressionAttributeValues: { ':holder': holder },
@@ -400,14 +408,14 @@ export function buildScheduleStore(
         new QueryCommand({
           TableName: table,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
-          ExpressionAttributeValues: { ':pk': RUNS_PK(name), ':run': 'RUN#' },
+          ExpressionAttributeValues: { ':pk': partitions.schedule(name), ':run': prefixes.run },
           ScanIndexForward: false,
           Limit: limit,
-          ExclusiveStartKey: decodePageToken(nextToken, ['pk', 'sk'], { pk: RUNS_PK(name) }),
+          ExclusiveStartKey: decodePageToken(nextToken, ['pk', 'sk'], { pk: partitions.schedule(name) }),
         }),
       );
       return {
-        runs: (out.Items ?? []).map((i) => strip<ScheduleRun>(i)),
+        runs: (out.Items ?? []).map((i) => recordOf<ScheduleRun>(i)),
         nextToken: encodePageToken(out.LastEvaluatedKey),
       };
     },

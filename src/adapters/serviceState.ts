@@ -6,20 +6,15 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { ServiceSpotState } from '../domain/serviceFallback';
+import { keys, partitions, prefixes, recordOf, type ServiceIndexItem, type ServiceStateItem } from './table';
 
 /**
- * Service Spot fallback state in the single table:
- *   pk SERVICE#<cluster>#<service>  sk STATE                         the state, with a revision number
- *   pk SERVICES                     sk ON-DEMAND#<cluster>#<service> present while the service is on-demand
- * The index item is written or deleted in the same transaction as the state, so the periodic check lists
- * the services to restore with one Query (no scan, no sparse index). Cluster and service names hold no '#'.
+ * Service Spot fallback state in the single table (its layout: table.ts): the state of each service, with a
+ * revision number, and an index item present while the service is on-demand. The index item is written or
+ * deleted in the same transaction as the state, so the periodic check lists the services to restore with one
+ * Query (no scan, no sparse index). Cluster and service names hold no '#'.
  * No TTL: the state must outlive any quiet period, and it is small.
  */
-export const SERVICE_PK = (cluster: string, service: string) => `SERVICE#${cluster}#${service}`;
-export const SERVICE_STATE_SK = 'STATE';
-export const SERVICES_PK = 'SERVICES';
-const ON_DEMAND_PREFIX = 'ON-DEMAND#';
-export const ON_DEMAND_SK = (cluster: string, service: string) => `${ON_DEMAND_PREFIX}${cluster}#${service}`;
 
 export interface StoredServiceState {
   state: ServiceSpotState;
@@ -43,8 +38,6 @@ export interface ServiceStateStore {
   listOnDemandServices(): Promise<ServiceRef[]>;
 }
 
-const STRIP = ['pk', 'sk', 'kind', 'revision'];
-
 function isConflict(error: unknown): boolean {
   if (
     !(error instanceof TransactionCanceledException) &&
@@ -62,19 +55,20 @@ export function buildServiceStateStore(db: DynamoDBDocumentClient, table: string
       const out = await db.send(
         new GetCommand({
           TableName: table,
-          Key: { pk: SERVICE_PK(cluster, service), sk: SERVICE_STATE_SK },
+          Key: keys.serviceState(cluster, service),
           ConsistentRead: true,
         }),
       );
       if (!out.Item) return undefined;
-      const state = { ...out.Item };
-      for (const key of STRIP) delete state[key];
-      return { state: state as ServiceSpotState, revision: Number(out.Item.revision ?? 0) };
+      return {
+        state: recordOf<ServiceSpotState>(out.Item, ['revision']),
+        revision: Number(out.Item.revision ?? 0),
+      };
     },
 
     async putState(state, expectedRevision) {
       const { cluster, service } = state;
-      const index = { pk: SERVICES_PK, sk: ON_DEMAND_SK(cluster, service) };
+      const index = keys.onDemandService(cluster, service);
       try {
         await db.send(
           new TransactWriteCommand({
@@ -85,11 +79,10 @@ export function buildServiceStateStore(db: DynamoDBDocumentClient, table: string
                   Item: {
                     // Plain JSON: no undefined members, whatever the client's marshall options.
                     ...(JSON.parse(JSON.stringify(state)) as ServiceSpotState),
-                    pk: SERVICE_PK(cluster, service),
-                    sk: SERVICE_STATE_SK,
+                    ...keys.serviceState(cluster, service),
                     kind: 'service-state',
                     revision: expectedRevision + 1,
-                  },
+                  } satisfies ServiceStateItem,
                   ConditionExpression: 'attribute_not_exists(pk) OR revision = :expected',
                   ExpressionAttributeValues: { ':expected': expectedRevision },
                 },
@@ -104,7 +97,7 @@ export function buildServiceStateStore(db: DynamoDBDocumentClient, table: string
                         cluster,
                         service,
                         ...(state.lastSwitchAt && { since: state.lastSwitchAt }),
-                      },
+                      } satisfies ServiceIndexItem,
                     },
                   }
                 : { Delete: { TableName: table, Key: index } },
@@ -126,7 +119,7 @@ export function buildServiceStateStore(db: DynamoDBDocumentClient, table: string
           new QueryCommand({
             TableName: table,
             KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': SERVICES_PK, ':prefix': ON_DEMAND_PREFIX },
+            ExpressionAttributeValues: { ':pk': partitions.services, ':prefix': prefixes.onDemand },
             ExclusiveStartKey: startKey,
           }),
         );

@@ -2,20 +2,24 @@ import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/
 import type { Classification } from '../domain/classify';
 import type { TaskTransition } from '../domain/lifecycle';
 import { isConditionFailure } from './dynamoErrors';
+import type { DecisionRecord, LaunchRecord } from './launchStore';
 import { decodePageToken, encodePageToken, InvalidPageTokenError } from './pageToken';
+import {
+  expiresAt,
+  keys,
+  partitions,
+  recordOf,
+  type SummaryItem,
+  summaryIndexKeys,
+  type TransitionItem,
+  taskIndexes,
+} from './table';
 
 /**
- * Task history in the single table:
- *   pk TASK#<taskId>  sk V#<version, zero-padded>  one item per state change (immutable)
- *   pk TASK#<taskId>  sk SUMMARY                   the newest state, replaced only by a higher version
- * The summary carries the keys of two indexes: byCluster (cluster, time) and byClassification
- * (cluster#classification, time), so listing never scans.
+ * Task history in the single table (its layout: table.ts): one immutable item per state change, and a
+ * summary, the newest state, replaced only by a higher version. The summary carries the keys of two indexes,
+ * byCluster (cluster, time) and byClassification (cluster#classification, time), so listing never scans.
  */
-export const TASK_PK = (taskId: string) => `TASK#${taskId}`;
-export const SUMMARY_SK = 'SUMMARY';
-const VERSION_SK = (version: number) => `V#${String(version).padStart(10, '0')}`;
-export const BY_CLUSTER_INDEX = 'byCluster';
-export const BY_CLASSIFICATION_INDEX = 'byClassification';
 
 export interface RecordOutcome {
   /** false when this exact (task, version) was stored before: a duplicate delivery. */
@@ -35,14 +39,18 @@ export function buildRecordTransition(
   now: () => number = Date.now,
 ): RecordTransition {
   return async (t) => {
-    const expiresAt = Math.floor(now() / 1000) + retentionDays * 86_400;
-    const pk = TASK_PK(t.taskId);
+    const ttl = expiresAt(now(), retentionDays);
     let isNew = true;
     try {
       await db.send(
         new PutCommand({
           TableName: table,
-          Item: { pk, sk: VERSION_SK(t.version), kind: 'transition', ...t, expiresAt },
+          Item: {
+            ...keys.transition(t.taskId, t.version),
+            kind: 'transition',
+            ...t,
+            expiresAt: ttl,
+          } satisfies TransitionItem,
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -52,21 +60,16 @@ export function buildRecordTransition(
     }
     // Always attempt the summary, even for a duplicate: a crash between the two writes must heal on retry.
     try {
-      const activity = `${t.eventTime}#${t.taskId}`;
       const result = await db.send(
         new PutCommand({
           TableName: table,
           Item: {
-            pk,
-            sk: SUMMARY_SK,
+            ...keys.summary(t.taskId),
             kind: 'summary',
             ...t,
-            expiresAt,
-            gsi1pk: t.cluster,
-            gsi1sk: activity,
-            gsi2pk: `${t.cluster}#${t.classification}`,
-            gsi2sk: activity,
-          },
+            expiresAt: ttl,
+            ...summaryIndexKeys(t),
+          } satisfies SummaryItem,
           // <= rather than <: a concurrent copy of the same event also counts as newest (same content).
           ConditionExpression: 'attribute_not_exists(pk) OR version <= :version',
           ExpressionAttributeValues: { ':version': t.version },
@@ -89,16 +92,9 @@ export interface TaskHistory {
   summary?: TaskSummary;
   transitions: TaskTransition[];
   /** What ecs-autopilot recorded when it launched this task (LAUNCH item), if it did. */
-  launch?: Record<string, unknown>;
+  launch?: LaunchRecord;
   /** The restart/fallback decision taken on this task's failure (DECISION item), if any. */
-  decision?: Record<string, unknown>;
-}
-
-const STRIP = ['pk', 'sk', 'kind', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'expiresAt'];
-function strip<T>(item: Record<string, unknown>): T {
-  const copy = { ...item };
-  for (const key of STRIP) delete copy[key];
-  return copy as T;
+  decision?: DecisionRecord;
 }
 
 /**
@@ -107,7 +103,7 @@ function strip<T>(item: Record<string, unknown>): T {
  * of those tasks still tells where they ran (until their TTL removes them).
  */
 function transitionOf(item: Record<string, unknown>): TaskTransition {
-  const t = strip<TaskTransition & { capacityProvider?: string }>(item);
+  const t = recordOf<TaskTransition & { capacityProvider?: string }>(item);
   if (t.capacityProvider !== undefined) {
     t.capacityProviderName ??= t.capacityProvider;
     delete t.capacityProvider;
@@ -126,16 +122,16 @@ export function buildGetTaskHistory(db: DynamoDBDocumentClient, table: string): 
         new QueryCommand({
           TableName: table,
           KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': TASK_PK(taskId) },
+          ExpressionAttributeValues: { ':pk': partitions.task(taskId) },
           ExclusiveStartKey: startKey,
         }),
       );
       items.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    const summary = items.find((i) => i.sk === SUMMARY_SK);
-    const launch = items.find((i) => i.sk === 'LAUNCH');
-    const decision = items.find((i) => i.sk === 'DECISION');
+    const summary = items.find((i) => i.sk === keys.summary(taskId).sk);
+    const launch = items.find((i) => i.sk === keys.launch(taskId).sk);
+    const decision = items.find((i) => i.sk === keys.decision(taskId).sk);
     // A decision can be stored before the task's first state change: the reactions run beside the log.
     if (!summary && !launch && !decision) return undefined;
     const transitions = items
@@ -145,8 +141,8 @@ export function buildGetTaskHistory(db: DynamoDBDocumentClient, table: string): 
     return {
       summary: summary && transitionOf(summary),
       transitions,
-      launch: launch && strip(launch),
-      decision: decision && strip(decision),
+      launch: launch && recordOf<LaunchRecord>(launch),
+      decision: decision && recordOf<DecisionRecord>(decision),
     };
   };
 }
@@ -170,9 +166,9 @@ export { InvalidPageTokenError };
 
 export function buildListTasks(db: DynamoDBDocumentClient, table: string): ListTasks {
   return async (q) => {
-    const [index, partitionKey, sortKey, partition] = q.classification
-      ? [BY_CLASSIFICATION_INDEX, 'gsi2pk', 'gsi2sk', `${q.cluster}#${q.classification}`]
-      : [BY_CLUSTER_INDEX, 'gsi1pk', 'gsi1sk', q.cluster];
+    const { index, partitionKey, sortKey, partition } = q.classification
+      ? taskIndexes.byClassification(q.cluster, q.classification)
+      : taskIndexes.byCluster(q.cluster);
     const page = await db.send(
       new QueryCommand({
         TableName: table,

@@ -109,6 +109,26 @@ describe("a schedule's launch lease in DynamoDB (dynalite)", () => {
   });
 });
 
+describe("a schedule's runs in DynamoDB (dynalite)", () => {
+  it("expire the retention period after the store's clock, not the machine's (the sandbox's virtual time)", async () => {
+    const { store } = storeAt(T0);
+    await store.recordRun('nightly', {
+      requestId: DUE,
+      trigger: 'schedule',
+      scheduledTime: '2026-11-28T12:00:00.000Z',
+      status: 'PENDING',
+    });
+    const { Item } = await dynamo.db.send(
+      new GetCommand({
+        TableName: dynamo.table,
+        Key: { pk: 'SCHEDULE#nightly', sk: `RUN#2026-11-28T12:00:00.000Z#${DUE}` },
+      }),
+    );
+    // T0 (2026-11-28T12:00:00Z) in epoch seconds, plus 30 days.
+    expect(Item?.expiresAt).toBe(1_798_459_200);
+  });
+});
+
 describe("a schedule's launch lease in DynamoDB (dynalite): kept and parked by its launch", () => {
   it('is kept by its holder for the time asked, parked, without changing hands', async () => {
     const { store } = storeAt();

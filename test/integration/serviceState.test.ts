@@ -1,5 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { buildServiceStateStore, ON_DEMAND_SK, SERVICES_PK } from '../../src/adapters/serviceState';
+import { buildServiceStateStore } from '../../src/adapters/serviceState';
+import { keys } from '../../src/adapters/table';
 import type { ServiceSpotState } from '../../src/domain/serviceFallback';
 import { useTablePerTest } from '../support/dynamo';
 
@@ -75,7 +76,7 @@ describe('service Spot fallback state in DynamoDB (dynalite)', () => {
       { cluster: 'web', service: 'api' },
     ]);
     const index = await dynamo.db.send(
-      new GetCommand({ TableName: dynamo.table, Key: { pk: SERVICES_PK, sk: ON_DEMAND_SK('web', 'api') } }),
+      new GetCommand({ TableName: dynamo.table, Key: keys.onDemandService('web', 'api') }),
     );
     expect(index.Item).toMatchObject({ cluster: 'web', service: 'api', since: '2024-05-14T09:00:00Z' });
 

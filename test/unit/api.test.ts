@@ -14,6 +14,8 @@ import { unusedBreakers } from '../support/unusedDeps';
 
 const stopped = toTransition(parseTaskStateChange(fixture('stopped-exit-1')));
 const history: TaskHistory = { summary: stopped, transitions: [stopped] };
+/** The parts of a restart's launch request these tests do not look at. */
+const relaunch = { reason: 'restart' as const, capacityRetries: 0, deferSeconds: 0 };
 
 function api(overrides: Partial<Parameters<typeof buildApi>[0]> = {}) {
   const queries: ListTasksQuery[] = [];
@@ -202,8 +204,22 @@ describe('a task launched with a secret in its environment overrides', () => {
     };
     const withLaunch: TaskHistory = {
       ...history,
-      launch: { taskArn: stopped.taskArn, requestId: 't-1', reason: 'run-now', runTask },
-      decision: { action: 'restart', request: { requestId: `r-${stopped.taskId}`, runTask } },
+      launch: {
+        taskArn: stopped.taskArn,
+        taskId: stopped.taskId,
+        requestId: 't-1',
+        reason: 'run-now',
+        runTask,
+        launchedAt: '2024-05-14T09:00:00.000Z',
+      },
+      decision: {
+        taskArn: stopped.taskArn,
+        action: 'restart',
+        decidedAt: '2024-05-14T09:13:00.000Z',
+        request: { ...relaunch, requestId: `r-${stopped.taskId}`, runTask },
+        events: [],
+        done: true,
+      },
     };
     const r = await api({ getTaskHistory: async () => withLaunch }).call('GET /tasks/{taskId}', {
       pathParameters: { taskId: stopped.taskId },
@@ -224,8 +240,16 @@ describe('a failed task whose restart a budget refused', () => {
     const decided: TaskHistory = {
       ...history,
       decision: {
+        taskArn: stopped.taskArn,
         action: 'restart',
-        request: { requestId, runTask: { cluster: 'batch', taskDefinition: 'worker:7', count: 1 } },
+        decidedAt: '2024-05-14T09:13:00.000Z',
+        request: {
+          ...relaunch,
+          requestId,
+          runTask: { cluster: 'batch', taskDefinition: 'worker:7', count: 1 },
+        },
+        events: [],
+        done: true,
       },
     };
     const why =

@@ -47,6 +47,8 @@ describe("the schedule count's transactions", () => {
               ConditionExpression: 'attribute_exists(#count) AND #count < :max',
               ExpressionAttributeNames: { '#count': 'count' },
               ExpressionAttributeValues: { ':change': 1, ':max': 200 },
+              // A refusal returns the count, so a full stage needs no second read of it.
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             },
           },
           {

@@ -11,7 +11,6 @@ import {
 import { buildAttemptChain, type ChainTask } from '../../domain/attemptChain';
 import { type BudgetSettings, breakerKey } from '../../domain/budgets';
 import { launchStatus } from '../../domain/launchOutcome';
-import type { Attempt } from '../../domain/launchRequest';
 import { serviceHistoryView } from '../../domain/serviceFallback';
 import { lastArnSegment } from '../../domain/taskEvent';
 import { badRequest, callerOf, json, notFound } from '../../http';
@@ -39,7 +38,7 @@ export interface ApiDeps {
 const MAX_CHAIN_HOPS = 12;
 
 function chainTask(taskArn: string, h: TaskHistory): ChainTask {
-  const lineage = h.launch?.lineage as { attempt?: number } | undefined;
+  const lineage = h.launch?.lineage;
   const s = h.summary;
   return {
     taskArn,
@@ -53,23 +52,23 @@ function chainTask(taskArn: string, h: TaskHistory): ChainTask {
             failureKind: s.failure?.kind,
           }
         : undefined,
-    decision: h.decision as ChainTask['decision'],
+    decision: h.decision,
   };
 }
 
 export function buildApi(deps: ApiDeps) {
   /** Restart chain around a task: only for tasks in one (launched by a restart, or with a decision). */
   async function restartChain(taskId: string, history: TaskHistory) {
-    const lineage = history.launch?.lineage as { originTaskArn: string; chain: Attempt[] } | undefined;
+    const lineage = history.launch?.lineage;
     if (!lineage && !history.decision) return {};
-    const taskArn = (history.summary?.taskArn ?? history.launch?.taskArn ?? taskId) as string;
+    const taskArn = history.summary?.taskArn ?? history.launch?.taskArn ?? taskId;
     const forward: ChainTask[] = [];
-    let next = (history.decision?.replacementTaskArns as string[] | undefined)?.[0];
+    let next = history.decision?.replacementTaskArns?.[0];
     while (next && forward.length < MAX_CHAIN_HOPS) {
       const h = await deps.getTaskHistory(lastArnSegment(next));
       if (!h) break;
       forward.push(chainTask(next, h));
-      next = (h.decision?.replacementTaskArns as string[] | undefined)?.[0];
+      next = h.decision?.replacementTaskArns?.[0];
     }
     return buildAttemptChain({ task: chainTask(taskArn, history), lineage, forward });
   }
@@ -95,7 +94,7 @@ export function buildApi(deps: ApiDeps) {
    * backoff, throttling, a paused breaker), or FAILED with why (a budget, the allowlist, RunTask).
    */
   async function replacementLaunch(history: TaskHistory) {
-    const requestId = (history.decision?.request as { requestId?: string } | undefined)?.requestId;
+    const requestId = history.decision?.request?.requestId;
     if (!requestId || !deps.launches || history.decision?.replacementTaskArns) return {};
     return { replacementLaunch: { requestId, ...launchStatus(await deps.launches.getAttempts(requestId)) } };
   }
