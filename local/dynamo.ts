@@ -1,7 +1,8 @@
 /**
  * DynamoDB for the sandbox and the integration tests: dynalite (the real wire protocol, in memory),
- * fronted by a listener that adds what dynalite lacks: TransactWriteItems, and time to live (dynalite has
- * no UpdateTimeToLive and answers every DescribeTimeToLive with DISABLED).
+ * fronted by a listener that adds what dynalite lacks: TransactWriteItems, time to live (dynalite has
+ * no UpdateTimeToLive and answers every DescribeTimeToLive with DISABLED), and the item a failed condition
+ * returns with ReturnValuesOnConditionCheckFailure ALL_OLD.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,12 +10,13 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
+  GetItemCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { AwsError } from './core';
-import { transactWriteItems } from './dynamoTransactions';
+import { keyOf, transactWriteItems } from './dynamoTransactions';
 import { listen, readBody } from './server';
 import type { CfnTemplate } from './template';
 
@@ -62,7 +64,26 @@ export async function startDynalite(port = 0, createTableMs = 0): Promise<Runnin
   };
 
   const listener = (req: IncomingMessage, res: ServerResponse) => {
-    const operation = added[String(req.headers['x-amz-target'])];
+    const target = String(req.headers['x-amz-target']);
+    if (SINGLE_WRITES.has(target)) {
+      readBody(req)
+        .then((body) =>
+          writeReturningOld(innerEndpoint, req, body, (input) => oldItemOf(client, input, tableKeys)),
+        )
+        .then(
+          ({ status, text }) => {
+            res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
+            res.end(text);
+          },
+          (error) =>
+            reply(res, 500, {
+              __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+              message: String(error),
+            }),
+        );
+      return;
+    }
+    const operation = added[target];
     if (!operation) return forward(req, res);
     readBody(req)
       .then((body) => operation(JSON.parse(body)))
@@ -93,6 +114,56 @@ export async function startDynalite(port = 0, createTableMs = 0): Promise<Runnin
       await new Promise((resolve) => inner.close(() => resolve(undefined)));
     },
   };
+}
+
+const SINGLE_WRITES = new Set([
+  'DynamoDB_20120810.PutItem',
+  'DynamoDB_20120810.UpdateItem',
+  'DynamoDB_20120810.DeleteItem',
+]);
+
+/**
+ * A PutItem, UpdateItem or DeleteItem, forwarded to dynalite as it came. dynalite accepts
+ * ReturnValuesOnConditionCheckFailure but ignores it; DynamoDB answers a failed condition with the item as it
+ * was ("Item" in the ConditionalCheckFailedException, when there is one: API reference, PutItem,
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PutItem.html), so with ALL_OLD the item is
+ * read here and added. The read follows the refusal at once; nothing else writes to the sandbox between them
+ * that a caller could tell from a concurrent write in DynamoDB.
+ */
+async function writeReturningOld(
+  innerEndpoint: string,
+  req: IncomingMessage,
+  body: string,
+  oldItem: (input: Record<string, unknown>) => Promise<unknown>,
+): Promise<{ status: number; text: string }> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (typeof value === 'string' && name !== 'host' && name !== 'content-length') headers[name] = value;
+  }
+  const response = await fetch(innerEndpoint, { method: 'POST', headers, body });
+  const text = await response.text();
+  if (response.status !== 400) return { status: response.status, text };
+  const input = JSON.parse(body) as Record<string, unknown>;
+  const error = JSON.parse(text) as { __type?: string };
+  if (
+    input.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD' ||
+    !error.__type?.endsWith('#ConditionalCheckFailedException')
+  )
+    return { status: response.status, text };
+  const item = await oldItem(input);
+  return { status: 400, text: JSON.stringify(item ? { ...error, Item: item } : error) };
+}
+
+async function oldItemOf(
+  client: DynamoDBClient,
+  input: Record<string, unknown>,
+  tableKeys: (table: string) => Promise<string[]>,
+): Promise<unknown> {
+  const key = await keyOf(input, tableKeys);
+  const out = await client.send(
+    new GetItemCommand({ TableName: input.TableName as string, Key: key as never, ConsistentRead: true }),
+  );
+  return out.Item;
 }
 
 /**

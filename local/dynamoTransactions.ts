@@ -25,7 +25,8 @@ interface TransactItem {
 
 let queue: Promise<unknown> = Promise.resolve();
 
-function keyOf(op: Attrs, tableKeys: (table: string) => Promise<string[]>): Promise<Attrs> {
+/** The key of a write: its Key, or the key attributes of the Item it puts. */
+export function keyOf(op: Attrs, tableKeys: (table: string) => Promise<string[]>): Promise<Attrs> {
   if (op.Key) return Promise.resolve(op.Key as Attrs);
   const item = op.Item as Attrs;
   return tableKeys(op.TableName as string).then((names) =>

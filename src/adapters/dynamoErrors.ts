@@ -55,8 +55,7 @@ export const RETURN_EXISTING = { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' 
  * ConditionalCheckFailedException (Item), and for a cancelled transaction on the reason of each refused item
  * (CancellationReasons[index].Item; `index` is the item's place in TransactItems). Unmarshalled here: the
  * DocumentClient leaves an error's item as DynamoDB sent it (aws-sdk-js-v3 #6723). undefined when the error
- * holds none: there was no item, or (dynalite, the sandbox's DynamoDB, for PutItem and UpdateItem) the
- * emulator does not return it.
+ * holds none: there was no item.
  */
 export function existingItemOf(error: unknown, index?: number): Record<string, unknown> | undefined {
   const item =

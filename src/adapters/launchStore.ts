@@ -207,11 +207,9 @@ export function buildLaunchStore(
         return { created: true };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        // DynamoDB returns the decision found with the refusal. Read back only when the error holds none: dynalite
-        // (the sandbox's DynamoDB) ignores ReturnValuesOnConditionCheckFailure on PutItem.
-        const existing =
-          (existingItemOf(error) as DecisionItem | undefined) ??
-          (await get<DecisionItem>(keys.decision(taskId)));
+        // DynamoDB returns the decision found with the refusal (ALL_OLD): the condition fails only on one.
+        const existing = existingItemOf(error) as DecisionItem | undefined;
+        if (!existing) throw error;
         return { created: false, existing: existing as DecisionRecord };
       }
     },
@@ -300,11 +298,8 @@ export function buildLaunchStore(
           // refusal (the replaced task has no decision) leaves item 0 'None': no marker, nothing to read.
           const [marker] = cancellationCodes(error) ?? [];
           const existing =
-            marker === 'None'
-              ? undefined
-              : ((existingItemOf(error, 0) as RequestItem | undefined) ??
-                // No reasons or no item with them (neither DynamoDB's answer nor the sandbox's): read it.
-                (await get<RequestItem>(keys.requestOutcome(requestKey(request)))));
+            marker === 'None' ? undefined : (existingItemOf(error, 0) as RequestItem | undefined);
+          if (marker !== 'None' && !existing) throw error;
           if (existing) return { first: false, outcome: existing };
           // No marker: the replaced task has no decision to point from (a launch not from a restart); record without it.
         }
@@ -344,10 +339,10 @@ export function buildLaunchStore(
         return { created: true };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        // The launch accepted first comes with the refusal; read back only when the error holds none (dynalite).
+        // The launch accepted first comes with the refusal (ALL_OLD).
         const found = existingItemOf(error);
-        const existing = found ? acceptedOf(found) : await getAccepted(launch.requestId);
-        if (!existing) throw error;
+        if (!found) throw error;
+        const existing = acceptedOf(found);
         return { created: false, existing };
       }
     },

@@ -4,6 +4,7 @@ import {
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   PutItemCommand,
+  UpdateItemCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableNotExists,
 } from '@aws-sdk/client-dynamodb';
@@ -83,6 +84,60 @@ describe('sandbox DynamoDB tables', () => {
       await expect(status()).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
       await create();
       expect(await status()).toEqual({ TimeToLiveStatus: 'DISABLED' });
+    } finally {
+      client.destroy();
+      await dynamo.close();
+    }
+  });
+});
+
+describe('sandbox DynamoDB refused writes', () => {
+  it('returns the item a condition refused on when asked (ALL_OLD), as DynamoDB does; else no item', async () => {
+    const dynamo = await startDynalite();
+    const client = new DynamoDBClient(localClientConfig(dynamo.endpoint));
+    const refusal = (promise: Promise<unknown>) =>
+      promise.then(
+        () => {
+          throw new Error('the write was not refused');
+        },
+        (error: { name: string; Item?: unknown }) => ({ name: error.name, Item: error.Item }),
+      );
+    try {
+      const [table] = await createTablesFromTemplate(dynamo.endpoint, loadTemplate(), () => 'refusals');
+      const stored = { pk: { S: 'TASK#a' }, sk: { S: 'DECISION' }, action: { S: 'restart' } };
+      await client.send(new PutItemCommand({ TableName: table, Item: stored }));
+      const put = (extra: object) =>
+        client.send(
+          new PutItemCommand({
+            TableName: table,
+            Item: { ...stored, action: { S: 'give-up' } },
+            ConditionExpression: 'attribute_not_exists(pk)',
+            ...extra,
+          }),
+        );
+      await expect(refusal(put({ ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }))).resolves.toEqual({
+        name: 'ConditionalCheckFailedException',
+        Item: stored,
+      });
+      await expect(refusal(put({}))).resolves.toEqual({
+        name: 'ConditionalCheckFailedException',
+        Item: undefined,
+      });
+      await expect(
+        refusal(
+          client.send(
+            new UpdateItemCommand({
+              TableName: table,
+              Key: { pk: stored.pk, sk: stored.sk },
+              UpdateExpression: 'SET #a = :a',
+              ConditionExpression: '#a = :b',
+              ExpressionAttributeNames: { '#a': 'action' },
+              ExpressionAttributeValues: { ':a': { S: 'x' }, ':b': { S: 'none' } },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            }),
+          ),
+        ),
+      ).resolves.toEqual({ name: 'ConditionalCheckFailedException', Item: stored });
     } finally {
       client.destroy();
       await dynamo.close();
