@@ -5,6 +5,7 @@ import type { SendLaunchRequest } from '../adapters/launchQueue';
 import type { DecisionRecord, LaunchStore } from '../adapters/launchStore';
 import { leaseHold, type ScheduleStore } from '../adapters/scheduleStore';
 import { isSpotInterruption } from '../domain/classify';
+import { unreadTagsVerdict } from '../domain/lateTags';
 import type { LaunchRequest } from '../domain/launchRequest';
 import { isServiceTask, type TaskTransition } from '../domain/lifecycle';
 import {
@@ -162,16 +163,12 @@ export function buildReactions(deps: ReactionDeps) {
       return decision;
     }
 
-    if (tagsUnread && (decision.action === 'restart' || decision.action === 'spot-fallback'))
-      decision.request.tagsOf = t.taskArn;
-    // Giving up on the attempt count alone could be wrong: the unread tags may allow attempts (opt in).
-    // Decide later, with the tags: the event is retried.
-    if (
-      tagsUnread &&
-      decision.action === 'give-up' &&
-      (decision.reason === 'exhausted' || decision.reason === 'restart disabled')
-    )
-      throw new TagsUnreadError(t.taskArn, tagsUnread.error);
+    if (tagsUnread) {
+      const verdict = unreadTagsVerdict(decision);
+      if (verdict === 'read-at-launch' && 'request' in decision) decision.request.tagsOf = t.taskArn;
+      // Decide later, with the tags: the event is retried.
+      if (verdict === 'decide-later') throw new TagsUnreadError(t.taskArn, tagsUnread.error);
+    }
     const schedule =
       (decision.action === 'restart' || decision.action === 'spot-fallback') &&
       decision.request.launchLease?.schedule;

@@ -1,7 +1,7 @@
 import type { LaunchRequest } from './launchRequest';
-import { replacementTags } from './restartDecision';
+import { type RestartDecision, replacementTags } from './restartDecision';
 import { MAX_ATTEMPTS_TAG, policyFromTags, RESTART_TAG } from './restartPolicy';
-import { SPOT_FALLBACK_TAG } from './spotFallback';
+import { SPOT_FALLBACK_TAG, type SpotDecision } from './spotFallback';
 
 /**
  * The failed task's tags, read at launch because the decision could not read them (LaunchRequest.tagsOf):
@@ -30,4 +30,21 @@ export function applyLateTags(
   // lineage) are the ones that survive ECS's 50.
   const merged = replacementTags(user, Object.fromEntries(ours.map((t) => [t.key, t.value])));
   return { request: { ...rest, runTask: { ...request.runTask, tags: merged } } };
+}
+
+/**
+ * What becomes of a decision taken without the failed task's tags (ECS would not tell them): a launch goes
+ * ahead and the launcher reads the tags first (`tagsOf`), honouring an opt-out then; giving up on the attempt
+ * count or on restarts being off must wait for the tags, since they may opt in; anything else stands.
+ */
+export function unreadTagsVerdict(
+  decision: RestartDecision | SpotDecision,
+): 'read-at-launch' | 'decide-later' | 'stands' {
+  if (decision.action === 'restart' || decision.action === 'spot-fallback') return 'read-at-launch';
+  if (
+    decision.action === 'give-up' &&
+    (decision.reason === 'exhausted' || decision.reason === 'restart disabled')
+  )
+    return 'decide-later';
+  return 'stands';
 }

@@ -1,4 +1,4 @@
-import { applyLateTags } from '../../src/domain/lateTags';
+import { applyLateTags, unreadTagsVerdict } from '../../src/domain/lateTags';
 import { type LaunchRequest, launchRequestSchema } from '../../src/domain/launchRequest';
 
 const FAILED_ARN = 'arn:aws:ecs:us-east-1:111122223333:task/batch/0f3c2b1a9d8e4f7a8b6c5d4e3f2a1b0c';
@@ -43,5 +43,35 @@ describe('tags read at launch', () => {
     expect(tags).toHaveLength(50);
     expect(tags.slice(-2).map((t) => t.key)).toEqual(['ecs-autopilot:origin-task', 'ecs-autopilot:reason']);
     expect(result.request.tagsOf).toBeUndefined();
+  });
+});
+
+describe('a decision taken without the tags', () => {
+  /** The fields the verdict reads; the rest of a decision does not change it. */
+  const decided = (d: { action: string; reason?: string; request?: LaunchRequest }) =>
+    d as Parameters<typeof unreadTagsVerdict>[0];
+
+  it('launches and lets the launcher read the tags: a restart, a Spot move', () => {
+    expect(unreadTagsVerdict(decided({ action: 'restart', request: requestFor('restart', 1) }))).toBe(
+      'read-at-launch',
+    );
+    expect(
+      unreadTagsVerdict(decided({ action: 'spot-fallback', request: requestFor('spot-interruption', 0) })),
+    ).toBe('read-at-launch');
+  });
+
+  it('waits for the tags before giving up on attempts or on restarts being off: the tags may opt in', () => {
+    expect(unreadTagsVerdict(decided({ action: 'give-up', reason: 'exhausted' }))).toBe('decide-later');
+    expect(unreadTagsVerdict(decided({ action: 'give-up', reason: 'restart disabled' }))).toBe(
+      'decide-later',
+    );
+  });
+
+  it('lets any other verdict stand: no tag turns them around', () => {
+    expect(unreadTagsVerdict(decided({ action: 'give-up', reason: 'matched giveUpOn' }))).toBe('stands');
+    expect(unreadTagsVerdict(decided({ action: 'none', reason: 'exit 0' }))).toBe('stands');
+    expect(
+      unreadTagsVerdict(decided({ action: 'not-restartable', reason: 'network configuration unknown' })),
+    ).toBe('stands');
   });
 });
