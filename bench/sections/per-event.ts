@@ -102,7 +102,7 @@ export async function run(): Promise<SectionResult> {
   const generated = generateTaskEvents(EVENTS);
   const events = generated.raw;
 
-  // The handler as functions/taskEvents.ts builds it, minus middy:
+  // The handler as functions/taskEvents/handler.ts builds it, minus middy:
   // the real adapter (buildRecordTransition) on an in-memory DynamoDB, the real Logger and Metrics.
   const db = createFakeDocumentClient();
   const handler = buildRecordTaskLifecycle({

@@ -1,5 +1,5 @@
 /**
- * Drill 8: random malformed HTTP API requests (fast-check) against the API handler wired as functions/api.ts
+ * Drill 8: random malformed HTTP API requests (fast-check) against the API handler wired as functions/api/handler.ts
  * wires it (buildApi with the buildScheduleRoutes routes, wrapped in middy with
  * @middy/http-error-handler and INTERNAL_ERROR_BODY), with in-memory fakes for the stores, the Scheduler,
  * the launcher and ECS. Expected: only 2xx/400/403/404/409/413, never 5xx; a 2xx only for a body that is
@@ -295,7 +295,7 @@ const loadMiddy = () => {
   return middyModules;
 };
 
-/** The middy-wrapped handler as functions/api.ts builds it; `lastError` is what reached the error handler. */
+/** The middy-wrapped handler as functions/api/handler.ts builds it; `lastError` is what reached the error handler. */
 async function wrap(deps: ApiDeps, launches: () => number): Promise<ApiWorld> {
   const { middy, httpErrorHandler } = await loadMiddy();
   let lastError: unknown;

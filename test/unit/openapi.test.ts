@@ -32,7 +32,7 @@ interface Document {
 const doc = buildOpenApiDocument() as Document;
 const committedPath = join(__dirname, '..', '..', 'docs', 'openapi.json');
 
-/** The route keys the API function serves (with every route wired, as functions/api.ts wires them). */
+/** The route keys the API function serves (with every route wired, as functions/api/handler.ts wires them). */
 const SERVED = buildApi({
   getTaskHistory: async () => undefined,
   listTasks: async () => ({ tasks: [] }),
