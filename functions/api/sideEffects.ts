@@ -1,42 +1,22 @@
-import {
-  buildDescribeTaskTags,
-  buildListRunningTasks,
-  buildRunTask,
-  buildStopTasks,
-} from '../../src/adapters/ecs';
-import { buildPublishEvents } from '../../src/adapters/events';
 import { buildLaunchBudgets } from '../../src/adapters/launchBudgets';
-import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
-import { buildLaunchStore } from '../../src/adapters/launchStore';
 import { buildSchedulerPort } from '../../src/adapters/scheduler';
-import { buildScheduleStore } from '../../src/adapters/scheduleStore';
 import { buildServiceStateStore } from '../../src/adapters/serviceState';
 import { buildGetTaskHistory, buildListTasks } from '../../src/adapters/taskHistory';
 import { dynamoDb } from '../../src/clients/dynamodb';
-import { ecs } from '../../src/clients/ecs';
-import { eventBridge } from '../../src/clients/eventbridge';
 import { scheduler } from '../../src/clients/scheduler';
-import { sqs } from '../../src/clients/sqs';
 import { readConfig, stackScopeOf } from '../../src/config';
-import { logger, metrics, publishCount } from '../../src/observability';
+import { logger } from '../../src/observability';
 import { buildOpenApiDocument } from '../../src/openapi';
-import {
-  allowlistOf,
-  allowlistRefusal,
-  breakerRuleOf,
-  buildConfiguredLaunchGuard,
-} from '../shared/launchGuardSideEffects';
+import { launcherSideEffects } from '../shared/launcherSideEffects';
+import { allowlistOf, breakerRuleOf } from '../shared/launchGuardSideEffects';
 import { configSchema } from './config';
 import type { ApiSideEffects } from './handler';
 
 const config = readConfig(configSchema);
 
-const launchStore = buildLaunchStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS, Date.now, {
-  storeOverrideValues: config.STORE_OVERRIDE_VALUES,
-});
-const schedules = buildScheduleStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS);
-const publishEvents = buildPublishEvents(eventBridge, config.EVENT_BUS_NAME);
 const budgets = buildLaunchBudgets(dynamoDb, config.TABLE_NAME);
+// Run-now launches go through the launcher's own code, in process, so they answer with their tasks.
+const { launcher, scheduledRuns, store: launchStore, schedules } = launcherSideEffects(config, { budgets });
 
 /** api's composition root: its config, clients and adapters, built once per cold start. */
 export const sideEffects: ApiSideEffects = {
@@ -66,27 +46,7 @@ export const sideEffects: ApiSideEffects = {
     },
     openApi: buildOpenApiDocument,
   },
-  // Run-now launches go through the launcher's own code, in process, so they answer with their tasks.
-  launcher: {
-    runTask: buildRunTask(ecs),
-    // Only restarts decided without the failed task's tags read them (tagsOf): run-now requests never do.
-    describeTaskTags: buildDescribeTaskTags(ecs),
-    store: launchStore,
-    sendLaunchRequest: buildSendLaunchRequest(sqs, config.LAUNCH_QUEUE_URL),
-    publishEvents,
-    logger,
-    spotMapping: config.SPOT_TO_ON_DEMAND,
-    leases: schedules,
-    countMetric: (name) => publishCount(metrics, name, {}),
-    guard: buildConfiguredLaunchGuard(config, { decisions: launchStore, publishEvents, budgets }),
-  },
-  scheduledRuns: {
-    store: schedules,
-    refusalOf: allowlistRefusal(config),
-    publishEvents,
-    listRunningTasks: buildListRunningTasks(ecs),
-    stopTasks: buildStopTasks(ecs),
-    logger,
-  },
+  launcher,
+  scheduledRuns,
   logger,
 };

@@ -1,0 +1,55 @@
+import {
+  buildBatchedDescribeTaskTags,
+  buildListRunningTasks,
+  buildRunTask,
+  buildStopTasks,
+} from '../../src/adapters/ecs';
+import { buildPublishEvents } from '../../src/adapters/events';
+import type { LaunchBudgets } from '../../src/adapters/launchBudgets';
+import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
+import { buildLaunchStore } from '../../src/adapters/launchStore';
+import { buildScheduleStore } from '../../src/adapters/scheduleStore';
+import type { LauncherDeps } from '../../src/app/launcher';
+import type { ScheduledRunDeps } from '../../src/app/scheduledRun';
+import { dynamoDb } from '../../src/clients/dynamodb';
+import { ecs } from '../../src/clients/ecs';
+import { eventBridge } from '../../src/clients/eventbridge';
+import { sqs } from '../../src/clients/sqs';
+import { logger, metrics, publishCount } from '../../src/observability';
+import type { LauncherConfig } from './launcherConfig';
+import { allowlistRefusal, buildConfiguredLaunchGuard } from './launchGuardSideEffects';
+
+/**
+ * The adapters the launcher's code uses (a launch, a schedule's run), from its settings: the launcher's and
+ * the api's alike (run-now launches run it in process). `budgets`: the api's one adapter, which also serves
+ * the breakers.
+ */
+export function launcherSideEffects(config: LauncherConfig, options: { budgets?: LaunchBudgets } = {}) {
+  const schedules = buildScheduleStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS);
+  const store = buildLaunchStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS, Date.now, {
+    storeOverrideValues: config.STORE_OVERRIDE_VALUES,
+  });
+  const publishEvents = buildPublishEvents(eventBridge, config.EVENT_BUS_NAME);
+  const launcher: LauncherDeps = {
+    runTask: buildRunTask(ecs),
+    // For restarts decided without the failed task's tags (tagsOf); run-now requests never carry it.
+    describeTaskTags: buildBatchedDescribeTaskTags(ecs),
+    store,
+    sendLaunchRequest: buildSendLaunchRequest(sqs, config.LAUNCH_QUEUE_URL),
+    publishEvents,
+    logger,
+    spotMapping: config.SPOT_TO_ON_DEMAND,
+    leases: schedules,
+    countMetric: (name) => publishCount(metrics, name, {}),
+    guard: buildConfiguredLaunchGuard(config, { decisions: store, publishEvents, budgets: options.budgets }),
+  };
+  const scheduledRuns: ScheduledRunDeps = {
+    store: schedules,
+    refusalOf: allowlistRefusal(config),
+    publishEvents,
+    listRunningTasks: buildListRunningTasks(ecs),
+    stopTasks: buildStopTasks(ecs),
+    logger,
+  };
+  return { launcher, scheduledRuns, store, schedules };
+}
