@@ -32,6 +32,7 @@ import {
  * a launch is counted exactly once under redelivery, concurrent launchers and crashes. Claims made at the
  * same moment in one container are committed together, so a wave does not fight itself for the version.
  */
+
 /** Claims committed in one transaction at most (TransactWriteItems takes 100 items; one is the window). */
 const MAX_CLAIMS_PER_COMMIT = 24;
 const MAX_ROUNDS = 12;
