@@ -1,6 +1,4 @@
-import type { PublishEvents } from '../../src/adapters/events';
-import { buildLaunchBudgets, type LaunchBudgets } from '../../src/adapters/launchBudgets';
-import type { LaunchStore } from '../../src/adapters/launchStore';
+import { buildLaunchBudgets } from '../../src/adapters/launchBudgets';
 import { buildLaunchGuard } from '../../src/app/launchGuard';
 import { dynamoDb } from '../../src/clients/dynamodb';
 import { stackScopeOf } from '../../src/config';
@@ -13,6 +11,7 @@ import {
 } from '../../src/domain/allowlist';
 import type { BudgetSettings } from '../../src/domain/budgets';
 import { metrics, publishCount } from '../../src/observability';
+import type { LaunchBudgets, LaunchStore, PublishEvents } from '../../src/ports';
 import type { LaunchGuardConfig } from './launchGuardConfig';
 
 type GuardConfig = LaunchGuardConfig & { TABLE_NAME: string };

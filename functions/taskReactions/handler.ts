@@ -3,9 +3,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { parseReactionRetry, type SendReactionRetry } from '../../src/adapters/reactionRetryQueue';
+import { parseReactionRetry } from '../../src/adapters/reactionRetryQueue';
 import { buildReactions, type ReactionDeps } from '../../src/app/reactions';
 import { buildReactToTaskEvent } from '../../src/app/taskReactions';
+import type { SendReactionRetry } from '../../src/ports';
 import { sideEffects } from './sideEffects';
 
 export interface TaskReactionsSideEffects {

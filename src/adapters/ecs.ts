@@ -9,17 +9,7 @@ import {
   type Task,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
-import type { RunTaskFailure } from '../domain/launchOutcome';
-import type { RunTaskInput } from '../domain/launchRequest';
-
-export interface RunTaskResult {
-  taskArns: string[];
-  failures: RunTaskFailure[];
-  /** true when ECS answered ConflictException: this clientToken already started these tasks. */
-  alreadyStarted: boolean;
-}
-
-export type RunTask = (input: RunTaskInput, clientToken: string) => Promise<RunTaskResult>;
+import type { DescribeTaskTags, DrainSpotInstance, ListRunningTasks, RunTask, StopTasks } from '../ports';
 
 export function buildRunTask(ecs: ECSClient): RunTask {
   return async (input, clientToken) => {
@@ -42,8 +32,6 @@ export function buildRunTask(ecs: ECSClient): RunTask {
     }
   };
 }
-
-export type DescribeTaskTags = (cluster: string, taskArn: string) => Promise<Record<string, string>>;
 
 /** ECS's tag list as key -> value. */
 const tagRecord = (tags: { key?: string; value?: string }[] = []): Record<string, string> =>
@@ -96,18 +84,6 @@ export function buildBatchedDescribeTaskTags(ecs: ECSClient, windowMs = 15): Des
       if (batch.waiters.length >= 100) void flush(cluster);
     });
 }
-
-export interface InstanceTasks {
-  cluster: string;
-  containerInstanceArn: string;
-  /** Running tasks on the instance, in DescribeTasks form with tags. */
-  tasks: Task[];
-}
-
-export type DrainSpotInstance = (
-  clusters: string[],
-  ec2InstanceId: string,
-) => Promise<InstanceTasks | undefined>;
 
 /**
  * Finds the container instance of an EC2 instance in the given clusters (all clusters when none are
@@ -167,15 +143,6 @@ async function listAllClusters(ecs: ECSClient): Promise<string[]> {
   return arns;
 }
 
-/** A DescribeTasks task in the shape of an event's `detail` (ISO times), so one decision path serves both. */
-export function taskAsEventDetail(task: Task): Record<string, unknown> {
-  return JSON.parse(
-    JSON.stringify(task, (_key, value) => (value instanceof Date ? value.toISOString() : value)),
-  );
-}
-
-export type ListRunningTasks = (cluster: string, startedBy: string) => Promise<string[]>;
-
 export function buildListRunningTasks(ecs: ECSClient): ListRunningTasks {
   return async (cluster, startedBy) => {
     const arns: string[] = [];
@@ -190,8 +157,6 @@ export function buildListRunningTasks(ecs: ECSClient): ListRunningTasks {
     return arns;
   };
 }
-
-export type StopTasks = (cluster: string, taskArns: string[], reason: string) => Promise<void>;
 
 export function buildStopTasks(ecs: ECSClient): StopTasks {
   return async (cluster, taskArns, reason) => {

@@ -1,22 +1,5 @@
 import { DescribeServicesCommand, type ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import type { StrategyItem } from '../domain/serviceFallback';
-
-export interface ServiceDescription {
-  serviceArn: string;
-  /** ACTIVE, DRAINING (being deleted) or INACTIVE (deleted). */
-  status: string;
-  /** undefined for a service with a launch type. */
-  strategy: StrategyItem[] | undefined;
-  tags: Record<string, string>;
-  launchType?: string;
-}
-
-export interface EcsServices {
-  /** undefined when ECS does not know the service (DescribeServices failure MISSING). */
-  describeService(cluster: string, service: string): Promise<ServiceDescription | undefined>;
-  /** UpdateService with the strategy and forceNewDeployment, which moves the running tasks too. */
-  updateStrategy(cluster: string, service: string, strategy: StrategyItem[]): Promise<void>;
-}
+import type { EcsServices } from '../ports';
 
 export function buildEcsServices(ecs: ECSClient): EcsServices {
   return {
@@ -55,20 +38,4 @@ export function buildEcsServices(ecs: ECSClient): EcsServices {
       );
     },
   };
-}
-
-/** ECS errors that refuse the request itself: sending it again cannot succeed (throttling and 5xx can). */
-const REFUSALS = new Set([
-  'AccessDeniedException',
-  'ClusterNotFoundException',
-  'InvalidParameterException',
-  'PlatformTaskDefinitionIncompatibilityException',
-  'PlatformUnknownException',
-  'ServiceNotActiveException',
-  'ServiceNotFoundException',
-  'UnsupportedFeatureException',
-]);
-
-export function isEcsRefusal(error: unknown): boolean {
-  return REFUSALS.has((error as Error)?.name);
 }

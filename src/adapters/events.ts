@@ -1,15 +1,8 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { AutopilotError, type AutopilotErrorOptions } from '../errors';
+import type { PublishEvents } from '../ports';
 
 export const EVENT_SOURCE = 'ecs-autopilot';
-
-export interface OutgoingEvent {
-  detailType: string;
-  detail: Record<string, unknown>;
-  resources?: string[];
-}
-
-export type PublishEvents = (events: OutgoingEvent[]) => Promise<void>;
 
 export class PublishEventsError extends AutopilotError {
   constructor(message: string, options?: AutopilotErrorOptions) {

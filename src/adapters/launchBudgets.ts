@@ -6,6 +6,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type BudgetUse, MINUTE_MS, usedInWindow, withUse } from '../domain/budgets';
+import type { BudgetRule, ClaimResult, LaunchBudgets } from '../ports';
 import {
   cancellationCodes,
   existingItemOf,
@@ -31,37 +32,6 @@ import {
  * a launch is counted exactly once under redelivery, concurrent launchers and crashes. Claims made at the
  * same moment in one container are committed together, so a wave does not fight itself for the version.
  */
-export interface BudgetRule {
-  limit: number;
-  windowMinutes: number;
-}
-
-export interface ClaimResult {
-  granted: boolean;
-  /** This request was counted before (a redelivery): granted without counting again. */
-  replay: boolean;
-  /** Launches in the window before this claim, and the rule's limit. */
-  used: number;
-  limit: number;
-}
-
-export interface BudgetState {
-  used: number;
-  openUntil?: string;
-  /** The opening was announced (Task Restart Paused published). */
-  announced?: boolean;
-}
-
-export interface LaunchBudgets {
-  claim(key: string, requestId: string, count: number, rule: BudgetRule): Promise<ClaimResult>;
-  state(key: string, windowMinutes: number): Promise<BudgetState>;
-  /** Opens a breaker until `untilMs`; true for the call that opened it (the one that announces it). */
-  open(key: string, untilMs: number): Promise<boolean>;
-  /** The opening until `untilMs` was announced; a delivery that finds it open and not announced announces it. */
-  markAnnounced(key: string, untilMs: number): Promise<void>;
-  /** Closes a breaker and forgets its window. */
-  reset(key: string): Promise<void>;
-}
 
 /** Claims committed in one transaction at most (TransactWriteItems takes 100 items; one is the window). */
 const MAX_CLAIMS_PER_COMMIT = 24;

@@ -1,10 +1,8 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { LaunchRequest } from '../domain/launchRequest';
+import type { SendLaunchRequest } from '../ports';
 
 /** SQS caps DelaySeconds at 15 minutes; the rest travels in the request (deferSeconds) for the next hop. */
 export const MAX_SQS_DELAY_SECONDS = 900;
-
-export type SendLaunchRequest = (request: LaunchRequest, delaySeconds: number) => Promise<void>;
 
 export function buildSendLaunchRequest(sqs: SQSClient, queueUrl: string): SendLaunchRequest {
   return async (request, delaySeconds) => {

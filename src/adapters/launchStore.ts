@@ -9,8 +9,8 @@ import { MAX_CAPACITY_RETRIES, type RecordedAttempt } from '../domain/launchOutc
 import type { LaunchRequest, RunTaskInput } from '../domain/launchRequest';
 import { withoutEnvironmentValues } from '../domain/secrets';
 import { lastArnSegment } from '../domain/taskEvent';
+import type { AcceptedLaunch, DecisionRecord, LaunchStore, RequestOutcome } from '../ports';
 import { cancellationCodes, existingItemOf, isConditionFailure, RETURN_EXISTING } from './dynamoErrors';
-import type { OutgoingEvent } from './events';
 import {
   type AcceptedItem,
   type DecisionItem,
@@ -30,75 +30,6 @@ import {
  *   ACCEPTED   a launch the HTTP API accepted (POST /tasks): who asked for what
  */
 
-export interface LaunchRecord {
-  taskArn: string;
-  taskId: string;
-  requestId: string;
-  reason: LaunchRequest['reason'];
-  runTask: RunTaskInput;
-  lineage?: LaunchRequest['lineage'];
-  policy?: LaunchRequest['policy'];
-  requestedBy?: string;
-  context?: Record<string, string>;
-  /** A run of a Forbid or Replace schedule: its restarts hold the schedule's launch lease too. */
-  launchLease?: LaunchRequest['launchLease'];
-  launchedAt: string;
-}
-
-export interface DecisionRecord {
-  taskArn: string;
-  action: string;
-  reason?: string;
-  decidedAt: string;
-  delaySeconds?: number;
-  attempt?: number;
-  /** The launch request sent for this decision, kept so an interrupted delivery can send it again. */
-  request?: LaunchRequest;
-  /** Events announcing the decision, published after the request is sent. */
-  events: OutgoingEvent[];
-  /** true once the request was sent and the events published. */
-  done: boolean;
-  /**
-   * A verdict that a later event may decide otherwise (not restartable until the cluster's network defaults
-   * are configured): a later decision replaces it, where any other decision is final.
-   */
-  provisional?: boolean;
-  replacementTaskArns?: string[];
-  [key: string]: unknown;
-}
-
-/**
- * What became of one RunTask attempt, written once (the idempotency marker), with the follow-ups it
- * still owes: a retry to enqueue and events to publish. A redelivery finds the marker and only finishes
- * the follow-ups, so it never calls RunTask again, and nothing owed is lost if a follow-up fails.
- */
-export interface RequestOutcome {
-  status: 'launched' | 'failed' | 'requeued';
-  taskArns: string[];
-  failures?: unknown[];
-  requeue?: { request: LaunchRequest; delaySeconds: number };
-  events: OutgoingEvent[];
-  done: boolean;
-  at: string;
-}
-
-/**
- * A launch the HTTP API accepted, so GET /launches/{requestId} knows it before (or without) any RunTask
- * attempt: a throttled launch is queued with nothing recorded yet. No overrides: they can hold secrets.
- */
-export interface AcceptedLaunch {
-  requestId: string;
-  reason: LaunchRequest['reason'];
-  /** The caller's IAM principal, whose Idempotency-Key (if any) named the request. */
-  requestedBy?: string;
-  acceptedAt: string;
-  cluster: string;
-  taskDefinition: string;
-  count: number;
-  /** The hash of the body it was accepted for (src/domain/idempotency.ts): its key names no other body. */
-  bodyHash?: string;
-}
-
 /** The idempotency key of one RunTask attempt: the request plus its capacity retry. */
 export const requestKey = (r: Pick<LaunchRequest, 'requestId' | 'capacityRetries'>) =>
   `${r.requestId}#${r.capacityRetries}`;
@@ -111,42 +42,6 @@ export const attemptOf = (outcome: RequestOutcome): RecordedAttempt => ({
   requeued: outcome.requeue !== undefined,
   at: outcome.at,
 });
-
-export interface LaunchStore {
-  getLaunch(taskId: string): Promise<LaunchRecord | undefined>;
-  getDecision(taskId: string): Promise<DecisionRecord | undefined>;
-  /**
-   * Conditional put: `created` false (and the existing decision) when one was taken before. A provisional
-   * decision is only put where there is none; a final one also replaces a provisional one.
-   */
-  putDecision(
-    taskId: string,
-    decision: DecisionRecord,
-  ): Promise<{ created: true } | { created: false; existing: DecisionRecord }>;
-  markDecisionDone(taskId: string): Promise<void>;
-  getOutcome(
-    request: Pick<LaunchRequest, 'requestId' | 'capacityRetries'>,
-  ): Promise<RequestOutcome | undefined>;
-  /**
-   * One transaction: the outcome marker, a LAUNCH item per started task, and the replaced task's decision
-   * pointing at its replacement. `first` false when a marker was already there (then its outcome is returned).
-   */
-  recordOutcome(
-    request: LaunchRequest,
-    outcome: Omit<RequestOutcome, 'done' | 'at'>,
-  ): Promise<{ first: boolean; outcome: RequestOutcome }>;
-  markOutcomeDone(request: Pick<LaunchRequest, 'requestId' | 'capacityRetries'>): Promise<void>;
-  /** Every RunTask attempt of a request recorded so far, in order (capacity retries 0, 1, ...). */
-  getAttempts(requestId: string): Promise<RecordedAttempt[]>;
-  /**
-   * Records an accepted launch once: `created` false (and the launch recorded first) when its request id was
-   * accepted before, as for a retried POST with the same Idempotency-Key.
-   */
-  acceptLaunch(
-    launch: AcceptedLaunch,
-  ): Promise<{ created: true } | { created: false; existing: AcceptedLaunch }>;
-  getAcceptedLaunch(requestId: string): Promise<AcceptedLaunch | undefined>;
-}
 
 export interface LaunchStoreOptions {
   /**

@@ -1,14 +1,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { ReactionRetry, SendReactionRetry } from '../ports';
 import * as z from '../zod';
 import { MAX_SQS_DELAY_SECONDS } from './launchQueue';
-
-/** A task event whose reaction must wait, and the try it comes back for (1 = the first retry). */
-export interface ReactionRetry {
-  attempt: number;
-  event: unknown;
-}
-
-export type SendReactionRetry = (retry: ReactionRetry, delaySeconds: number) => Promise<void>;
 
 export function buildSendReactionRetry(sqs: SQSClient, queueUrl: string): SendReactionRetry {
   return async (retry, delaySeconds) => {

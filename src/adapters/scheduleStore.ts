@@ -7,8 +7,9 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { Schedule } from '../domain/schedule';
+import { LAUNCH_LEASE_MS, type LeaseHold } from '../domain/leases';
 import { AutopilotError, type AutopilotErrorOptions } from '../errors';
+import type { ScheduleRun, ScheduleStore, StoredSchedule } from '../ports';
 import {
   cancellationCodes,
   existingItemOf,
@@ -45,41 +46,11 @@ import {
 const COUNT_KEY = keys.scheduleCount();
 /** Tries of a create or delete whose transaction met another on the count (TransactionConflict). */
 const TRANSACTION_TRIES = 5;
-/** Longer than any launch (launcher and API time out within 30 s); a crashed holder blocks no longer. */
-export const LAUNCH_LEASE_MS = 2 * 60_000;
-
-/**
- * How long a run holds its schedule's lease: LAUNCH_LEASE_MS, plus `waitSeconds` when it waits before its
- * launch (on the queue, or through a restart's backoff), and then `parked` so a Replace may take it over.
- */
-export function leaseHold(waitSeconds?: number): { holdMs: number; parked: boolean } {
-  return { holdMs: (waitSeconds ?? 0) * 1000 + LAUNCH_LEASE_MS, parked: waitSeconds !== undefined };
-}
-
 /** A lease held from `at` for `holdMs`: its end, and the item's TTL (DynamoDB removes it some time after). */
 const leaseEnd = (at: number, holdMs: number) => ({
   until: at + holdMs,
   expiresAt: expiresAfter(at + holdMs),
 });
-
-export interface StoredSchedule extends Schedule {
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-  createdBy?: string;
-  updatedBy?: string;
-}
-
-export interface ScheduleRun {
-  requestId: string;
-  trigger: 'schedule' | 'manual';
-  scheduledTime: string;
-  status: 'PENDING' | 'SKIPPED';
-  /** Tasks this run stopped (concurrencyPolicy Replace). */
-  replacedTaskArns?: string[];
-  message?: string;
-  requestedBy?: string;
-}
 
 export class ScheduleConflictError extends AutopilotError {
   constructor(message: string, options?: AutopilotErrorOptions) {
@@ -108,7 +79,7 @@ export function buildScheduleStore(
   table: string,
   retentionDays: number,
   now: () => number = Date.now,
-) {
+): ScheduleStore {
   const countUpdate = (change: 1 | -1, condition: string, values: Record<string, number> = {}) => ({
     Update: {
       TableName: table,
@@ -322,7 +293,7 @@ export function buildScheduleStore(
     acquireLaunchLease(
       name: string,
       holder: string,
-      options: { takeOverParked?: boolean; hold?: { holdMs: number; parked: boolean } } = {},
+      options: { takeOverParked?: boolean; hold?: LeaseHold } = {},
     ): Promise<boolean> {
       const at = now();
       const takeOver = options.takeOverParked === true;
@@ -359,11 +330,7 @@ export function buildScheduleStore(
      * (throttled, or capacity short), so a Replace may take it over. False when the lease is gone or another's
      * (taken over, or taken after it expired): the holder must not launch.
      */
-    holdLaunchLease(
-      name: string,
-      holder: string,
-      options: { holdMs: number; parked: boolean },
-    ): Promise<boolean> {
+    holdLaunchLease(name: string, holder: string, options: LeaseHold): Promise<boolean> {
       const { until, expiresAt } = leaseEnd(now(), options.holdMs);
       return writtenIf(
         db.send(
@@ -421,4 +388,3 @@ export function buildScheduleStore(
     },
   };
 }
-export type ScheduleStore = ReturnType<typeof buildScheduleStore>;

@@ -5,23 +5,12 @@ import {
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
 import type { Schedule } from '../domain/schedule';
-
-/** What the EventBridge Scheduler schedule sends to the launch queue at each due time. */
-export interface ScheduleTrigger {
-  trigger: 'schedule' | 'manual';
-  schedule: string;
-  scheduledTime: string;
-}
+import type { SchedulerPort, ScheduleTrigger } from '../ports';
 
 export interface SchedulerTarget {
   group: string;
   queueArn: string;
   roleArn: string;
-}
-
-export interface SchedulerPort {
-  put(schedule: Schedule, mode: 'create' | 'update'): Promise<void>;
-  remove(name: string): Promise<void>;
 }
 
 /** The Scheduler schedule mirrors the definition stored in DynamoDB (the source of truth). */

@@ -6,6 +6,7 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { ServiceSpotState } from '../domain/serviceFallback';
+import type { ServiceRef, ServiceStateStore } from '../ports';
 import { keys, partitions, prefixes, recordOf, type ServiceIndexItem, type ServiceStateItem } from './table';
 
 /**
@@ -15,28 +16,6 @@ import { keys, partitions, prefixes, recordOf, type ServiceIndexItem, type Servi
  * Query (no scan, no sparse index). Cluster and service names hold no '#'.
  * No TTL: the state must outlive any quiet period, and it is small.
  */
-
-export interface StoredServiceState {
-  state: ServiceSpotState;
-  /** 1 for the first write, then one more per write. */
-  revision: number;
-}
-
-export interface ServiceRef {
-  cluster: string;
-  service: string;
-}
-
-export interface ServiceStateStore {
-  getState(cluster: string, service: string): Promise<StoredServiceState | undefined>;
-  /**
-   * Writes the state as revision expectedRevision + 1 if the stored one is still expectedRevision (0: none
-   * stored yet); false on a conflict (someone wrote in between). Adds or removes the on-demand index item.
-   */
-  putState(state: ServiceSpotState, expectedRevision: number): Promise<boolean>;
-  /** The services whose state is on-demand (their restore is still to come). */
-  listOnDemandServices(): Promise<ServiceRef[]>;
-}
 
 function isConflict(error: unknown): boolean {
   if (

@@ -1,7 +1,13 @@
 import type { TaskTransition } from '../domain/lifecycle';
 import type { ServiceSpotState } from '../domain/serviceFallback';
-import type { AcceptedLaunch, DecisionRecord, LaunchRecord, RequestOutcome } from './launchStore';
-import type { ScheduleRun, StoredSchedule } from './scheduleStore';
+import type {
+  AcceptedLaunch,
+  DecisionRecord,
+  LaunchRecord,
+  RequestOutcome,
+  ScheduleRun,
+  StoredSchedule,
+} from '../ports';
 
 /**
  * The single table's layout, in one place: every item's key, the index keys, the time to live, and the items

@@ -1,8 +1,7 @@
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { Classification } from '../domain/classify';
 import type { TaskTransition } from '../domain/lifecycle';
+import type { DecisionRecord, GetTaskHistory, LaunchRecord, ListTasks, RecordTransition } from '../ports';
 import { isConditionFailure } from './dynamoErrors';
-import type { DecisionRecord, LaunchRecord } from './launchStore';
 import { decodePageToken, encodePageToken, InvalidPageTokenError } from './pageToken';
 import {
   expiresAt,
@@ -20,17 +19,6 @@ import {
  * summary, the newest state, replaced only by a higher version. The summary carries the keys of two indexes,
  * byCluster (cluster, time) and byClassification (cluster#classification, time), so listing never scans.
  */
-
-export interface RecordOutcome {
-  /** false when this exact (task, version) was stored before: a duplicate delivery. */
-  isNew: boolean;
-  /** true when this transition became the task's summary (it is the newest seen). */
-  isNewest: boolean;
-  /** true the first time the task's summary reaches STOPPED. */
-  firstStop: boolean;
-}
-
-export type RecordTransition = (t: TaskTransition) => Promise<RecordOutcome>;
 
 export function buildRecordTransition(
   db: DynamoDBDocumentClient,
@@ -85,18 +73,6 @@ export function buildRecordTransition(
   };
 }
 
-export type TaskSummary = TaskTransition;
-
-export interface TaskHistory {
-  /** Absent while the task's first state change is not stored yet (a launch or a decision can come first). */
-  summary?: TaskSummary;
-  transitions: TaskTransition[];
-  /** What ecs-autopilot recorded when it launched this task (LAUNCH item), if it did. */
-  launch?: LaunchRecord;
-  /** The restart/fallback decision taken on this task's failure (DECISION item), if any. */
-  decision?: DecisionRecord;
-}
-
 /**
  * A stored transition or summary as the API shows it. Items written before the transition took ECS's field
  * name hold the capacity provider as capacityProvider: it is shown as capacityProviderName, so the history
@@ -110,8 +86,6 @@ function transitionOf(item: Record<string, unknown>): TaskTransition {
   }
   return t;
 }
-
-export type GetTaskHistory = (taskId: string) => Promise<TaskHistory | undefined>;
 
 export function buildGetTaskHistory(db: DynamoDBDocumentClient, table: string): GetTaskHistory {
   return async (taskId) => {
@@ -146,21 +120,6 @@ export function buildGetTaskHistory(db: DynamoDBDocumentClient, table: string): 
     };
   };
 }
-
-export interface ListTasksQuery {
-  cluster: string;
-  classification?: Classification;
-  since?: string;
-  limit: number;
-  nextToken?: string;
-}
-
-export interface ListTasksPage {
-  tasks: TaskSummary[];
-  nextToken?: string;
-}
-
-export type ListTasks = (q: ListTasksQuery) => Promise<ListTasksPage>;
 
 export { InvalidPageTokenError };
 

@@ -1,7 +1,6 @@
-import type { OutgoingEvent, PublishEvents } from '../adapters/events';
-import type { SendLaunchRequest } from '../adapters/launchQueue';
 import type { LaunchRequest } from '../domain/launchRequest';
 import { relaunchable } from '../domain/secrets';
+import type { OutgoingEvent, PublishEvents, SendLaunchRequest } from '../ports';
 
 /**
  * "Record what is owed, do it, mark it done": a restart decision and a launch outcome are each written once

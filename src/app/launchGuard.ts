@@ -1,6 +1,3 @@
-import type { OutgoingEvent } from '../adapters/events';
-import type { LaunchBudgets } from '../adapters/launchBudgets';
-import type { LaunchStore } from '../adapters/launchStore';
 import {
   clusterNameOf,
   familyOf,
@@ -25,6 +22,7 @@ import type { Schedule } from '../domain/schedule';
 import { relaunchable, splitEnvironment } from '../domain/secrets';
 import { lastArnSegment } from '../domain/taskEvent';
 import { AutopilotError } from '../errors';
+import type { LaunchBudgets, LaunchStore, OutgoingEvent } from '../ports';
 
 /**
  * What the launcher checks before it starts anything, wherever a request comes from (the queue is only as

@@ -1,11 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
-import type { DescribeTaskTags, RunTask } from '../adapters/ecs';
-import type { OutgoingEvent, PublishEvents } from '../adapters/events';
-import type { SendLaunchRequest } from '../adapters/launchQueue';
-import type { LaunchStore, RequestOutcome } from '../adapters/launchStore';
-import type { ScheduleTrigger } from '../adapters/scheduler';
-import { leaseHold, type ScheduleStore } from '../adapters/scheduleStore';
 import { applyLateTags } from '../domain/lateTags';
 import {
   capacityRetryDelaySeconds,
@@ -15,10 +9,22 @@ import {
   type RunTaskFailure,
 } from '../domain/launchOutcome';
 import { clientTokenFor, type LaunchRequest, launchRequestSchema } from '../domain/launchRequest';
+import { leaseHold } from '../domain/leases';
 import { resolvePolicy } from '../domain/restartPolicy';
 import { type SpotMapping, toOnDemand } from '../domain/spotFallback';
 import { lastArnSegment } from '../domain/taskEvent';
 import { AutopilotError, type AutopilotErrorOptions } from '../errors';
+import type {
+  DescribeTaskTags,
+  LaunchStore,
+  OutgoingEvent,
+  PublishEvents,
+  RequestOutcome,
+  RunTask,
+  ScheduleStore,
+  ScheduleTrigger,
+  SendLaunchRequest,
+} from '../ports';
 import * as z from '../zod';
 import { buildFollowUps } from './followUps';
 import type { LaunchGuard } from './launchGuard';

@@ -1,12 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { DescribeTaskTags, ListRunningTasks } from '../adapters/ecs';
-import type { OutgoingEvent, PublishEvents } from '../adapters/events';
-import type { SendLaunchRequest } from '../adapters/launchQueue';
-import type { DecisionRecord, LaunchStore } from '../adapters/launchStore';
-import { leaseHold, type ScheduleStore } from '../adapters/scheduleStore';
 import { isSpotInterruption } from '../domain/classify';
 import { unreadTagsVerdict } from '../domain/lateTags';
 import type { LaunchRequest } from '../domain/launchRequest';
+import { leaseHold } from '../domain/leases';
 import { isServiceTask, type TaskTransition } from '../domain/lifecycle';
 import {
   decideRestart,
@@ -19,6 +15,16 @@ import { OWN_STARTED_BY, SCHEDULE_RUN_TAG, scheduleStartedBy } from '../domain/s
 import { decideSpotFallback, type SpotDecision, type SpotMapping } from '../domain/spotFallback';
 import type { TaskDetail } from '../domain/taskEvent';
 import { AutopilotError } from '../errors';
+import type {
+  DecisionRecord,
+  DescribeTaskTags,
+  LaunchStore,
+  ListRunningTasks,
+  OutgoingEvent,
+  PublishEvents,
+  ScheduleStore,
+  SendLaunchRequest,
+} from '../ports';
 import { buildFollowUps } from './followUps';
 
 export interface ReactionConfig {

@@ -1,11 +1,16 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { ListRunningTasks, StopTasks } from '../adapters/ecs';
-import type { PublishEvents } from '../adapters/events';
-import type { ScheduleTrigger } from '../adapters/scheduler';
-import type { ScheduleRun, ScheduleStore, StoredSchedule } from '../adapters/scheduleStore';
 import type { LaunchRequest } from '../domain/launchRequest';
 import { SCHEDULE_RUN_TAG, SCHEDULE_TAG, scheduleStartedBy, toRunTaskInput } from '../domain/scheduleLaunch';
 import { AutopilotError } from '../errors';
+import type {
+  ListRunningTasks,
+  PublishEvents,
+  ScheduleRun,
+  ScheduleStore,
+  ScheduleTrigger,
+  StopTasks,
+  StoredSchedule,
+} from '../ports';
 
 export interface ScheduledRunDeps {
   store: Pick<ScheduleStore, 'get' | 'recordRun' | 'acquireLaunchLease' | 'releaseLaunchLease'>;

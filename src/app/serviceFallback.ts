@@ -1,11 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { type EcsServices, isEcsRefusal, type ServiceDescription } from '../adapters/ecsServices';
-import type { PublishEvents } from '../adapters/events';
-import type { ServiceStateStore, StoredServiceState } from '../adapters/serviceState';
 import { serviceOfGroup, toTransition } from '../domain/lifecycle';
 import {
   type CurrentService,
   decideServiceAction,
+  isEcsRefusal,
   mayAct,
   mayFinishPending,
   type PendingSwitch,
@@ -18,6 +16,13 @@ import {
 } from '../domain/serviceFallback';
 import { InvalidEventError, parseTaskStateChange } from '../domain/taskEvent';
 import { AutopilotError } from '../errors';
+import type {
+  EcsServices,
+  PublishEvents,
+  ServiceDescription,
+  ServiceStateStore,
+  StoredServiceState,
+} from '../ports';
 import * as z from '../zod';
 
 export interface ServiceFallbackDeps {

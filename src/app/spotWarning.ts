@@ -1,8 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { type DrainSpotInstance, taskAsEventDetail } from '../adapters/ecs';
 import type { TaskTransition } from '../domain/lifecycle';
 import { isServiceTask, toTransition } from '../domain/lifecycle';
-import { parseTaskStateChange, type TaskDetail } from '../domain/taskEvent';
+import { parseTaskStateChange, type TaskDetail, taskAsEventDetail } from '../domain/taskEvent';
+import type { DrainSpotInstance } from '../ports';
 import * as z from '../zod';
 
 const spotWarningSchema = z.looseObject({

@@ -1,8 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { RecordTransition } from '../adapters/taskHistory';
 import { type TaskTransition, toTransition } from '../domain/lifecycle';
 import { parseTaskStateChange } from '../domain/taskEvent';
 import { type CountSink, publishCount } from '../observability';
+import type { RecordTransition } from '../ports';
 
 export interface TaskLifecycleDeps {
   recordTransition: RecordTransition;

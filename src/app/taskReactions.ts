@@ -1,8 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { SendReactionRetry } from '../adapters/reactionRetryQueue';
 import { type TaskTransition, toTransition } from '../domain/lifecycle';
 import { backoffSeconds, DEFAULT_POLICY } from '../domain/restartPolicy';
 import { parseTaskStateChange, type TaskDetail } from '../domain/taskEvent';
+import type { SendReactionRetry } from '../ports';
 import { DecideLaterError } from './reactions';
 
 export interface ReactToTaskEventDeps {

@@ -337,3 +337,20 @@ export function serviceHistoryView(state: ServiceSpotState): ServiceHistoryView 
     history: state.history,
   };
 }
+
+/** ECS errors that refuse the request itself: sending it again cannot succeed (throttling and 5xx can). */
+const ECS_REFUSALS = new Set([
+  'AccessDeniedException',
+  'ClusterNotFoundException',
+  'InvalidParameterException',
+  'PlatformTaskDefinitionIncompatibilityException',
+  'PlatformUnknownException',
+  'ServiceNotActiveException',
+  'ServiceNotFoundException',
+  'UnsupportedFeatureException',
+]);
+
+/** True for an ECS error that refuses the request itself (by its name): retrying it cannot help. */
+export function isEcsRefusal(error: unknown): boolean {
+  return ECS_REFUSALS.has((error as Error)?.name);
+}

@@ -203,3 +203,13 @@ export function taskIdFromArn(taskArn: string): string | undefined {
 export function lastArnSegment(arnOrName: string): string {
   return arnOrName.split('/').pop() ?? arnOrName;
 }
+
+/**
+ * A DescribeTasks task in the shape of an event's `detail` (ISO times), so one decision path serves both.
+ * Pure: the SDK's Task is only JSON and Dates.
+ */
+export function taskAsEventDetail(task: object): Record<string, unknown> {
+  return JSON.parse(
+    JSON.stringify(task, (_key, value) => (value instanceof Date ? value.toISOString() : value)),
+  );
+}

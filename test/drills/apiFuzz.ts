@@ -16,29 +16,14 @@ import fc from 'fast-check';
 import { buildRunTask } from '../../src/adapters/ecs';
 import { buildPublishEvents } from '../../src/adapters/events';
 import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
-import {
-  type AcceptedLaunch,
-  attemptOf,
-  buildLaunchStore,
-  type RequestOutcome,
-  requestKey,
-} from '../../src/adapters/launchStore';
+import { attemptOf, buildLaunchStore, requestKey } from '../../src/adapters/launchStore';
 import { decodePageToken } from '../../src/adapters/pageToken';
-import type { SchedulerPort } from '../../src/adapters/scheduler';
 import {
   buildScheduleStore,
   ScheduleConflictError,
   ScheduleLimitError,
-  type ScheduleRun,
-  type ScheduleStore,
-  type StoredSchedule,
 } from '../../src/adapters/scheduleStore';
-import {
-  buildGetTaskHistory,
-  buildListTasks,
-  type ListTasks,
-  type TaskHistory,
-} from '../../src/adapters/taskHistory';
+import { buildGetTaskHistory, buildListTasks } from '../../src/adapters/taskHistory';
 import { buildScheduleRoutes, type LaunchAllowlist, MAX_BODY_BYTES } from '../../src/app/api/scheduleRoutes';
 import { type ApiDeps, buildApi } from '../../src/app/api/taskRoutes';
 import { buildLaunch, type LaunchResult } from '../../src/app/launcher';
@@ -57,6 +42,16 @@ import { scheduleCadence } from '../../src/domain/scheduleExpression';
 import { parseTaskStateChange } from '../../src/domain/taskEvent';
 import { INTERNAL_ERROR_BODY } from '../../src/http';
 import { buildOpenApiDocument } from '../../src/openapi';
+import type {
+  AcceptedLaunch,
+  ListTasks,
+  RequestOutcome,
+  ScheduleRun,
+  SchedulerPort,
+  ScheduleStore,
+  StoredSchedule,
+  TaskHistory,
+} from '../../src/ports';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { fixture } from '../support/fixtures';
 import { defaultLimits } from '../support/limits';

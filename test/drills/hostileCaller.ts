@@ -7,9 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import fc from 'fast-check';
-import type { RunTask } from '../../src/adapters/ecs';
 import { buildLaunchBudgets } from '../../src/adapters/launchBudgets';
-import { buildLaunchStore, type DecisionRecord } from '../../src/adapters/launchStore';
+import { buildLaunchStore } from '../../src/adapters/launchStore';
 import { buildScheduleStore } from '../../src/adapters/scheduleStore';
 import { buildScheduleRoutes } from '../../src/app/api/scheduleRoutes';
 import { buildApi } from '../../src/app/api/taskRoutes';
@@ -18,6 +17,7 @@ import { buildLaunchGuard, UntrustedLaunchRequestError } from '../../src/app/lau
 import { buildRunScheduled } from '../../src/app/scheduledRun';
 import { clusterNameOf, familyOf, refusalOf, scopeRefusalOf } from '../../src/domain/allowlist';
 import type { LaunchRequest, RunTaskInput } from '../../src/domain/launchRequest';
+import type { DecisionRecord, RunTask } from '../../src/ports';
 import { defaultLimits } from '../support/limits';
 import { unusedBreakers, unusedDescribeTaskTags } from '../support/unusedDeps';
 import { type DrillDb, quietLogger, Tally } from './support';

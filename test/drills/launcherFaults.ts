@@ -9,9 +9,10 @@
 import { buildRunTask } from '../../src/adapters/ecs';
 import { buildPublishEvents } from '../../src/adapters/events';
 import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
-import { buildLaunchStore, type LaunchStore } from '../../src/adapters/launchStore';
+import { buildLaunchStore } from '../../src/adapters/launchStore';
 import { buildLaunch, parseQueueMessage } from '../../src/app/launcher';
 import { clientTokenFor } from '../../src/domain/launchRequest';
+import type { LaunchStore } from '../../src/ports';
 import { openLaunchGuard } from '../support/openLaunchGuard';
 import { unusedDescribeTaskTags, unusedLeases } from '../support/unusedDeps';
 import {

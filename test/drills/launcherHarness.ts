@@ -8,8 +8,8 @@ import { ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { DecisionRecord } from '../../src/adapters/launchStore';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
+import type { DecisionRecord } from '../../src/ports';
 import { hexOf, serverError, taskArnForToken, throttling } from './support';
 
 const credentials = { accessKeyId: 'drill', secretAccessKey: 'drill' };

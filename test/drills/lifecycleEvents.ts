@@ -13,7 +13,6 @@ import { buildDescribeTaskTags } from '../../src/adapters/ecs';
 import { buildPublishEvents } from '../../src/adapters/events';
 import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
 import { buildLaunchStore } from '../../src/adapters/launchStore';
-import type { ReactionRetry } from '../../src/adapters/reactionRetryQueue';
 import { buildGetTaskHistory, buildRecordTransition } from '../../src/adapters/taskHistory';
 import { buildReactions } from '../../src/app/reactions';
 import { buildRecordTaskLifecycle } from '../../src/app/taskLifecycle';
@@ -21,6 +20,7 @@ import { buildReactToTaskEvent, REACTION_MAX_ATTEMPTS } from '../../src/app/task
 import { type TaskTransition, toTransition } from '../../src/domain/lifecycle';
 import { mayNeedRestart } from '../../src/domain/restartDecision';
 import { parseTaskStateChange, type TaskStateChangeEvent } from '../../src/domain/taskEvent';
+import type { ReactionRetry } from '../../src/ports';
 import { fixture } from '../support/fixtures';
 import { unusedScheduleRuns } from '../support/unusedDeps';
 import {

@@ -1,8 +1,7 @@
-import type { OutgoingEvent } from '../../src/adapters/events';
 import { buildLaunchBudgets } from '../../src/adapters/launchBudgets';
-import type { DecisionRecord } from '../../src/adapters/launchStore';
 import { buildLaunchGuard, UntrustedLaunchRequestError } from '../../src/app/launchGuard';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
+import type { DecisionRecord, OutgoingEvent } from '../../src/ports';
 import { useTablePerTest } from '../support/dynamo';
 
 const dynamo = useTablePerTest('guard');

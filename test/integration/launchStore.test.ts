@@ -1,5 +1,6 @@
-import { buildLaunchStore, type DecisionRecord } from '../../src/adapters/launchStore';
+import { buildLaunchStore } from '../../src/adapters/launchStore';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
+import type { DecisionRecord } from '../../src/ports';
 import { useTablePerTest } from '../support/dynamo';
 
 const dynamo = useTablePerTest('launches');

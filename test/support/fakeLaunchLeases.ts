@@ -1,4 +1,5 @@
-import { LAUNCH_LEASE_MS, type ScheduleStore } from '../../src/adapters/scheduleStore';
+import { LAUNCH_LEASE_MS } from '../../src/domain/leases';
+import type { ScheduleStore } from '../../src/ports';
 
 export interface FakeLease {
   holder: string;

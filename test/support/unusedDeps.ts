@@ -1,7 +1,7 @@
-import type { DescribeTaskTags } from '../../src/adapters/ecs';
 import type { ApiDeps } from '../../src/app/api/taskRoutes';
 import type { LauncherDeps } from '../../src/app/launcher';
 import type { ReactionDeps } from '../../src/app/reactions';
+import type { DescribeTaskTags } from '../../src/ports';
 
 /**
  * Dependencies a test passes because they are required but its code path does not reach: each call rejects,

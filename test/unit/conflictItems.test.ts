@@ -7,8 +7,9 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } 
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { existingItemOf } from '../../src/adapters/dynamoErrors';
-import { buildLaunchStore, type DecisionRecord } from '../../src/adapters/launchStore';
+import { buildLaunchStore } from '../../src/adapters/launchStore';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
+import type { DecisionRecord } from '../../src/ports';
 
 /**
  * A refused conditional write as DynamoDB answers it when asked for the item it found (ALL_OLD): the item on

@@ -1,9 +1,7 @@
 import { Readable } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { OutgoingEvent } from '../../src/adapters/events';
-import { buildLaunchStore, type DecisionRecord, type LaunchRecord } from '../../src/adapters/launchStore';
-import { LAUNCH_LEASE_MS } from '../../src/adapters/scheduleStore';
+import { buildLaunchStore } from '../../src/adapters/launchStore';
 import {
   buildReactions,
   LaunchNotRecordedError,
@@ -12,9 +10,11 @@ import {
   TagsUnreadError,
 } from '../../src/app/reactions';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
+import { LAUNCH_LEASE_MS } from '../../src/domain/leases';
 import { toTransition } from '../../src/domain/lifecycle';
 import type { PartialRestartPolicy } from '../../src/domain/restartPolicy';
 import { parseTaskStateChange } from '../../src/domain/taskEvent';
+import type { DecisionRecord, LaunchRecord, OutgoingEvent } from '../../src/ports';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { fixture } from '../support/fixtures';
 import { unusedScheduleRuns } from '../support/unusedDeps';

@@ -1,7 +1,8 @@
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { buildScheduleStore, type StoredSchedule } from '../../src/adapters/scheduleStore';
+import { buildScheduleStore } from '../../src/adapters/scheduleStore';
+import type { StoredSchedule } from '../../src/ports';
 
 const db = DynamoDBDocumentClient.from(
   new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),

@@ -1,8 +1,7 @@
-import type { OutgoingEvent } from '../../src/adapters/events';
-import type { ScheduleTrigger } from '../../src/adapters/scheduler';
-import { LAUNCH_LEASE_MS, type ScheduleRun, type StoredSchedule } from '../../src/adapters/scheduleStore';
 import { buildRunScheduled, LaunchLeaseBusyError, type ScheduledRunDeps } from '../../src/app/scheduledRun';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
+import { LAUNCH_LEASE_MS } from '../../src/domain/leases';
+import type { OutgoingEvent, ScheduleRun, ScheduleTrigger, StoredSchedule } from '../../src/ports';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 
 const T0 = '2026-11-28T12:00:00.000Z';

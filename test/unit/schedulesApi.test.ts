@@ -1,15 +1,8 @@
 import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type AcceptedLaunch, attemptOf, type RequestOutcome } from '../../src/adapters/launchStore';
-import type { SchedulerPort } from '../../src/adapters/scheduler';
-import {
-  ScheduleConflictError,
-  ScheduleLimitError,
-  type ScheduleRun,
-  type ScheduleStore,
-  type StoredSchedule,
-} from '../../src/adapters/scheduleStore';
+import { attemptOf } from '../../src/adapters/launchStore';
+import { ScheduleConflictError, ScheduleLimitError } from '../../src/adapters/scheduleStore';
 import { InvalidPageTokenError } from '../../src/adapters/taskHistory';
 import { buildScheduleRoutes, MAX_BODY_BYTES } from '../../src/app/api/scheduleRoutes';
 import { buildApi } from '../../src/app/api/taskRoutes';
@@ -20,6 +13,14 @@ import { idempotencyDigest } from '../../src/domain/idempotency';
 import { clientTokenFor, type LaunchRequest } from '../../src/domain/launchRequest';
 import type { Schedule } from '../../src/domain/schedule';
 import { INTERNAL_ERROR_BODY } from '../../src/http';
+import type {
+  AcceptedLaunch,
+  RequestOutcome,
+  ScheduleRun,
+  SchedulerPort,
+  ScheduleStore,
+  StoredSchedule,
+} from '../../src/ports';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { defaultLimits } from '../support/limits';
 import { documented } from '../support/openApiContract';

@@ -9,7 +9,6 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { mockClient } from 'aws-sdk-client-mock';
 import { buildEcsServices } from '../../src/adapters/ecsServices';
 import { buildPublishEvents } from '../../src/adapters/events';
-import type { ServiceRef, ServiceStateStore, StoredServiceState } from '../../src/adapters/serviceState';
 import {
   buildReactToServiceEvent,
   buildReactToServiceTaskInterruption,
@@ -20,6 +19,7 @@ import {
 import { serviceOfGroup } from '../../src/domain/lifecycle';
 import { type ServiceSpotState, type StrategyItem, SWITCH_LEASE_MS } from '../../src/domain/serviceFallback';
 import { InvalidEventError } from '../../src/domain/taskEvent';
+import type { ServiceRef, ServiceStateStore, StoredServiceState } from '../../src/ports';
 
 const ecsMock = mockClient(ECSClient);
 const ebMock = mockClient(EventBridgeClient);

@@ -1,6 +1,6 @@
-import type { RecordOutcome } from '../../src/adapters/taskHistory';
 import { buildRecordTaskLifecycle } from '../../src/app/taskLifecycle';
 import type { TaskTransition } from '../../src/domain/lifecycle';
+import type { RecordOutcome } from '../../src/ports';
 import { fixture } from '../support/fixtures';
 
 function setup(outcome: RecordOutcome) {

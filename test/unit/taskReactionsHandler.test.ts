@@ -1,7 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { makeTaskReactionsHandler } from '../../functions/taskReactions/handler';
-import type { ReactionRetry } from '../../src/adapters/reactionRetryQueue';
 import { LaunchNotRecordedError, type ReactionDeps, TagsUnreadError } from '../../src/app/reactions';
 import {
   buildReactToTaskEvent,
@@ -10,6 +9,7 @@ import {
 } from '../../src/app/taskReactions';
 import type { TaskTransition } from '../../src/domain/lifecycle';
 import type { TaskDetail } from '../../src/domain/taskEvent';
+import type { ReactionRetry } from '../../src/ports';
 import { fixture } from '../support/fixtures';
 import { unusedScheduleRuns } from '../support/unusedDeps';
 

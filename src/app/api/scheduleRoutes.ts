@@ -1,13 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { LaunchStore } from '../../adapters/launchStore';
-import type { SchedulerPort } from '../../adapters/scheduler';
-import {
-  ScheduleConflictError,
-  ScheduleLimitError,
-  type ScheduleStore,
-  type StoredSchedule,
-} from '../../adapters/scheduleStore';
+import { ScheduleConflictError, ScheduleLimitError } from '../../adapters/scheduleStore';
 import { InvalidPageTokenError } from '../../adapters/taskHistory';
 import { type LaunchAllowlist, type LaunchTarget, refusalOf, type StackScope } from '../../domain/allowlist';
 import {
@@ -23,6 +16,7 @@ import type { LaunchRequest } from '../../domain/launchRequest';
 import { applySchedulePatch, type Schedule, scheduleSchema, toRunTaskInput } from '../../domain/schedule';
 import { REDACTED, restoreRedacted } from '../../domain/secrets';
 import { badRequest, callerOf, httpError, json, notFound, parseRequest } from '../../http';
+import type { LaunchStore, SchedulerPort, ScheduleStore, StoredSchedule } from '../../ports';
 import type { LaunchResult } from '../launcher';
 import { type buildRunScheduled, LaunchLeaseBusyError } from '../scheduledRun';
 import type { RouteHandlers } from './routes';

@@ -1,19 +1,19 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { LaunchBudgets } from '../../adapters/launchBudgets';
-import type { LaunchStore } from '../../adapters/launchStore';
-import type { ServiceStateStore } from '../../adapters/serviceState';
-import {
-  type GetTaskHistory,
-  InvalidPageTokenError,
-  type ListTasks,
-  type TaskHistory,
-} from '../../adapters/taskHistory';
+import { InvalidPageTokenError } from '../../adapters/taskHistory';
 import { buildAttemptChain, type ChainTask } from '../../domain/attemptChain';
 import { type BudgetSettings, breakerKey } from '../../domain/budgets';
 import { launchStatus } from '../../domain/launchOutcome';
 import { serviceHistoryView } from '../../domain/serviceFallback';
 import { lastArnSegment } from '../../domain/taskEvent';
 import { badRequest, callerOf, json, notFound } from '../../http';
+import type {
+  GetTaskHistory,
+  LaunchBudgets,
+  LaunchStore,
+  ListTasks,
+  ServiceStateStore,
+  TaskHistory,
+} from '../../ports';
 import { buildApiDispatch } from './dispatch';
 import type { RouteHandlers } from './routes';
 import type { ScheduleRoutes } from './scheduleRoutes';
