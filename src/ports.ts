@@ -1,7 +1,8 @@
 /**
  * The ports: what the use cases (src/app, src/domain) need from the outside world, as function types and
  * store interfaces with their record types. The adapters (src/adapters) implement them; the composition roots
- * (functions/<name>/sideEffects.ts) wire an adapter to each port. Types only: nothing here runs.
+ * (functions/<name>/sideEffects.ts) wire an adapter to each port. Types, and the errors a port throws for its
+ * caller to tell apart (a use case answers them: 409, 400); nothing else here runs.
  */
 import type { Task } from '@aws-sdk/client-ecs';
 import type { Classification } from './domain/classify';
@@ -11,6 +12,7 @@ import type { LeaseHold } from './domain/leases';
 import type { TaskTransition } from './domain/lifecycle';
 import type { Schedule } from './domain/schedule';
 import type { ServiceSpotState, StrategyItem } from './domain/serviceFallback';
+import { AutopilotError, type AutopilotErrorOptions } from './errors';
 
 // ---- ECS tasks (src/adapters/ecs.ts) ----
 
@@ -399,3 +401,32 @@ export interface ListTasksPage {
 
 /** Lists task summaries (InvalidPageTokenError for a token it did not return). */
 export type ListTasks = (q: ListTasksQuery) => Promise<ListTasksPage>;
+
+// Errors the ports throw.
+
+/** A page token the caller sent back that no query of this API returned (ListTasks, the schedule store). */
+export class InvalidPageTokenError extends AutopilotError {
+  constructor(options?: AutopilotErrorOptions) {
+    super('nextToken is not a token this API returned', options);
+    this.name = 'InvalidPageTokenError';
+  }
+}
+
+/** A schedule write that met another: a name taken, a version changed since it was read. */
+export class ScheduleConflictError extends AutopilotError {
+  constructor(message: string, options?: AutopilotErrorOptions) {
+    super(message, options);
+    this.name = 'ScheduleConflictError';
+  }
+}
+
+/** A create past the stage's cap on schedules. */
+export class ScheduleLimitError extends AutopilotError {
+  constructor(readonly maxSchedules: number) {
+    super(
+      `this stage keeps at most ${maxSchedules} schedules (maxSchedules): delete one, or raise maxSchedules`,
+      { context: { maxSchedules } },
+    );
+    this.name = 'ScheduleLimitError';
+  }
+}

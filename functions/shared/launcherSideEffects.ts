@@ -5,7 +5,6 @@ import {
   buildStopTasks,
 } from '../../src/adapters/ecs';
 import { buildPublishEvents } from '../../src/adapters/events';
-import type { LaunchBudgets } from '../../src/adapters/launchBudgets';
 import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
 import { buildLaunchStore } from '../../src/adapters/launchStore';
 import { buildScheduleStore } from '../../src/adapters/scheduleStore';
@@ -16,6 +15,7 @@ import { ecs } from '../../src/clients/ecs';
 import { eventBridge } from '../../src/clients/eventbridge';
 import { sqs } from '../../src/clients/sqs';
 import { logger, metrics, publishCount } from '../../src/observability';
+import type { LaunchBudgets } from '../../src/ports';
 import type { LauncherConfig } from './launcherConfig';
 import { allowlistRefusal, buildConfiguredLaunchGuard } from './launchGuardSideEffects';
 

@@ -1,17 +1,10 @@
-import { AutopilotError, type AutopilotErrorOptions } from '../errors';
+import { InvalidPageTokenError } from '../ports';
 
 /**
  * Page tokens: a query's LastEvaluatedKey, base64url-encoded. A token is accepted back only if it has
  * exactly the key attributes of that query, as strings, within the partition being read; anything else
  * (crafted, from another query) is the caller's error (400), never a DynamoDB ValidationException (500).
  */
-export class InvalidPageTokenError extends AutopilotError {
-  constructor(options?: AutopilotErrorOptions) {
-    super('nextToken is not a token this API returned', options);
-    this.name = 'InvalidPageTokenError';
-  }
-}
-
 export function encodePageToken(key: Record<string, unknown> | undefined): string | undefined {
   return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
 }

@@ -8,8 +8,13 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { LAUNCH_LEASE_MS, type LeaseHold } from '../domain/leases';
-import { AutopilotError, type AutopilotErrorOptions } from '../errors';
-import type { ScheduleRun, ScheduleStore, StoredSchedule } from '../ports';
+import {
+  ScheduleConflictError,
+  ScheduleLimitError,
+  type ScheduleRun,
+  type ScheduleStore,
+  type StoredSchedule,
+} from '../ports';
 import {
   cancellationCodes,
   existingItemOf,
@@ -51,24 +56,6 @@ const leaseEnd = (at: number, holdMs: number) => ({
   until: at + holdMs,
   expiresAt: expiresAfter(at + holdMs),
 });
-
-export class ScheduleConflictError extends AutopilotError {
-  constructor(message: string, options?: AutopilotErrorOptions) {
-    super(message, options);
-    this.name = 'ScheduleConflictError';
-  }
-}
-
-/** A create past the stage's cap on schedules. */
-export class ScheduleLimitError extends AutopilotError {
-  constructor(readonly maxSchedules: number) {
-    super(
-      `this stage keeps at most ${maxSchedules} schedules (maxSchedules): delete one, or raise maxSchedules`,
-      { context: { maxSchedules } },
-    );
-    this.name = 'ScheduleLimitError';
-  }
-}
 
 /** A short random pause before trying a transaction again, growing with each try. */
 const pause = (tryNumber: number) =>

@@ -2,7 +2,7 @@ import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/
 import type { TaskTransition } from '../domain/lifecycle';
 import type { DecisionRecord, GetTaskHistory, LaunchRecord, ListTasks, RecordTransition } from '../ports';
 import { isConditionFailure } from './dynamoErrors';
-import { decodePageToken, encodePageToken, InvalidPageTokenError } from './pageToken';
+import { decodePageToken, encodePageToken } from './pageToken';
 import {
   expiresAt,
   keys,
@@ -120,8 +120,6 @@ export function buildGetTaskHistory(db: DynamoDBDocumentClient, table: string): 
     };
   };
 }
-
-export { InvalidPageTokenError };
 
 export function buildListTasks(db: DynamoDBDocumentClient, table: string): ListTasks {
   return async (q) => {

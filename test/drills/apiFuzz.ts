@@ -18,11 +18,7 @@ import { buildPublishEvents } from '../../src/adapters/events';
 import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
 import { attemptOf, buildLaunchStore, requestKey } from '../../src/adapters/launchStore';
 import { decodePageToken } from '../../src/adapters/pageToken';
-import {
-  buildScheduleStore,
-  ScheduleConflictError,
-  ScheduleLimitError,
-} from '../../src/adapters/scheduleStore';
+import { buildScheduleStore } from '../../src/adapters/scheduleStore';
 import { buildGetTaskHistory, buildListTasks } from '../../src/adapters/taskHistory';
 import { buildScheduleRoutes, type LaunchAllowlist, MAX_BODY_BYTES } from '../../src/app/api/scheduleRoutes';
 import { type ApiDeps, buildApi } from '../../src/app/api/taskRoutes';
@@ -52,6 +48,7 @@ import type {
   StoredSchedule,
   TaskHistory,
 } from '../../src/ports';
+import { ScheduleConflictError, ScheduleLimitError } from '../../src/ports';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { fixture } from '../support/fixtures';
 import { defaultLimits } from '../support/limits';

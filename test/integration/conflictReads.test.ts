@@ -1,9 +1,10 @@
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { buildLaunchBudgets } from '../../src/adapters/launchBudgets';
 import { buildLaunchStore } from '../../src/adapters/launchStore';
-import { buildScheduleStore, ScheduleLimitError } from '../../src/adapters/scheduleStore';
+import { buildScheduleStore } from '../../src/adapters/scheduleStore';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
 import type { DecisionRecord, StoredSchedule } from '../../src/ports';
+import { ScheduleLimitError } from '../../src/ports';
 import { countingClient } from '../support/commandCounts';
 import { useTablePerTest } from '../support/dynamo';
 

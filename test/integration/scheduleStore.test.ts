@@ -1,11 +1,7 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  buildScheduleStore,
-  ScheduleConflictError,
-  ScheduleLimitError,
-} from '../../src/adapters/scheduleStore';
+import { buildScheduleStore } from '../../src/adapters/scheduleStore';
 import { LAUNCH_LEASE_MS } from '../../src/domain/leases';
-import type { StoredSchedule } from '../../src/ports';
+import { ScheduleConflictError, ScheduleLimitError, type StoredSchedule } from '../../src/ports';
 import { useTablePerTest } from '../support/dynamo';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 

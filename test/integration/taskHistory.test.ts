@@ -1,13 +1,9 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { buildLaunchStore } from '../../src/adapters/launchStore';
-import {
-  buildGetTaskHistory,
-  buildListTasks,
-  buildRecordTransition,
-  InvalidPageTokenError,
-} from '../../src/adapters/taskHistory';
+import { buildGetTaskHistory, buildListTasks, buildRecordTransition } from '../../src/adapters/taskHistory';
 import { toTransition } from '../../src/domain/lifecycle';
 import { parseTaskStateChange, type TaskStateChangeEvent } from '../../src/domain/taskEvent';
+import { InvalidPageTokenError } from '../../src/ports';
 import { useTablePerTest } from '../support/dynamo';
 import { fixture } from '../support/fixtures';
 

@@ -1,13 +1,13 @@
 import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { InvalidPageTokenError } from '../../src/adapters/taskHistory';
 import { buildScheduleRoutes, type ScheduleApiDeps } from '../../src/app/api/scheduleRoutes';
 import { buildApi } from '../../src/app/api/taskRoutes';
 import { toTransition } from '../../src/domain/lifecycle';
 import { parseTaskStateChange } from '../../src/domain/taskEvent';
 import { INTERNAL_ERROR_BODY } from '../../src/http';
 import type { ListTasksQuery, TaskHistory } from '../../src/ports';
+import { InvalidPageTokenError } from '../../src/ports';
 import { fixture } from '../support/fixtures';
 import { documented } from '../support/openApiContract';
 import { unusedBreakers } from '../support/unusedDeps';

@@ -2,8 +2,6 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { PublishEventsError } from '../../src/adapters/events';
-import { InvalidPageTokenError } from '../../src/adapters/pageToken';
-import { ScheduleConflictError, ScheduleLimitError } from '../../src/adapters/scheduleStore';
 import { InvalidLaunchRequestError } from '../../src/app/launcher';
 import { UntrustedLaunchRequestError } from '../../src/app/launchGuard';
 import { DecideLaterError, LaunchNotRecordedError, TagsUnreadError } from '../../src/app/reactions';
@@ -11,6 +9,7 @@ import { LaunchLeaseBusyError } from '../../src/app/scheduledRun';
 import { ServiceStateConflictError } from '../../src/app/serviceFallback';
 import { InvalidEventError } from '../../src/domain/taskEvent';
 import { AutopilotError } from '../../src/errors';
+import { InvalidPageTokenError, ScheduleConflictError, ScheduleLimitError } from '../../src/ports';
 
 const TASK_ARN = 'arn:aws:ecs:us-east-1:123456789012:task/prod/0123456789abcdef0123456789abcdef';
 
@@ -69,7 +68,7 @@ const ERRORS: { name: string; module: string; make: (cause: Error) => Error; wra
   },
   {
     name: 'InvalidPageTokenError',
-    module: 'src/adapters/pageToken',
+    module: 'src/ports',
     make: (cause) => new InvalidPageTokenError({ cause }),
     wraps: true,
   },
@@ -81,13 +80,13 @@ const ERRORS: { name: string; module: string; make: (cause: Error) => Error; wra
   },
   {
     name: 'ScheduleConflictError',
-    module: 'src/adapters/scheduleStore',
+    module: 'src/ports',
     make: (cause) => new ScheduleConflictError('schedule nightly changed meanwhile', { cause }),
     wraps: true,
   },
   {
     name: 'ScheduleLimitError',
-    module: 'src/adapters/scheduleStore',
+    module: 'src/ports',
     make: () => new ScheduleLimitError(10),
     wraps: false,
   },

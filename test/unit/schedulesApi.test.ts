@@ -2,8 +2,6 @@ import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { attemptOf } from '../../src/adapters/launchStore';
-import { ScheduleConflictError, ScheduleLimitError } from '../../src/adapters/scheduleStore';
-import { InvalidPageTokenError } from '../../src/adapters/taskHistory';
 import { buildScheduleRoutes, MAX_BODY_BYTES } from '../../src/app/api/scheduleRoutes';
 import { buildApi } from '../../src/app/api/taskRoutes';
 import type { LaunchResult } from '../../src/app/launcher';
@@ -21,6 +19,7 @@ import type {
   ScheduleStore,
   StoredSchedule,
 } from '../../src/ports';
+import { InvalidPageTokenError, ScheduleConflictError, ScheduleLimitError } from '../../src/ports';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { defaultLimits } from '../support/limits';
 import { documented } from '../support/openApiContract';

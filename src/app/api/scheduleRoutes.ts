@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { ScheduleConflictError, ScheduleLimitError } from '../../adapters/scheduleStore';
-import { InvalidPageTokenError } from '../../adapters/taskHistory';
 import { type LaunchAllowlist, type LaunchTarget, refusalOf, type StackScope } from '../../domain/allowlist';
 import {
   describeLimitIssues,
@@ -17,6 +15,7 @@ import { applySchedulePatch, type Schedule, scheduleSchema, toRunTaskInput } fro
 import { REDACTED, restoreRedacted } from '../../domain/secrets';
 import { badRequest, callerOf, httpError, json, notFound, parseRequest } from '../../http';
 import type { LaunchStore, SchedulerPort, ScheduleStore, StoredSchedule } from '../../ports';
+import { InvalidPageTokenError, ScheduleConflictError, ScheduleLimitError } from '../../ports';
 import type { LaunchResult } from '../launcher';
 import { type buildRunScheduled, LaunchLeaseBusyError } from '../scheduledRun';
 import type { RouteHandlers } from './routes';

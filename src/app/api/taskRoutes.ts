@@ -1,5 +1,4 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { InvalidPageTokenError } from '../../adapters/taskHistory';
 import { buildAttemptChain, type ChainTask } from '../../domain/attemptChain';
 import { type BudgetSettings, breakerKey } from '../../domain/budgets';
 import { launchStatus } from '../../domain/launchOutcome';
@@ -14,6 +13,7 @@ import type {
   ServiceStateStore,
   TaskHistory,
 } from '../../ports';
+import { InvalidPageTokenError } from '../../ports';
 import { buildApiDispatch } from './dispatch';
 import type { RouteHandlers } from './routes';
 import type { ScheduleRoutes } from './scheduleRoutes';
