@@ -2,11 +2,17 @@ import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { buildLaunchBudgets } from '../../src/adapters/launchBudgets';
 import { buildLaunchStore } from '../../src/adapters/launchStore';
 import { buildScheduleStore } from '../../src/adapters/scheduleStore';
-import type { LaunchRequest } from '../../src/domain/launchRequest';
-import type { DecisionRecord, StoredSchedule } from '../../src/ports';
 import { ScheduleLimitError } from '../../src/ports';
 import { countingClient } from '../support/commandCounts';
 import { useTablePerTest } from '../support/dynamo';
+import {
+  acceptedRunNow,
+  NEW,
+  restartDecision,
+  restartRequest,
+  storedSchedule,
+  TASK_ID,
+} from '../support/storeFixtures';
 
 /**
  * How many GetItem calls a store makes after one of its conditional writes was refused, in the sandbox's
@@ -16,46 +22,11 @@ import { useTablePerTest } from '../support/dynamo';
  */
 const dynamo = useTablePerTest('conflict-reads');
 
-const FAILED = 'arn:aws:ecs:us-east-1:111122223333:task/batch/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
-const NEW = 'arn:aws:ecs:us-east-1:111122223333:task/batch/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
-const TASK_ID = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
-const request: LaunchRequest = {
-  requestId: 'r-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
-  reason: 'restart',
-  runTask: { cluster: 'batch', taskDefinition: 'worker:7', count: 1 },
-  lineage: { originTaskArn: FAILED, attempt: 1, launches: 1, previousTaskArn: FAILED, chain: [] },
-  capacityRetries: 0,
-  deferSeconds: 0,
-};
-const decision: DecisionRecord = {
-  taskArn: FAILED,
-  action: 'restart',
-  decidedAt: '2024-05-14T09:13:00Z',
-  events: [],
-  done: false,
-};
+const request = restartRequest;
+const decision = restartDecision;
+const accepted = acceptedRunNow;
+const schedule = storedSchedule;
 const launched = { status: 'launched' as const, taskArns: [NEW], events: [] };
-const accepted = {
-  requestId: 't-job-1',
-  reason: 'run-now' as const,
-  acceptedAt: '2025-03-01T10:00:00.000Z',
-  cluster: 'batch',
-  taskDefinition: 'worker',
-  count: 1,
-};
-const schedule = (name: string): StoredSchedule => ({
-  name,
-  expression: 'cron(0 2 * * ? *)',
-  timezone: 'UTC',
-  state: 'ENABLED',
-  cluster: 'batch',
-  taskDefinition: 'worker',
-  count: 1,
-  concurrencyPolicy: 'Allow',
-  version: 1,
-  createdAt: '2026-11-28T12:00:00.000Z',
-  updatedAt: '2026-11-28T12:00:00.000Z',
-});
 
 describe('reads after a refused conditional write (dynalite)', () => {
   it('a second decision on a task', async () => {

@@ -1,27 +1,12 @@
 import { buildLaunchStore } from '../../src/adapters/launchStore';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
-import type { DecisionRecord } from '../../src/ports';
 import { useTablePerTest } from '../support/dynamo';
+import { NEW, restartDecision, restartRequest } from '../support/storeFixtures';
 
 const dynamo = useTablePerTest('launches');
 
-const FAILED = 'arn:aws:ecs:us-east-1:111122223333:task/batch/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
-const NEW = 'arn:aws:ecs:us-east-1:111122223333:task/batch/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
-const request: LaunchRequest = {
-  requestId: 'r-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
-  reason: 'restart',
-  runTask: { cluster: 'batch', taskDefinition: 'worker:7', count: 1 },
-  lineage: { originTaskArn: FAILED, attempt: 1, launches: 1, previousTaskArn: FAILED, chain: [] },
-  capacityRetries: 0,
-  deferSeconds: 0,
-};
-const decision: DecisionRecord = {
-  taskArn: FAILED,
-  action: 'restart',
-  decidedAt: '2024-05-14T09:13:00Z',
-  events: [],
-  done: false,
-};
+const request = restartRequest;
+const decision = restartDecision;
 const launched = {
   status: 'launched' as const,
   taskArns: [NEW],

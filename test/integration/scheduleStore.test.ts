@@ -1,9 +1,10 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { buildScheduleStore } from '../../src/adapters/scheduleStore';
 import { LAUNCH_LEASE_MS } from '../../src/domain/leases';
-import { ScheduleConflictError, ScheduleLimitError, type StoredSchedule } from '../../src/ports';
+import { ScheduleConflictError, ScheduleLimitError } from '../../src/ports';
 import { useTablePerTest } from '../support/dynamo';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
+import { storedSchedule } from '../support/storeFixtures';
 
 const dynamo = useTablePerTest('schedule-store');
 
@@ -224,20 +225,7 @@ describe.each([
   });
 });
 
-/** A stored schedule named `name`, as the API writes it. */
-const schedule = (name: string): StoredSchedule => ({
-  name,
-  expression: 'cron(0 2 * * ? *)',
-  timezone: 'UTC',
-  state: 'ENABLED',
-  cluster: 'batch',
-  taskDefinition: 'worker',
-  count: 1,
-  concurrencyPolicy: 'Allow',
-  version: 1,
-  createdAt: '2026-11-28T12:00:00.000Z',
-  updatedAt: '2026-11-28T12:00:00.000Z',
-});
+const schedule = storedSchedule;
 
 /** The count item's value (undefined when the table has none). */
 const counted = async () =>

@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { existingItemOf } from '../../src/adapters/dynamoErrors';
 import { buildLaunchStore } from '../../src/adapters/launchStore';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
-import type { DecisionRecord } from '../../src/ports';
+import { acceptedRunNow, restartDecision, TASK_ID } from '../support/storeFixtures';
 
 /**
  * A refused conditional write as DynamoDB answers it when asked for the item it found (ALL_OLD): the item on
@@ -22,15 +22,7 @@ const db = DynamoDBDocumentClient.from(
 const dbMock = mockClient(db);
 beforeEach(() => dbMock.reset());
 
-const TASK_ID = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
-const FAILED = `arn:aws:ecs:us-east-1:111122223333:task/batch/${TASK_ID}`;
-const decision: DecisionRecord = {
-  taskArn: FAILED,
-  action: 'restart',
-  decidedAt: '2024-05-14T09:13:00Z',
-  events: [],
-  done: false,
-};
+const decision = restartDecision;
 const storedDecision = {
   pk: `TASK#${TASK_ID}`,
   sk: 'DECISION',
@@ -88,14 +80,7 @@ describe('a refused decision, as DynamoDB answers it', () => {
 });
 
 describe('a refused accept, as DynamoDB answers it', () => {
-  const accepted = {
-    requestId: 't-job-1',
-    reason: 'run-now' as const,
-    acceptedAt: '2025-03-01T10:00:00.000Z',
-    cluster: 'batch',
-    taskDefinition: 'worker',
-    count: 1,
-  };
+  const accepted = acceptedRunNow;
 
   it('answers the launch accepted first from the error, without its table attributes, with no GetItem', async () => {
     dbMock

@@ -2,7 +2,7 @@ import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dy
 import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { buildScheduleStore } from '../../src/adapters/scheduleStore';
-import type { StoredSchedule } from '../../src/ports';
+import { storedSchedule } from '../support/storeFixtures';
 
 const db = DynamoDBDocumentClient.from(
   new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
@@ -10,19 +10,7 @@ const db = DynamoDBDocumentClient.from(
 const dbMock = mockClient(db);
 beforeEach(() => dbMock.reset());
 
-const NIGHTLY: StoredSchedule = {
-  name: 'nightly',
-  expression: 'cron(0 2 * * ? *)',
-  timezone: 'UTC',
-  state: 'ENABLED',
-  cluster: 'batch',
-  taskDefinition: 'worker',
-  count: 1,
-  concurrencyPolicy: 'Allow',
-  version: 1,
-  createdAt: '2026-11-28T12:00:00.000Z',
-  updatedAt: '2026-11-28T12:00:00.000Z',
-};
+const NIGHTLY = storedSchedule('nightly');
 
 /** What DynamoDB answers a transaction that met another one on the count item. */
 const conflict = () =>
