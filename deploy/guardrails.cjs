@@ -60,6 +60,20 @@ const tagAtLaunch = (clusters) => ({
   Condition: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
 });
 
+/**
+ * After a batched launch, each task's own lineage tags (src/domain/launchGroup.ts): TagResource on tasks of
+ * `clusters`, with these two keys only (aws:TagKeys, "Controlling access based on tag keys",
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/access_tags.html#access_tags_control-tag-keys).
+ */
+const tagLineage = (clusters) => ({
+  Effect: 'Allow',
+  Action: ['ecs:TagResource'],
+  Resource: clusters ? clusters.map(clusterTaskArns) : ecsArn('task/*'),
+  Condition: {
+    'ForAllValues:StringEquals': { 'aws:TagKeys': ['ecs-autopilot:origin-task', 'ecs-autopilot:attempt'] },
+  },
+});
+
 module.exports = async ({ resolveVariable }) => {
   const param = async (name) => resolveVariable(`param:${name}`);
   const clusters = checked('clusters', splitList(await param('clusters')), NAME, CLUSTER_ARN);
@@ -116,6 +130,7 @@ module.exports = async ({ resolveVariable }) => {
       // Restarts relaunch whatever family failed, so the launcher's task definitions are not narrowed.
       allow(['ecs:RunTask'], ecsArn('task-definition/*'), launcher),
       tagAtLaunch(launcher),
+      tagLineage(launcher),
       ...passToTasks,
     ],
     // Without both allowlists the API launches nothing (403): an explicit Deny says so to IAM as well, and

@@ -6,6 +6,7 @@
  */
 import type { Task } from '@aws-sdk/client-ecs';
 import type { Classification } from './domain/classify';
+import type { LaunchGroup } from './domain/launchGroup';
 import type { RecordedAttempt, RunTaskFailure } from './domain/launchOutcome';
 import type { LaunchRequest, RunTaskInput } from './domain/launchRequest';
 import type { LeaseHold } from './domain/leases';
@@ -26,6 +27,15 @@ export interface RunTaskResult {
 
 /** Starts tasks (ECS RunTask), idempotent on `clientToken`. */
 export type RunTask = (input: RunTaskInput, clientToken: string) => Promise<RunTaskResult>;
+
+/** Tags to add to tasks after they started: each task its own (a batched launch's lineage tags). */
+export interface TagTasksJob {
+  cluster: string;
+  tasks: { taskArn: string; tags: { key: string; value: string }[] }[];
+}
+
+/** Adds tags to one running task (ECS TagResource). */
+export type TagTask = (taskArn: string, tags: { key: string; value: string }[]) => Promise<void>;
 
 /** Reads a task's tags as key -> value (they are not in task events). */
 export type DescribeTaskTags = (cluster: string, taskArn: string) => Promise<Record<string, string>>;
@@ -87,6 +97,33 @@ export type PublishEvents = (events: OutgoingEvent[]) => Promise<void>;
 
 /** Sends a launch request to the launch queue, due in `delaySeconds` (any length: it travels in hops). */
 export type SendLaunchRequest = (request: LaunchRequest, delaySeconds: number) => Promise<void>;
+
+/** Sends a tag job to the launch queue, due in `delaySeconds` (at most SQS's 15 minutes). */
+export type SendTagJob = (job: TagTasksJob, delaySeconds: number) => Promise<void>;
+
+// ---- Spot shortages (src/adapters/spotShortages.ts) ----
+
+/** A Spot capacity shortage remembered for one provider in one cluster (launches go on-demand meanwhile). */
+export interface SpotShortage {
+  cluster: string;
+  provider: string;
+  /** Epoch ms: the cool-down ends. */
+  until: number;
+  /** Epoch ms: the next probe (one launch tries Spot again) may go. */
+  probeAfter: number;
+  since: string;
+}
+
+export interface SpotShortages {
+  /** The shortage remembered for the provider in the cluster, unless it has ended. */
+  current(cluster: string, provider: string): Promise<SpotShortage | undefined>;
+  /** Remembers a shortage until `until`; `started` false when one was remembered already (nothing to announce). */
+  remember(shortage: Omit<SpotShortage, 'since'>): Promise<{ started: boolean }>;
+  /** True for the one caller that may probe Spot now; the next probe waits until `nextProbeAfter`. */
+  takeProbe(shortage: SpotShortage, nextProbeAfter: number): Promise<boolean>;
+  /** Spot took a launch again: the shortage is over before its cool-down. */
+  forget(cluster: string, provider: string): Promise<void>;
+}
 
 /** A task event whose reaction must wait, and the try it comes back for (1 = the first retry). */
 export interface ReactionRetry {
@@ -164,6 +201,8 @@ export interface RequestOutcome {
   failures?: unknown[];
   requeue?: { request: LaunchRequest; delaySeconds: number };
   events: OutgoingEvent[];
+  /** Lineage tags still to add to the tasks of a batched launch (TagResource, off the launch's path). */
+  tag?: TagTasksJob;
   done: boolean;
   at: string;
 }
@@ -186,6 +225,16 @@ export interface AcceptedLaunch {
 }
 
 /** Launch bookkeeping: launches, decisions, RunTask outcome markers, accepted launches. */
+/** A member of a claimed launch group, not yet recorded: its redelivery launches with the group again. */
+export interface RequestClaim {
+  status: 'claimed';
+  groupId: string;
+  at: string;
+}
+
+export const isClaim = (item: RequestOutcome | RequestClaim | undefined): item is RequestClaim =>
+  item?.status === 'claimed';
+
 export interface LaunchStore {
   getLaunch(taskId: string): Promise<LaunchRecord | undefined>;
   getDecision(taskId: string): Promise<DecisionRecord | undefined>;
@@ -198,9 +247,28 @@ export interface LaunchStore {
     decision: DecisionRecord,
   ): Promise<{ created: true } | { created: false; existing: DecisionRecord }>;
   markDecisionDone(taskId: string): Promise<void>;
+  /** The attempt's outcome marker, or the claim of the group it launches in (not yet launched, or not recorded). */
   getOutcome(
     request: Pick<LaunchRequest, 'requestId' | 'capacityRetries'>,
-  ): Promise<RequestOutcome | undefined>;
+  ): Promise<RequestOutcome | RequestClaim | undefined>;
+  /**
+   * One transaction before RunTask: the group (members, input, clientToken) and a claim for each member.
+   * Refused when any member is claimed or recorded already (by another group, or this one): `taken` holds
+   * what each such member has, by its request key; nothing is written then.
+   */
+  claimGroup(
+    group: LaunchGroup,
+  ): Promise<{ claimed: true } | { claimed: false; taken: Map<string, RequestOutcome | RequestClaim> }>;
+  getGroup(groupId: string): Promise<LaunchGroup | undefined>;
+  /**
+   * One transaction after RunTask: each member's outcome marker (replacing its claim), a LAUNCH item per
+   * started task, each replaced task's decision pointing at its replacement. `first` false for the members
+   * another delivery recorded first (their recorded outcome is returned).
+   */
+  recordGroup(
+    group: LaunchGroup,
+    outcomes: readonly Omit<RequestOutcome, 'done' | 'at'>[],
+  ): Promise<{ first: boolean; outcome: RequestOutcome }[]>;
   /**
    * One transaction: the outcome marker, a LAUNCH item per started task, and the replaced task's decision
    * pointing at its replacement. `first` false when a marker was already there (then its outcome is returned).

@@ -539,9 +539,21 @@ describe('guardrails, on a stage with cluster lists and allowlists', () => {
           expect(actionsOf(s).every((a) => CLUSTER_KEYED.has(a))).toBe(true);
           expect(s.Condition?.ArnEquals).toEqual({ 'ecs:cluster': clusters(...names) });
         } else if (actionsOf(s).includes('ecs:TagResource')) {
-          // Scoped by resource: the clusters' task ARNs, and only as RunTask creates the task.
+          // Scoped by resource: the clusters' task ARNs; only as RunTask creates the task, or (the launcher,
+          // after a batched launch) only the two lineage tags.
           expect(s.Resource).toEqual(names.map((name) => ecsArn(`task/${name}/*`)));
-          expect(s.Condition).toEqual({ StringEquals: { 'ecs:CreateAction': 'RunTask' } });
+          expect([
+            { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+            ...(role === 'LauncherRole'
+              ? [
+                  {
+                    'ForAllValues:StringEquals': {
+                      'aws:TagKeys': ['ecs-autopilot:origin-task', 'ecs-autopilot:attempt'],
+                    },
+                  },
+                ]
+              : []),
+          ]).toContainEqual(s.Condition);
         } else {
           // ListContainerInstances has no ecs:cluster key: its resource is the cluster.
           expect(actionsOf(s)).toEqual(['ecs:ListContainerInstances']);

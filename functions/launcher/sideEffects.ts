@@ -5,7 +5,7 @@ import { configSchema } from './config';
 import type { LauncherSideEffects } from './handler';
 
 const config = readConfig(configSchema);
-const { launcher, scheduledRuns } = launcherSideEffects(config);
+const { launcher, scheduledRuns, lineageTags } = launcherSideEffects(config);
 
 /** launcher's composition root: its config, clients and adapters, built once per cold start. */
-export const sideEffects: LauncherSideEffects = { launcher, scheduledRuns, logger };
+export const sideEffects: LauncherSideEffects = { launcher, scheduledRuns, lineageTags, logger };

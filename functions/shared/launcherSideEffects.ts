@@ -3,12 +3,15 @@ import {
   buildListRunningTasks,
   buildRunTask,
   buildStopTasks,
+  buildTagTask,
 } from '../../src/adapters/ecs';
 import { buildPublishEvents } from '../../src/adapters/events';
-import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
+import { buildSendLaunchRequest, buildSendTagJob } from '../../src/adapters/launchQueue';
 import { buildLaunchStore } from '../../src/adapters/launchStore';
 import { buildScheduleStore } from '../../src/adapters/scheduleStore';
-import type { LauncherDeps } from '../../src/app/launcher';
+import { buildSpotShortages } from '../../src/adapters/spotShortages';
+import type { LauncherDeps, LaunchPacing } from '../../src/app/launcher';
+import type { LineageTagDeps } from '../../src/app/lineageTags';
 import type { ScheduledRunDeps } from '../../src/app/scheduledRun';
 import { dynamoDb } from '../../src/clients/dynamodb';
 import { ecs } from '../../src/clients/ecs';
@@ -30,17 +33,27 @@ export function launcherSideEffects(config: LauncherConfig, options: { budgets?:
     storeOverrideValues: config.STORE_OVERRIDE_VALUES,
   });
   const publishEvents = buildPublishEvents(eventBridge, config.EVENT_BUS_NAME);
+  const sendTagJob = buildSendTagJob(sqs, config.LAUNCH_QUEUE_URL);
+  const countMetric = (name: string) => publishCount(metrics, name, {});
+  const pacing: LaunchPacing = {
+    runTaskShare: config.RUN_TASK_SHARE,
+    instances: config.LAUNCHER_CONCURRENCY,
+    spotShortageSeconds: config.SPOT_SHORTAGE_COOLDOWN_SECONDS,
+  };
   const launcher: LauncherDeps = {
     runTask: buildRunTask(ecs),
     // For restarts decided without the failed task's tags (tagsOf); run-now requests never carry it.
     describeTaskTags: buildBatchedDescribeTaskTags(ecs),
     store,
     sendLaunchRequest: buildSendLaunchRequest(sqs, config.LAUNCH_QUEUE_URL),
+    sendTagJob,
     publishEvents,
     logger,
     spotMapping: config.SPOT_TO_ON_DEMAND,
+    spotShortages: buildSpotShortages(dynamoDb, config.TABLE_NAME),
     leases: schedules,
-    countMetric: (name) => publishCount(metrics, name, {}),
+    countMetric,
+    pacing,
     guard: buildConfiguredLaunchGuard(config, { decisions: store, publishEvents, budgets: options.budgets }),
   };
   const scheduledRuns: ScheduledRunDeps = {
@@ -51,5 +64,6 @@ export function launcherSideEffects(config: LauncherConfig, options: { budgets?:
     stopTasks: buildStopTasks(ecs),
     logger,
   };
-  return { launcher, scheduledRuns, store, schedules };
+  const lineageTags: LineageTagDeps = { tagTask: buildTagTask(ecs), sendTagJob, logger, countMetric, pacing };
+  return { launcher, scheduledRuns, lineageTags, store, schedules };
 }

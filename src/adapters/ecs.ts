@@ -6,10 +6,18 @@ import {
   ListTasksCommand,
   RunTaskCommand,
   StopTaskCommand,
+  TagResourceCommand,
   type Task,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
-import type { DescribeTaskTags, DrainSpotInstance, ListRunningTasks, RunTask, StopTasks } from '../ports';
+import type {
+  DescribeTaskTags,
+  DrainSpotInstance,
+  ListRunningTasks,
+  RunTask,
+  StopTasks,
+  TagTask,
+} from '../ports';
 
 export function buildRunTask(ecs: ECSClient): RunTask {
   return async (input, clientToken) => {
@@ -161,5 +169,11 @@ export function buildListRunningTasks(ecs: ECSClient): ListRunningTasks {
 export function buildStopTasks(ecs: ECSClient): StopTasks {
   return async (cluster, taskArns, reason) => {
     for (const task of taskArns) await ecs.send(new StopTaskCommand({ cluster, task, reason }));
+  };
+}
+
+export function buildTagTask(ecs: ECSClient): TagTask {
+  return async (taskArn, tags) => {
+    await ecs.send(new TagResourceCommand({ resourceArn: taskArn, tags }));
   };
 }

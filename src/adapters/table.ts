@@ -1,11 +1,14 @@
+import type { LaunchGroup } from '../domain/launchGroup';
 import type { TaskTransition } from '../domain/lifecycle';
 import type { ServiceSpotState } from '../domain/serviceFallback';
 import type {
   AcceptedLaunch,
   DecisionRecord,
   LaunchRecord,
+  RequestClaim,
   RequestOutcome,
   ScheduleRun,
+  SpotShortage,
   StoredSchedule,
 } from '../ports';
 
@@ -19,7 +22,10 @@ import type {
  *   pk TASK#<taskId>                 sk LAUNCH                          launch       what ecs-autopilot started
  *   pk TASK#<taskId>                 sk DECISION                        decision     the restart/fallback decision on its failure
  *   pk REQ#<requestId>#<retries>     sk REQ                             request      what became of one RunTask attempt
+ *                                                                                    (or, before it, the group it launches in)
  *   pk REQ#<requestId>               sk ACCEPTED                        accepted     a launch the HTTP API accepted
+ *   pk GROUP#<groupId>               sk GROUP                           launch-group   requests sharing one RunTask call
+ *   pk SPOT_SHORTAGE#<cluster>       sk <capacity provider>             spot-shortage  launches go on-demand until it ends
  *   pk SCHEDULES                     sk <name>                          (none)       a schedule's definition
  *   pk SCHEDULE_COUNT                sk SCHEDULE_COUNT                  (none)       how many definitions there are
  *   pk SCHEDULE#<name>               sk RUN#<scheduledTime>#<requestId> (none)       one run of it
@@ -82,6 +88,11 @@ export const keys = {
   /** `key`: the attempt's idempotency key (requestKey in launchStore.ts: <requestId>#<capacityRetries>). */
   requestOutcome: (key: string): Key => ({ pk: REQ_PK(key), sk: 'REQ' }),
   accepted: (requestId: string): Key => ({ pk: REQ_PK(requestId), sk: 'ACCEPTED' }),
+  launchGroup: (groupId: string): Key => ({ pk: `GROUP#${groupId}`, sk: 'GROUP' }),
+  spotShortage: (cluster: string, provider: string): Key => ({
+    pk: `SPOT_SHORTAGE#${cluster}`,
+    sk: provider,
+  }),
   schedule: (name: string): Key => ({ pk: partitions.schedules, sk: name }),
   scheduleCount: (): Key => ({ pk: 'SCHEDULE_COUNT', sk: 'SCHEDULE_COUNT' }),
   scheduleRun: (name: string, scheduledTime: string, requestId: string): Key => ({
@@ -164,6 +175,9 @@ export type SummaryItem = Item<'summary', TaskTransition & Expiring & SummaryInd
 export type LaunchItem = Item<'launch', LaunchRecord & Expiring>;
 export type DecisionItem = Item<'decision', DecisionRecord & Expiring & { replacedAt?: string }>;
 export type RequestItem = Item<'request', RequestOutcome & Expiring>;
+export type ClaimItem = Item<'request', RequestClaim & Expiring>;
+export type LaunchGroupItem = Item<'launch-group', LaunchGroup & { claimedAt: string } & Expiring>;
+export type SpotShortageItem = Item<'spot-shortage', SpotShortage & Expiring>;
 export type AcceptedItem = Item<'accepted', AcceptedLaunch & Expiring>;
 export type ScheduleItem = Item<undefined, StoredSchedule>;
 export type ScheduleCountItem = Item<undefined, { count: number }>;

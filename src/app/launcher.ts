@@ -2,50 +2,85 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 import { applyLateTags } from '../domain/lateTags';
 import {
+  assignTasks,
+  formGroup,
+  groupRequests,
+  type LaunchGroup,
+  lineageTagsOf,
+  MAX_TASKS_PER_CALL,
+} from '../domain/launchGroup';
+import {
   capacityRetryDelaySeconds,
   classifyRunTask,
   isTransientError,
   MAX_CAPACITY_RETRIES,
   type RunTaskFailure,
 } from '../domain/launchOutcome';
-import { clientTokenFor, type LaunchRequest, launchRequestSchema } from '../domain/launchRequest';
+import { type LaunchRequest, launchRequestSchema } from '../domain/launchRequest';
 import { leaseHold } from '../domain/leases';
+import { ECS_BUCKETS, shareOf, TokenBucket, throttleDelayMs } from '../domain/pacing';
 import { resolvePolicy } from '../domain/restartPolicy';
-import { type SpotMapping, toOnDemand } from '../domain/spotFallback';
+import { type SpotMapping, spotProvidersOf, toOnDemand } from '../domain/spotFallback';
 import { lastArnSegment } from '../domain/taskEvent';
 import { AutopilotError, type AutopilotErrorOptions } from '../errors';
-import type {
-  DescribeTaskTags,
-  LaunchStore,
-  OutgoingEvent,
-  PublishEvents,
-  RequestOutcome,
-  RunTask,
-  ScheduleStore,
-  ScheduleTrigger,
-  SendLaunchRequest,
+import {
+  type DescribeTaskTags,
+  isClaim,
+  type LaunchStore,
+  type OutgoingEvent,
+  type PublishEvents,
+  type RequestOutcome,
+  type RunTask,
+  type ScheduleStore,
+  type ScheduleTrigger,
+  type SendLaunchRequest,
+  type SendTagJob,
+  type SpotShortages,
+  type TagTasksJob,
 } from '../ports';
 import * as z from '../zod';
 import { buildFollowUps } from './followUps';
+import { Gathering } from './gathering';
 import type { LaunchGuard } from './launchGuard';
 
 export interface LauncherDeps {
   runTask: RunTask;
   /** For requests whose decision could not read the failed task's tags (LaunchRequest.tagsOf). */
   describeTaskTags: DescribeTaskTags;
-  store: Pick<LaunchStore, 'getOutcome' | 'recordOutcome' | 'markOutcomeDone'>;
+  store: Pick<
+    LaunchStore,
+    'getOutcome' | 'recordOutcome' | 'markOutcomeDone' | 'claimGroup' | 'getGroup' | 'recordGroup'
+  >;
   sendLaunchRequest: SendLaunchRequest;
+  /** A batched launch's lineage tags, added off the launch's path (a job on the launch queue). */
+  sendTagJob: SendTagJob;
   publishEvents: PublishEvents;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Spot provider -> on-demand provider, per cluster, for launches Spot capacity cannot take. */
   spotMapping?: SpotMapping;
+  /** Spot shortages seen lately, shared by every launcher: launches go on-demand at once meanwhile. */
+  spotShortages: SpotShortages;
   /** Schedules' launch leases, for the runs that hold one (LaunchRequest.launchLease). */
   leases: Pick<ScheduleStore, 'holdLaunchLease' | 'releaseLaunchLease'>;
   /** What may be launched, and how many: checked before any ECS call (src/app/launchGuard.ts). */
   guard: Pick<LaunchGuard, 'verify' | 'admit'>;
-  /** A count for the stage's alarms and dashboard (LaunchThrottled: ECS throttled a RunTask, requeued). */
+  /** A count for the stage's alarms and dashboard (LaunchThrottled: ECS throttled a RunTask call). */
   countMetric: (name: string) => void;
+  pacing: LaunchPacing;
   random?: () => number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface LaunchPacing {
+  /** The share of the account's RunTask bucket the launchers may use together (0 to 1). */
+  runTaskShare: number;
+  /** How many launcher instances run at once (the queue's maximum concurrency): each takes its part. */
+  instances: number;
+  /** How long a Spot shortage sends launches for that provider straight to on-demand. */
+  spotShortageSeconds: number;
+  /** The longest a group waits in process for ECS's buckets before it goes back on the queue. */
+  maxInlineWaitMs?: number;
 }
 
 export type LaunchResult =
@@ -71,6 +106,9 @@ const LAUNCHED_EVENT: Record<LaunchRequest['reason'], string> = {
   schedule: 'Task Launched',
   'run-now': 'Task Launched',
 };
+
+/** One Spot probe per shortage in this long: a launch tries Spot, and its success ends the shortage early. */
+export const SPOT_PROBE_EVERY_MS = 30_000;
 
 type Outcome = Omit<RequestOutcome, 'done' | 'at'>;
 
@@ -125,15 +163,38 @@ function launchFailed(
   };
 }
 
+/** A record's launch, handed to the batch's gathering: a request to group, or a member of a claimed group. */
+interface Pending {
+  request: LaunchRequest;
+  /** The group this request was claimed for before (a redelivery): it launches with that group again. */
+  rejoin?: string;
+  resolve: (result: LaunchResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** The launches of one SQS batch, gathered so that requests can share RunTask calls (src/app/gathering.ts). */
+export type LaunchBatch = Gathering<Pending>;
+
 /**
- * One launch request from the queue. Each RunTask attempt ends in one recorded outcome (launched,
- * requeued for capacity, or given up), written once with the follow-ups it owes (a retry to enqueue,
- * events to publish); the follow-ups run after the record and are marked done, so a redelivery
- * finishes them without a second RunTask. Throwing leaves the message on the queue: nothing is lost.
+ * One launch request from the queue. Requests that reach RunTask together in a batch and differ only in
+ * lineage are grouped: the group (members, input, clientToken) and a claim per member are written before
+ * RunTask, so a redelivery of any member, however the batch is regrouped, launches with the same group and
+ * token and ECS starts nothing twice. Each RunTask call ends in one recorded outcome per member (launched,
+ * requeued for capacity, or given up), written in one transaction with the follow-ups it owes (a retry to
+ * enqueue, events to publish, lineage tags to add); the follow-ups run after the record and are marked
+ * done, so a redelivery finishes them without a second RunTask. Throwing leaves the message on the queue.
  */
 export function buildLaunch(deps: LauncherDeps) {
   const random = deps.random ?? Math.random;
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const maxInlineWaitMs = deps.pacing.maxInlineWaitMs ?? 8_000;
   const doOwed = buildFollowUps(deps);
+  /** This instance's part of the account's RunTask bucket: the account's deployments keep the rest. */
+  const runTaskCalls = (() => {
+    const part = shareOf(ECS_BUCKETS.runTask, deps.pacing.runTaskShare, deps.pacing.instances);
+    return new TokenBucket(part.burst, part.perSecond, now());
+  })();
 
   /**
    * A run holding its schedule's launch lease keeps it while it waits on the queue (`waitSeconds`, plus the
@@ -180,17 +241,7 @@ export function buildLaunch(deps: LauncherDeps) {
         : undefined;
     if (onDemand && missing > 0 && request.capacityRetries < MAX_CAPACITY_RETRIES) {
       // Spot has no capacity: the same launch on on-demand at once (a new clientToken: the parameters differ).
-      events.push({
-        detailType: 'Spot Fallback',
-        resources: [],
-        detail: {
-          ...summary(request),
-          cause: 'spot-capacity',
-          failures,
-          from: request.runTask.capacityProviderStrategy,
-          to: onDemand.capacityProviderStrategy,
-        },
-      });
+      // The shortage is announced once for its cool-down (Spot Fallback, cause spot-capacity), not per task.
       return requeued(taskArns, failures, events, {
         ...request,
         capacityRetries: request.capacityRetries + 1,
@@ -213,7 +264,7 @@ export function buildLaunch(deps: LauncherDeps) {
     return { status: taskArns.length > 0 ? 'launched' : 'failed', taskArns, failures, events };
   }
 
-  /** Sends the retry an outcome owes and publishes its events, then marks it done. */
+  /** Sends the retry an outcome owes, its tag job, and publishes its events, then marks it done. */
   function finish(request: LaunchRequest, outcome: RequestOutcome | Outcome) {
     return doOwed(
       { send: outcome.requeue, events: outcome.events },
@@ -221,8 +272,9 @@ export function buildLaunch(deps: LauncherDeps) {
       {
         // Parked before it is sent, so the lease cannot lapse while the retry waits.
         beforeSend: (send) => keepLease(send.request, send.delaySeconds),
-        // Launched or given up: the schedule's next run may start.
         afterPublish: async () => {
+          if (outcome.tag) await deps.sendTagJob(outcome.tag, 0);
+          // Launched or given up: the schedule's next run may start.
           if (!outcome.requeue) await releaseLease(request);
         },
       },
@@ -252,15 +304,15 @@ export function buildLaunch(deps: LauncherDeps) {
     return recorded.first ? 'gave-up' : 'replayed';
   }
 
-  /** Throttled or an ECS-side fault: back on the queue, spread over a few seconds, never dropped. */
-  async function requeueThrottled(request: LaunchRequest, error: unknown) {
-    const delaySeconds = 1 + Math.round(random() * 4);
+  /** Throttled or an ECS-side fault: back on the queue after the wait ECS's buckets need, never dropped. */
+  async function requeueThrottled(request: LaunchRequest, error: unknown, delayMs: number) {
+    const delaySeconds = Math.ceil(delayMs / 1000);
     await keepLease(request, delaySeconds);
     await deps.sendLaunchRequest(request, delaySeconds);
-    deps.countMetric('LaunchThrottled');
     deps.logger.info('launch throttled, requeued', {
       requestId: request.requestId,
       error: (error as Error).name,
+      delaySeconds,
     });
   }
 
@@ -274,7 +326,8 @@ export function buildLaunch(deps: LauncherDeps) {
       return applyLateTags(request, tags);
     } catch (error) {
       if (isTransientError(error)) {
-        await requeueThrottled(request, error);
+        deps.countMetric('LaunchThrottled');
+        await requeueThrottled(request, error, throttleDelayMs(1, 1, random));
         return 'requeued' as const;
       }
       deps.logger.warn("could not read the failed task's tags; launching without them", {
@@ -287,13 +340,269 @@ export function buildLaunch(deps: LauncherDeps) {
     }
   }
 
-  return async (request: LaunchRequest): Promise<LaunchResult> => {
+  /**
+   * A launch for a Spot provider that is short of capacity (remembered by a launcher lately) goes to its
+   * on-demand counterpart at once, except the one probe in each SPOT_PROBE_EVERY_MS that tries Spot again.
+   * Its clientToken stays: nothing was sent to ECS for it yet (a request reaches RunTask only through a
+   * claim, and a redelivery of a claimed one launches with the claimed input).
+   */
+  async function avoidingShortages(request: LaunchRequest): Promise<LaunchRequest> {
+    const cluster = lastArnSegment(request.runTask.cluster);
+    const mapping = deps.spotMapping ?? {};
+    if (request.capacityRetries >= MAX_CAPACITY_RETRIES) return request;
+    for (const provider of spotProvidersOf(request.runTask, cluster, mapping)) {
+      const shortage = await deps.spotShortages.current(cluster, provider);
+      if (!shortage) continue;
+      if (
+        now() >= shortage.probeAfter &&
+        (await deps.spotShortages.takeProbe(shortage, now() + SPOT_PROBE_EVERY_MS))
+      )
+        return request;
+      const onDemand = toOnDemand(request.runTask, cluster, mapping);
+      if (!onDemand) return request;
+      deps.logger.info('Spot short of capacity lately: launching on-demand', {
+        requestId: request.requestId,
+        provider,
+        until: new Date(shortage.until).toISOString(),
+      });
+      return { ...request, runTask: onDemand };
+    }
+    return request;
+  }
+
+  /** A Spot launch of the group failed for capacity: remembered for the cool-down, announced once. */
+  async function rememberShortage(group: LaunchGroup): Promise<OutgoingEvent[]> {
+    const cluster = lastArnSegment(group.runTask.cluster);
+    const events: OutgoingEvent[] = [];
+    for (const provider of spotProvidersOf(group.runTask, cluster, deps.spotMapping ?? {})) {
+      const until = now() + deps.pacing.spotShortageSeconds * 1000;
+      const { started } = await deps.spotShortages.remember({
+        cluster,
+        provider,
+        until,
+        probeAfter: now() + SPOT_PROBE_EVERY_MS,
+      });
+      if (!started) continue;
+      const onDemand = toOnDemand(group.runTask, cluster, deps.spotMapping ?? {});
+      events.push({
+        detailType: 'Spot Fallback',
+        resources: [],
+        detail: {
+          cause: 'spot-capacity',
+          cluster: group.runTask.cluster,
+          capacityProvider: provider,
+          from: group.runTask.capacityProviderStrategy,
+          to: onDemand?.capacityProviderStrategy,
+          until: new Date(until).toISOString(),
+          taskDefinition: group.runTask.taskDefinition,
+        },
+      });
+    }
+    return events;
+  }
+
+  /** A Spot launch went through: a shortage remembered for its providers is over. */
+  async function forgetShortage(group: LaunchGroup) {
+    const cluster = lastArnSegment(group.runTask.cluster);
+    for (const provider of spotProvidersOf(group.runTask, cluster, deps.spotMapping ?? {})) {
+      if (await deps.spotShortages.current(cluster, provider)) {
+        await deps.spotShortages.forget(cluster, provider);
+        deps.logger.info('Spot took a launch again: shortage over', { cluster, provider });
+      }
+    }
+  }
+
+  /**
+   * The group's RunTask, paced by this instance's part of the RunTask bucket and waiting out ECS's throttling
+   * in process for a while (the wait the launch-rate bucket needs, doubling in a row). Undefined: it waited
+   * long enough; the caller requeues its members (they are claimed: they come back to this group and token).
+   */
+  async function callRunTask(group: LaunchGroup) {
+    let waited = 0;
+    for (let throttles = 0; ; ) {
+      const wait = runTaskCalls.reserve(1, now());
+      if (wait > 0) {
+        await sleep(wait);
+        waited += wait;
+      }
+      try {
+        return { result: await deps.runTask(group.runTask, group.clientToken) };
+      } catch (error) {
+        if (!isTransientError(error)) return { error };
+        throttles++;
+        deps.countMetric('LaunchThrottled');
+        const delayMs = throttleDelayMs(group.runTask.count, throttles, random);
+        if (waited + delayMs > maxInlineWaitMs) return { throttled: error, delayMs };
+        await sleep(delayMs);
+        waited += delayMs;
+      }
+    }
+  }
+
+  /**
+   * Launches a claimed group and records what each member came to; `local` are the members whose records
+   * this delivery holds (a redelivered member launches its whole group: the others are recorded too, and
+   * their own deliveries find them done).
+   */
+  async function runGroup(group: LaunchGroup, local: Pending[]) {
+    const call = await callRunTask(group);
+    if ('throttled' in call) {
+      // A retry reuses the claim, so a call that did start tasks is not repeated.
+      await Promise.all(
+        local.map(async (p) => {
+          await requeueThrottled(p.request, call.throttled, call.delayMs ?? 1000);
+          p.resolve('requeued-throttled');
+        }),
+      );
+      return;
+    }
+    const answer =
+      'error' in call
+        ? {
+            taskArns: [],
+            failures: [{ reason: `${(call.error as Error).name}: ${(call.error as Error).message}` }],
+          }
+        : call.result;
+    const shares = assignTasks(group, answer.taskArns);
+    const outcomes = group.members.map((member, i) => {
+      const mine = shares[i] ?? [];
+      if ('error' in call) {
+        return {
+          status: 'failed',
+          taskArns: [],
+          failures: answer.failures,
+          events: [launchFailed(member, answer.failures)],
+        } satisfies Outcome;
+      }
+      return outcomeOf(member, mine, mine.length < member.runTask.count ? answer.failures : []);
+    });
+    const spotShort =
+      answer.taskArns.length < group.runTask.count &&
+      classifyRunTask([], answer.failures).kind === 'capacity';
+    const first = outcomes[0];
+    if (first) {
+      if (spotShort) first.events.push(...(await rememberShortage(group)));
+      else if (answer.taskArns.length > 0) await forgetShortage(group);
+      // A batched call carries no lineage tags: the tasks get them after, off the launch's path.
+      const tag = group.members.length > 1 ? tagJobOf(group, shares) : undefined;
+      if (tag) first.tag = tag;
+    }
+    const recorded = await deps.store.recordGroup(group, outcomes);
+    deps.logger.info('launch group recorded', {
+      groupId: group.groupId,
+      members: group.members.length,
+      launched: answer.taskArns.length,
+      failures: answer.failures,
+      replayed: recorded.some((r) => !r.first),
+    });
+    await Promise.all(
+      group.members.map(async (member, i) => {
+        const record = recorded[i];
+        if (record && !record.outcome.done) await finish(member, record.outcome);
+      }),
+    );
+    for (const p of local) {
+      const i = group.members.findIndex((m) => memberKeyOf(m) === memberKeyOf(p.request));
+      const record = recorded[i];
+      if (!record) p.reject(new Error(`${memberKeyOf(p.request)} is not a member of ${group.groupId}`));
+      else p.resolve(record.first ? resultOf(record.outcome) : 'replayed');
+    }
+  }
+
+  /** A redelivered member's group, read back: it launches with that group's input and clientToken. */
+  async function rejoin(groupId: string, local: Pending[]) {
+    const group = await deps.store.getGroup(groupId);
+    if (!group) throw new Error(`launch group ${groupId} is claimed but gone`);
+    await runGroup(group, local);
+  }
+
+  /** Claims groups for fresh requests (a member another group holds launches with that one) and runs them. */
+  async function claimAndRun(fresh: Pending[]): Promise<void> {
+    const runs: Promise<void>[] = [];
+    let open = fresh;
+    // Each round either claims every group or finds members claimed elsewhere and regroups the rest.
+    for (let round = 0; open.length > 0 && round <= MAX_TASKS_PER_CALL; round++) {
+      const retry: Pending[] = [];
+      await Promise.all(
+        groupRequests(open.map((p) => p.request)).map(async (members) => {
+          const group = formGroup(members);
+          const mine = open.filter((p) => members.includes(p.request));
+          const claim = await deps.store.claimGroup(group);
+          if (claim.claimed) {
+            runs.push(runGroup(group, mine));
+            return;
+          }
+          for (const p of mine) {
+            const taken = claim.taken.get(memberKeyOf(p.request));
+            if (!taken) retry.push(p);
+            else if (isClaim(taken)) runs.push(rejoin(taken.groupId, [p]));
+            else runs.push(replayRecorded(p, taken));
+          }
+        }),
+      );
+      open = retry;
+    }
+    for (const p of open) p.reject(new Error(`could not claim a launch group for ${memberKeyOf(p.request)}`));
+    await Promise.all(runs);
+  }
+
+  /** A member recorded before (another delivery won): its follow-ups finished, nothing launched again. */
+  async function replayRecorded(p: Pending, outcome: RequestOutcome) {
+    if (!outcome.done) await finish(p.request, outcome);
+    p.resolve('replayed');
+  }
+
+  /** The gathered launches of a batch: each claimed group runs once, the fresh ones grouped and claimed. */
+  function launchTogether(items: Pending[]) {
+    const settle = (work: Promise<void>, of: Pending[]) =>
+      work.catch((error) => {
+        for (const p of of) p.reject(error);
+      });
+    const byGroup = new Map<string, Pending[]>();
+    const fresh = new Map<string, Pending>();
+    for (const item of items) {
+      if (item.rejoin) byGroup.set(item.rejoin, [...(byGroup.get(item.rejoin) ?? []), item]);
+      else {
+        // The same message delivered twice in one batch: one launch, the copy replays it.
+        const key = memberKeyOf(item.request);
+        const leader = fresh.get(key);
+        if (!leader) fresh.set(key, item);
+        else
+          fresh.set(key, {
+            ...leader,
+            resolve: (result) => {
+              leader.resolve(result);
+              item.resolve('replayed');
+            },
+            reject: (error) => {
+              leader.reject(error);
+              item.reject(error);
+            },
+          });
+      }
+    }
+    for (const [groupId, local] of byGroup) void settle(rejoin(groupId, local), local);
+    const leaders = [...fresh.values()];
+    if (leaders.length > 0) void settle(claimAndRun(leaders), leaders);
+  }
+
+  /** Hands a launch to the batch (or, alone, launches it now) and waits for what it came to. */
+  function submit(batch: LaunchBatch | undefined, item: Omit<Pending, 'resolve' | 'reject'>) {
+    return new Promise<LaunchResult>((resolve, reject) => {
+      const pending = { ...item, resolve, reject };
+      if (batch) batch.add(pending);
+      else launchTogether([pending]);
+    }).finally(() => batch?.resume());
+  }
+
+  const launch = async (request: LaunchRequest, batch?: LaunchBatch): Promise<LaunchResult> => {
     if (request.deferSeconds > 0) {
       // A wait longer than SQS can delay in one hop: another hop.
       await deps.sendLaunchRequest({ ...request, deferSeconds: 0 }, request.deferSeconds);
       return 'deferred';
     }
     const known = await deps.store.getOutcome(request);
+    if (isClaim(known)) return submit(batch, { request, rejoin: known.groupId });
     if (known) {
       if (!known.done) await finish(request, known);
       // A redelivered run that had ended: its trigger took the lease again, which no launch will free.
@@ -342,31 +651,24 @@ export function buildLaunch(deps: LauncherDeps) {
       return 'paused';
     }
 
-    let outcome: Outcome;
-    try {
-      const result = await deps.runTask(request.runTask, clientTokenFor(request));
-      outcome = outcomeOf(request, result.taskArns, result.failures);
-    } catch (error) {
-      if (isTransientError(error)) {
-        // A retry reuses the clientToken, so a call that did start a task is not repeated.
-        await requeueThrottled(request, error);
-        return 'requeued-throttled';
-      }
-      const failures = [{ reason: `${(error as Error).name}: ${(error as Error).message}` }];
-      outcome = { status: 'failed', taskArns: [], failures, events: [launchFailed(request, failures)] };
-    }
-
-    const recorded = await deps.store.recordOutcome(request, outcome);
-    const log = outcome.status === 'failed' ? deps.logger.warn : deps.logger.info;
-    log.call(deps.logger, `launch ${resultOf(recorded.outcome)}`, {
-      requestId: request.requestId,
-      reason: request.reason,
-      taskArns: recorded.outcome.taskArns,
-      failures: recorded.outcome.failures,
-    });
-    if (!recorded.outcome.done) await finish(request, recorded.outcome);
-    return recorded.first ? resultOf(outcome) : 'replayed';
+    return submit(batch, { request: await avoidingShortages(request) });
   };
+  /** A gathering for the `records` messages of one SQS batch, every one counted as working from the start. */
+  const newBatch = (records: number): LaunchBatch => new Gathering(records, launchTogether);
+  return Object.assign(launch, { newBatch });
+}
+
+/** The launcher's name for a member: its request and capacity retry (the outcome marker's key). */
+const memberKeyOf = (r: Pick<LaunchRequest, 'requestId' | 'capacityRetries'>) =>
+  `${r.requestId}#${r.capacityRetries}`;
+
+/** The lineage tags of each launched task of a batched group (they are not on the RunTask call). */
+function tagJobOf(group: LaunchGroup, shares: string[][]): TagTasksJob | undefined {
+  const tasks = group.members.flatMap((member, i) => {
+    const tags = lineageTagsOf(member);
+    return tags.length > 0 ? (shares[i] ?? []).map((taskArn) => ({ taskArn, tags })) : [];
+  });
+  return tasks.length > 0 ? { cluster: group.runTask.cluster, tasks } : undefined;
 }
 
 /** Parses an SQS record into a launch request; a malformed one throws (it goes to the DLQ after retries). */
@@ -391,10 +693,30 @@ const triggerSchema = z.object({
   scheduledTime: z.iso.datetime({ offset: true }),
 });
 
-/** A queue message is a launch request, or a schedule's due time (sent by EventBridge Scheduler). */
-export function parseQueueMessage(
-  record: Pick<SQSRecord, 'body'>,
-): { kind: 'request'; request: LaunchRequest } | { kind: 'trigger'; trigger: ScheduleTrigger } {
+const tagJobSchema = z.object({
+  tagTasks: z.object({
+    cluster: z.string().check(z.minLength(1)),
+    tasks: z
+      .array(
+        z.object({
+          taskArn: z.string().check(z.minLength(1)),
+          tags: z.array(z.object({ key: z.string(), value: z.string() })).check(z.maxLength(50)),
+        }),
+      )
+      .check(z.minLength(1), z.maxLength(MAX_TASKS_PER_CALL)),
+  }),
+});
+
+export type QueueMessage =
+  | { kind: 'request'; request: LaunchRequest }
+  | { kind: 'trigger'; trigger: ScheduleTrigger }
+  | { kind: 'tag'; job: TagTasksJob };
+
+/**
+ * A queue message is a launch request, a schedule's due time (sent by EventBridge Scheduler), or the lineage
+ * tags of a batched launch's tasks.
+ */
+export function parseQueueMessage(record: Pick<SQSRecord, 'body'>): QueueMessage {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
@@ -408,6 +730,12 @@ export function parseQueueMessage(
         cause: trigger.error,
       });
     return { kind: 'trigger', trigger: trigger.data };
+  }
+  if (typeof body === 'object' && body !== null && 'tagTasks' in body) {
+    const job = tagJobSchema.safeParse(body);
+    if (!job.success)
+      throw new InvalidLaunchRequestError(`invalid tag job: ${job.error.message}`, { cause: job.error });
+    return { kind: 'tag', job: job.data.tagTasks };
   }
   return { kind: 'request', request: parseLaunchRequestMessage(record) };
 }

@@ -29,6 +29,13 @@ export function onDemandFor(provider: string, cluster: string, mapping: SpotMapp
   return mapping[cluster]?.[provider] ?? (provider === 'FARGATE_SPOT' ? 'FARGATE' : undefined);
 }
 
+/** The Spot providers of a launch's strategy that have an on-demand counterpart in the cluster. */
+export function spotProvidersOf(runTask: RunTaskInput, cluster: string, mapping: SpotMapping): string[] {
+  return (runTask.capacityProviderStrategy ?? [])
+    .map((item) => item.capacityProvider)
+    .filter((provider) => onDemandFor(provider, cluster, mapping) !== undefined);
+}
+
 /**
  * The same launch on on-demand capacity: each Spot provider of the strategy replaced by its on-demand
  * counterpart (weights of merged items added, the base kept). undefined when nothing in it is Spot.

@@ -51,6 +51,7 @@ import type {
 import { ScheduleConflictError, ScheduleLimitError } from '../../src/ports';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { fixture } from '../support/fixtures';
+import { launcherTestDefaults } from '../support/launcherDefaults';
 import { defaultLimits } from '../support/limits';
 import { openLaunchGuard } from '../support/openLaunchGuard';
 import { unusedBreakers, unusedDescribeTaskTags } from '../support/unusedDeps';
@@ -394,6 +395,7 @@ export async function realApi(dynamo: DrillDb): Promise<ApiWorld & { ecs: FakeEc
   const queue = new FakeLaunchQueue();
   const bus = new FakeEventBus();
   const launch = buildLaunch({
+    ...launcherTestDefaults(),
     guard: openLaunchGuard,
     countMetric: () => undefined,
     runTask: buildRunTask(ecs.client),

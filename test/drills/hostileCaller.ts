@@ -18,6 +18,7 @@ import { buildRunScheduled } from '../../src/app/scheduledRun';
 import { clusterNameOf, familyOf, refusalOf, scopeRefusalOf } from '../../src/domain/allowlist';
 import type { LaunchRequest, RunTaskInput } from '../../src/domain/launchRequest';
 import type { DecisionRecord, RunTask } from '../../src/ports';
+import { launcherTestDefaults } from '../support/launcherDefaults';
 import { defaultLimits } from '../support/limits';
 import { unusedBreakers, unusedDescribeTaskTags } from '../support/unusedDeps';
 import { type DrillDb, quietLogger, Tally } from './support';
@@ -158,6 +159,7 @@ export async function hostileCallerDrill(db: DrillDb, options: { inputs: number;
   });
   const requeued: LaunchRequest[] = [];
   const launchRecord = buildLaunch({
+    ...launcherTestDefaults(),
     guard,
     countMetric: () => undefined,
     runTask: runTaskPort,

@@ -4,7 +4,7 @@
  */
 import { apiFuzzDrill } from './apiFuzz';
 import { hostileCallerDrill } from './hostileCaller';
-import { ecsFaultsDrill, launcherCrashDrill } from './launcherFaults';
+import { claimCrashDrill, ecsFaultsDrill, launcherCrashDrill } from './launcherFaults';
 import { lifecycleDrill } from './lifecycleEvents';
 import type { DrillDb, DrillResult } from './support';
 
@@ -49,8 +49,14 @@ export const DRILLS: Drill[] = [
   },
   {
     id: '7',
-    title: 'the launcher killed between RunTask and its record: the retry starts no second task',
+    title: 'the launcher killed between RunTask and its record (batched): the retry starts no second task',
     run: (db, size) => launcherCrashDrill(db, { requests: size === 'full' ? 500 : 100 }),
+  },
+  {
+    id: '7b',
+    title:
+      'the launcher killed after claiming a group and before RunTask, its members redelivered in another grouping: no task twice, none lost',
+    run: (db, size) => claimCrashDrill(db, { requests: size === 'full' ? 500 : 100 }),
   },
   {
     id: '8',

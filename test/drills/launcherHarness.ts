@@ -4,7 +4,7 @@
  * adapter (a mocked SQSClient) that delivers like SQS (batches, visibility timeout, redrive to a DLQ after
  * 5 receives, delays on a virtual clock), and an event bus that counts.
  */
-import { ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
+import { ECSClient, RunTaskCommand, TagResourceCommand } from '@aws-sdk/client-ecs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -24,10 +24,15 @@ export interface FakeEcsFaults {
   serverErrorRate: number;
 }
 
-/** ECS RunTask: the same clientToken always answers the same task and starts it only once. */
+/**
+ * ECS RunTask: the same clientToken always answers the same tasks and starts them only once (up to 10 a call,
+ * as `count` asks); TagResource adds tags to a task it started. Each task's tags are kept: those of the call
+ * and those added after.
+ */
 export class FakeEcs {
   readonly client = new ECSClient({ region: 'us-east-1', credentials, maxAttempts: 1 });
-  readonly taskByToken = new Map<string, string>();
+  readonly tasksByToken = new Map<string, string[]>();
+  readonly tagsOf = new Map<string, Record<string, string>>();
   readonly counts = {
     runTaskCalls: 0,
     throttles: 0,
@@ -35,28 +40,42 @@ export class FakeEcs {
     serverErrorsAfterStart: 0,
     /** Tasks started (new clientTokens). */
     launches: 0,
-    /** Calls that named a token seen before and got its task back. */
+    /** Calls that named a token seen before and got its tasks back. */
     tokenReplays: 0,
     callsWithoutToken: 0,
+    tagCalls: 0,
   };
 
   constructor(
     private readonly faults: FakeEcsFaults = { random: Math.random, throttleRate: 0, serverErrorRate: 0 },
   ) {
-    mockClient(this.client)
+    const mock = mockClient(this.client);
+    mock
       .on(RunTaskCommand)
       .callsFake(async (input) =>
-        this.runTask(input.cluster ?? 'default', input.clientToken, input.count ?? 1),
+        this.runTask(input.cluster ?? 'default', input.clientToken, input.count ?? 1, input.tags ?? []),
       );
+    mock.on(TagResourceCommand).callsFake(async (input) => {
+      this.counts.tagCalls++;
+      const tags = this.tagsOf.get(input.resourceArn ?? '');
+      if (!tags) throw new Error(`TagResource on a task ECS did not start: ${input.resourceArn}`);
+      for (const tag of input.tags ?? []) tags[tag.key ?? ''] = tag.value ?? '';
+      return {};
+    });
   }
 
-  private runTask(cluster: string, clientToken: string | undefined, count: number) {
+  private runTask(
+    cluster: string,
+    clientToken: string | undefined,
+    count: number,
+    tags: { key?: string; value?: string }[],
+  ) {
     this.counts.runTaskCalls++;
     if (!clientToken) {
       this.counts.callsWithoutToken++;
       clientToken = `no-token-${this.counts.runTaskCalls}`;
     }
-    if (count !== 1) throw new Error(`the drill's fake ECS starts one task per call, asked for ${count}`);
+    if (count < 1 || count > 10) throw new Error(`RunTask starts 1 to 10 tasks a call, asked for ${count}`);
     const r = this.faults.random();
     if (r < this.faults.throttleRate) {
       this.counts.throttles++;
@@ -67,18 +86,20 @@ export class FakeEcs {
       this.counts.serverErrorsBeforeStart++;
       throw serverError();
     }
-    let taskArn = this.taskByToken.get(clientToken);
-    if (taskArn) this.counts.tokenReplays++;
+    let taskArns = this.tasksByToken.get(clientToken);
+    if (taskArns) this.counts.tokenReplays++;
     else {
-      taskArn = taskArnForToken(cluster, clientToken);
-      this.taskByToken.set(clientToken, taskArn);
-      this.counts.launches++;
+      taskArns = Array.from({ length: count }, (_, i) => taskArnForToken(cluster, `${clientToken}#${i}`));
+      this.tasksByToken.set(clientToken, taskArns);
+      for (const taskArn of taskArns)
+        this.tagsOf.set(taskArn, Object.fromEntries(tags.map((t) => [t.key ?? '', t.value ?? ''])));
+      this.counts.launches += count;
     }
     if (fault) {
       this.counts.serverErrorsAfterStart++;
       throw serverError();
     }
-    return { tasks: [{ taskArn, lastStatus: 'PROVISIONING' }], failures: [] };
+    return { tasks: taskArns.map((taskArn) => ({ taskArn, lastStatus: 'PROVISIONING' })), failures: [] };
   }
 }
 
@@ -127,19 +148,32 @@ export class FakeLaunchQueue {
    * event source mapping: batches of 10, at most 5 concurrent), the records of a batch concurrently. A record
    * whose handler throws comes back after the visibility timeout, or goes to the DLQ after maxReceives.
    */
-  async drain(
-    handle: (record: { messageId: string; body: string }) => Promise<unknown>,
-    options: { batchSize?: number; concurrency?: number } = {},
+  async drain<B = undefined>(
+    handle: (record: { messageId: string; body: string }, batch: B) => Promise<unknown>,
+    options: {
+      batchSize?: number;
+      concurrency?: number;
+      /** What the records of one batch share (the launcher's gathering of a batch's launches). */
+      newBatch?: (records: number) => B;
+      /** Mixes the messages that are ready, so a redelivery lands in another batch than it came in. */
+      shuffle?: () => number;
+    } = {},
   ): Promise<void> {
     const batchSize = options.batchSize ?? 10;
     const concurrency = options.concurrency ?? 5;
+    const { shuffle } = options;
     while (this.queued.length > 0) {
       const ready = this.queued.filter((m) => m.availableAt <= this.now);
       if (ready.length === 0) {
         this.now = Math.min(...this.queued.map((m) => m.availableAt));
         continue;
       }
-      ready.sort((a, b) => a.availableAt - b.availableAt);
+      if (shuffle) {
+        for (let i = ready.length - 1; i > 0; i--) {
+          const j = Math.floor(shuffle() * (i + 1));
+          [ready[i], ready[j]] = [ready[j] as Message, ready[i] as Message];
+        }
+      } else ready.sort((a, b) => a.availableAt - b.availableAt);
       const taken = ready.slice(0, batchSize * concurrency);
       const takenIds = new Set(taken.map((m) => m.id));
       this.queued = this.queued.filter((m) => !takenIds.has(m.id));
@@ -147,13 +181,14 @@ export class FakeLaunchQueue {
       for (let i = 0; i < taken.length; i += batchSize) batches.push(taken.slice(i, i + batchSize));
       this.counts.batches += batches.length;
       await Promise.all(
-        batches.map((batch) =>
-          Promise.all(
+        batches.map((batch) => {
+          const shared = options.newBatch?.(batch.length) as B;
+          return Promise.all(
             batch.map(async (message) => {
               message.receives++;
               this.counts.received++;
               try {
-                await handle({ messageId: message.id, body: message.body });
+                await handle({ messageId: message.id, body: message.body }, shared);
               } catch {
                 if (message.receives >= this.options.maxReceives) {
                   this.counts.deadLettered++;
@@ -164,8 +199,8 @@ export class FakeLaunchQueue {
                 }
               }
             }),
-          ),
-        ),
+          );
+        }),
       );
       this.now += 1;
     }

@@ -91,7 +91,7 @@ describe('a restart decision that waits on throttled tags (restartMaxAttempts=0,
         env.sandbox.clock.advance(10_000);
         await sleep(100);
       }
-      expect(replacementsOf(optedIn.arn)).toEqual([]);
+      expect(await replacementsOf(optedIn.arn)).toEqual([]);
       expect(await decisionOf(optedIn.id)).toBeUndefined();
     } finally {
       await env.sandbox.control('faults', { throttle: 0, error: 0 });
@@ -100,7 +100,7 @@ describe('a restart decision that waits on throttled tags (restartMaxAttempts=0,
     const replacement = await advanceUntil(
       env.sandbox,
       'a replacement of the opted-in task',
-      () => replacementsOf(optedIn.arn)[0],
+      async () => (await replacementsOf(optedIn.arn))[0],
       { stepMs: 10_000, timeoutMs: 30_000 },
     );
     expect(replacement.tags['ecs-autopilot:attempt']).toBe('1');
@@ -114,9 +114,9 @@ describe('a restart decision that waits on throttled tags (restartMaxAttempts=0,
     });
     env.sandbox.clock.advance(600_000);
     await sleep(1000);
-    expect(replacementsOf(optedIn.arn)).toHaveLength(1);
+    expect(await replacementsOf(optedIn.arn)).toHaveLength(1);
     expect(await ownDecisionOf(replacement.taskId)).toMatch(/^give-up/);
-    expect(replacementsOf(plain.arn)).toEqual([]);
+    expect(await replacementsOf(plain.arn)).toEqual([]);
     expect(await deadLetters()).toEqual([]);
   }, 90_000);
 });

@@ -61,8 +61,8 @@ const stopped = (taskId: string) => hasStopped(env.sandbox, taskId);
 describe('restarting failed standalone tasks', () => {
   it('replaces a task that exited 1 exactly once, after the backoff, keeping its spec and tags', async () => {
     const origin = await runTask({ exitCode: 1, maxAttempts: 1 });
-    const [replacement] = await advanceUntil(env.sandbox, 'a replacement', () => {
-      const r = replacementsOf(origin.arn);
+    const [replacement] = await advanceUntil(env.sandbox, 'a replacement', async () => {
+      const r = await replacementsOf(origin.arn);
       return r.length > 0 && r;
     });
     expect(replacement?.tags).toMatchObject({
@@ -83,7 +83,7 @@ describe('restarting failed standalone tasks', () => {
     expect(exhausted).toHaveLength(1);
     expect(exhausted[0]?.detail.attempts).toHaveLength(2);
     await sleep(500);
-    expect(replacementsOf(origin.arn)).toHaveLength(1);
+    expect(await replacementsOf(origin.arn)).toHaveLength(1);
 
     const scheduled = (await events.ofType('Task Restart Scheduled')).filter(
       (e) => e.resources[0] === origin.arn,
@@ -122,7 +122,7 @@ describe('restarting failed standalone tasks', () => {
     await sleep(500);
     env.sandbox.clock.advance(600_000);
     await sleep(500);
-    const chain = replacementsOf(origin.arn);
+    const chain = await replacementsOf(origin.arn);
     expect(chain.map((t) => t.tags['ecs-autopilot:attempt']).sort()).toEqual(['1', '2']);
   }, 60_000);
 
@@ -179,8 +179,8 @@ describe('restarting failed standalone tasks', () => {
       await sleep(300);
     }
     await env.sandbox.idle();
-    expect(replacementsOf(ok.arn)).toEqual([]);
-    expect(replacementsOf(userStopped.arn)).toEqual([]);
+    expect(await replacementsOf(ok.arn)).toEqual([]);
+    expect(await replacementsOf(userStopped.arn)).toEqual([]);
     expect(
       tasks().filter((t) => t.group === 'service:crashing' && t.startedBy?.startsWith('ecs-autopilot/')),
     ).toEqual([]);
@@ -195,7 +195,7 @@ describe('restarting failed standalone tasks', () => {
       );
       env.sandbox.clock.advance(600_000);
       await sleep(500);
-      expect(replacementsOf(origin.arn)).toHaveLength(1);
+      expect(await replacementsOf(origin.arn)).toHaveLength(1);
       expect(
         (await events.ofType('Task Restarted')).filter((e) => e.detail.originTaskArn === origin.arn),
       ).toHaveLength(1);
@@ -212,12 +212,13 @@ describe('restarting failed standalone tasks', () => {
       await advanceUntil(
         env.sandbox,
         'a replacement for every task',
-        () => origins.every((o) => replacementsOf(o.arn).length >= 1),
+        async () =>
+          (await Promise.all(origins.map((o) => replacementsOf(o.arn)))).every((r) => r.length >= 1),
         { timeoutMs: 45_000 },
       );
       env.sandbox.clock.advance(600_000);
       await sleep(1000);
-      for (const o of origins) expect(replacementsOf(o.arn)).toHaveLength(1);
+      for (const o of origins) expect(await replacementsOf(o.arn)).toHaveLength(1);
     } finally {
       await env.sandbox.control('faults', { throttle: 0, error: 0 });
     }

@@ -53,8 +53,8 @@ describe('Spot to on-demand', () => {
     await env.sandbox.control('interrupt', { taskId: spot.id });
 
     // No clock fast-forward: the Spot task has its two minutes; the replacement must be RUNNING within them.
-    const [replacement] = await waitFor('a RUNNING replacement', () => {
-      const r = replacementsOf(spot.arn).filter((t) => t.lastStatus === 'RUNNING');
+    const [replacement] = await waitFor('a RUNNING replacement', async () => {
+      const r = (await replacementsOf(spot.arn)).filter((t) => t.lastStatus === 'RUNNING');
       return r.length > 0 && r;
     });
     const secondsToRunning = (Date.now() - warnedAt) / 1000;
@@ -74,7 +74,7 @@ describe('Spot to on-demand', () => {
     await advanceUntil(env.sandbox, 'the Spot task to stop', () => task(spot.id)?.lastStatus === 'STOPPED');
     env.sandbox.clock.advance(300_000);
     await sleep(1000);
-    expect(replacementsOf(spot.arn)).toHaveLength(1);
+    expect(await replacementsOf(spot.arn)).toHaveLength(1);
     const fallbacks = (await events.ofType('Spot Fallback')).filter(
       (e) => e.detail.originTaskArn === spot.arn,
     );
@@ -87,7 +87,7 @@ describe('Spot to on-demand', () => {
     await env.sandbox.control('interrupt', { taskId: spot.id });
     await advanceUntil(env.sandbox, 'the Spot task to stop', () => task(spot.id)?.lastStatus === 'STOPPED');
     await sleep(1000);
-    expect(replacementsOf(spot.arn)).toEqual([]);
+    expect(await replacementsOf(spot.arn)).toEqual([]);
   }, 60_000);
 
   it('lands a launch on on-demand when Spot has no capacity', async () => {
@@ -96,16 +96,18 @@ describe('Spot to on-demand', () => {
     await env.sandbox.control('spot-capacity', { on: false });
     try {
       // The task fails; its restart asks for FARGATE_SPOT, gets the capacity failure, and goes to FARGATE.
-      const [replacement] = await advanceUntil(env.sandbox, 'a replacement', () => {
-        const r = replacementsOf(spot.arn);
+      const [replacement] = await advanceUntil(env.sandbox, 'a replacement', async () => {
+        const r = await replacementsOf(spot.arn);
         return r.length > 0 && r;
       });
       expect(replacement?.capacityProvider).toBe('FARGATE');
-      const fallback = (await events.ofType('Spot Fallback')).find(
-        (e) => e.detail.originTaskArn === spot.arn,
+      // The shortage is announced once for its cool-down, not per task.
+      const fallbacks = (await events.ofType('Spot Fallback')).filter(
+        (e) => e.detail.cause === 'spot-capacity',
       );
-      expect(fallback?.detail).toMatchObject({
-        cause: 'spot-capacity',
+      expect(fallbacks).toHaveLength(1);
+      expect(fallbacks[0]?.detail).toMatchObject({
+        capacityProvider: 'FARGATE_SPOT',
         to: [{ capacityProvider: 'FARGATE', weight: 1 }],
       });
     } finally {
@@ -152,8 +154,8 @@ describe('EC2 Spot', () => {
     });
     await env.sandbox.control('spot-warning', { instanceId: ec2InstanceId });
     // No clock fast-forward: the instance has its two minutes; the replacement must run within them.
-    const [replacement] = await waitFor('a RUNNING on-demand replacement', () => {
-      const r = replacementsOf(arn).filter((t) => t.lastStatus === 'RUNNING');
+    const [replacement] = await waitFor('a RUNNING on-demand replacement', async () => {
+      const r = (await replacementsOf(arn)).filter((t) => t.lastStatus === 'RUNNING');
       return r.length > 0 && r;
     });
     expect(task(id)?.lastStatus).toBe('RUNNING');
@@ -162,7 +164,7 @@ describe('EC2 Spot', () => {
 
     await advanceUntil(env.sandbox, 'the Spot task to stop', () => task(id)?.lastStatus === 'STOPPED');
     await sleep(1000);
-    expect(replacementsOf(arn)).toHaveLength(1);
+    expect(await replacementsOf(arn)).toHaveLength(1);
   }, 60_000);
 
   it('drains an interrupted instance and relaunches its standalone tasks on on-demand, each once', async () => {
@@ -172,8 +174,8 @@ describe('EC2 Spot', () => {
     });
 
     await env.sandbox.control('spot-warning', { instanceId: ec2InstanceId });
-    const [replacement] = await waitFor('an on-demand replacement', () => {
-      const r = replacementsOf(arn);
+    const [replacement] = await waitFor('an on-demand replacement', async () => {
+      const r = await replacementsOf(arn);
       return r.length > 0 && r;
     });
     expect(replacement?.capacityProvider).toBe('sandbox-ec2');
@@ -186,6 +188,6 @@ describe('EC2 Spot', () => {
     // Two minutes later the instance goes away and the task stops (TerminationNotice): still one replacement.
     await advanceUntil(env.sandbox, 'the Spot task to stop', () => task(id)?.lastStatus === 'STOPPED');
     await sleep(1000);
-    expect(replacementsOf(arn)).toHaveLength(1);
+    expect(await replacementsOf(arn)).toHaveLength(1);
   }, 60_000);
 });

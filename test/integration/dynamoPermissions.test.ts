@@ -13,6 +13,7 @@ import { buildLaunch } from '../../src/app/launcher';
 import { buildLaunchGuard } from '../../src/app/launchGuard';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
 import { useTablePerTest } from '../support/dynamo';
+import { launcherTestDefaults } from '../support/launcherDefaults';
 import { unusedDescribeTaskTags } from '../support/unusedDeps';
 
 const dynamo = useTablePerTest('permissions');
@@ -78,6 +79,7 @@ describe('the DynamoDB operations of the launch path', () => {
     });
     let started = 0;
     const launch = buildLaunch({
+      ...launcherTestDefaults(),
       guard,
       countMetric: () => undefined,
       runTask: async () => ({

@@ -112,9 +112,9 @@ describe('launch bookkeeping in DynamoDB (dynalite)', () => {
   it('marks follow-ups done so a redelivery knows there is nothing left to do', async () => {
     const store = buildLaunchStore(dynamo.db, dynamo.table, 30);
     await store.recordOutcome(request, launched);
-    expect((await store.getOutcome(request))?.done).toBe(false);
+    expect(await store.getOutcome(request)).toMatchObject({ done: false });
     await store.markOutcomeDone(request);
-    expect((await store.getOutcome(request))?.done).toBe(true);
+    expect(await store.getOutcome(request)).toMatchObject({ done: true });
     expect(await store.getOutcome({ ...request, capacityRetries: 1 })).toBeUndefined();
   });
 

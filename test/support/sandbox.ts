@@ -1,6 +1,8 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
 
 /** Short task lifecycles so an end-to-end test takes seconds, not minutes. */
@@ -15,7 +17,11 @@ export interface SandboxClients {
 }
 
 export async function startTestSandbox(options: Parameters<typeof startSandbox>[0] = {}) {
-  const sandbox = await startSandbox({ timings: FAST_TIMINGS, ...options });
+  const sandbox = await startSandbox({
+    timings: FAST_TIMINGS,
+    verbose: process.env.SANDBOX_VERBOSE === '1',
+    ...options,
+  });
   const config = {
     region: 'us-east-1',
     endpoint: sandbox.endpoint,
@@ -56,9 +62,47 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export type { Sandbox };
 
-/** The tasks ecs-autopilot started in place of `originArn` (their origin tag names it). */
-export function replacementsIn(sandbox: Sandbox, originArn: string) {
-  return sandbox.ecs.taskTable().filter((t) => t.tags['ecs-autopilot:origin-task'] === originArn);
+const tableClients = new WeakMap<Sandbox, DynamoDBDocumentClient>();
+
+/** The ids of the tasks whose launch record names `originArn` as their origin. */
+async function launchedFor(sandbox: Sandbox, originArn: string): Promise<Set<string>> {
+  let db = tableClients.get(sandbox);
+  if (!db) {
+    db = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        region: 'us-east-1',
+        endpoint: sandbox.endpoint,
+        credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
+      }),
+    );
+    tableClients.set(sandbox, db);
+  }
+  const ids = new Set<string>();
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(
+      new ScanCommand({
+        TableName: sandbox.stack.physicalName('Table'),
+        FilterExpression: 'kind = :launch AND lineage.originTaskArn = :origin',
+        ExpressionAttributeValues: { ':launch': 'launch', ':origin': originArn },
+        ExclusiveStartKey,
+      }),
+    );
+    for (const item of page.Items ?? []) ids.add(item.taskId as string);
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return ids;
+}
+
+/**
+ * The tasks ecs-autopilot started in place of `originArn`: their launch record names it (a batched launch's
+ * lineage tags come after the launch, and a task that stopped first never gets them), or their origin tag.
+ */
+export async function replacementsIn(sandbox: Sandbox, originArn: string) {
+  const recorded = await launchedFor(sandbox, originArn);
+  return sandbox.ecs
+    .taskTable()
+    .filter((t) => recorded.has(t.taskId) || t.tags['ecs-autopilot:origin-task'] === originArn);
 }
 
 /** Whether the sandbox's task `taskId` is STOPPED. */

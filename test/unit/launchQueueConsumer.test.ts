@@ -30,13 +30,20 @@ function heldRuns() {
 }
 
 const logger = () => ({ info: jest.fn(), error: jest.fn() });
+/** A launch these tests never reach (the runs are held fakes), with the batch gathering it offers. */
+const launchFn = () =>
+  Object.assign(jest.fn(), { newBatch: jest.fn() }) as unknown as LaunchQueueConsumerDeps['launch'];
+const unusedTagging: LaunchQueueConsumerDeps['tagLaunchedTasks'] = async () => {
+  throw new Error('no tag jobs in these tests');
+};
 
 describe('the launch queue consumer', () => {
   it("runs one schedule's due times one after the other, and other schedules' beside them", async () => {
     const runs = heldRuns();
-    const consume = buildLaunchQueueConsumer({
-      launch: jest.fn(),
+    const { consume } = buildLaunchQueueConsumer({
+      launch: launchFn(),
       runScheduled: runs.runScheduled,
+      tagLaunchedTasks: unusedTagging,
       logger: logger(),
     });
     const done = [
@@ -59,9 +66,10 @@ describe('the launch queue consumer', () => {
     const runs = heldRuns();
     const log = logger();
     runs.fail.add('nightly@00');
-    const consume = buildLaunchQueueConsumer({
-      launch: jest.fn(),
+    const { consume } = buildLaunchQueueConsumer({
+      launch: launchFn(),
       runScheduled: runs.runScheduled,
+      tagLaunchedTasks: unusedTagging,
       logger: log,
     });
     const first = consume(trigger('nightly', 0));
@@ -78,8 +86,13 @@ describe('the launch queue consumer', () => {
 
   it('a malformed message is an error, logged with its message id, and thrown so SQS keeps it', async () => {
     const log = logger();
-    const launch = jest.fn();
-    const consume = buildLaunchQueueConsumer({ launch, runScheduled: heldRuns().runScheduled, logger: log });
+    const launch = launchFn();
+    const { consume } = buildLaunchQueueConsumer({
+      launch,
+      runScheduled: heldRuns().runScheduled,
+      tagLaunchedTasks: unusedTagging,
+      logger: log,
+    });
     await expect(consume({ messageId: 'm-1', body: '{"trigger": "schedule"}' })).rejects.toThrow(
       /invalid schedule trigger/,
     );

@@ -11,15 +11,17 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { makeLauncherHandler } from '../../functions/launcher/handler';
-import { buildDescribeTaskTags, buildRunTask } from '../../src/adapters/ecs';
+import { buildDescribeTaskTags, buildRunTask, buildTagTask } from '../../src/adapters/ecs';
 import { buildPublishEvents } from '../../src/adapters/events';
 import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
 import { requestKey } from '../../src/adapters/launchStore';
 import { buildLaunch, type LauncherDeps, parseLaunchRequestMessage } from '../../src/app/launcher';
+import type { LaunchGroup } from '../../src/domain/launchGroup';
 import { clientTokenFor, type LaunchRequest, launchRequestSchema } from '../../src/domain/launchRequest';
 import { LAUNCH_LEASE_MS } from '../../src/domain/leases';
-import type { LaunchStore, RequestOutcome } from '../../src/ports';
+import type { RequestClaim, RequestOutcome } from '../../src/ports';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
+import { launcherTestDefaults, recordedTagJobs, TEST_PACING } from '../support/launcherDefaults';
 import { openLaunchGuard } from '../support/openLaunchGuard';
 import { unusedLeases } from '../support/unusedDeps';
 
@@ -67,7 +69,7 @@ const request: LaunchRequest = launchRequestSchema.parse({
 /** The request as it travels in a message body. */
 const asJson = (r: LaunchRequest) => JSON.parse(JSON.stringify(r));
 
-type Store = Pick<LaunchStore, 'getOutcome' | 'recordOutcome' | 'markOutcomeDone'>;
+type Store = LauncherDeps['store'];
 type RequestKey = Pick<LaunchRequest, 'requestId' | 'capacityRetries'>;
 const AT = '2024-05-14T09:13:00.000Z';
 
@@ -82,9 +84,11 @@ class FakeLaunchStore implements Store {
   /** The writes, in order, to check what the launcher does before and after recording. */
   readonly journal: string[] = [];
 
-  async getOutcome(r: RequestKey) {
+  async getOutcome(r: RequestKey): Promise<RequestOutcome | RequestClaim | undefined> {
     const marker = this.markers.get(requestKey(r));
-    return marker && structuredClone(marker);
+    if (marker) return structuredClone(marker);
+    const claim = this.claims.get(requestKey(r));
+    return claim ? { status: 'claimed', groupId: claim, at: AT } : undefined;
   }
 
   async recordOutcome(r: LaunchRequest, outcome: Omit<RequestOutcome, 'done' | 'at'>) {
@@ -110,6 +114,51 @@ class FakeLaunchStore implements Store {
   marker(r: RequestKey = request) {
     return this.markers.get(requestKey(r));
   }
+
+  /** Claims and groups, written together and only where no member has either (the store's transaction). */
+  readonly claims = new Map<string, string>();
+  readonly groups = new Map<string, LaunchGroup>();
+
+  async claimGroup(group: LaunchGroup) {
+    this.journal.push(`claimGroup ${group.members.length}`);
+    const taken = new Map<string, RequestOutcome | RequestClaim>();
+    for (const member of group.members) {
+      const key = requestKey(member);
+      const marker = this.markers.get(key);
+      const claim = this.claims.get(key);
+      if (marker) taken.set(key, structuredClone(marker));
+      else if (claim) taken.set(key, { status: 'claimed', groupId: claim, at: AT });
+    }
+    if (taken.size > 0) return { claimed: false as const, taken };
+    this.groups.set(group.groupId, structuredClone(group));
+    for (const member of group.members) this.claims.set(requestKey(member), group.groupId);
+    return { claimed: true as const };
+  }
+
+  async getGroup(groupId: string) {
+    const group = this.groups.get(groupId);
+    return group && structuredClone(group);
+  }
+
+  async recordGroup(group: LaunchGroup, outcomes: readonly Omit<RequestOutcome, 'done' | 'at'>[]) {
+    if (group.members.some((m) => this.markers.has(requestKey(m)))) {
+      return group.members.map((m) => ({
+        first: false,
+        outcome: structuredClone(this.markers.get(requestKey(m)) as RequestOutcome),
+      }));
+    }
+    return group.members.map((member, i) => {
+      const outcome = outcomes[i] as Omit<RequestOutcome, 'done' | 'at'>;
+      this.journal.push(`recordOutcome ${outcome.status}`);
+      this.claims.delete(requestKey(member));
+      const marker: RequestOutcome = { ...structuredClone(outcome), done: false, at: AT };
+      this.markers.set(requestKey(member), marker);
+      if (outcome.taskArns.length > 0) {
+        this.launches.push({ request: structuredClone(member), taskArns: [...outcome.taskArns] });
+      }
+      return { first: true, outcome: structuredClone(marker) };
+    });
+  }
 }
 
 const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
@@ -132,6 +181,7 @@ function setup(random: () => number = () => 0.5, leases: LauncherDeps['leases'] 
   const store = new FakeLaunchStore();
   const logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
   const deps: LauncherDeps = {
+    ...launcherTestDefaults(),
     guard: openLaunchGuard,
     countMetric: () => undefined,
     leases,
@@ -258,7 +308,13 @@ describe('launching a request', () => {
       return { FailedEntryCount: 0, Entries: [{ EventId: 'event-1' }] };
     });
     await launch(request);
-    expect(store.journal).toEqual(['RunTask', 'recordOutcome launched', 'PutEvents', 'markOutcomeDone']);
+    expect(store.journal).toEqual([
+      'claimGroup 1',
+      'RunTask',
+      'recordOutcome launched',
+      'PutEvents',
+      'markOutcomeDone',
+    ]);
   });
 
   it('announces a scheduled launch as Task Launched, with its context', async () => {
@@ -354,8 +410,9 @@ describe('launching a request', () => {
     // Both deliveries pass the marker check before either records: ECS returns the same task to the same token.
     store.getOutcome = async () => undefined;
     await expect(launch(request)).resolves.toBe('launched');
+    // The second finds the first one's marker when it claims: it calls RunTask no more.
     await expect(launch(request)).resolves.toBe('replayed');
-    expect(runTaskInputs()).toHaveLength(2);
+    expect(runTaskInputs()).toHaveLength(1);
     expect(store.launches).toHaveLength(1);
     expect(published()).toEqual([taskRestarted([NEW_ARN])]);
   });
@@ -446,7 +503,13 @@ describe('when ECS has no capacity', () => {
       return { FailedEntryCount: 0, Entries: [{ EventId: 'event-1' }] };
     });
     await launch(request);
-    expect(store.journal).toEqual(['recordOutcome requeued', 'SendMessage', 'PutEvents', 'markOutcomeDone']);
+    expect(store.journal).toEqual([
+      'claimGroup 1',
+      'recordOutcome requeued',
+      'SendMessage',
+      'PutEvents',
+      'markOutcomeDone',
+    ]);
   });
 
   it('launches the retry with a fresh clientToken once capacity is back', async () => {
@@ -576,7 +639,8 @@ describe('when ECS refuses the launch', () => {
     }
     expect(runTaskInputs()).toHaveLength(5);
     expect(sent()).toEqual(
-      Array.from({ length: 5 }, () => ({ queueUrl: QUEUE_URL, delaySeconds: 3, body: asJson(request) })),
+      // The wait the launch-rate bucket needs for one task (1/20 s), rounded up to SQS's whole seconds.
+      Array.from({ length: 5 }, () => ({ queueUrl: QUEUE_URL, delaySeconds: 1, body: asJson(request) })),
     );
     expect(store.markers.size).toBe(0);
     expect(published()).toEqual([]);
@@ -586,16 +650,47 @@ describe('when ECS refuses the launch', () => {
     ecsMock.on(RunTaskCommand).rejects(awsError('ServerException', 'Service unavailable', 503));
     const { launch, store } = setup(() => 0.5);
     await expect(launch(request)).resolves.toBe('requeued-throttled');
-    expect(sent()).toEqual([{ queueUrl: QUEUE_URL, delaySeconds: 3, body: asJson(request) }]);
-    expect(store.journal).toEqual([]);
+    expect(sent()).toEqual([{ queueUrl: QUEUE_URL, delaySeconds: 1, body: asJson(request) }]);
+    // Claimed before RunTask (the redelivery launches with the same clientToken), nothing recorded.
+    expect(store.journal).toEqual(['claimGroup 1']);
     expect(published()).toEqual([]);
   });
 
-  it('spreads throttled retries over 1 to 5 seconds', async () => {
+  it("waits out a throttled call in process for the time ECS's launch bucket needs, doubling in a row", async () => {
+    ecsMock
+      .on(RunTaskCommand)
+      .rejectsOnce(awsError('ThrottlingException', 'Rate exceeded'))
+      .rejectsOnce(awsError('ThrottlingException', 'Rate exceeded'))
+      .resolves({ tasks: [{ taskArn: NEW_ARN }], failures: [] });
+    const waits: number[] = [];
+    const { deps } = setup(() => 0.5);
+    const launch = buildLaunch({
+      ...deps,
+      pacing: { ...TEST_PACING, maxInlineWaitMs: 5_000 },
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    await expect(launch(request)).resolves.toBe('launched');
+    // One task refills in 50 ms at 20 a second; the second throttle in a row waits twice that.
+    expect(waits).toEqual([50, 100]);
+    expect(runTaskInputs()).toHaveLength(3);
+    expect(new Set(runTaskInputs().map((i) => i.clientToken)).size).toBe(1);
+    expect(sent()).toEqual([]);
+  });
+
+  it('goes back on the queue once waiting in process would take longer than it may', async () => {
     ecsMock.on(RunTaskCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
-    await setup(() => 0).launch(request);
-    await setup(() => 0.999_999).launch(request);
-    expect(sent().map((s) => s.delaySeconds)).toEqual([1, 5]);
+    const { deps } = setup(() => 0.5);
+    const launch = buildLaunch({
+      ...deps,
+      pacing: { ...TEST_PACING, maxInlineWaitMs: 1_000 },
+      sleep: async () => undefined,
+    });
+    await expect(launch(request)).resolves.toBe('requeued-throttled');
+    // 50 + 100 + 200 + 400 ms waited; the next, 800 ms, would pass the second: requeued for it.
+    expect(runTaskInputs()).toHaveLength(5);
+    expect(sent().map((s) => s.delaySeconds)).toEqual([1]);
   });
 
   it('gives up on an InvalidParameterException, naming it', async () => {
@@ -642,10 +737,10 @@ describe("a run of a Forbid or Replace schedule, holding the schedule's launch l
     const leases = held();
     const { launch } = setup(() => 0.5, leases);
     await expect(launch(scheduled)).resolves.toBe('requeued-throttled');
-    // The retry waits 3 s: the lease covers that and the usual margin.
+    // The retry waits 1 s: the lease covers that and the usual margin.
     expect(leases.leases.get('nightly')).toEqual({
       holder: DUE,
-      until: NOW + 3_000 + LAUNCH_LEASE_MS,
+      until: NOW + 1_000 + LAUNCH_LEASE_MS,
       parked: true,
     });
     launchedOne();
@@ -837,10 +932,17 @@ describe('the launcher function with a batch of messages', () => {
         stopTasks: notCalled,
         logger,
       },
+      lineageTags: {
+        tagTask: buildTagTask(ecs),
+        sendTagJob: deps.sendTagJob,
+        logger,
+        countMetric: () => undefined,
+        pacing: TEST_PACING,
+      },
       logger,
     });
     const handle = (event: SQSEvent) => handler(event, {} as Context);
-    return { handle, logger: { error } };
+    return { handle, logger: { error }, deps };
   }
 
   it('reports only the malformed message as failed, and launches the good one', async () => {
@@ -869,5 +971,167 @@ describe('the launcher function with a batch of messages', () => {
     });
     expect(runTaskInputs()).toEqual([]);
     expect(logger.error).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('batched launches: requests that differ only in lineage share one RunTask', () => {
+  /** The restart of the n-th failed task: the same input as `request`, its own lineage. */
+  function restartOf(n: number): LaunchRequest {
+    const id = `${String(n).padStart(4, '0')}${FAILED_ID.slice(4)}`;
+    const arn = `arn:aws:ecs:us-east-1:111122223333:task/batch-cluster/${id}`;
+    return launchRequestSchema.parse({
+      ...asJson(request),
+      requestId: `r-${id}`,
+      runTask: {
+        ...asJson(request).runTask,
+        startedBy: `ecs-autopilot/restart/${id}/1`,
+        tags: [
+          { key: 'ecs-autopilot:attempt', value: '1' },
+          { key: 'ecs-autopilot:origin-task', value: arn },
+          { key: 'ecs-autopilot:reason', value: 'restart' },
+        ],
+      },
+      lineage: { ...asJson(request).lineage, originTaskArn: arn, previousTaskArn: arn },
+    });
+  }
+  const record = (r: LaunchRequest, i: number) => ({ messageId: `m-${i}`, body: JSON.stringify(r) });
+  /** ECS: `count` tasks per call, the same ones again for the same clientToken; `started` of each call at most. */
+  function ecsStarting(started: (count: number) => number = (count) => count) {
+    const byToken = new Map<string, string[]>();
+    ecsMock.on(RunTaskCommand).callsFake((input) => {
+      const token = input.clientToken as string;
+      let arns = byToken.get(token);
+      if (!arns) {
+        const n = started(input.count ?? 1);
+        arns = Array.from(
+          { length: n },
+          (_, i) => `${CLUSTER_ARN.replace('cluster/', 'task/')}/${token}-${i}`,
+        );
+        byToken.set(token, arns);
+      }
+      const missing = (input.count ?? 1) - arns.length;
+      return {
+        tasks: arns.map((taskArn) => ({ taskArn })),
+        failures: Array.from({ length: missing }, () => ({ arn: CLUSTER_ARN, reason: CAPACITY })),
+      };
+    });
+    return byToken;
+  }
+  /** The launcher function over a batch of these requests, like SQS hands it one. */
+  async function deliver(handle: (e: SQSEvent) => unknown, requests: LaunchRequest[], from = 0) {
+    const records = requests.map((r, i) => ({ ...record(r, from + i), receiptHandle: 'h' }) as SQSRecord);
+    return handle({ Records: records });
+  }
+
+  function launcherFunction(store = new FakeLaunchStore()) {
+    const { deps } = setup();
+    const tagJobs = recordedTagJobs();
+    const launcherDeps: LauncherDeps = { ...deps, store, sendTagJob: tagJobs };
+    const logger = new Logger({ serviceName: 'ecs-autopilot', logLevel: 'SILENT' });
+    const notCalled = async () => {
+      throw new Error('no schedule runs in these tests');
+    };
+    const handler = makeLauncherHandler({
+      launcher: launcherDeps,
+      scheduledRuns: {
+        store: {
+          get: notCalled,
+          recordRun: notCalled,
+          acquireLaunchLease: notCalled,
+          releaseLaunchLease: notCalled,
+        },
+        refusalOf: () => undefined,
+        publishEvents: deps.publishEvents,
+        listRunningTasks: notCalled,
+        stopTasks: notCalled,
+        logger,
+      },
+      lineageTags: {
+        tagTask: buildTagTask(ecs),
+        sendTagJob: tagJobs,
+        logger,
+        countMetric: () => undefined,
+        pacing: TEST_PACING,
+      },
+      logger,
+    });
+    return { handle: (e: SQSEvent) => handler(e, {} as Context), store, tagJobs };
+  }
+
+  it('launches ten restarts with one RunTask of count 10, each recorded with its own task and lineage', async () => {
+    ecsStarting();
+    const { handle, store, tagJobs } = launcherFunction();
+    const restarts = Array.from({ length: 10 }, (_, i) => restartOf(i));
+    await expect(deliver(handle, restarts)).resolves.toEqual({ batchItemFailures: [] });
+    const [call, ...more] = runTaskInputs();
+    expect(more).toEqual([]);
+    expect(call).toMatchObject({ count: 10, startedBy: 'ecs-autopilot/restart' });
+    expect(call?.clientToken).toMatch(/^g-[A-Za-z0-9_-]{43}$/);
+    // Common tags only on the call: the lineage tags differ per task.
+    expect(call?.tags).toEqual([{ key: 'ecs-autopilot:reason', value: 'restart' }]);
+    const launched = restarts.map((r) => store.marker(r));
+    expect(launched.every((m) => m?.status === 'launched' && m.taskArns.length === 1 && m.done)).toBe(true);
+    expect(new Set(launched.map((m) => m?.taskArns[0])).size).toBe(10);
+    expect(store.launches.map((l) => l.request.requestId).sort()).toEqual(
+      restarts.map((r) => r.requestId).sort(),
+    );
+    // One tag job: each task gets its own member's lineage tags, after the launch.
+    expect(tagJobs.jobs).toHaveLength(1);
+    const tagged = tagJobs.jobs[0]?.job.tasks ?? [];
+    for (const r of restarts) {
+      const taskArn = store.marker(r)?.taskArns[0];
+      expect(tagged.find((t) => t.taskArn === taskArn)?.tags).toEqual([
+        { key: 'ecs-autopilot:attempt', value: '1' },
+        { key: 'ecs-autopilot:origin-task', value: r.lineage?.originTaskArn },
+      ]);
+    }
+    expect(published().filter((e) => e.detailType === 'Task Restarted')).toHaveLength(10);
+  });
+
+  it('relaunches exactly the 3 members a partial launch of 7 of 10 left without a task', async () => {
+    ecsStarting((count) => Math.min(count, 7));
+    const { handle, store } = launcherFunction();
+    const restarts = Array.from({ length: 10 }, (_, i) => restartOf(i));
+    await deliver(handle, restarts);
+    const outcomes = restarts.map((r) => store.marker(r));
+    expect(outcomes.filter((o) => o?.status === 'launched')).toHaveLength(7);
+    const retried = outcomes.filter((o) => o?.requeue);
+    expect(retried).toHaveLength(3);
+    expect(retried.every((o) => o?.taskArns.length === 0 && o.requeue?.request.capacityRetries === 1)).toBe(
+      true,
+    );
+    expect(sent().filter((m) => m.body.capacityRetries === 1)).toHaveLength(3);
+  });
+
+  it('after a crash between the claim and RunTask, a regrouped redelivery reuses the group and starts nothing twice', async () => {
+    const byToken = ecsStarting();
+    const store = new FakeLaunchStore();
+    const claim = store.claimGroup.bind(store);
+    // The first delivery is killed once its group is claimed: the messages come back.
+    store.claimGroup = async (group) => {
+      await claim(group);
+      throw new Error('Lambda killed');
+    };
+    const { handle } = launcherFunction(store);
+    const first = Array.from({ length: 10 }, (_, i) => restartOf(i));
+    const failed = (await deliver(handle, first)) as { batchItemFailures: unknown[] };
+    expect(failed.batchItemFailures).toHaveLength(10);
+    expect(runTaskInputs()).toEqual([]);
+    store.claimGroup = claim;
+    // Redelivered in another grouping: half of them, with three new requests.
+    const again = [...first.slice(5), restartOf(20), restartOf(21), restartOf(22)];
+    await expect(deliver(handle, again, 100)).resolves.toEqual({ batchItemFailures: [] });
+    await expect(deliver(handle, first.slice(0, 5), 200)).resolves.toEqual({ batchItemFailures: [] });
+    const calls = runTaskInputs();
+    // The claimed group of ten, launched for all its members by the first that came back (the other five
+    // find their outcomes recorded), and the three new ones in a group of their own.
+    expect(calls.map((c) => c.count)).toEqual([10, 3]);
+    expect(byToken.size).toBe(2);
+    const everyTask = [...first, restartOf(20), restartOf(21), restartOf(22)].map(
+      (r) => store.marker(r)?.taskArns ?? [],
+    );
+    expect(everyTask.every((arns) => arns.length === 1)).toBe(true);
+    expect(new Set(everyTask.flat()).size).toBe(13);
+    expect(store.launches).toHaveLength(13);
   });
 });
