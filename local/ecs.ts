@@ -121,7 +121,12 @@ export class EcsEmulator {
     this.counts[operation] = (this.counts[operation] ?? 0) + 1;
     this.injectFault(operation);
     this.ctx.throttler.admitOperation(operation);
-    return run(input ?? {});
+    const output = run(input ?? {});
+    // RunTask calls answered with failures[] (HTTP 200): what a benchmark of capacity shortages counts.
+    if (operation === 'RunTask' && ((output as { failures?: unknown[] }).failures?.length ?? 0) > 0) {
+      this.counts['RunTask!failures'] = (this.counts['RunTask!failures'] ?? 0) + 1;
+    }
+    return output;
   };
 
   /**

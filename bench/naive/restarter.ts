@@ -34,6 +34,8 @@ export async function handler(event: { detail: Detail }): Promise<string> {
       taskDefinition: d.taskDefinitionArn,
       capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
       networkConfiguration: { awsvpcConfiguration: { subnets: SUBNETS } },
+      // Named like ours, so the benchmark watches its replacements the same way.
+      startedBy: 'ecs-autopilot/naive',
       tags: [{ key: 'ecs-autopilot:origin-task', value: d.taskArn }],
     }),
   );

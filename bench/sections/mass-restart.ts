@@ -11,7 +11,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createTablesFromTemplate } from '../../local/dynamo';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
 import { startDynaliteProcess } from '../../test/drills/support';
@@ -72,6 +74,8 @@ function coresBusy(
 }
 
 interface World {
+  /** The table, read from the benchmark's side (which replacement belongs to which origin). */
+  table: DynamoDBDocumentClient;
   sandbox: Sandbox;
   host: LambdaHost;
   ecs: ECSClient;
@@ -127,11 +131,19 @@ async function startWorld(contender: Contender): Promise<World> {
     credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
     maxAttempts: 1,
   });
-  return { sandbox, host, ecs, dynamo };
+  const table = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: dynamo.endpoint,
+      credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
+    }),
+  );
+  return { sandbox, host, ecs, dynamo, table };
 }
 
 async function stopWorld(w: World) {
   w.ecs.destroy();
+  w.table.destroy();
   await w.sandbox.stop();
   w.host.stop();
   await w.dynamo.close();
@@ -187,6 +199,10 @@ interface WaveResult {
   duplicates: number;
   /** Tasks started as replacements, in all. */
   replacements: number;
+  /** Origins whose RUNNING replacement is on on-demand capacity. */
+  onDemand: number;
+  /** RunTask calls ECS answered with failures[] (capacity) during the wave. */
+  runTaskWithFailures: number;
   /** AWS calls the sandbox served during the wave, by operation (and by error code). */
   calls: Record<string, number>;
   /** DynamoDB calls the functions sent during the wave (every attempt), by function and operation. */
@@ -208,7 +224,40 @@ interface WaveResult {
   timeline: { s: number; describeTasks: number; launchRequests: number; runTaskAccepted: number }[];
 }
 
-/** Triggers the wave, then watches the replacements (tasks tagged with an origin of this wave). */
+/**
+ * Which origin each replacement belongs to: its launch record names it (a batched launch's lineage tags come
+ * after the launch), or its origin tag. One scan of the table, from the benchmark's side.
+ */
+async function originsOf(w: World): Promise<Map<string, string>> {
+  const origins = new Map<string, string>();
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await w.table.send(
+      new ScanCommand({
+        TableName: w.sandbox.stack.physicalName('Table'),
+        FilterExpression: 'kind = :launch',
+        ExpressionAttributeValues: { ':launch': 'launch' },
+        ProjectionExpression: 'taskId, lineage.originTaskArn',
+        ExclusiveStartKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const origin = (item.lineage as { originTaskArn?: string } | undefined)?.originTaskArn;
+      if (origin) origins.set(item.taskId as string, origin.split('/').pop() ?? origin);
+    }
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  for (const t of w.sandbox.ecs.taskTable()) {
+    const tagged = t.tags[ORIGIN_TAG]?.split('/').pop();
+    if (tagged && !origins.has(t.taskId)) origins.set(t.taskId, tagged);
+  }
+  return origins;
+}
+
+/**
+ * Triggers the wave, then watches the tasks ecs-autopilot starts (startedBy ecs-autopilot/...): once as many
+ * are RUNNING as there are origins, their launch records tell whether every origin has one.
+ */
 async function wave(
   w: World,
   origins: string[],
@@ -216,13 +265,19 @@ async function wave(
   deadlineMs: number,
 ): Promise<WaveResult> {
   const wanted = new Set(origins);
-  const replacementsOf = () => {
-    const by = new Map<string, { running: boolean }[]>();
-    for (const t of w.sandbox.ecs.taskTable()) {
-      const origin = t.tags[ORIGIN_TAG]?.split('/').pop();
+  const existing = new Set(w.sandbox.ecs.taskTable().map((t) => t.taskId));
+  const started = () =>
+    w.sandbox.ecs
+      .taskTable()
+      .filter((t) => !existing.has(t.taskId) && t.startedBy?.startsWith('ecs-autopilot/'));
+  const replacementsOf = async () => {
+    const originOf = await originsOf(w);
+    const by = new Map<string, { running: boolean; capacityProvider?: string }[]>();
+    for (const t of started()) {
+      const origin = originOf.get(t.taskId);
       if (!origin || !wanted.has(origin)) continue;
       const list = by.get(origin) ?? [];
-      list.push({ running: t.lastStatus === 'RUNNING' });
+      list.push({ running: t.lastStatus === 'RUNNING', capacityProvider: t.capacityProvider });
       by.set(origin, list);
     }
     return by;
@@ -236,15 +291,17 @@ async function wave(
     dynalite: cpuSecondsOf(w.dynamo.pid),
   });
   w.sandbox.calls.reset();
+  const ecsCallsBefore = w.sandbox.ecs.callCounts();
   await w.host.dynamoDbCalls({ reset: true });
   const cpuBefore = cpu();
   const t0 = Date.now();
   for (const id of origins) trigger(id);
   let ms = deadlineMs;
-  // When the first and the last origin got a replacement (any status), seen at each 50 ms poll.
+  // When the first and the last replacement appeared (any status), seen at each 50 ms poll.
   let firstLaunchMs: number | undefined;
   let lastLaunchMs: number | undefined;
   let launched = 0;
+  let checkedAt = 0;
   const timeline: WaveResult['timeline'] = [];
   const sampleTimeline = () => {
     const c = w.sandbox.calls.snapshot();
@@ -258,17 +315,24 @@ async function wave(
   };
   for (;;) {
     if (Date.now() - t0 >= timeline.length * 2000) sampleTimeline();
-    const by = replacementsOf();
-    if (by.size > launched) {
-      launched = by.size;
+    const ours = started();
+    if (ours.length > launched) {
+      launched = ours.length;
       firstLaunchMs ??= Date.now() - t0;
       lastLaunchMs = Date.now() - t0;
     }
-    let replaced = 0;
-    for (const list of by.values()) if (list.some((r) => r.running)) replaced++;
-    if (replaced === wanted.size) {
-      ms = Date.now() - t0;
-      break;
+    const running = ours.filter((t) => t.lastStatus === 'RUNNING').length;
+    // Enough RUNNING: do the records say every origin has one? (At most once a second.)
+    if (running >= wanted.size && Date.now() - checkedAt >= 1000) {
+      const at = Date.now() - t0;
+      checkedAt = Date.now();
+      const by = await replacementsOf();
+      let replaced = 0;
+      for (const list of by.values()) if (list.some((r) => r.running)) replaced++;
+      if (replaced === wanted.size) {
+        ms = at;
+        break;
+      }
     }
     if (Date.now() - t0 > deadlineMs) break;
     await sleep(50);
@@ -276,16 +340,19 @@ async function wave(
   const cores = coresBusy(cpuBefore, cpu(), Date.now() - t0);
   // Late duplicates: let what is in flight finish (retries waiting minutes are not waited for).
   await Promise.race([w.sandbox.idle(), sleep(15_000)]);
-  const by = replacementsOf();
+  const by = await replacementsOf();
   let replacements = 0;
   let duplicates = 0;
   let replaced = 0;
+  let onDemand = 0;
   for (const list of by.values()) {
     replacements += list.length;
     duplicates += list.length - 1;
     if (list.some((r) => r.running)) replaced++;
+    if (list.some((r) => r.running && !r.capacityProvider?.includes('SPOT'))) onDemand++;
   }
   const calls = w.sandbox.calls.snapshot();
+  const ecsCalls = w.sandbox.ecs.callCounts();
   const dynamoDb = await w.host.dynamoDbCalls();
   const launchPhase =
     firstLaunchMs !== undefined && lastLaunchMs !== undefined && lastLaunchMs > firstLaunchMs
@@ -301,6 +368,8 @@ async function wave(
     lost: wanted.size - replaced,
     duplicates,
     replacements,
+    onDemand,
+    runTaskWithFailures: (ecsCalls['RunTask!failures'] ?? 0) - (ecsCallsBefore['RunTask!failures'] ?? 0),
     calls,
     dynamoDb,
     cores,

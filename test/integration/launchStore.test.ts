@@ -1,4 +1,5 @@
 import { buildLaunchStore } from '../../src/adapters/launchStore';
+import { formGroup } from '../../src/domain/launchGroup';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
 import { useTablePerTest } from '../support/dynamo';
 import { NEW, restartDecision, restartRequest } from '../support/storeFixtures';
@@ -162,5 +163,65 @@ describe('a stage that does not store environment override values', () => {
     expect((await store.getLaunch('bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'))?.runTask.overrides).toEqual({
       containerOverrides: [{ name: 'worker', environment: [{ name: 'DB_PASSWORD' }] }],
     });
+  });
+});
+
+describe('launch groups in DynamoDB (dynalite)', () => {
+  /** Restart requests that differ only in lineage, each with a stored decision of its failed task. */
+  const restartsOf = (ids: string[]): LaunchRequest[] =>
+    ids.map((id) => ({
+      ...request,
+      requestId: `r-${id}`,
+      lineage: request.lineage && {
+        ...request.lineage,
+        previousTaskArn: `arn:aws:ecs:us-east-1:111122223333:task/batch/${id}`,
+      },
+    }));
+  const ids = ['a', 'b', 'c'].map((c) => c.repeat(32));
+
+  it('claims a group once: a second group with any claimed member is refused, naming what each such member has', async () => {
+    const store = buildLaunchStore(dynamo.db, dynamo.table, 30);
+    const [a, b, c] = restartsOf(ids) as [LaunchRequest, LaunchRequest, LaunchRequest];
+    const first = formGroup([a, b]);
+    expect(await store.claimGroup(first)).toEqual({ claimed: true });
+    expect(await store.getOutcome(a)).toMatchObject({ status: 'claimed', groupId: first.groupId });
+    expect(await store.getGroup(first.groupId)).toEqual(first);
+    const regrouped = await store.claimGroup(formGroup([b, c]));
+    expect(regrouped.claimed).toBe(false);
+    if (regrouped.claimed) return;
+    expect([...regrouped.taken]).toEqual([
+      [`${b.requestId}#0`, expect.objectContaining({ groupId: first.groupId })],
+    ]);
+    // Nothing of the refused group was written: c is free to be claimed alone.
+    expect(await store.getOutcome(c)).toBeUndefined();
+    expect(await store.claimGroup(formGroup([c]))).toEqual({ claimed: true });
+    // The same members again: the same group, refused as already claimed.
+    const again = await store.claimGroup(formGroup([a, b]));
+    expect(again.claimed).toBe(false);
+  });
+
+  it('records every member of a group in one transaction, once; a replaced task without a decision is left out', async () => {
+    const store = buildLaunchStore(dynamo.db, dynamo.table, 30);
+    const members = restartsOf(ids.slice(0, 2));
+    const [a, b] = members as [LaunchRequest, LaunchRequest];
+    // Only a's failed task has a decision to point at its replacement.
+    await store.putDecision(ids[0] as string, decision);
+    const group = formGroup(members);
+    await store.claimGroup(group);
+    const arns = ['1', '2'].map((n) => `arn:aws:ecs:us-east-1:111122223333:task/batch/${n.repeat(32)}`);
+    const outcomes = group.members.map((_, i) => ({ ...launched, taskArns: [arns[i] as string] }));
+    const recorded = await store.recordGroup(group, outcomes);
+    expect(recorded.map((r) => r.first)).toEqual([true, true]);
+    expect(await store.getOutcome(a)).toMatchObject({ status: 'launched', done: false });
+    expect(await store.getOutcome(b)).toMatchObject({ status: 'launched', done: false });
+    const aTask = (await store.getOutcome(a)) as { taskArns: string[] };
+    expect((await store.getLaunch(aTask.taskArns[0]?.split('/').pop() ?? ''))?.requestId).toBe(a.requestId);
+    expect((await store.getDecision(ids[0] as string))?.replacementTaskArns).toEqual(aTask.taskArns);
+    // A second delivery's record finds the first: nothing is written twice.
+    const replay = await store.recordGroup(group, outcomes);
+    expect(replay.map((r) => r.first)).toEqual([false, false]);
+    expect(replay.map((r) => r.outcome.taskArns)).toEqual(recorded.map((r) => r.outcome.taskArns));
+    // A claim is not an attempt: GET /launches/{id} shows it PENDING until its record.
+    expect(await store.getAttempts(a.requestId)).toHaveLength(1);
   });
 });
