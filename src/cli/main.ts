@@ -1,4 +1,4 @@
-/** The `ecs-autopilot` command (bin/ecs-autopilot.cjs runs the build of this file, dist/cli.cjs). */
+/** The `ecs-autopilot` command (bin/ecs-autopilot.cjs runs its build, dist/cli.cjs: scripts/build-cli.cjs). */
 import { runCli } from './program';
 
 // The SDK's notice about the Node version is for services, not for a command line.

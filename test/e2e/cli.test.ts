@@ -23,7 +23,7 @@ const dir = mkdtempSync(join(tmpdir(), 'cli-e2e-'));
 
 beforeAll(async () => {
   // The bin runs the build of src/cli: build it from the source under test.
-  await exec(process.execPath, [join(ROOT, 'scripts', 'build-cli.mjs')], { cwd: ROOT });
+  await exec(process.execPath, [join(ROOT, 'scripts', 'build-cli.cjs')], { cwd: ROOT });
   env = await startTestSandbox();
 }, 90_000);
 afterAll(() => env?.stop());
