@@ -177,6 +177,12 @@ describe('ecs-autopilot against the sandbox', () => {
     const usage = await cli('tasks', 'list');
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain("required option '--cluster <cluster>' not specified");
+    const noStack = await cli('doctor', '--stage', 'nope');
+    expect(noStack.code).toBe(1);
+    expect(noStack.stdout).toContain(
+      '✗ stack ecs-autopilot-nope: cannot read stack ecs-autopilot-nope: ValidationError: Stack with id ecs-autopilot-nope does not exist',
+    );
+    expect(noStack.stdout).toContain('    fix: npx sls deploy --stage nope --region us-east-1');
   });
 
   it('keeps a schedule from a YAML file like ecschedule apply: create, dry-run diff, update, pause, resume, run, runs, delete', async () => {
