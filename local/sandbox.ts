@@ -6,17 +6,21 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { createApiAuthProxy } from './apiAuth';
+import { CloudFormationEmulator, stackOutputs } from './cloudformation';
 import { ControlInputError, clockAdvance, exitCode, onOff, rate, requiredText } from './controlInput';
 import { ACCOUNT_ID, type BusEvent, type LambdaInvoker, REGION, VirtualClock } from './core';
 import { createTablesFromTemplate, startDynalite } from './dynamo';
 import { EcsEmulator, type EcsTimings } from './ecs';
 import { EventBridgeEmulator } from './eventbridge';
+import { LambdaApiEmulator } from './lambdaApi';
 import { AsyncLambda } from './lambdaAsync';
 import { OfflineLambdaInvoker } from './lambdaInvoker';
 import { SchedulerEmulator } from './scheduler';
 import { CallCounter, createEdgeServer, listen } from './server';
+import { SnsEmulator } from './sns';
 import { SqsEmulator } from './sqs';
-import { printConfigCached, type SandboxStack, stackFromConfig } from './stack';
+import { printConfigCached, type SandboxStack, SERVICE, stackFromConfig } from './stack';
 import { ROOT } from './template';
 
 export interface SandboxOptions {
@@ -41,6 +45,11 @@ export interface SandboxOptions {
   lambdaRetryDelaysMs?: number[];
   /** Told each step of the start as it completes (npm start prints them). */
   onProgress?: (message: string) => void;
+  /**
+   * The HTTP API checks SigV4 signatures of the sandbox credentials, as AWS_IAM does (default: on, unless
+   * SANDBOX_API_AUTH=off); off, it serves unsigned requests as `--noAuth` does.
+   */
+  apiAuth?: boolean;
 }
 
 /** Which option asked for a port: npm start names the variable behind it. */
@@ -68,6 +77,8 @@ export const SANDBOX_BUILD_ROOT = '.esbuild-sandbox';
 export interface Sandbox {
   endpoint: string;
   apiUrl: string | undefined;
+  /** Whether the HTTP API requires SigV4 (SANDBOX_API_AUTH). */
+  apiAuth: boolean;
   /** serverless-offline's Lambda invoke port (undefined with an in-process invoker). */
   lambdaPort: number | undefined;
   stage: string;
@@ -76,6 +87,7 @@ export interface Sandbox {
   ecs: EcsEmulator;
   events: EventBridgeEmulator;
   sqs: SqsEmulator;
+  sns: SnsEmulator;
   scheduler: SchedulerEmulator;
   lambda: AsyncLambda;
   calls: CallCounter;
@@ -228,6 +240,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const port = options.port || (await freePort());
   const httpPort = options.httpPort || (withOffline ? await freePort() : 0);
   const lambdaPort = options.lambdaPort || (withOffline ? await freePort() : 0);
+  const apiAuth = withOffline && (options.apiAuth ?? process.env.SANDBOX_API_AUTH !== 'off');
+  // With auth on, serverless-offline listens on a port of its own behind the verifying proxy on httpPort.
+  const offlineHttpPort = apiAuth ? await freePort() : httpPort;
 
   const offlineInvoker = options.invoker
     ? undefined
@@ -280,6 +295,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
 
   const dynamo = await startDynalite();
+  const sns = new SnsEmulator();
+  // Known once the stack is read (below); a request before that is answered as for a stack not there yet.
+  let cloudformation: CloudFormationEmulator | undefined;
+  let lambdaApi: LambdaApiEmulator | undefined;
 
   const control = async (command: string, body: unknown = {}): Promise<unknown> => {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -393,6 +412,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       dynamodb: (req, res) => dynamo.listener(req, res),
       scheduler: (method, path, query, body) => scheduler.handleRest(method, path, query, body),
       control,
+      sns,
+      cloudformation: {
+        namespace: 'http://cloudformation.amazonaws.com/doc/2010-05-15/',
+        handle: (action, input) =>
+          (
+            cloudformation ?? new CloudFormationEmulator({ name: '', outputs: [], createdAt: new Date() })
+          ).handle(action, { ...input, StackName: input.StackName ?? '-' }),
+      },
+      lambda: (method, path) => (lambdaApi ?? new LambdaApiEmulator([])).handleRest(method, path),
     },
     calls,
   );
@@ -409,6 +437,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     AWS_DEFAULT_REGION: REGION,
     AWS_ENDPOINT_URL: endpoint,
     SANDBOX_PORT: String(actualPort),
+    // The CLI (npx ecs-autopilot) finds the sandbox's stack, ecs-autopilot-<stage>, through this.
+    ECS_AUTOPILOT_STAGE: stage,
     // This machine runs Node 20 (Lambda runs 22): the SDK's notice about Node 20 is noise here.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
@@ -417,7 +447,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   // stack is read and created beside it.
   const buildFolder = join(SANDBOX_BUILD_ROOT, `${process.pid}-${lambdaPort}`);
   const offline = withOffline
-    ? startOffline(stage, { http: httpPort, lambda: lambdaPort }, clientEnv, {
+    ? startOffline(stage, { http: offlineHttpPort, lambda: lambdaPort }, clientEnv, {
         verbose: options.verbose ?? false,
         buildFolder,
         params: options.params ?? {},
@@ -432,6 +462,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const removeBuildFolder = () =>
     rm(join(ROOT, buildFolder), { recursive: true, force: true }).catch(() => undefined);
   let offlineProcess: ChildProcess | undefined;
+  let apiProxy: ReturnType<typeof createApiAuthProxy> | undefined;
   try {
     const [printed] = await Promise.all([
       printConfigCached(stage, { ...process.env, ...clientEnv }),
@@ -450,6 +481,23 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       stack.template,
       (id) => names.functionNameForLogicalId(id),
       (id) => sqsArn(names.physicalName(id)),
+    );
+    sns.loadTemplate(stack.template, (id) => names.physicalName(id));
+    cloudformation = new CloudFormationEmulator({
+      name: `${SERVICE}-${stage}`,
+      createdAt: new Date(clock.now()),
+      outputs: stackOutputs(
+        { template: stack.template, physicalName: (id) => names.physicalName(id), endpoint },
+        withOffline ? `http://127.0.0.1:${httpPort}` : undefined,
+      ),
+    });
+    lambdaApi = new LambdaApiEmulator(
+      Object.entries(names.functionNames).map(([key, name]) => ({
+        name,
+        handler: printed.config.functions[key]?.handler,
+        timeout: printed.config.functions[key]?.timeout,
+        environment: names.environments[key] ?? {},
+      })),
     );
     for (const [id, resource] of Object.entries(stack.template.Resources)) {
       if (resource.Type === 'AWS::Scheduler::ScheduleGroup') {
@@ -478,8 +526,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       offlineProcess = await offline.ready;
       progress(`serverless-offline ready: HTTP API on port ${httpPort}, Lambda on port ${lambdaPort}`);
     }
+    if (apiAuth) {
+      apiProxy = createApiAuthProxy({ target: { host: '127.0.0.1', port: offlineHttpPort }, region: REGION });
+      await listen(apiProxy, httpPort).catch((error: NodeJS.ErrnoException) => {
+        throw error.code === 'EADDRINUSE' ? new PortInUseError(httpPort, 'httpPort') : error;
+      });
+    }
     offlineInvoker?.ready();
   } catch (error) {
+    apiProxy?.close();
     if (offline) await stopChild(offline.child);
     await removeBuildFolder();
     server.close();
@@ -492,6 +547,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const sandbox: Sandbox = {
     endpoint,
     apiUrl: options.invoker ? undefined : `http://127.0.0.1:${httpPort}`,
+    apiAuth,
     lambdaPort: options.invoker ? undefined : lambdaPort,
     stage,
     stack,
@@ -499,6 +555,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ecs,
     events,
     sqs,
+    sns,
     scheduler,
     lambda,
     calls,
@@ -517,6 +574,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     async stop() {
       // Functions first (they call the endpoint), then the emulators' timers, then the endpoint, then storage.
       stopping = true;
+      if (apiProxy) {
+        const proxy = apiProxy;
+        proxy.closeAllConnections?.();
+        await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      }
       if (offlineProcess) await stopChild(offlineProcess);
       await removeBuildFolder();
       sqs.stop();

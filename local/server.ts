@@ -5,11 +5,15 @@
  *   x-amz-target AmazonSQS.*                           SQS            (awsJson1_0)
  *   x-amz-target DynamoDB_20120810.*                   DynamoDB       (dynalite, same port)
  *   SigV4 scope .../scheduler/aws4_request             EventBridge Scheduler (rest-json)
+ *   SigV4 scope .../cloudformation/aws4_request        CloudFormation (awsQuery: form in, XML out)
+ *   SigV4 scope .../sns/aws4_request                   SNS (awsQuery)
+ *   SigV4 scope .../lambda/aws4_request                Lambda control plane (rest-json)
  *   /_sandbox/<command>                                control: fault injection, clock, stats
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerQuery, type QueryService } from './awsQuery';
 import { ControlInputError } from './controlInput';
 import { AwsError, type OperationHandler } from './core';
 
@@ -28,6 +32,10 @@ export interface EdgeServices {
     body: unknown,
   ) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
   control: (command: string, body: unknown) => Promise<unknown>;
+  /** awsQuery services, found by the service their requests are signed for. */
+  cloudformation?: QueryService;
+  sns?: QueryService;
+  lambda?: (method: string, path: string) => Promise<{ status: number; body: unknown }>;
 }
 
 const JSON_TARGETS: [prefix: string, service: keyof EdgeServices, contentType: string][] = [
@@ -166,6 +174,30 @@ export function createEdgeServer(services: EdgeServices, counter = new CallCount
             raw ? JSON.parse(raw) : undefined,
           );
           for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
+          return send(res, result.status, result.body);
+        } catch (error) {
+          return sendError(res, error, 'application/json', true);
+        }
+      }
+      const service = signingService(req);
+      const query = service === 'cloudformation' || service === 'sns' ? services[service] : undefined;
+      if (query) {
+        const raw = await readBody(req);
+        const action = new URLSearchParams(raw).get('Action') ?? '?';
+        counter.add(`${service}.${action}`);
+        const answer = await answerQuery(query, raw);
+        res.writeHead(answer.status, {
+          'content-type': 'text/xml',
+          'content-length': Buffer.byteLength(answer.body),
+          'x-amzn-requestid': randomUUID(),
+        });
+        res.end(answer.body);
+        return;
+      }
+      if (service === 'lambda' && services.lambda) {
+        counter.add(`lambda.${req.method} ${url.pathname}`);
+        try {
+          const result = await services.lambda(req.method ?? 'GET', url.pathname);
           return send(res, result.status, result.body);
         } catch (error) {
           return sendError(res, error, 'application/json', true);

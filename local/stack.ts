@@ -17,6 +17,7 @@ export const SERVICE = 'ecs-autopilot';
 
 interface PrintedFunction {
   name: string;
+  handler?: string;
   maximumRetryAttempts?: number;
   maximumEventAge?: number;
   destinations?: { onFailure?: { type?: string; arn: unknown } };
@@ -29,7 +30,7 @@ export interface PrintedConfig {
   service: string;
   provider: { stage: string; environment?: Record<string, unknown> };
   functions: Record<string, PrintedFunction>;
-  resources?: { Resources?: Record<string, CfnResource> };
+  resources?: { Resources?: Record<string, CfnResource>; Outputs?: Record<string, unknown> };
 }
 
 export interface SandboxStack {
@@ -272,7 +273,10 @@ export function stackFromConfig(config: PrintedConfig): SandboxStack {
 
   return {
     stage,
-    template: { Resources: resources },
+    template: {
+      Resources: resources,
+      ...(config.resources?.Outputs && { Outputs: config.resources.Outputs }),
+    },
     functionNames,
     functionNameForLogicalId: (id) => byLogicalId.get(id),
     physicalName: (id) => `${config.service}-${stage}-${id}`,

@@ -41,18 +41,20 @@ async function main() {
   console.log(`
 ecs-autopilot sandbox ready in ${sinceStart()} (stage ${sandbox.stage})
   AWS endpoint (ECS, EventBridge, Scheduler, SQS, DynamoDB): ${sandbox.endpoint}
-  HTTP API:                                                  ${sandbox.apiUrl}
+  HTTP API:                                                  ${sandbox.apiUrl} (${sandbox.apiAuth ? 'SigV4 with the credentials below; SANDBOX_API_AUTH=off for plain curl' : 'no auth: SANDBOX_API_AUTH=off'})
   Lambda invoke endpoint (serverless-offline):               http://127.0.0.1:${lambdaPort}
   Control:                                                   npm run sandbox -- help
 
 Try, in another terminal:
-  export AWS_ENDPOINT_URL=${sandbox.endpoint} AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox AWS_DEFAULT_REGION=us-east-1
+  export AWS_ENDPOINT_URL=${sandbox.endpoint} AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox AWS_DEFAULT_REGION=us-east-1 ECS_AUTOPILOT_STAGE=${sandbox.stage}
+  npx ecs-autopilot doctor
   TASK=$(aws ecs run-task --cluster sandbox --task-definition sandbox-worker --launch-type FARGATE \\
     --network-configuration 'awsvpcConfiguration={subnets=[subnet-0123456789abcdef0]}' \\
     --query 'tasks[0].taskArn' --output text)
   npm run -s sandbox -- wait $TASK RUNNING
   npm run sandbox -- tasks
-  curl -s ${sandbox.apiUrl}/tasks/\${TASK##*/}
+  npx ecs-autopilot tasks get \${TASK##*/}
+  curl -s ${sandbox.apiAuth ? '--aws-sigv4 "aws:amz:us-east-1:execute-api" --user sandbox:sandbox ' : ''}${sandbox.apiUrl}/tasks/\${TASK##*/}
 `);
   let stopping = false;
   const stop = async () => {

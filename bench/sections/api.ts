@@ -80,7 +80,8 @@ async function createSchedules(api: string, n: number, parallel: number): Promis
 
 export async function run(): Promise<SectionResult> {
   // The stage keeps 200 schedules by default (maxSchedules); the benchmark pages through more.
-  const sandbox = await startSandbox({ params: { maxSchedules: String(SCHEDULES) } });
+  // The function behind the API is measured, not the sandbox's SigV4 check (API Gateway's, in AWS).
+  const sandbox = await startSandbox({ params: { maxSchedules: String(SCHEDULES) }, apiAuth: false });
   const api = sandbox.apiUrl as string;
   const ecs = new ECSClient({
     region: 'us-east-1',

@@ -16,6 +16,7 @@ import {
   sleep,
   startTestSandbox,
 } from '../support/sandbox';
+import { sandboxFetch } from '../support/signedFetch';
 
 let env: Awaited<ReturnType<typeof Start>>;
 
@@ -59,7 +60,7 @@ async function deadLetters(): Promise<string[]> {
 }
 
 async function decisionOf(taskId: string): Promise<string | undefined> {
-  const response = await fetch(`${env.sandbox.apiUrl}/tasks/${taskId}`);
+  const response = await sandboxFetch(`${env.sandbox.apiUrl}/tasks/${taskId}`);
   if (response.status !== 200) return undefined;
   const body = (await response.json()) as { attempts?: { decision?: string }[] };
   return body.attempts?.[0]?.decision;
@@ -67,7 +68,7 @@ async function decisionOf(taskId: string): Promise<string | undefined> {
 
 /** The decision taken on this very task (`decision.action`), where `decisionOf` reads the chain's first. */
 async function ownDecisionOf(taskId: string): Promise<string | undefined> {
-  const response = await fetch(`${env.sandbox.apiUrl}/tasks/${taskId}`);
+  const response = await sandboxFetch(`${env.sandbox.apiUrl}/tasks/${taskId}`);
   if (response.status !== 200) return undefined;
   const body = (await response.json()) as { decision?: { action?: string } };
   return body.decision?.action;

@@ -19,6 +19,7 @@ import {
   sleep,
   startTestSandbox,
 } from '../support/sandbox';
+import { sandboxFetch } from '../support/signedFetch';
 
 let env: Awaited<ReturnType<typeof Start>>;
 let events: Awaited<ReturnType<typeof captureProductEvents>>;
@@ -96,7 +97,7 @@ describe('restarting failed standalone tasks', () => {
     expect(restarted).toHaveLength(1);
 
     // The history API shows the chain: origin, its exit, the decision, the delay, the replacement.
-    const body = (await (await fetch(`${env.sandbox.apiUrl}/tasks/${origin.id}`)).json()) as {
+    const body = (await (await sandboxFetch(`${env.sandbox.apiUrl}/tasks/${origin.id}`)).json()) as {
       attempts: {
         taskArn: string;
         exitCode?: number;

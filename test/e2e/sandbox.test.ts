@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { DescribeTasksCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { type startTestSandbox as Start, SUBNETS, startTestSandbox, waitFor } from '../support/sandbox';
+import { sandboxFetch } from '../support/signedFetch';
 
 const exec = promisify(execFile);
 let env: Awaited<ReturnType<typeof Start>>;
@@ -36,7 +37,7 @@ describe('sandbox', () => {
     const taskArn = out.tasks?.[0]?.taskArn as string;
     const taskId = taskArn.split('/').pop();
     const history = await waitFor('the STOPPED state in the history API', async () => {
-      const response = await fetch(`${env.sandbox.apiUrl}/tasks/${taskId}`);
+      const response = await sandboxFetch(`${env.sandbox.apiUrl}/tasks/${taskId}`);
       if (response.status !== 200) return undefined;
       const body = (await response.json()) as {
         task: Record<string, unknown>;
@@ -73,7 +74,7 @@ describe('sandbox', () => {
     );
     const taskArn = out.tasks?.[0]?.taskArn as string;
     const task = await waitFor('the RUNNING state in the history API', async () => {
-      const response = await fetch(`${env.sandbox.apiUrl}/tasks/${taskArn.split('/').pop()}`);
+      const response = await sandboxFetch(`${env.sandbox.apiUrl}/tasks/${taskArn.split('/').pop()}`);
       if (response.status !== 200) return undefined;
       const body = (await response.json()) as { task: Record<string, unknown> | null };
       return body.task?.lastStatus === 'RUNNING' ? body.task : undefined;
@@ -90,7 +91,7 @@ describe('sandbox', () => {
   });
 
   it('answers 404 from the API for a task it never saw', async () => {
-    const response = await fetch(`${env.sandbox.apiUrl}/tasks/ffffffffffffffffffffffffffffffff`);
+    const response = await sandboxFetch(`${env.sandbox.apiUrl}/tasks/ffffffffffffffffffffffffffffffff`);
     expect(response.status).toBe(404);
   });
 

@@ -6,6 +6,7 @@ import {
   startTestSandbox,
   waitFor,
 } from '../support/sandbox';
+import { SANDBOX_CALLER_ARN, sandboxFetch } from '../support/signedFetch';
 
 let env: Awaited<ReturnType<typeof Start>>;
 
@@ -15,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => env?.stop());
 
 async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${env.sandbox.apiUrl}${path}`, {
+  const response = await sandboxFetch(`${env.sandbox.apiUrl}${path}`, {
     method,
     headers: { 'content-type': 'application/json' },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
@@ -70,7 +71,7 @@ describe('schedules', () => {
       name: 'nightly.report',
       state: 'ENABLED',
       version: 1,
-      createdBy: 'anonymous',
+      createdBy: SANDBOX_CALLER_ARN,
     });
     expect(
       (await api('POST', '/schedules', { name: 'nightly.report', expression: 'rate(5 minutes)', ...launch }))

@@ -9,6 +9,7 @@ import {
   startTestSandbox,
   waitFor,
 } from '../support/sandbox';
+import { sandboxFetch } from '../support/signedFetch';
 
 let env: Awaited<ReturnType<typeof Start>>;
 let events: Awaited<ReturnType<typeof captureProductEvents>>;
@@ -66,7 +67,7 @@ describe('service Spot fallback', () => {
     expect(fallbacks[0]?.detail).toMatchObject({ cluster: 'sandbox', service: 'web' });
     expect(await strategyOf('web')).toEqual(['FARGATE']);
 
-    const during = (await (await fetch(`${env.sandbox.apiUrl}/services/sandbox/web`)).json()) as {
+    const during = (await (await sandboxFetch(`${env.sandbox.apiUrl}/services/sandbox/web`)).json()) as {
       mode: string;
       history: { action: string }[];
     };
@@ -84,7 +85,7 @@ describe('service Spot fallback', () => {
     );
     const restored = await events.ofType('Service Spot Restored');
     expect(restored).toHaveLength(1);
-    const after = (await (await fetch(`${env.sandbox.apiUrl}/services/sandbox/web`)).json()) as {
+    const after = (await (await sandboxFetch(`${env.sandbox.apiUrl}/services/sandbox/web`)).json()) as {
       mode: string;
       history: { action: string; at: string }[];
     };
@@ -120,7 +121,7 @@ describe('service Spot fallback', () => {
         await sleep(300);
       }
       expect(await strategyOf('batch-api')).toEqual(['FARGATE_SPOT']);
-      expect((await fetch(`${env.sandbox.apiUrl}/services/sandbox/batch-api`)).status).toBe(404);
+      expect((await sandboxFetch(`${env.sandbox.apiUrl}/services/sandbox/batch-api`)).status).toBe(404);
     } finally {
       await env.sandbox.control('spot-capacity', { on: true });
       await env.clients.ecs.send(

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { SUBNETS } from '../support/sandbox';
+import { sandboxFetch } from '../support/signedFetch';
 
 const exec = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -128,8 +129,11 @@ describe('npm start', () => {
         env: process.env,
       });
       expect(existsSync(join(packageDir, 'cloudformation-template-update-stack.json'))).toBe(true);
-      const response = await fetch(`${first.apiUrl}/tasks/ffffffffffffffffffffffffffffffff`);
+      const response = await sandboxFetch(`${first.apiUrl}/tasks/ffffffffffffffffffffffffffffffff`);
       expect(response.status).toBe(404);
+      // Unsigned, as API Gateway answers on an AWS_IAM route.
+      const unsigned = await fetch(`${first.apiUrl}/tasks/ffffffffffffffffffffffffffffffff`);
+      expect(unsigned.status).toBe(403);
     } finally {
       rmSync(packageDir, { recursive: true, force: true });
     }
