@@ -107,6 +107,10 @@ const LAUNCHED_EVENT: Record<LaunchRequest['reason'], string> = {
   'run-now': 'Task Launched',
 };
 
+/** How long a delivery that lost the record of its group waits for the winner to finish its members' follow-ups. */
+const OWNER_LOOKS = 3;
+const OWNER_WAIT_MS = 500;
+
 /** One Spot probe per shortage in this long: a launch tries Spot, and its success ends the shortage early. */
 export const SPOT_PROBE_EVERY_MS = 30_000;
 
@@ -495,10 +499,16 @@ export function buildLaunch(deps: LauncherDeps) {
       failures: answer.failures,
       replayed: recorded.some((r) => !r.first),
     });
+    // This delivery recorded the group: it owes every member's follow-ups (the members' own deliveries find them
+    // done). Another delivery recorded it first: that one is doing them; a member of ours not done after a
+    // while (it crashed) is finished here, so nothing owed is lost.
+    const mine = new Set(local.map((p) => memberKeyOf(p.request)));
     await Promise.all(
       group.members.map(async (member, i) => {
         const record = recorded[i];
-        if (record && !record.outcome.done) await finish(member, record.outcome);
+        if (!record || record.outcome.done) return;
+        if (record.first) await finish(member, record.outcome);
+        else if (mine.has(memberKeyOf(member))) await finishUnlessOwnerDoes(member, record.outcome);
       }),
     );
     for (const p of local) {
@@ -507,6 +517,16 @@ export function buildLaunch(deps: LauncherDeps) {
       if (!record) p.reject(new Error(`${memberKeyOf(p.request)} is not a member of ${group.groupId}`));
       else p.resolve(record.first ? resultOf(record.outcome) : 'replayed');
     }
+  }
+
+  /** A member another delivery recorded: its follow-ups are that one's, unless they are still not done later. */
+  async function finishUnlessOwnerDoes(member: LaunchRequest, outcome: RequestOutcome) {
+    for (let look = 0; look < OWNER_LOOKS; look++) {
+      await sleep(OWNER_WAIT_MS);
+      const now = await deps.store.getOutcome(member);
+      if (!now || isClaim(now) || now.done) return;
+    }
+    await finish(member, outcome);
   }
 
   /** A redelivered member's group, read back: it launches with that group's input and clientToken. */
