@@ -672,7 +672,12 @@ export class SqsEmulator {
       this.poll();
       if (this.isIdle()) return;
       if (this.stopped) return;
-      if (Date.now() > deadline) throw new Error(`SqsEmulator.idle: still busy after ${timeoutMs} ms`);
+      if (Date.now() > deadline) {
+        const busy = this.mappings
+          .filter((m) => m.inFlight > 0)
+          .map((m) => `${m.mapping.queueArn.split(':').pop()} ${m.inFlight} batches in flight`);
+        throw new Error(`SqsEmulator.idle: still busy after ${timeoutMs} ms (${busy.join(', ') || 'messages ready'})`);
+      }
       await sleep(Math.max(1, Math.min(this.pollIntervalMs, 10)));
     }
   }

@@ -42,6 +42,20 @@ export class TokenBucket {
     return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.perSecond) * 1000);
   }
 
+  /** Takes up to `n` tokens that are there now (none are waited for): how many it took. */
+  takeAvailable(n: number, now: number): number {
+    this.refill(now);
+    const taken = Math.max(0, Math.min(n, Math.floor(this.tokens)));
+    this.tokens -= taken;
+    return taken;
+  }
+
+  /** The ms until `n` tokens are there (taking none). */
+  msUntil(n: number, now: number): number {
+    this.refill(now);
+    return this.tokens >= n ? 0 : Math.ceil(((n - this.tokens) / this.perSecond) * 1000);
+  }
+
   /** ECS said the bucket is empty (ThrottlingException): no tokens until it refills. */
   drain(now: number) {
     this.refill(now);

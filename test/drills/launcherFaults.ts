@@ -102,7 +102,6 @@ async function drainWithLauncher(
       logger,
       countMetric: () => undefined,
       pacing: TEST_PACING,
-      sleep: async () => undefined,
     }),
     logger: { info: () => undefined, error: () => undefined },
   });
