@@ -21,7 +21,12 @@ import { clientTokenFor, type LaunchRequest, launchRequestSchema } from '../../s
 import { LAUNCH_LEASE_MS } from '../../src/domain/leases';
 import type { RequestClaim, RequestOutcome } from '../../src/ports';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
-import { launcherTestDefaults, recordedTagJobs, TEST_PACING } from '../support/launcherDefaults';
+import {
+  launcherTestDefaults,
+  memorySpotShortages,
+  recordedTagJobs,
+  TEST_PACING,
+} from '../support/launcherDefaults';
 import { openLaunchGuard } from '../support/openLaunchGuard';
 import { unusedLeases } from '../support/unusedDeps';
 
@@ -1133,5 +1138,83 @@ describe('batched launches: requests that differ only in lineage share one RunTa
     expect(everyTask.every((arns) => arns.length === 1)).toBe(true);
     expect(new Set(everyTask.flat()).size).toBe(13);
     expect(store.launches).toHaveLength(13);
+  });
+});
+
+describe('the memory of Spot shortages', () => {
+  const onSpot = (n: number): LaunchRequest => ({
+    ...request,
+    requestId: `r-spot-${n}`,
+    runTask: {
+      ...request.runTask,
+      launchType: undefined,
+      capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }],
+    },
+  });
+  const providerOf = (input: { capacityProviderStrategy?: { capacityProvider?: string }[] }) =>
+    input.capacityProviderStrategy?.[0]?.capacityProvider;
+
+  function launcherWithMemory(clock: { now: number }) {
+    const { deps } = setup();
+    const spotShortages = memorySpotShortages(() => clock.now);
+    const launch = buildLaunch({ ...deps, spotShortages, now: () => clock.now });
+    return { launch, spotShortages };
+  }
+
+  it('after one Spot capacity failure, sends further launches straight to on-demand and announces it once', async () => {
+    ecsMock
+      .on(RunTaskCommand)
+      .callsFake((input) =>
+        providerOf(input) === 'FARGATE_SPOT'
+          ? { tasks: [], failures: [{ arn: CLUSTER_ARN, reason: CAPACITY }] }
+          : { tasks: [{ taskArn: `${NEW_ARN}-${input.clientToken}` }], failures: [] },
+      );
+    const clock = { now: 1_000_000 };
+    const { launch, spotShortages } = launcherWithMemory(clock);
+    await expect(launch(onSpot(1))).resolves.toBe('requeued-capacity');
+    for (let n = 2; n <= 5; n++) await expect(launch(onSpot(n))).resolves.toBe('launched');
+    // One Spot call learned the shortage; the next four went to FARGATE at once.
+    expect(runTaskInputs().map(providerOf)).toEqual([
+      'FARGATE_SPOT',
+      'FARGATE',
+      'FARGATE',
+      'FARGATE',
+      'FARGATE',
+    ]);
+    expect(spotShortages.remembered).toEqual([
+      expect.objectContaining({
+        cluster: 'batch-cluster',
+        provider: 'FARGATE_SPOT',
+        until: 1_000_000 + 180_000,
+      }),
+    ]);
+    const fallbacks = published().filter((e) => e.detailType === 'Spot Fallback');
+    expect(fallbacks).toHaveLength(1);
+    expect(fallbacks[0]?.detail).toMatchObject({
+      cause: 'spot-capacity',
+      capacityProvider: 'FARGATE_SPOT',
+      to: [{ capacityProvider: 'FARGATE', weight: 1 }],
+    });
+  });
+
+  it('lets one launch try Spot after the probe interval, and ends the shortage when Spot takes it', async () => {
+    let spotBack = false;
+    ecsMock
+      .on(RunTaskCommand)
+      .callsFake((input) =>
+        providerOf(input) === 'FARGATE_SPOT' && !spotBack
+          ? { tasks: [], failures: [{ arn: CLUSTER_ARN, reason: CAPACITY }] }
+          : { tasks: [{ taskArn: `${NEW_ARN}-${input.clientToken}` }], failures: [] },
+      );
+    const clock = { now: 1_000_000 };
+    const { launch, spotShortages } = launcherWithMemory(clock);
+    // (Its retry on FARGATE goes to the queue, not delivered here.)
+    await launch(onSpot(1));
+    clock.now += 31_000;
+    spotBack = true;
+    await expect(launch(onSpot(2))).resolves.toBe('launched');
+    await expect(launch(onSpot(3))).resolves.toBe('launched');
+    expect(runTaskInputs().map(providerOf)).toEqual(['FARGATE_SPOT', 'FARGATE_SPOT', 'FARGATE_SPOT']);
+    expect(await spotShortages.current('batch-cluster', 'FARGATE_SPOT')).toBeUndefined();
   });
 });
