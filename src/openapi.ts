@@ -57,6 +57,22 @@ const storedScheduleSchema = z.safeExtend(scheduleSchema, {
   updatedAt: isoDateTime.check(z.describe('When the schedule was last changed.')),
   createdBy: z.optional(z.string().check(z.describe('The IAM principal that created it.'))),
   updatedBy: z.optional(z.string().check(z.describe('The IAM principal that changed it last.'))),
+  nextRunTimes: z.optional(
+    z
+      .array(
+        z.object({
+          time: isoDateTime.check(z.describe('The due time in UTC.')),
+          localTime: isoDateTime.check(
+            z.describe("The same instant as wall-clock time in the schedule's time zone, with its offset."),
+          ),
+        }),
+      )
+      .check(
+        z.describe(
+          "GET /schedules/{name} only: the next 5 due times (none while PAUSED), by EventBridge Scheduler's rules: a local time daylight saving skips does not run, a repeated one runs once (its first occurrence); startDate and endDate bound them; a rate() counts from startDate, else from updatedAt.",
+        ),
+      ),
+  ),
 });
 
 const runTaskFailureSchema = z

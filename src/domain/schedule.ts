@@ -460,6 +460,7 @@ export const replaceScheduleSchema = z.safeExtend(scheduleSchema, {
   createdBy: z.optional(z.string().check(z.describe('Ignored (the API keeps its own).'))),
   updatedAt: z.optional(z.string().check(z.describe('Ignored (the API sets it).'))),
   updatedBy: z.optional(z.string().check(z.describe('Ignored (the API sets it).'))),
+  nextRunTimes: z.optional(z.array(z.unknown()).check(z.describe('Ignored (the API computes it).'))),
 });
 
 /** PATCH /schedules/{name}: any of the schedule's fields but its name, at least one. */

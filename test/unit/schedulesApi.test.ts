@@ -296,6 +296,12 @@ const JOB_7 = `t-${idempotencyDigest(ALICE, 'job-7')}`;
 const MANUAL_1 = `m-nightly-${idempotencyDigest(ALICE, 'manual-1')}`;
 const byName = { pathParameters: { name: 'nightly' } };
 
+/** A GET /schedules/{name} body without what the API computes on read (next run times, run statistics). */
+function definitionOf(body: Record<string, unknown>) {
+  const { nextRunTimes: _n, lastRun: _l, streak: _s, lastSuccessAt: _ls, ...definition } = body;
+  return definition;
+}
+
 describe('POST /schedules', () => {
   it('stores the schedule as version 1 created by the caller and creates its Scheduler schedule', async () => {
     const h = setup();
@@ -318,7 +324,7 @@ describe('POST /schedules', () => {
     expect(h.scheduler.calls).toHaveLength(1);
     const after = await h.get('nightly');
     expect(after.statusCode).toBe(200);
-    expect(parse(after)).toEqual(CREATED);
+    expect(definitionOf(parse(after))).toEqual(CREATED);
   });
 
   it('removes the stored definition when the Scheduler schedule cannot be created, answering the generic 500', async () => {
@@ -417,6 +423,21 @@ describe('POST /schedules', () => {
     expect(r.statusCode).toBe(400);
     expect(parse(r)).toEqual({ error: 'BadRequest', message: 'invalid body: (body): must be valid JSON' });
     expect(h.definitions.size).toBe(0);
+  });
+});
+
+describe('GET /schedules/{name}', () => {
+  it("shows the next 5 due times in UTC and in the schedule's time zone", async () => {
+    const h = setup();
+    await h.create();
+    const body = parse(await h.get('nightly'));
+    // cron(0 2 * * ? *) in Paris, read at T0 (2025-03-01 10:00 UTC): 02:00 CET is 01:00 UTC.
+    expect(body.nextRunTimes).toEqual(
+      ['02', '03', '04', '05', '06'].map((day) => ({
+        time: `2025-03-${day}T01:00:00Z`,
+        localTime: `2025-03-${day}T02:00:00+01:00`,
+      })),
+    );
   });
 });
 
@@ -566,7 +587,7 @@ describe('PUT /schedules/{name}', () => {
     expect(h.definitions.get('nightly')).toEqual(CREATED);
     const after = await h.get('nightly');
     expect(after.statusCode).toBe(200);
-    expect(parse(after)).toEqual(CREATED);
+    expect(definitionOf(parse(after))).toEqual(CREATED);
   });
 
   it('answers 404 for a schedule that does not exist, calling no Scheduler', async () => {
@@ -617,7 +638,7 @@ describe('PATCH /schedules/{name}', () => {
     expect(r.statusCode).toBe(500);
     expect(r.body).toBe(INTERNAL_ERROR_BODY);
     expect(h.definitions.get('nightly')).toEqual(CREATED);
-    expect(parse(await h.get('nightly'))).toEqual(CREATED);
+    expect(definitionOf(parse(await h.get('nightly')))).toEqual(CREATED);
   });
 
   it('updates as version 2 once the Scheduler works again after a failed update', async () => {

@@ -11,6 +11,7 @@ import {
 import { bodyHash, idempotencyDigest, idempotencyKeyProblem } from '../../domain/idempotency';
 import { launchStatus } from '../../domain/launchOutcome';
 import type { LaunchRequest } from '../../domain/launchRequest';
+import { nextRunTimes } from '../../domain/nextRunTimes';
 import { applySchedulePatch, type Schedule, scheduleSchema, toRunTaskInput } from '../../domain/schedule';
 import { REDACTED, restoreRedacted } from '../../domain/secrets';
 import { badRequest, callerOf, httpError, json, notFound, parseRequest } from '../../http';
@@ -181,10 +182,24 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): ScheduleRoutes {
       }
     },
 
-    'GET /schedules/{name}': async ({ path }) => json(200, await existing(path.name)),
+    'GET /schedules/{name}': async ({ path }) => {
+      const schedule = await existing(path.name);
+      return json(200, {
+        ...schedule,
+        nextRunTimes: nextRunTimes({ ...schedule, anchorMs: Date.parse(schedule.updatedAt) }, now()),
+      });
+    },
 
     'PUT /schedules/{name}': async ({ path: { name }, body, rawBody: raw, event }) => {
-      const { version, createdAt: _c, createdBy: _cb, updatedAt: _u, updatedBy: _ub, ...schedule } = body;
+      const {
+        version,
+        createdAt: _c,
+        createdBy: _cb,
+        updatedAt: _u,
+        updatedBy: _ub,
+        nextRunTimes: _n,
+        ...schedule
+      } = body;
       if (schedule.name !== name) throw badRequest(`invalid body: name: must equal the path (${name})`);
       checkAllowed(schedule, deps.allowlist, deps.scope);
       const previous = await existing(name);
