@@ -7,8 +7,11 @@ import {
 import { buildPublishEvents } from '../../src/adapters/events';
 import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
 import { buildLaunchStore } from '../../src/adapters/launchStore';
+import { buildRunOutcomeStore } from '../../src/adapters/runOutcomes';
 import { buildScheduleStore } from '../../src/adapters/scheduleStore';
+import { buildSendScheduleTrigger } from '../../src/adapters/scheduleTriggers';
 import type { LauncherDeps } from '../../src/app/launcher';
+import { buildRunOutcomes } from '../../src/app/runOutcomes';
 import type { ScheduledRunDeps } from '../../src/app/scheduledRun';
 import { dynamoDb } from '../../src/clients/dynamodb';
 import { ecs } from '../../src/clients/ecs';
@@ -30,6 +33,15 @@ export function launcherSideEffects(config: LauncherConfig, options: { budgets?:
     storeOverrideValues: config.STORE_OVERRIDE_VALUES,
   });
   const publishEvents = buildPublishEvents(eventBridge, config.EVENT_BUS_NAME);
+  const runOutcomeStore = buildRunOutcomeStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS);
+  const runs = buildRunOutcomes({
+    runs: runOutcomeStore,
+    schedules,
+    launches: store,
+    publishEvents,
+    sendTrigger: buildSendScheduleTrigger(sqs, config.LAUNCH_QUEUE_URL),
+    logger,
+  });
   const launcher: LauncherDeps = {
     runTask: buildRunTask(ecs),
     // For restarts decided without the failed task's tags (tagsOf); run-now requests never carry it.
@@ -42,6 +54,7 @@ export function launcherSideEffects(config: LauncherConfig, options: { budgets?:
     leases: schedules,
     countMetric: (name) => publishCount(metrics, name, {}),
     guard: buildConfiguredLaunchGuard(config, { decisions: store, publishEvents, budgets: options.budgets }),
+    runs,
   };
   const scheduledRuns: ScheduledRunDeps = {
     store: schedules,
@@ -50,6 +63,7 @@ export function launcherSideEffects(config: LauncherConfig, options: { budgets?:
     listRunningTasks: buildListRunningTasks(ecs),
     stopTasks: buildStopTasks(ecs),
     logger,
+    buffer: runOutcomeStore,
   };
-  return { launcher, scheduledRuns, store, schedules };
+  return { launcher, scheduledRuns, store, schedules, runOutcomeStore };
 }

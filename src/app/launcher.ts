@@ -12,6 +12,7 @@ import { clientTokenFor, type LaunchRequest, launchRequestSchema } from '../doma
 import { leaseHold } from '../domain/leases';
 import { resolvePolicy } from '../domain/restartPolicy';
 import { type SpotMapping, toOnDemand } from '../domain/spotFallback';
+import { missedStartingDeadline } from '../domain/startingDeadline';
 import { lastArnSegment } from '../domain/taskEvent';
 import { AutopilotError, type AutopilotErrorOptions } from '../errors';
 import type {
@@ -28,6 +29,7 @@ import type {
 import * as z from '../zod';
 import { buildFollowUps } from './followUps';
 import type { LaunchGuard } from './launchGuard';
+import type { RunOutcomes } from './runOutcomes';
 
 export interface LauncherDeps {
   runTask: RunTask;
@@ -45,6 +47,8 @@ export interface LauncherDeps {
   guard: Pick<LaunchGuard, 'verify' | 'admit'>;
   /** A count for the stage's alarms and dashboard (LaunchThrottled: ECS throttled a RunTask, requeued). */
   countMetric: (name: string) => void;
+  /** A schedule's run learns how its launches ended (src/app/runOutcomes.ts). */
+  runs: Pick<RunOutcomes, 'launchEnded'>;
   random?: () => number;
 }
 
@@ -103,7 +107,7 @@ const summary = (request: LaunchRequest) => ({
  * RunTask refused it, or ecs-autopilot did not call RunTask (a budget, the allowlist, the task's opt-out tag,
  * another run of its schedule).
  */
-export type LaunchFailureCause = 'runtask' | 'budget' | 'allowlist' | 'opt-out' | 'superseded';
+export type LaunchFailureCause = 'runtask' | 'budget' | 'allowlist' | 'opt-out' | 'superseded' | 'deadline';
 
 function launchFailed(
   request: LaunchRequest,
@@ -224,6 +228,7 @@ export function buildLaunch(deps: LauncherDeps) {
         // Launched or given up: the schedule's next run may start.
         afterPublish: async () => {
           if (!outcome.requeue) await releaseLease(request);
+          if (!outcome.requeue) await deps.runs.launchEnded(request, outcome);
         },
       },
     );
@@ -316,6 +321,10 @@ export function buildLaunch(deps: LauncherDeps) {
       );
     }
 
+    const missed = missedStartingDeadline(request, Date.now());
+    if (missed)
+      return notLaunched(request, missed, 'launch missed its starting deadline', { cause: 'deadline' });
+
     if (request.tagsOf) {
       const read = await readLateTags(request, request.tagsOf);
       if (read === 'requeued') return 'requeued-throttled';
@@ -386,9 +395,11 @@ export function parseLaunchRequestMessage(record: Pick<SQSRecord, 'body'>): Laun
 }
 
 const triggerSchema = z.object({
-  trigger: z.enum(['schedule', 'manual']),
+  trigger: z.enum(['schedule', 'manual', 'backfill']),
   schedule: z.string().check(z.minLength(1), z.maxLength(64)),
   scheduledTime: z.iso.datetime({ offset: true }),
+  requestedAt: z.optional(z.iso.datetime({ offset: true })),
+  requestId: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
 });
 
 /** A queue message is a launch request, or a schedule's due time (sent by EventBridge Scheduler). */

@@ -53,7 +53,14 @@ import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { fixture } from '../support/fixtures';
 import { defaultLimits } from '../support/limits';
 import { openLaunchGuard } from '../support/openLaunchGuard';
-import { unusedBreakers, unusedDescribeTaskTags } from '../support/unusedDeps';
+import {
+  ignoredRunEnds,
+  noRunStats,
+  unusedBackfill,
+  unusedBreakers,
+  unusedBuffer,
+  unusedDescribeTaskTags,
+} from '../support/unusedDeps';
 import { FakeEcs, FakeEventBus, FakeLaunchQueue, QUEUE_URL } from './launcherHarness';
 import { clip, type DrillDb, type DrillResult, quietLogger, Tally } from './support';
 
@@ -333,6 +340,8 @@ export function fakeApi(): Promise<ApiWorld> {
     return 'launched';
   };
   const routes = buildScheduleRoutes({
+    runs: noRunStats,
+    backfill: unusedBackfill,
     schedules,
     scheduler,
     launch,
@@ -355,6 +364,7 @@ export function fakeApi(): Promise<ApiWorld> {
       },
     },
     runScheduled: buildRunScheduled({
+      buffer: unusedBuffer,
       refusalOf: () => undefined,
       publishEvents: async () => undefined,
       store: schedules,
@@ -395,6 +405,7 @@ export async function realApi(dynamo: DrillDb): Promise<ApiWorld & { ecs: FakeEc
   const bus = new FakeEventBus();
   const launch = buildLaunch({
     guard: openLaunchGuard,
+    runs: ignoredRunEnds,
     countMetric: () => undefined,
     runTask: buildRunTask(ecs.client),
     store,
@@ -405,11 +416,14 @@ export async function realApi(dynamo: DrillDb): Promise<ApiWorld & { ecs: FakeEc
     describeTaskTags: unusedDescribeTaskTags,
   });
   const routes = buildScheduleRoutes({
+    runs: noRunStats,
+    backfill: unusedBackfill,
     schedules,
     scheduler: { put: async () => undefined, remove: async () => undefined },
     launch,
     launches: store,
     runScheduled: buildRunScheduled({
+      buffer: unusedBuffer,
       refusalOf: () => undefined,
       publishEvents: async () => undefined,
       store: schedules,

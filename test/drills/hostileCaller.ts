@@ -19,7 +19,14 @@ import { clusterNameOf, familyOf, refusalOf, scopeRefusalOf } from '../../src/do
 import type { LaunchRequest, RunTaskInput } from '../../src/domain/launchRequest';
 import type { DecisionRecord, RunTask } from '../../src/ports';
 import { defaultLimits } from '../support/limits';
-import { unusedBreakers, unusedDescribeTaskTags } from '../support/unusedDeps';
+import {
+  ignoredRunEnds,
+  noRunStats,
+  unusedBackfill,
+  unusedBreakers,
+  unusedBuffer,
+  unusedDescribeTaskTags,
+} from '../support/unusedDeps';
 import { type DrillDb, quietLogger, Tally } from './support';
 
 const ACCOUNT = '111122223333';
@@ -159,6 +166,7 @@ export async function hostileCallerDrill(db: DrillDb, options: { inputs: number;
   const requeued: LaunchRequest[] = [];
   const launchRecord = buildLaunch({
     guard,
+    runs: ignoredRunEnds,
     countMetric: () => undefined,
     runTask: runTaskPort,
     store,
@@ -178,6 +186,7 @@ export async function hostileCallerDrill(db: DrillDb, options: { inputs: number;
     return launchRecord(request);
   };
   const runScheduled = buildRunScheduled({
+    buffer: unusedBuffer,
     store: schedules,
     listRunningTasks: async () => [],
     stopTasks: async () => undefined,
@@ -206,6 +215,8 @@ export async function hostileCallerDrill(db: DrillDb, options: { inputs: number;
     200,
   );
   const routes = buildScheduleRoutes({
+    runs: noRunStats,
+    backfill: unusedBackfill,
     schedules,
     scheduler: { put: async () => undefined, remove: async () => undefined },
     launch,

@@ -14,7 +14,7 @@ import { buildLaunch, parseQueueMessage } from '../../src/app/launcher';
 import { clientTokenFor } from '../../src/domain/launchRequest';
 import type { LaunchStore } from '../../src/ports';
 import { openLaunchGuard } from '../support/openLaunchGuard';
-import { unusedDescribeTaskTags, unusedLeases } from '../support/unusedDeps';
+import { ignoredRunEnds, unusedDescribeTaskTags, unusedLeases } from '../support/unusedDeps';
 import {
   FakeEcs,
   FakeEventBus,
@@ -124,6 +124,7 @@ export async function ecsFaultsDrill(dynamo: DrillDb, options: LauncherDrillOpti
   const send = buildSendLaunchRequest(queue.client, QUEUE_URL);
   const launch = buildLaunch({
     guard: openLaunchGuard,
+    runs: ignoredRunEnds,
     countMetric: () => undefined,
     runTask: buildRunTask(ecs.client),
     store,
@@ -194,6 +195,7 @@ export async function launcherCrashDrill(
   const send = buildSendLaunchRequest(queue.client, QUEUE_URL);
   const launch = buildLaunch({
     guard: openLaunchGuard,
+    runs: ignoredRunEnds,
     countMetric: () => undefined,
     runTask: buildRunTask(ecs.client),
     store: crashingStore,

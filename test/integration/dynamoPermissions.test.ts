@@ -13,7 +13,7 @@ import { buildLaunch } from '../../src/app/launcher';
 import { buildLaunchGuard } from '../../src/app/launchGuard';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
 import { useTablePerTest } from '../support/dynamo';
-import { unusedDescribeTaskTags } from '../support/unusedDeps';
+import { ignoredRunEnds, unusedDescribeTaskTags } from '../support/unusedDeps';
 
 const dynamo = useTablePerTest('permissions');
 
@@ -79,6 +79,7 @@ describe('the DynamoDB operations of the launch path', () => {
     let started = 0;
     const launch = buildLaunch({
       guard,
+      runs: ignoredRunEnds,
       countMetric: () => undefined,
       runTask: async () => ({
         taskArns: [`arn:aws:ecs:us-east-1:111122223333:task/batch/${String(++started).padStart(32, '0')}`],

@@ -21,7 +21,7 @@ import { LAUNCH_LEASE_MS } from '../../src/domain/leases';
 import type { LaunchStore, RequestOutcome } from '../../src/ports';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { openLaunchGuard } from '../support/openLaunchGuard';
-import { unusedLeases } from '../support/unusedDeps';
+import { ignoredRunEnds, unusedBuffer, unusedLeases } from '../support/unusedDeps';
 
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/111122223333/launch';
 const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:111122223333:cluster/batch-cluster';
@@ -133,6 +133,7 @@ function setup(random: () => number = () => 0.5, leases: LauncherDeps['leases'] 
   const logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
   const deps: LauncherDeps = {
     guard: openLaunchGuard,
+    runs: ignoredRunEnds,
     countMetric: () => undefined,
     leases,
     runTask: buildRunTask(ecs),
@@ -825,6 +826,7 @@ describe('the launcher function with a batch of messages', () => {
     const handler = makeLauncherHandler({
       launcher: deps,
       scheduledRuns: {
+        buffer: unusedBuffer,
         store: {
           get: notCalled,
           recordRun: notCalled,

@@ -9,6 +9,7 @@ import { buildRunScheduled } from '../../src/app/scheduledRun';
 import type { LaunchLimits } from '../../src/domain/guardrails';
 import { idempotencyDigest } from '../../src/domain/idempotency';
 import { clientTokenFor, type LaunchRequest } from '../../src/domain/launchRequest';
+import type { RunStats } from '../../src/domain/runOutcome';
 import type { Schedule } from '../../src/domain/schedule';
 import { INTERNAL_ERROR_BODY } from '../../src/http';
 import type {
@@ -17,13 +18,14 @@ import type {
   ScheduleRun,
   SchedulerPort,
   ScheduleStore,
+  ScheduleTrigger,
   StoredSchedule,
 } from '../../src/ports';
 import { InvalidPageTokenError, ScheduleConflictError, ScheduleLimitError } from '../../src/ports';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { defaultLimits } from '../support/limits';
 import { documented } from '../support/openApiContract';
-import { unusedBreakers } from '../support/unusedDeps';
+import { unusedBreakers, unusedBuffer } from '../support/unusedDeps';
 
 const ALICE = 'arn:aws:iam::111122223333:user/alice';
 const BOB = 'arn:aws:iam::111122223333:user/bob';
@@ -163,6 +165,8 @@ function setup(options: { limits?: Partial<LaunchLimits> } = {}) {
   const clock = { now: Date.parse(T0) };
   const { store, definitions, runs, listCalls, leases } = fakeScheduleStore(() => clock.now);
   const scheduler = fakeScheduler();
+  const stats = new Map<string, RunStats>();
+  const triggers: { trigger: ScheduleTrigger; delaySeconds: number }[] = [];
   const order: string[] = [];
   const launched: LaunchRequest[] = [];
   const outcomes = new Map<string, RequestOutcome>();
@@ -193,6 +197,7 @@ function setup(options: { limits?: Partial<LaunchLimits> } = {}) {
     return 'launched';
   };
   const runScheduled = buildRunScheduled({
+    buffer: unusedBuffer,
     refusalOf: () => undefined,
     publishEvents: async () => undefined,
     store,
@@ -216,6 +221,19 @@ function setup(options: { limits?: Partial<LaunchLimits> } = {}) {
       getServiceState: async () => undefined,
       routes: buildScheduleRoutes({
         schedules: store,
+        runs: { getStats: async (name) => stats.get(name) },
+        backfill: {
+          maxRuns: 24,
+          recordedRunIds: async (name, from, to) =>
+            new Set(
+              (runs.get(name) ?? [])
+                .filter((r) => Date.parse(r.scheduledTime) >= from && Date.parse(r.scheduledTime) < to)
+                .map((r) => r.requestId),
+            ),
+          sendTrigger: async (trigger, delaySeconds) => {
+            triggers.push({ trigger, delaySeconds });
+          },
+        },
         scheduler: scheduler.port,
         launch,
         launches: {
@@ -286,6 +304,8 @@ function setup(options: { limits?: Partial<LaunchLimits> } = {}) {
     ecs,
     outcomes,
     accepted,
+    stats,
+    triggers,
   };
 }
 
@@ -916,6 +936,7 @@ describe('POST /schedules/{name}/runs', () => {
       scheduledTime: T0,
       requestedBy: ALICE,
       status: 'SKIPPED',
+      cause: 'overlap',
       message: 'concurrencyPolicy Forbid: 1 task(s) of the previous run still running',
     };
     expect(r.statusCode).toBe(200);
