@@ -308,6 +308,8 @@ export interface ScheduleRun {
   outcome?: RunOutcome;
   /** The outcome's events were published, the pause and the waiting run seen to (follow-ups done). */
   announced?: boolean;
+  /** When the outcome was written: its follow-ups belong to that delivery for a while (see runOutcomes.ts). */
+  settledAt?: string;
 }
 
 /** The run a BufferOne schedule keeps waiting while another is in progress (at most one). */

@@ -105,9 +105,13 @@ export function buildRunOutcomeStore(
                   Update: {
                     TableName: table,
                     Key: runKey(ref),
-                    UpdateExpression: 'SET outcome = :outcome, announced = :false',
+                    UpdateExpression: 'SET outcome = :outcome, announced = :false, settledAt = :now',
                     ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(outcome)',
-                    ExpressionAttributeValues: { ':outcome': outcome, ':false': false },
+                    ExpressionAttributeValues: {
+                      ':outcome': outcome,
+                      ':false': false,
+                      ':now': new Date(now()).toISOString(),
+                    },
                     ...RETURN_EXISTING,
                   },
                 },

@@ -38,6 +38,12 @@ export interface RunOutcomeDeps {
 /** Who pauses a schedule after pauseAfterConsecutiveFailures failed runs (pausedBy, updatedBy). */
 export const SYSTEM_PAUSER = 'ecs-autopilot';
 
+/**
+ * How long an outcome's follow-ups belong to the delivery that wrote it: a concurrent duplicate leaves them to
+ * it; a delivery after this (the writer crashed, Lambda retried minutes later) does them.
+ */
+const FOLLOW_UP_LEASE_MS = 30_000;
+
 /** A launch record of ours may lag its task's stop by a moment; past this it is gone, not late. */
 const LAUNCH_RECORD_WAIT_MS = 60 * 60_000;
 
@@ -72,7 +78,7 @@ export function buildRunOutcomes(deps: RunOutcomeDeps) {
     // A run recorded before outcomes were, or expired with the history: nothing to end.
     if (!run) return undefined;
     if (run.outcome) {
-      if (!run.announced) await followUp(ref, run);
+      if (owed(run)) await followUp(ref, run);
       return run.outcome;
     }
     const schedule = await deps.schedules.get(ref.schedule);
@@ -84,13 +90,17 @@ export function buildRunOutcomes(deps: RunOutcomeDeps) {
       return counted.stats;
     });
     if (!settled.first) {
-      if (settled.run?.outcome && !settled.run.announced) await followUp(ref, settled.run);
+      if (settled.run?.outcome && owed(settled.run)) await followUp(ref, settled.run);
       return settled.run?.outcome;
     }
     deps.logger.info(`scheduled run ${outcome.status.toLowerCase()}`, { ...ref, ...outcome });
     await followUp(ref, { ...run, outcome, announced: false }, pause ? settled.stats : undefined);
     return outcome;
   }
+
+  /** An outcome whose follow-ups are not done and whose writer gave up on them (crashed). */
+  const owed = (run: ScheduleRun) =>
+    run.announced === false && now() - Date.parse(run.settledAt ?? '') >= FOLLOW_UP_LEASE_MS;
 
   /** The events, the pause and the waiting run an ended run owes, then marked done. */
   async function followUp(
