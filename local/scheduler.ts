@@ -3,6 +3,7 @@
  * rate(), cron() and at() schedules on the virtual clock.
  */
 import { randomUUID } from 'node:crypto';
+import { nextCronOccurrence, nextFireTimes, wallTimeToUtc } from '../src/domain/scheduleEngine';
 import {
   validateScheduleExpression as checkScheduleExpression,
   isValidTimezone,
@@ -10,7 +11,6 @@ import {
   parseScheduleExpression,
 } from '../src/domain/scheduleExpression';
 import { ACCOUNT_ID, AwsError, REGION, type TimerHandle, type VirtualClock } from './core';
-import { nextCronOccurrence, nextFireTimes, wallTimeToUtc } from './scheduleEngine';
 
 export interface ScheduleTarget {
   Arn: string;
@@ -70,7 +70,7 @@ export interface RestResponse {
   headers?: Record<string, string>;
 }
 
-// ---------- schedule expressions (validation: src/domain/scheduleExpression; fire times: ./scheduleEngine) ----------
+// ---------- schedule expressions (validation: src/domain/scheduleExpression; fire times: src/domain/scheduleEngine) ----------
 
 export { isValidTimezone, nextFireTimes };
 

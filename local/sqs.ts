@@ -676,7 +676,9 @@ export class SqsEmulator {
         const busy = this.mappings
           .filter((m) => m.inFlight > 0)
           .map((m) => `${m.mapping.queueArn.split(':').pop()} ${m.inFlight} batches in flight`);
-        throw new Error(`SqsEmulator.idle: still busy after ${timeoutMs} ms (${busy.join(', ') || 'messages ready'})`);
+        throw new Error(
+          `SqsEmulator.idle: still busy after ${timeoutMs} ms (${busy.join(', ') || 'messages ready'})`,
+        );
       }
       await sleep(Math.max(1, Math.min(this.pollIntervalMs, 10)));
     }

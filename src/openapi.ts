@@ -8,7 +8,9 @@ import { type ClientError, ROUTES, type RouteKey, type RouteSpec } from './app/a
 import { CLASSIFICATIONS, FAILURE_KINDS } from './domain/classify';
 import { IDEMPOTENCY_KEY_MAX } from './domain/idempotency';
 import { LAUNCH_REASONS } from './domain/launchRequest';
+import { RUN_OUTCOMES, SKIP_CAUSES } from './domain/runOutcome';
 import {
+  backfillBodySchema,
   replaceScheduleSchema,
   runTaskBodySchema,
   scheduleNameSchema,
@@ -44,8 +46,45 @@ const ONE_LAUNCH_CHOICE = { not: { required: ['launchType', 'capacityProviderStr
 
 const isoDateTime = z.iso.datetime({ offset: true });
 
+const skipCauseField = z
+  .enum(SKIP_CAUSES)
+  .check(
+    z.describe(
+      'Why it was skipped: overlap (concurrencyPolicy), paused, allowlist, deadline (startingDeadlineSeconds: missed), budget.',
+    ),
+  );
+
 /** A schedule as the API answers it: the stored fields (defaults applied) plus bookkeeping. */
 const storedScheduleSchema = z.safeExtend(scheduleSchema, {
+  pausedBy: z.optional(
+    z.string().check(z.describe('Who paused it, when ecs-autopilot did (pauseAfterConsecutiveFailures).')),
+  ),
+  pausedReason: z.optional(z.string().check(z.describe('Why ecs-autopilot paused it.'))),
+  pausedAt: z.optional(isoDateTime.check(z.describe('When ecs-autopilot paused it.'))),
+  lastRun: z.optional(
+    z
+      .object({
+        requestId: z.string(),
+        scheduledTime: isoDateTime,
+        status: z.enum(RUN_OUTCOMES),
+        reason: z.string(),
+        cause: z.optional(skipCauseField),
+        endedAt: isoDateTime,
+      })
+      .check(z.describe('GET /schedules/{name} only: the run that ended last, and how.')),
+  ),
+  streak: z.optional(
+    z
+      .object({ status: z.enum(['SUCCEEDED', 'FAILED']), count: z.number().check(z.int(), z.gte(1)) })
+      .check(
+        z.describe(
+          'GET /schedules/{name} only: how many runs in a row ended this way (skipped runs neither break nor extend it).',
+        ),
+      ),
+  ),
+  lastSuccessAt: z.optional(
+    isoDateTime.check(z.describe('GET /schedules/{name} only: when the last SUCCEEDED run ended.')),
+  ),
   version: z
     .number()
     .check(
@@ -57,6 +96,22 @@ const storedScheduleSchema = z.safeExtend(scheduleSchema, {
   updatedAt: isoDateTime.check(z.describe('When the schedule was last changed.')),
   createdBy: z.optional(z.string().check(z.describe('The IAM principal that created it.'))),
   updatedBy: z.optional(z.string().check(z.describe('The IAM principal that changed it last.'))),
+  nextRunTimes: z.optional(
+    z
+      .array(
+        z.object({
+          time: isoDateTime.check(z.describe('The due time in UTC.')),
+          localTime: isoDateTime.check(
+            z.describe("The same instant as wall-clock time in the schedule's time zone, with its offset."),
+          ),
+        }),
+      )
+      .check(
+        z.describe(
+          "GET /schedules/{name} only: the next 5 due times (none while PAUSED), by EventBridge Scheduler's rules: a local time daylight saving skips does not run, a repeated one runs once (its first occurrence); startDate and endDate bound them; a rate() counts from startDate, else from updatedAt.",
+        ),
+      ),
+  ),
 });
 
 const runTaskFailureSchema = z
@@ -102,13 +157,29 @@ const launchSchema = z.object({
 
 const scheduleRunSchema = z.object({
   requestId: requestIdField,
-  trigger: z.enum(['schedule', 'manual']).check(z.describe('Due time, or POST /schedules/{name}/runs.')),
+  trigger: z
+    .enum(['schedule', 'manual', 'backfill'])
+    .check(z.describe('Due time, POST /schedules/{name}/runs, or POST /schedules/{name}/backfill.')),
   scheduledTime: isoDateTime.check(z.describe('The due time (the request time for a manual run).')),
   status: z
-    .enum(['PENDING', 'LAUNCHED', 'SKIPPED', 'FAILED'])
+    .enum(['WAITING', 'PENDING', 'RUNNING', 'LAUNCHED', 'SUCCEEDED', 'FAILED', 'SKIPPED'])
     .check(
-      z.describe('SKIPPED: the concurrencyPolicy or the schedule state kept it from starting (message).'),
+      z.describe(
+        'WAITING: BufferOne keeps it until the run in progress ends; PENDING: its launch is queued; RUNNING: its tasks started; SUCCEEDED: every task ended with every essential container at exit 0 (restarts included); FAILED: a task failed and will not be restarted (restarts exhausted), or its launch failed for good (reason, exitCodes); SKIPPED: it did not start (cause, message). POST /schedules/{name}/runs answers LAUNCHED for a run whose tasks it started.',
+      ),
     ),
+  cause: z.optional(skipCauseField),
+  reason: z.optional(z.string().check(z.describe('How it ended (SUCCEEDED, FAILED, SKIPPED at launch).'))),
+  exitCodes: z.optional(
+    z
+      .array(z.number().check(z.int()))
+      .check(z.describe("The exit codes of the failed task's attempts, oldest first (FAILED).")),
+  ),
+  startedAt: z.optional(isoDateTime.check(z.describe('When its first task was launched.'))),
+  endedAt: z.optional(isoDateTime.check(z.describe('When it ended.'))),
+  durationSeconds: z.optional(
+    z.number().check(z.int(), z.gte(0), z.describe('From its start to its end, in seconds.')),
+  ),
   taskArns: z.array(z.string()),
   failures: z.optional(z.array(runTaskFailureSchema)),
   replacedTaskArns: z.optional(
@@ -119,6 +190,28 @@ const scheduleRunSchema = z.object({
   message: z.optional(z.string()),
   requestedBy: z.optional(z.string().check(z.describe('The IAM principal of a manual run.'))),
   location: z.optional(locationField),
+});
+
+const plannedRunSchema = z.object({
+  scheduledTime: isoDateTime.check(z.describe('The due time, in UTC.')),
+  localTime: isoDateTime.check(z.describe("The due time in the schedule's time zone, with its offset.")),
+  requestId: requestIdField,
+  startsInSeconds: z.optional(
+    z.number().check(z.int(), z.gte(0), z.describe('When it is sent to the launcher, from now.')),
+  ),
+});
+
+/** POST /schedules/{name}/backfill. */
+const backfillSchema = z.object({
+  schedule: z.string(),
+  from: isoDateTime,
+  to: isoDateTime,
+  requestedAt: isoDateTime.check(z.describe('When it was asked for: startingDeadlineSeconds count from it.')),
+  requestedBy: z.optional(z.string()),
+  runs: z.array(plannedRunSchema).check(z.describe('The due times it will run, in order.')),
+  alreadyRun: z
+    .array(plannedRunSchema)
+    .check(z.describe('The due times of the window that have a run already: not run again.')),
 });
 
 const restartBreakerSchema = z.object({
@@ -489,6 +582,8 @@ function components(): Json {
       ScheduleList: page('schedules', ref('Schedule'), 'A page of schedules, by name.'),
       ScheduleRun: jsonSchema(scheduleRunSchema, 'output'),
       ScheduleRunList: page('runs', ref('ScheduleRun'), 'A page of runs, newest first.'),
+      BackfillInput: jsonSchema(backfillBodySchema, 'input'),
+      Backfill: jsonSchema(backfillSchema, 'output'),
       LaunchResult: jsonSchema(launchResultSchema, 'output'),
       Launch: jsonSchema(launchSchema, 'output'),
       Service: jsonSchema(serviceSchema, 'output'),

@@ -11,6 +11,7 @@ import type { RecordedAttempt, RunTaskFailure } from './domain/launchOutcome';
 import type { LaunchRequest, RunTaskInput } from './domain/launchRequest';
 import type { LeaseHold } from './domain/leases';
 import type { TaskTransition } from './domain/lifecycle';
+import type { RunOutcome, RunRef, RunStats, SkipCause } from './domain/runOutcome';
 import type { Schedule } from './domain/schedule';
 import type { ServiceSpotState, StrategyItem } from './domain/serviceFallback';
 import { AutopilotError, type AutopilotErrorOptions } from './errors';
@@ -136,10 +137,18 @@ export type SendReactionRetry = (retry: ReactionRetry, delaySeconds: number) => 
 
 /** What the EventBridge Scheduler schedule sends to the launch queue at each due time. */
 export interface ScheduleTrigger {
-  trigger: 'schedule' | 'manual';
+  /** backfill: a past due time POST /schedules/{name}/backfill asked for (the same run as its due time). */
+  trigger: 'schedule' | 'manual' | 'backfill';
   schedule: string;
   scheduledTime: string;
+  /** When the backfill asked for it: its startingDeadlineSeconds count from then, not from the due time. */
+  requestedAt?: string;
+  /** The run this trigger starts, when it was recorded before (a BufferOne run let go after waiting). */
+  requestId?: string;
 }
+
+/** Sends a schedule's due time to the launch queue (a BufferOne run let go, a backfilled due time). */
+export type SendScheduleTrigger = (trigger: ScheduleTrigger, delaySeconds: number) => Promise<void>;
 
 // ---- Scheduler (src/adapters/scheduler.ts) ----
 
@@ -337,18 +346,78 @@ export interface StoredSchedule extends Schedule {
   updatedAt: string;
   createdBy?: string;
   updatedBy?: string;
+  /** Set when ecs-autopilot paused it (pauseAfterConsecutiveFailures): who, why and when. */
+  pausedBy?: string;
+  pausedReason?: string;
+  pausedAt?: string;
 }
 
-/** One run of a schedule: due, manual, or skipped. */
+/**
+ * One run of a schedule: due, manual, backfilled, or skipped. `status` is what it was when recorded
+ * (WAITING: BufferOne keeps it until the run in progress ends); `outcome` is how it ended, written once.
+ */
 export interface ScheduleRun {
   requestId: string;
-  trigger: 'schedule' | 'manual';
+  trigger: ScheduleTrigger['trigger'];
   scheduledTime: string;
-  status: 'PENDING' | 'SKIPPED';
+  status: 'PENDING' | 'SKIPPED' | 'WAITING';
+  /** Why it was skipped (status SKIPPED). */
+  cause?: SkipCause;
   /** Tasks this run stopped (concurrencyPolicy Replace). */
   replacedTaskArns?: string[];
   message?: string;
   requestedBy?: string;
+  /** Tasks the run starts (the schedule's count): it SUCCEEDS once this many have succeeded. */
+  count?: number;
+  /** When its first task was launched. */
+  startedAt?: string;
+  /** Its tasks that ended with every essential container at exit 0 (replacements included). */
+  succeededTaskIds?: Set<string>;
+  outcome?: RunOutcome;
+  /** The outcome's events were published, the pause and the waiting run seen to (follow-ups done). */
+  announced?: boolean;
+  /** When the outcome was written: its follow-ups belong to that delivery for a while (see runOutcomes.ts). */
+  settledAt?: string;
+}
+
+/** The run a BufferOne schedule keeps waiting while another is in progress (at most one). */
+export interface BufferedRun {
+  requestId: string;
+  scheduledTime: string;
+  trigger: ScheduleTrigger['trigger'];
+  requestedAt?: string;
+}
+
+/** How runs end: their outcome written once with the schedule's statistics, and BufferOne's waiting run. */
+export interface RunOutcomeStore {
+  getRun(ref: RunRef): Promise<ScheduleRun | undefined>;
+  /** Its first task launched (kept if set before). */
+  markStarted(ref: RunRef, at: string): Promise<void>;
+  /** Counts a task that succeeded (once per task, whatever the deliveries): the run as it is now. */
+  addSucceededTask(ref: RunRef, taskId: string): Promise<ScheduleRun | undefined>;
+  /**
+   * Writes the outcome of a run that has none yet and counts it in the schedule's statistics, in one
+   * transaction (`count` gives the statistics after it, from the ones read). `first` false: it had ended
+   * before (the run as stored is returned), nothing is written.
+   */
+  settle(
+    ref: RunRef,
+    outcome: RunOutcome,
+    count: (stats: RunStats) => RunStats,
+  ): Promise<{ first: true; stats: RunStats } | { first: false; run?: ScheduleRun }>;
+  markAnnounced(ref: RunRef): Promise<void>;
+  getStats(schedule: string): Promise<RunStats | undefined>;
+  /** Pauses an ENABLED schedule, as a new version (undefined when it is not ENABLED any more, or gone). */
+  pauseBySystem(
+    schedule: string,
+    pause: { by: string; reason: string; at: string },
+  ): Promise<StoredSchedule | undefined>;
+  /** Keeps `run` waiting: true when the slot was free or already its own, false when another run waits. */
+  buffer(schedule: string, run: BufferedRun): Promise<boolean>;
+  /** Takes the waiting run out of its slot (only `holder`'s, when given); undefined when none waited. */
+  takeBuffered(schedule: string, holder?: string): Promise<BufferedRun | undefined>;
+  /** The request ids of the runs recorded with a scheduledTime in [fromMs, toMs) (backfill). */
+  recordedRunIds(schedule: string, fromMs: number, toMs: number): Promise<Set<string>>;
 }
 
 /** Schedule definitions (capped at maxSchedules), their runs, and each schedule's launch lease. */

@@ -12,4 +12,6 @@ export const configSchema = {
   MIN_SCHEDULE_INTERVAL_MINUTES: positiveInt,
   MAX_SCHEDULED_TASKS_PER_HOUR: positiveInt,
   MAX_SCHEDULES: positiveInt,
+  /** The most due times one POST /schedules/{name}/backfill runs (maxBackfillRuns). */
+  MAX_BACKFILL_RUNS: z.coerce.number().check(z.int(), z.gte(1), z.lte(100)),
 };

@@ -1,9 +1,11 @@
 import { buildLaunchBudgets } from '../../src/adapters/launchBudgets';
 import { buildSchedulerPort } from '../../src/adapters/scheduler';
+import { buildSendScheduleTrigger } from '../../src/adapters/scheduleTriggers';
 import { buildServiceStateStore } from '../../src/adapters/serviceState';
 import { buildGetTaskHistory, buildListTasks } from '../../src/adapters/taskHistory';
 import { dynamoDb } from '../../src/clients/dynamodb';
 import { scheduler } from '../../src/clients/scheduler';
+import { sqs } from '../../src/clients/sqs';
 import { readConfig, stackScopeOf } from '../../src/config';
 import { logger } from '../../src/observability';
 import { buildOpenApiDocument } from '../../src/openapi';
@@ -16,7 +18,13 @@ const config = readConfig(configSchema);
 
 const budgets = buildLaunchBudgets(dynamoDb, config.TABLE_NAME);
 // Run-now launches go through the launcher's own code, in process, so they answer with their tasks.
-const { launcher, scheduledRuns, store: launchStore, schedules } = launcherSideEffects(config, { budgets });
+const {
+  launcher,
+  scheduledRuns,
+  store: launchStore,
+  schedules,
+  runOutcomeStore,
+} = launcherSideEffects(config, { budgets });
 
 /** api's composition root: its config, clients and adapters, built once per cold start. */
 export const sideEffects: ApiSideEffects = {
@@ -29,6 +37,12 @@ export const sideEffects: ApiSideEffects = {
   },
   schedules: {
     schedules,
+    runs: runOutcomeStore,
+    backfill: {
+      maxRuns: config.MAX_BACKFILL_RUNS,
+      recordedRunIds: runOutcomeStore.recordedRunIds,
+      sendTrigger: buildSendScheduleTrigger(sqs, config.LAUNCH_QUEUE_URL),
+    },
     scheduler: buildSchedulerPort(scheduler, {
       group: config.SCHEDULE_GROUP,
       queueArn: config.LAUNCH_QUEUE_ARN,

@@ -8,10 +8,13 @@ import {
 import { buildPublishEvents } from '../../src/adapters/events';
 import { buildSendLaunchRequest, buildSendTagJob } from '../../src/adapters/launchQueue';
 import { buildLaunchStore } from '../../src/adapters/launchStore';
+import { buildRunOutcomeStore } from '../../src/adapters/runOutcomes';
 import { buildScheduleStore } from '../../src/adapters/scheduleStore';
+import { buildSendScheduleTrigger } from '../../src/adapters/scheduleTriggers';
 import { buildSpotShortages } from '../../src/adapters/spotShortages';
 import type { LauncherDeps, LaunchPacing } from '../../src/app/launcher';
 import type { LineageTagDeps } from '../../src/app/lineageTags';
+import { buildRunOutcomes } from '../../src/app/runOutcomes';
 import type { ScheduledRunDeps } from '../../src/app/scheduledRun';
 import { dynamoDb } from '../../src/clients/dynamodb';
 import { ecs } from '../../src/clients/ecs';
@@ -40,6 +43,15 @@ export function launcherSideEffects(config: LauncherConfig, options: { budgets?:
     instances: config.LAUNCHER_CONCURRENCY,
     spotShortageSeconds: config.SPOT_SHORTAGE_COOLDOWN_SECONDS,
   };
+  const runOutcomeStore = buildRunOutcomeStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS);
+  const runs = buildRunOutcomes({
+    runs: runOutcomeStore,
+    schedules,
+    launches: store,
+    publishEvents,
+    sendTrigger: buildSendScheduleTrigger(sqs, config.LAUNCH_QUEUE_URL),
+    logger,
+  });
   const launcher: LauncherDeps = {
     runTask: buildRunTask(ecs),
     // For restarts decided without the failed task's tags (tagsOf); run-now requests never carry it.
@@ -55,6 +67,7 @@ export function launcherSideEffects(config: LauncherConfig, options: { budgets?:
     countMetric,
     pacing,
     guard: buildConfiguredLaunchGuard(config, { decisions: store, publishEvents, budgets: options.budgets }),
+    runs,
   };
   const scheduledRuns: ScheduledRunDeps = {
     store: schedules,
@@ -63,7 +76,8 @@ export function launcherSideEffects(config: LauncherConfig, options: { budgets?:
     listRunningTasks: buildListRunningTasks(ecs),
     stopTasks: buildStopTasks(ecs),
     logger,
+    buffer: runOutcomeStore,
   };
   const lineageTags: LineageTagDeps = { tagTask: buildTagTask(ecs), sendTagJob, logger, countMetric, pacing };
-  return { launcher, scheduledRuns, lineageTags, store, schedules };
+  return { launcher, scheduledRuns, lineageTags, store, schedules, runOutcomeStore };
 }

@@ -5,12 +5,14 @@ import middy from '@middy/core';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseReactionRetry } from '../../src/adapters/reactionRetryQueue';
 import { buildReactions, type ReactionDeps } from '../../src/app/reactions';
+import { buildRunOutcomes, type RunOutcomeDeps } from '../../src/app/runOutcomes';
 import { buildReactToTaskEvent } from '../../src/app/taskReactions';
 import type { SendReactionRetry } from '../../src/ports';
 import { sideEffects } from './sideEffects';
 
 export interface TaskReactionsSideEffects {
   reactions: ReactionDeps;
+  runOutcomes: RunOutcomeDeps;
   retryLater: SendReactionRetry;
   logger: Logger;
 }
@@ -23,6 +25,7 @@ export function makeTaskReactionsHandler(effects: TaskReactionsSideEffects) {
   const react = buildReactToTaskEvent({
     react: buildReactions(effects.reactions),
     retryLater: effects.retryLater,
+    runEnded: buildRunOutcomes(effects.runOutcomes).taskStopped,
     logger: effects.logger,
   });
   const processor = new BatchProcessor(EventType.SQS);

@@ -254,7 +254,10 @@ export function buildScheduleStore(
       };
     },
 
-    /** Records a run once per request id (a redelivered trigger does not record it twice). */
+    /**
+     * Records a run once per request id (a redelivered trigger does not record it twice); a WAITING run
+     * (BufferOne) is recorded again when it is let go: started, skipped, or waiting again.
+     */
     recordRun: (name: string, run: ScheduleRun): Promise<boolean> =>
       writtenIf(
         db.send(
@@ -265,7 +268,9 @@ export function buildScheduleStore(
               ...run,
               expiresAt: expiresAt(now(), retentionDays),
             } satisfies ScheduleRunItem,
-            ConditionExpression: 'attribute_not_exists(pk)',
+            ConditionExpression: 'attribute_not_exists(pk) OR #status = :waiting',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':waiting': 'WAITING' },
           }),
         ),
       ),

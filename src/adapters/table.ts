@@ -1,8 +1,10 @@
 import type { LaunchGroup } from '../domain/launchGroup';
 import type { TaskTransition } from '../domain/lifecycle';
+import type { RunStats } from '../domain/runOutcome';
 import type { ServiceSpotState } from '../domain/serviceFallback';
 import type {
   AcceptedLaunch,
+  BufferedRun,
   DecisionRecord,
   LaunchRecord,
   RequestClaim,
@@ -30,6 +32,8 @@ import type {
  *   pk SCHEDULE_COUNT                sk SCHEDULE_COUNT                  (none)       how many definitions there are
  *   pk SCHEDULE#<name>               sk RUN#<scheduledTime>#<requestId> (none)       one run of it
  *   pk SCHEDULE#<name>               sk LAUNCH_LEASE                    (none)       who is launching a run of it now
+ *   pk SCHEDULE#<name>               sk STATS                           (none)       its last run, streak, last success
+ *   pk SCHEDULE#<name>               sk BUFFERED                        (none)       the run BufferOne keeps waiting
  *   pk SERVICE#<cluster>#<service>   sk STATE                           service-state  its Spot fallback state
  *   pk SERVICES                      sk ON-DEMAND#<cluster>#<service>   service-index  present while it is on-demand
  *   pk BUDGET#<key>                  sk WINDOW                          (none)       a rolling window's counts
@@ -100,6 +104,8 @@ export const keys = {
     sk: `${RUN_PREFIX}${scheduledTime}#${requestId}`,
   }),
   launchLease: (name: string): Key => ({ pk: SCHEDULE_PK(name), sk: 'LAUNCH_LEASE' }),
+  scheduleStats: (name: string): Key => ({ pk: SCHEDULE_PK(name), sk: 'STATS' }),
+  bufferedRun: (name: string): Key => ({ pk: SCHEDULE_PK(name), sk: 'BUFFERED' }),
   serviceState: (cluster: string, service: string): Key => ({
     pk: `SERVICE#${cluster}#${service}`,
     sk: 'STATE',
@@ -182,6 +188,8 @@ export type AcceptedItem = Item<'accepted', AcceptedLaunch & Expiring>;
 export type ScheduleItem = Item<undefined, StoredSchedule>;
 export type ScheduleCountItem = Item<undefined, { count: number }>;
 export type ScheduleRunItem = Item<undefined, ScheduleRun & Expiring>;
+export type ScheduleStatsItem = Item<undefined, RunStats>;
+export type BufferedRunItem = Item<undefined, BufferedRun & Expiring>;
 export type LaunchLeaseItem = Item<undefined, { holder: string; until: number; parked?: boolean } & Expiring>;
 export type ServiceStateItem = Item<'service-state', ServiceSpotState & { revision: number }>;
 export type ServiceIndexItem = Item<'service-index', { cluster: string; service: string; since?: string }>;

@@ -21,6 +21,7 @@ import { leaseHold } from '../domain/leases';
 import { ECS_BUCKETS, shareOf, TokenBucket, throttleDelayMs } from '../domain/pacing';
 import { resolvePolicy } from '../domain/restartPolicy';
 import { type SpotMapping, spotProvidersOf, toOnDemand } from '../domain/spotFallback';
+import { missedStartingDeadline } from '../domain/startingDeadline';
 import { lastArnSegment } from '../domain/taskEvent';
 import { AutopilotError, type AutopilotErrorOptions } from '../errors';
 import {
@@ -42,6 +43,7 @@ import * as z from '../zod';
 import { buildFollowUps } from './followUps';
 import { Gathering } from './gathering';
 import type { LaunchGuard } from './launchGuard';
+import type { RunOutcomes } from './runOutcomes';
 
 export interface LauncherDeps {
   runTask: RunTask;
@@ -67,6 +69,8 @@ export interface LauncherDeps {
   /** A count for the stage's alarms and dashboard (LaunchThrottled: ECS throttled a RunTask call). */
   countMetric: (name: string) => void;
   pacing: LaunchPacing;
+  /** A schedule's run learns how its launches ended (src/app/runOutcomes.ts). */
+  runs: Pick<RunOutcomes, 'launchEnded'>;
   random?: () => number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -145,7 +149,7 @@ const summary = (request: LaunchRequest) => ({
  * RunTask refused it, or ecs-autopilot did not call RunTask (a budget, the allowlist, the task's opt-out tag,
  * another run of its schedule).
  */
-export type LaunchFailureCause = 'runtask' | 'budget' | 'allowlist' | 'opt-out' | 'superseded';
+export type LaunchFailureCause = 'runtask' | 'budget' | 'allowlist' | 'opt-out' | 'superseded' | 'deadline';
 
 function launchFailed(
   request: LaunchRequest,
@@ -280,6 +284,7 @@ export function buildLaunch(deps: LauncherDeps) {
           if (outcome.tag) await deps.sendTagJob(outcome.tag, 0);
           // Launched or given up: the schedule's next run may start.
           if (!outcome.requeue) await releaseLease(request);
+          if (!outcome.requeue) await deps.runs.launchEnded(request, outcome);
         },
       },
     );
@@ -645,6 +650,10 @@ export function buildLaunch(deps: LauncherDeps) {
       );
     }
 
+    const missed = missedStartingDeadline(request, Date.now());
+    if (missed)
+      return notLaunched(request, missed, 'launch missed its starting deadline', { cause: 'deadline' });
+
     if (request.tagsOf) {
       const read = await readLateTags(request, request.tagsOf);
       if (read === 'requeued') return 'requeued-throttled';
@@ -708,9 +717,11 @@ export function parseLaunchRequestMessage(record: Pick<SQSRecord, 'body'>): Laun
 }
 
 const triggerSchema = z.object({
-  trigger: z.enum(['schedule', 'manual']),
+  trigger: z.enum(['schedule', 'manual', 'backfill']),
   schedule: z.string().check(z.minLength(1), z.maxLength(64)),
   scheduledTime: z.iso.datetime({ offset: true }),
+  requestedAt: z.optional(z.iso.datetime({ offset: true })),
+  requestId: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
 });
 
 const tagJobSchema = z.object({

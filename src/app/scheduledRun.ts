@@ -1,10 +1,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { LaunchRequest } from '../domain/launchRequest';
+import type { SkipCause } from '../domain/runOutcome';
 import { SCHEDULE_RUN_TAG, SCHEDULE_TAG, scheduleStartedBy, toRunTaskInput } from '../domain/scheduleLaunch';
+import { startDeadlineOf } from '../domain/startingDeadline';
 import { AutopilotError } from '../errors';
 import type {
   ListRunningTasks,
   PublishEvents,
+  RunOutcomeStore,
   ScheduleRun,
   ScheduleStore,
   ScheduleTrigger,
@@ -14,6 +17,9 @@ import type {
 
 export interface ScheduledRunDeps {
   store: Pick<ScheduleStore, 'get' | 'recordRun' | 'acquireLaunchLease' | 'releaseLaunchLease'>;
+  /** BufferOne's waiting run (one per schedule). */
+  buffer: Pick<RunOutcomeStore, 'buffer' | 'takeBuffered'>;
+  now?: () => number;
   listRunningTasks: ListRunningTasks;
   stopTasks: StopTasks;
   logger: Pick<Logger, 'info' | 'warn'>;
@@ -41,6 +47,9 @@ export class LaunchLeaseBusyError extends AutopilotError {
 
 /** One request per due time: a redelivered trigger maps to the same request (and clientToken). */
 export function scheduledRequestId(trigger: ScheduleTrigger, manualId?: string): string {
+  // A run let go after waiting (BufferOne) is the run recorded when it was due.
+  if (trigger.requestId !== undefined) return trigger.requestId;
+  // A backfilled due time is the run of that due time: never launched twice, whoever asks.
   return trigger.trigger === 'manual'
     ? `m-${trigger.schedule}-${manualId ?? Date.parse(trigger.scheduledTime)}`
     : `s-${trigger.schedule}-${Date.parse(trigger.scheduledTime)}`;
@@ -60,6 +69,7 @@ export function scheduledRequestId(trigger: ScheduleTrigger, manualId?: string):
  * LaunchLeaseBusyError (the other run is starting right now; try again shortly).
  */
 export function buildRunScheduled(deps: ScheduledRunDeps) {
+  const now = deps.now ?? Date.now;
   return async <R>(
     trigger: ScheduleTrigger,
     launch: (request: LaunchRequest) => Promise<R>,
@@ -74,6 +84,16 @@ export function buildRunScheduled(deps: ScheduledRunDeps) {
     };
     const schedule = await deps.store.get(trigger.schedule);
     if (!schedule) return { run: { ...base, status: 'SKIPPED', message: 'the schedule no longer exists' } };
+    const startBy = startDeadlineOf(schedule, trigger);
+    if (startBy !== undefined && now() > Date.parse(startBy)) {
+      return skip(
+        schedule,
+        base,
+        `missed: not started within startingDeadlineSeconds (${schedule.startingDeadlineSeconds}) of ${trigger.requestedAt ? 'the backfill request' : 'its due time'}`,
+        'deadline',
+        { reason: 'missed: not started within startingDeadlineSeconds' },
+      );
+    }
     const policy = schedule.concurrencyPolicy;
     // Allow: runs may overlap anyway, so there is nothing to serialize.
     const leased = policy !== 'Allow';
@@ -84,11 +104,25 @@ export function buildRunScheduled(deps: ScheduledRunDeps) {
       }))
     ) {
       if (policy === 'Replace') throw new LaunchLeaseBusyError(schedule.name, policy);
-      return skip(schedule, base, 'concurrencyPolicy Forbid: the previous run is still starting');
+      if (policy !== 'BufferOne')
+        return skip(
+          schedule,
+          base,
+          'concurrencyPolicy Forbid: the previous run is still starting',
+          'overlap',
+        );
+      const waiting = await wait(schedule, trigger, base, 'the previous run is still starting');
+      // The starting run may have started or given up meanwhile, without seeing this one wait: look again.
+      if (!waiting.waiting || !(await deps.store.acquireLaunchLease(schedule.name, requestId)))
+        return waiting;
+      if (!(await deps.buffer.takeBuffered(schedule.name, requestId))) {
+        await deps.store.releaseLaunchLease(schedule.name, requestId);
+        return waiting;
+      }
     }
     let leaseHandedOver = false;
     try {
-      const prepared = await prepare(schedule, trigger, base);
+      const prepared = await prepare(schedule, trigger, base, startBy);
       if (!prepared.request) return prepared;
       const launched = await launch(prepared.request);
       // The launch holds the lease from here: it frees it when it ends, and keeps it while it waits.
@@ -108,40 +142,101 @@ export function buildRunScheduled(deps: ScheduledRunDeps) {
     }
   };
 
-  async function skip(schedule: StoredSchedule, base: Omit<ScheduleRun, 'status'>, message: string) {
-    const run: ScheduleRun = { ...base, status: 'SKIPPED', message };
-    await deps.store.recordRun(schedule.name, run);
-    deps.logger.info('scheduled run skipped', { schedule: schedule.name, message });
-    return { run };
-  }
-
-  async function prepare(
+  async function skip(
     schedule: StoredSchedule,
-    trigger: ScheduleTrigger,
     base: Omit<ScheduleRun, 'status'>,
-  ): Promise<{ request?: LaunchRequest; run: ScheduleRun }> {
-    const { requestId, requestedBy } = base;
-    if (schedule.state === 'PAUSED' && trigger.trigger === 'schedule')
-      return skip(schedule, base, 'the schedule is paused');
-    const refused = deps.refusalOf(schedule);
-    if (refused) {
-      const skipped = await skip(schedule, base, `not allowed: ${refused}`);
+    message: string,
+    cause: SkipCause,
+    /** Announced (Scheduled Run Skipped), with this reason: a run missed, or refused by the allowlist. */
+    announce?: { reason: string },
+  ) {
+    const run: ScheduleRun = { ...base, status: 'SKIPPED', cause, message };
+    const recorded = await deps.store.recordRun(schedule.name, run);
+    deps.logger.info('scheduled run skipped', { schedule: schedule.name, message, cause });
+    if (announce && recorded) {
       await deps.publishEvents([
         {
           detailType: 'Scheduled Run Skipped',
           resources: [],
           detail: {
             schedule: schedule.name,
-            requestId,
-            scheduledTime: trigger.scheduledTime,
-            trigger: trigger.trigger,
-            cause: 'allowlist',
-            reason: refused,
+            requestId: base.requestId,
+            scheduledTime: base.scheduledTime,
+            trigger: base.trigger,
+            cause,
+            reason: announce.reason,
           },
         },
       ]);
-      return skipped;
     }
+    return { run };
+  }
+
+  /**
+   * BufferOne: a run in progress keeps this one WAITING (recorded, and in the schedule's one waiting slot)
+   * until it ends (src/app/runOutcomes.ts lets it go then). A slot another run holds: skipped, at most one
+   * waits. The run in progress may have ended while this one took the slot: checked again after, and if
+   * nothing is in progress any more, this run takes itself out of the slot and is let go at once.
+   */
+  async function wait(
+    schedule: StoredSchedule,
+    trigger: ScheduleTrigger,
+    base: Omit<ScheduleRun, 'status'>,
+    why: string,
+  ): Promise<{ run: ScheduleRun; waiting?: true }> {
+    const entry = {
+      requestId: base.requestId,
+      scheduledTime: base.scheduledTime,
+      trigger: base.trigger,
+      ...(trigger.requestedAt && { requestedAt: trigger.requestedAt }),
+    };
+    if (!(await deps.buffer.buffer(schedule.name, entry))) {
+      return skip(
+        schedule,
+        base,
+        'concurrencyPolicy BufferOne: a run is in progress and another already waits',
+        'overlap',
+      );
+    }
+    const run: ScheduleRun = {
+      ...base,
+      status: 'WAITING',
+      count: schedule.count,
+      message: `concurrencyPolicy BufferOne: waits until the run in progress ends (${why})`,
+    };
+    await deps.store.recordRun(schedule.name, run);
+    deps.logger.info('scheduled run waits', { schedule: schedule.name, requestId: base.requestId, why });
+    return { run, waiting: true };
+  }
+
+  /**
+   * Nothing is in progress and this run starts: a run still in the waiting slot waited for a run whose end
+   * went unseen (its follow-ups failed). It is not started after this one: recorded as skipped.
+   */
+  async function dropStaleWaiting(schedule: StoredSchedule, requestId: string) {
+    const stale = await deps.buffer.takeBuffered(schedule.name);
+    if (!stale || stale.requestId === requestId) return;
+    await deps.store.recordRun(schedule.name, {
+      requestId: stale.requestId,
+      trigger: stale.trigger,
+      scheduledTime: stale.scheduledTime,
+      status: 'SKIPPED',
+      cause: 'overlap',
+      message: `concurrencyPolicy BufferOne: the run it waited for ended unseen; run ${requestId} started instead`,
+    });
+  }
+
+  async function prepare(
+    schedule: StoredSchedule,
+    trigger: ScheduleTrigger,
+    base: Omit<ScheduleRun, 'status'>,
+    startBy: string | undefined,
+  ): Promise<{ request?: LaunchRequest; run: ScheduleRun }> {
+    const { requestId, requestedBy } = base;
+    if (schedule.state === 'PAUSED' && trigger.trigger === 'schedule')
+      return skip(schedule, base, 'the schedule is paused', 'paused');
+    const refused = deps.refusalOf(schedule);
+    if (refused) return skip(schedule, base, `not allowed: ${refused}`, 'allowlist', { reason: refused });
 
     const startedBy = scheduleStartedBy(schedule.name);
     let replacedTaskArns: string[] | undefined;
@@ -154,8 +249,17 @@ export function buildRunScheduled(deps: ScheduledRunDeps) {
           schedule,
           base,
           `concurrencyPolicy Forbid: ${running.length} task(s) of the previous run still running`,
+          'overlap',
         );
       }
+      if (running.length > 0 && schedule.concurrencyPolicy === 'BufferOne') {
+        const waiting = await wait(schedule, trigger, base, `${running.length} task(s) running`);
+        if (!waiting.waiting) return waiting;
+        // The run in progress may have ended meanwhile, without seeing this one wait: look again.
+        if ((await deps.listRunningTasks(schedule.cluster, startedBy)).length > 0) return waiting;
+        if (!(await deps.buffer.takeBuffered(schedule.name, requestId))) return waiting;
+      }
+      if (schedule.concurrencyPolicy === 'BufferOne') await dropStaleWaiting(schedule, requestId);
       if (running.length > 0) {
         await deps.stopTasks(schedule.cluster, running, `Replaced by a new run of schedule ${schedule.name}`);
         replacedTaskArns = running;
@@ -180,8 +284,14 @@ export function buildRunScheduled(deps: ScheduledRunDeps) {
       requestedBy: requestedBy ?? `schedule ${schedule.name}`,
       context: { schedule: schedule.name, scheduledTime: trigger.scheduledTime },
       ...(leased && { launchLease: { schedule: schedule.name } }),
+      ...(startBy !== undefined && { startBy }),
     };
-    const run: ScheduleRun = { ...base, status: 'PENDING', ...(replacedTaskArns && { replacedTaskArns }) };
+    const run: ScheduleRun = {
+      ...base,
+      status: 'PENDING',
+      count: schedule.count,
+      ...(replacedTaskArns && { replacedTaskArns }),
+    };
     await deps.store.recordRun(schedule.name, run);
     return { request, run };
   }

@@ -10,6 +10,8 @@ export interface ReactToTaskEventDeps {
   react: (t: TaskTransition, detail: TaskDetail) => Promise<unknown>;
   /** Puts an event whose decision must wait (DecideLaterError) on the retry queue, delayed. */
   retryLater: SendReactionRetry;
+  /** After the decision: a schedule's run learns its task ended (src/app/runOutcomes.ts). */
+  runEnded: (t: TaskTransition) => Promise<unknown>;
   logger: Pick<Logger, 'info'>;
   random?: () => number;
 }
@@ -52,7 +54,10 @@ export function buildReactToTaskEvent(deps: ReactToTaskEventDeps) {
     const transition = toTransition(parsed);
     if (!needsReaction(transition)) return undefined;
     try {
-      return await deps.react(transition, parsed.detail);
+      const decided = await deps.react(transition, parsed.detail);
+      // After the decision, so a task being restarted does not end its run.
+      await deps.runEnded(transition);
+      return decided;
     } catch (error) {
       if (!(error instanceof DecideLaterError) || attempt >= REACTION_MAX_ATTEMPTS) throw error;
       const next = attempt + 1;

@@ -114,6 +114,11 @@ export const launchRequestSchema = z.object({
    * it has launched or given up, also while it waits on the queue, so no other run starts meanwhile.
    */
   launchLease: z.optional(z.object({ schedule: z.string().check(z.minLength(1), z.maxLength(64)) })),
+  /**
+   * A scheduled run with startingDeadlineSeconds: the instant by which it must have started. Past it the
+   * launcher does not call RunTask: the run is missed (src/domain/startingDeadline.ts).
+   */
+  startBy: z.optional(z.iso.datetime({ offset: true })),
 });
 export type LaunchRequest = z.infer<typeof launchRequestSchema>;
 export type LaunchRequestInput = z.input<typeof launchRequestSchema>;

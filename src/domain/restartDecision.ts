@@ -26,6 +26,8 @@ export interface LaunchRecordView {
   lineage?: Lineage;
   policy?: PartialRestartPolicy;
   launchLease?: LaunchRequest['launchLease'];
+  /** A schedule's run: its name and due time, which its relaunches keep (the run they belong to). */
+  context?: LaunchRequest['context'];
 }
 
 export type GiveUpReason =
@@ -263,6 +265,7 @@ export function decideRestart(i: RestartInputs): RestartDecision {
     requestedBy: 'ecs-autopilot',
     // A schedule's run is still that run when restarted: it holds the schedule's lease (Forbid, Replace).
     ...(i.launch?.launchLease && { launchLease: i.launch.launchLease }),
+    ...(i.launch?.context && { context: i.launch.context }),
   };
   return {
     action: 'restart',

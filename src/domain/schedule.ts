@@ -43,7 +43,7 @@ const FARGATE_PROVIDERS = new Set(['FARGATE', 'FARGATE_SPOT']);
 export const MAX_OVERRIDES_CHARS = 8192;
 export const LAUNCH_TYPES = ['FARGATE', 'EC2', 'EXTERNAL'] as const;
 export const SCHEDULE_STATES = ['ENABLED', 'PAUSED'] as const;
-export const CONCURRENCY_POLICIES = ['Allow', 'Forbid', 'Replace'] as const;
+export const CONCURRENCY_POLICIES = ['Allow', 'Forbid', 'Replace', 'BufferOne'] as const;
 export const RESERVED_TAG_PREFIXES = ['aws:', 'ecs-autopilot:'] as const;
 
 const clusterSchema = z
@@ -342,7 +342,7 @@ const concurrencyPolicySchema = z
   .enum(CONCURRENCY_POLICIES, rule(`must be one of ${CONCURRENCY_POLICIES.join(', ')}`))
   .check(
     z.describe(
-      'When a run is due while tasks of the previous run still run: Allow starts anyway, Forbid skips the run, Replace stops the running tasks first (like Kubernetes CronJob).',
+      'When a run is due while the previous one is in progress (its tasks run, start, or wait to restart): Allow starts anyway, Forbid skips the run, Replace stops the running tasks first (like Kubernetes CronJob), BufferOne keeps the run WAITING and starts it when the run in progress ends (at most one waits: a further run is skipped, like Temporal).',
     ),
   );
 
@@ -353,6 +353,31 @@ const flexibleWindowSchema = z
     z.gte(1),
     z.lte(1440),
     z.describe('Runs start at a random time within this many minutes after the due time (spreads load).'),
+  );
+
+/** The longest startingDeadlineSeconds: a day (a run that could not start within a day is not the one due). */
+export const MAX_STARTING_DEADLINE_SECONDS = 86_400;
+const startingDeadlineSchema = z
+  .number(rule(`must be an integer from 1 to ${MAX_STARTING_DEADLINE_SECONDS} (seconds)`))
+  .check(
+    z.int(),
+    z.gte(1),
+    z.lte(MAX_STARTING_DEADLINE_SECONDS),
+    z.describe(
+      'A run that cannot start within this many seconds of its due time (ECS throttling, capacity retries, a budget pause, a BufferOne wait) is SKIPPED as missed instead of started late (like Kubernetes CronJob). A manual run counts from its request, a backfilled one from the backfill request. At least flexibleWindowMinutes x 60.',
+    ),
+  );
+
+export const MAX_PAUSE_AFTER_FAILURES = 100;
+const pauseAfterFailuresSchema = z
+  .number(rule(`must be an integer from 1 to ${MAX_PAUSE_AFTER_FAILURES} (failed runs in a row)`))
+  .check(
+    z.int(),
+    z.gte(1),
+    z.lte(MAX_PAUSE_AFTER_FAILURES),
+    z.describe(
+      'After this many FAILED runs in a row, ecs-autopilot pauses the schedule (state PAUSED, pausedBy, pausedReason; Schedule Paused published). PATCH state ENABLED resumes it; it pauses again after this many new failures.',
+    ),
   );
 
 const descriptionSchema = z.string(rule('must be at most 512 characters')).check(z.maxLength(512));
@@ -367,10 +392,14 @@ const scheduleFields = {
   ...launchFields,
   concurrencyPolicy: z.optional(concurrencyPolicySchema),
   flexibleWindowMinutes: z.optional(flexibleWindowSchema),
+  startingDeadlineSeconds: z.optional(startingDeadlineSchema),
+  pauseAfterConsecutiveFailures: z.optional(pauseAfterFailuresSchema),
   description: z.optional(descriptionSchema),
 };
 
 interface CrossFields {
+  startingDeadlineSeconds?: unknown;
+  flexibleWindowMinutes?: unknown;
   startDate?: string;
   endDate?: string;
   launchType?: (typeof LAUNCH_TYPES)[number];
@@ -400,6 +429,14 @@ function checkCrossFields(body: CrossFields, ctx: z.core.$RefinementCtx): void {
     if (Date.parse(body.endDate) <= Date.parse(body.startDate)) {
       ctx.addIssue({ code: 'custom', path: ['endDate'], message: 'must be after startDate' });
     }
+  }
+  const { startingDeadlineSeconds: deadline, flexibleWindowMinutes: window } = body;
+  if (typeof deadline === 'number' && typeof window === 'number' && deadline < window * 60) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['startingDeadlineSeconds'],
+      message: `must be at least flexibleWindowMinutes x 60 (${window * 60}): a run the window starts late would be missed`,
+    });
   }
   if (body.launchType !== undefined && body.capacityProviderStrategy !== undefined) {
     ctx.addIssue({
@@ -460,7 +497,30 @@ export const replaceScheduleSchema = z.safeExtend(scheduleSchema, {
   createdBy: z.optional(z.string().check(z.describe('Ignored (the API keeps its own).'))),
   updatedAt: z.optional(z.string().check(z.describe('Ignored (the API sets it).'))),
   updatedBy: z.optional(z.string().check(z.describe('Ignored (the API sets it).'))),
+  nextRunTimes: z.optional(z.array(z.unknown()).check(z.describe('Ignored (the API computes it).'))),
+  lastRun: z.optional(z.unknown().check(z.describe('Ignored (the API computes it).'))),
+  streak: z.optional(z.unknown().check(z.describe('Ignored (the API computes it).'))),
+  lastSuccessAt: z.optional(z.string().check(z.describe('Ignored (the API computes it).'))),
+  pausedBy: z.optional(z.string().check(z.describe('Ignored (the API sets it).'))),
+  pausedReason: z.optional(z.string().check(z.describe('Ignored (the API sets it).'))),
+  pausedAt: z.optional(z.string().check(z.describe('Ignored (the API sets it).'))),
 });
+
+/** What GET /schedules/{name} answers besides the definition, which a PUT of that body ignores. */
+export const READ_ONLY_SCHEDULE_FIELDS = [
+  'version',
+  'createdAt',
+  'createdBy',
+  'updatedAt',
+  'updatedBy',
+  'nextRunTimes',
+  'lastRun',
+  'streak',
+  'lastSuccessAt',
+  'pausedBy',
+  'pausedReason',
+  'pausedAt',
+] as const;
 
 /** PATCH /schedules/{name}: any of the schedule's fields but its name, at least one. */
 export const schedulePatchSchema = strictObject(
@@ -487,6 +547,24 @@ export function applySchedulePatch(schedule: Schedule, patch: SchedulePatch): Sc
     delete merged.launchType;
   return merged;
 }
+
+// ---------- backfill ----------
+
+/** POST /schedules/{name}/backfill: the window [from, to) whose due times that have no run are run. */
+export const backfillBodySchema = strictObject({
+  from: dateTimeSchema('The first instant of the window (included).'),
+  to: dateTimeSchema('The end of the window (excluded); not after now.'),
+}).check(
+  z.superRefine((body, ctx) => {
+    if (
+      typeof body.from === 'string' &&
+      typeof body.to === 'string' &&
+      Date.parse(body.to) <= Date.parse(body.from)
+    )
+      ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
+  }),
+);
+export type BackfillBody = z.output<typeof backfillBodySchema>;
 
 // ---------- run now ----------
 

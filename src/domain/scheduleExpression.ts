@@ -1,8 +1,8 @@
 /**
  * EventBridge Scheduler schedule expressions: `rate(value unit)`, `cron(minutes hours day-of-month month
  * day-of-week year)` and `at(yyyy-mm-ddThh:mm:ss)`, their validation (messages name the rule broken) and
- * their cadence. Pure: no clock, no I/O. Their next fire times are the sandbox's business (EventBridge
- * Scheduler computes them in AWS): local/scheduleEngine.ts, which keeps cron-parser out of the bundles.
+ * their cadence. Pure: no clock, no I/O. Their next fire times: src/domain/scheduleEngine.ts (with
+ * cron-parser), which only nextRunTimes loads, lazily, so validation keeps no cron parser on the cold start.
  */
 
 /** A wall-clock time: year, month (1-12), day, hour, minute, second. */

@@ -143,6 +143,7 @@ export function decideSpotFallback(i: SpotInputs): SpotDecision {
       deferSeconds: 0,
       requestedBy: 'ecs-autopilot',
       ...(i.launch?.launchLease && { launchLease: i.launch.launchLease }),
+      ...(i.launch?.context && { context: i.launch.context }),
     },
   };
 }

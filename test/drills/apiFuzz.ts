@@ -54,7 +54,14 @@ import { fixture } from '../support/fixtures';
 import { launcherTestDefaults } from '../support/launcherDefaults';
 import { defaultLimits } from '../support/limits';
 import { openLaunchGuard } from '../support/openLaunchGuard';
-import { unusedBreakers, unusedDescribeTaskTags } from '../support/unusedDeps';
+import {
+  ignoredRunEnds,
+  noRunStats,
+  unusedBackfill,
+  unusedBreakers,
+  unusedBuffer,
+  unusedDescribeTaskTags,
+} from '../support/unusedDeps';
 import { FakeEcs, FakeEventBus, FakeLaunchQueue, QUEUE_URL } from './launcherHarness';
 import { clip, type DrillDb, type DrillResult, quietLogger, Tally } from './support';
 
@@ -334,6 +341,8 @@ export function fakeApi(): Promise<ApiWorld> {
     return 'launched';
   };
   const routes = buildScheduleRoutes({
+    runs: noRunStats,
+    backfill: unusedBackfill,
     schedules,
     scheduler,
     launch,
@@ -356,6 +365,7 @@ export function fakeApi(): Promise<ApiWorld> {
       },
     },
     runScheduled: buildRunScheduled({
+      buffer: unusedBuffer,
       refusalOf: () => undefined,
       publishEvents: async () => undefined,
       store: schedules,
@@ -397,6 +407,7 @@ export async function realApi(dynamo: DrillDb): Promise<ApiWorld & { ecs: FakeEc
   const launch = buildLaunch({
     ...launcherTestDefaults(),
     guard: openLaunchGuard,
+    runs: ignoredRunEnds,
     countMetric: () => undefined,
     runTask: buildRunTask(ecs.client),
     store,
@@ -407,11 +418,14 @@ export async function realApi(dynamo: DrillDb): Promise<ApiWorld & { ecs: FakeEc
     describeTaskTags: unusedDescribeTaskTags,
   });
   const routes = buildScheduleRoutes({
+    runs: noRunStats,
+    backfill: unusedBackfill,
     schedules,
     scheduler: { put: async () => undefined, remove: async () => undefined },
     launch,
     launches: store,
     runScheduled: buildRunScheduled({
+      buffer: unusedBuffer,
       refusalOf: () => undefined,
       publishEvents: async () => undefined,
       store: schedules,

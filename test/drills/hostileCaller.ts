@@ -20,7 +20,14 @@ import type { LaunchRequest, RunTaskInput } from '../../src/domain/launchRequest
 import type { DecisionRecord, RunTask } from '../../src/ports';
 import { launcherTestDefaults } from '../support/launcherDefaults';
 import { defaultLimits } from '../support/limits';
-import { unusedBreakers, unusedDescribeTaskTags } from '../support/unusedDeps';
+import {
+  ignoredRunEnds,
+  noRunStats,
+  unusedBackfill,
+  unusedBreakers,
+  unusedBuffer,
+  unusedDescribeTaskTags,
+} from '../support/unusedDeps';
 import { type DrillDb, quietLogger, Tally } from './support';
 
 const ACCOUNT = '111122223333';
@@ -161,6 +168,7 @@ export async function hostileCallerDrill(db: DrillDb, options: { inputs: number;
   const launchRecord = buildLaunch({
     ...launcherTestDefaults(),
     guard,
+    runs: ignoredRunEnds,
     countMetric: () => undefined,
     runTask: runTaskPort,
     store,
@@ -180,6 +188,7 @@ export async function hostileCallerDrill(db: DrillDb, options: { inputs: number;
     return launchRecord(request);
   };
   const runScheduled = buildRunScheduled({
+    buffer: unusedBuffer,
     store: schedules,
     listRunningTasks: async () => [],
     stopTasks: async () => undefined,
@@ -208,6 +217,8 @@ export async function hostileCallerDrill(db: DrillDb, options: { inputs: number;
     200,
   );
   const routes = buildScheduleRoutes({
+    runs: noRunStats,
+    backfill: unusedBackfill,
     schedules,
     scheduler: { put: async () => undefined, remove: async () => undefined },
     launch,

@@ -19,7 +19,7 @@ import { buildTagLaunchedTasks } from '../../src/app/lineageTags';
 import type { LaunchStore } from '../../src/ports';
 import { memorySpotShortages, TEST_PACING } from '../support/launcherDefaults';
 import { openLaunchGuard } from '../support/openLaunchGuard';
-import { unusedDescribeTaskTags, unusedLeases } from '../support/unusedDeps';
+import { ignoredRunEnds, unusedDescribeTaskTags, unusedLeases } from '../support/unusedDeps';
 import {
   FakeEcs,
   FakeEventBus,
@@ -78,6 +78,7 @@ async function drainWithLauncher(
   const logger = quietLogger();
   const launch = buildLaunch({
     guard: openLaunchGuard,
+    runs: ignoredRunEnds,
     countMetric: () => undefined,
     runTask: buildRunTask(ecs.client),
     store,

@@ -15,6 +15,7 @@ import { buildSendLaunchRequest } from '../../src/adapters/launchQueue';
 import { buildLaunchStore } from '../../src/adapters/launchStore';
 import { buildGetTaskHistory, buildRecordTransition } from '../../src/adapters/taskHistory';
 import { buildReactions } from '../../src/app/reactions';
+import { buildRunOutcomes } from '../../src/app/runOutcomes';
 import { buildRecordTaskLifecycle } from '../../src/app/taskLifecycle';
 import { buildReactToTaskEvent, REACTION_MAX_ATTEMPTS } from '../../src/app/taskReactions';
 import { type TaskTransition, toTransition } from '../../src/domain/lifecycle';
@@ -22,7 +23,7 @@ import { mayNeedRestart } from '../../src/domain/restartDecision';
 import { parseTaskStateChange, type TaskStateChangeEvent } from '../../src/domain/taskEvent';
 import type { ReactionRetry } from '../../src/ports';
 import { fixture } from '../support/fixtures';
-import { unusedScheduleRuns } from '../support/unusedDeps';
+import { unusedRunOutcomes, unusedScheduleRuns } from '../support/unusedDeps';
 import {
   type DrillDb,
   type DrillResult,
@@ -275,6 +276,8 @@ export async function lifecycleDrill(dynamo: DrillDb, options: LifecycleDrillOpt
   // reactions (their rule passes STOPPED tasks and Spot interruptions; the handler ignores the rest too).
   const retryQueue: ReactionRetry[] = [];
   const react = buildReactToTaskEvent({
+    // No task here is a schedule's: their ends reach no store.
+    runEnded: buildRunOutcomes(unusedRunOutcomes).taskStopped,
     react: buildReactions({
       store: buildLaunchStore(db, table, 30),
       describeTaskTags: buildDescribeTaskTags(ecs),

@@ -82,7 +82,7 @@ describe('schedules', () => {
     await waitFor('the first run', () => running('nightly.report').length === 1);
     await env.sandbox.idle();
     const runs = await api('GET', '/schedules/nightly.report/runs');
-    expect(runs.body.runs[0]).toMatchObject({ trigger: 'schedule', status: 'LAUNCHED' });
+    expect(runs.body.runs[0]).toMatchObject({ trigger: 'schedule', status: 'RUNNING' });
     expect(runs.body.runs[0].taskArns).toHaveLength(1);
   }, 60_000);
 

@@ -8,13 +8,16 @@
 import { loadTemplate } from '../../local/template';
 import { buildLaunchBudgets } from '../../src/adapters/launchBudgets';
 import { buildLaunchStore } from '../../src/adapters/launchStore';
+import { buildRunOutcomeStore } from '../../src/adapters/runOutcomes';
 import { buildScheduleStore } from '../../src/adapters/scheduleStore';
 import { buildLaunch } from '../../src/app/launcher';
 import { buildLaunchGuard } from '../../src/app/launchGuard';
+import { buildRunOutcomes } from '../../src/app/runOutcomes';
 import type { LaunchRequest } from '../../src/domain/launchRequest';
 import { useTablePerTest } from '../support/dynamo';
 import { launcherTestDefaults } from '../support/launcherDefaults';
-import { unusedDescribeTaskTags } from '../support/unusedDeps';
+import { storedSchedule } from '../support/storeFixtures';
+import { ignoredRunEnds, unusedDescribeTaskTags } from '../support/unusedDeps';
 
 const dynamo = useTablePerTest('permissions');
 
@@ -81,6 +84,7 @@ describe('the DynamoDB operations of the launch path', () => {
     const launch = buildLaunch({
       ...launcherTestDefaults(),
       guard,
+      runs: ignoredRunEnds,
       countMetric: () => undefined,
       runTask: async () => ({
         taskArns: [`arn:aws:ecs:us-east-1:111122223333:task/batch/${String(++started).padStart(32, '0')}`],
@@ -136,6 +140,78 @@ describe('the DynamoDB operations of the launch path', () => {
     for (const roleId of ['LauncherRole', 'ApiRole']) {
       const allowed = dynamoActions(roleId);
       const missing = used
+        .flatMap((name) => ACTION[name] ?? [`(unknown ${name})`])
+        .filter((a) => !allowed.has(a));
+      expect({ role: roleId, missing: [...new Set(missing)] }).toEqual({ role: roleId, missing: [] });
+    }
+  });
+
+  it('of how a schedule run ends are all allowed to taskReactions, the launcher and the api', async () => {
+    const sent = new Set<string>();
+    dynamo.db.middlewareStack.add(
+      (next, context) => async (args) => {
+        const name = String(context.commandName ?? '');
+        if (name === 'TransactWriteItemsCommand') {
+          for (const item of (args.input as { TransactItems?: Record<string, unknown>[] }).TransactItems ??
+            [])
+            for (const kind of Object.keys(item)) sent.add(`${kind}ItemCommand`);
+        } else sent.add(name);
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordRunOutcomeOperations' },
+    );
+    const schedules = buildScheduleStore(dynamo.db, dynamo.table, 30);
+    const runs = buildRunOutcomeStore(dynamo.db, dynamo.table, 30);
+    await schedules.create({ ...storedSchedule('etl'), pauseAfterConsecutiveFailures: 1 }, 10);
+    const ref = { schedule: 'etl', scheduledTime: '2026-05-01T10:00:00.000Z', requestId: 's-etl-1' };
+    await schedules.recordRun('etl', { ...ref, trigger: 'schedule', status: 'PENDING', count: 1 });
+    await runs.buffer('etl', { ...ref, requestId: 's-etl-2', trigger: 'schedule' });
+    const triggers: unknown[] = [];
+    const outcomes = buildRunOutcomes({
+      runs,
+      schedules,
+      launches: buildLaunchStore(dynamo.db, dynamo.table, 30),
+      publishEvents: async () => undefined,
+      sendTrigger: async (trigger) => {
+        triggers.push(trigger);
+      },
+      logger: { info: () => undefined, warn: () => undefined },
+    });
+    const request: LaunchRequest = {
+      requestId: ref.requestId,
+      reason: 'schedule',
+      runTask: {
+        cluster: 'batch',
+        taskDefinition: 'worker',
+        count: 1,
+        tags: [
+          { key: 'ecs-autopilot:schedule', value: 'etl' },
+          { key: 'ecs-autopilot:run', value: ref.requestId },
+        ],
+      },
+      context: { schedule: 'etl', scheduledTime: ref.scheduledTime },
+      capacityRetries: 0,
+      deferSeconds: 0,
+    };
+    await outcomes.launchEnded(request, { status: 'launched', taskArns: ['arn'], events: [] });
+    await outcomes.launchEnded(request, {
+      status: 'failed',
+      taskArns: [],
+      failures: [{ reason: 'RESOURCE:MEMORY' }],
+      events: [],
+    });
+    await runs.addSucceededTask(ref, 'x');
+    await runs.recordedRunIds('etl', 0, Date.now());
+    // The run ended once, paused the schedule (pauseAfterConsecutiveFailures 1) and let the waiting run go.
+    expect((await runs.getRun(ref))?.outcome).toMatchObject({ status: 'FAILED' });
+    expect((await schedules.get('etl'))?.state).toBe('PAUSED');
+    expect(triggers).toEqual([expect.objectContaining({ requestId: 's-etl-2' })]);
+    const used = [...sent];
+    for (const roleId of ['TaskReactionsRole', 'LauncherRole', 'ApiRole']) {
+      const allowed = dynamoActions(roleId);
+      // Only the api lists a window's runs (backfill).
+      const missing = used
+        .filter((name) => roleId === 'ApiRole' || name !== 'QueryCommand')
         .flatMap((name) => ACTION[name] ?? [`(unknown ${name})`])
         .filter((a) => !allowed.has(a));
       expect({ role: roleId, missing: [...new Set(missing)] }).toEqual({ role: roleId, missing: [] });

@@ -22,5 +22,6 @@ const FUNCTION_ENV: Record<string, string> = {
   MIN_SCHEDULE_INTERVAL_MINUTES: '5',
   MAX_SCHEDULED_TASKS_PER_HOUR: '100',
   MAX_SCHEDULES: '100',
+  MAX_BACKFILL_RUNS: '24',
 };
 for (const [key, value] of Object.entries(FUNCTION_ENV)) process.env[key] ??= value;

@@ -1,5 +1,6 @@
 import type { LaunchPacing } from '../../src/app/launcher';
 import type { SendTagJob, SpotShortage, SpotShortages, TagTasksJob } from '../../src/ports';
+import { ignoredRunEnds } from './unusedDeps';
 
 /** Pacing that never holds a test back: the whole RunTask bucket, one instance, no in-process waits. */
 export const TEST_PACING: LaunchPacing = {
@@ -53,5 +54,10 @@ export function recordedTagJobs(): SendTagJob & { jobs: { job: TagTasksJob; dela
 
 /** The launcher's dependencies a test that is not about batching, pacing or shortages needs. */
 export function launcherTestDefaults() {
-  return { sendTagJob: recordedTagJobs(), spotShortages: memorySpotShortages(), pacing: TEST_PACING };
+  return {
+    sendTagJob: recordedTagJobs(),
+    spotShortages: memorySpotShortages(),
+    pacing: TEST_PACING,
+    runs: ignoredRunEnds,
+  };
 }

@@ -28,7 +28,7 @@ import {
   TEST_PACING,
 } from '../support/launcherDefaults';
 import { openLaunchGuard } from '../support/openLaunchGuard';
-import { unusedLeases } from '../support/unusedDeps';
+import { ignoredRunEnds, unusedBuffer, unusedLeases } from '../support/unusedDeps';
 
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/111122223333/launch';
 const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:111122223333:cluster/batch-cluster';
@@ -188,6 +188,7 @@ function setup(random: () => number = () => 0.5, leases: LauncherDeps['leases'] 
   const deps: LauncherDeps = {
     ...launcherTestDefaults(),
     guard: openLaunchGuard,
+    runs: ignoredRunEnds,
     countMetric: () => undefined,
     leases,
     runTask: buildRunTask(ecs),
@@ -925,6 +926,7 @@ describe('the launcher function with a batch of messages', () => {
     const handler = makeLauncherHandler({
       launcher: deps,
       scheduledRuns: {
+        buffer: unusedBuffer,
         store: {
           get: notCalled,
           recordRun: notCalled,
@@ -1050,6 +1052,7 @@ describe('batched launches: requests that differ only in lineage share one RunTa
         listRunningTasks: notCalled,
         stopTasks: notCalled,
         logger,
+        buffer: unusedBuffer,
       },
       lineageTags: {
         tagTask: buildTagTask(ecs),

@@ -91,7 +91,7 @@ describe('OpenAPI document', () => {
     const answer = (statusCode: number, body: unknown) => ({ statusCode, body: JSON.stringify(body) });
     expect(() => expectDocumented('GET /schedules/{name}', answer(200, schedule))).not.toThrow();
     expect(() =>
-      expectDocumented('GET /schedules/{name}', answer(200, { ...schedule, nextRunTimes: [] })),
+      expectDocumented('GET /schedules/{name}', answer(200, { ...schedule, colour: 'blue' })),
     ).toThrow(/must NOT have additional properties/);
     const { version: _v, ...unversioned } = schedule;
     expect(() => expectDocumented('GET /schedules/{name}', answer(200, unversioned))).toThrow(/version/);

@@ -3,6 +3,7 @@ import type { LaunchRequest } from '../../src/domain/launchRequest';
 import { LAUNCH_LEASE_MS } from '../../src/domain/leases';
 import type { OutgoingEvent, ScheduleRun, ScheduleTrigger, StoredSchedule } from '../../src/ports';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
+import { unusedBuffer } from '../support/unusedDeps';
 
 const T0 = '2026-11-28T12:00:00.000Z';
 const T1 = '2026-11-28T12:05:00.000Z';
@@ -52,6 +53,7 @@ function world(schedule: StoredSchedule = NIGHTLY) {
   const allow = { refusal: undefined as string | undefined };
   const published: OutgoingEvent[] = [];
   const deps: ScheduledRunDeps = {
+    buffer: unusedBuffer,
     refusalOf: () => allow.refusal,
     publishEvents: async (events) => {
       published.push(...events);

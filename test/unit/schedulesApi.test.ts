@@ -9,6 +9,7 @@ import { buildRunScheduled } from '../../src/app/scheduledRun';
 import type { LaunchLimits } from '../../src/domain/guardrails';
 import { idempotencyDigest } from '../../src/domain/idempotency';
 import { clientTokenFor, type LaunchRequest } from '../../src/domain/launchRequest';
+import type { RunStats } from '../../src/domain/runOutcome';
 import type { Schedule } from '../../src/domain/schedule';
 import { INTERNAL_ERROR_BODY } from '../../src/http';
 import type {
@@ -17,13 +18,14 @@ import type {
   ScheduleRun,
   SchedulerPort,
   ScheduleStore,
+  ScheduleTrigger,
   StoredSchedule,
 } from '../../src/ports';
 import { InvalidPageTokenError, ScheduleConflictError, ScheduleLimitError } from '../../src/ports';
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { defaultLimits } from '../support/limits';
 import { documented } from '../support/openApiContract';
-import { unusedBreakers } from '../support/unusedDeps';
+import { unusedBreakers, unusedBuffer } from '../support/unusedDeps';
 
 const ALICE = 'arn:aws:iam::111122223333:user/alice';
 const BOB = 'arn:aws:iam::111122223333:user/bob';
@@ -163,6 +165,8 @@ function setup(options: { limits?: Partial<LaunchLimits> } = {}) {
   const clock = { now: Date.parse(T0) };
   const { store, definitions, runs, listCalls, leases } = fakeScheduleStore(() => clock.now);
   const scheduler = fakeScheduler();
+  const stats = new Map<string, RunStats>();
+  const triggers: { trigger: ScheduleTrigger; delaySeconds: number }[] = [];
   const order: string[] = [];
   const launched: LaunchRequest[] = [];
   const outcomes = new Map<string, RequestOutcome>();
@@ -193,6 +197,7 @@ function setup(options: { limits?: Partial<LaunchLimits> } = {}) {
     return 'launched';
   };
   const runScheduled = buildRunScheduled({
+    buffer: unusedBuffer,
     refusalOf: () => undefined,
     publishEvents: async () => undefined,
     store,
@@ -216,6 +221,19 @@ function setup(options: { limits?: Partial<LaunchLimits> } = {}) {
       getServiceState: async () => undefined,
       routes: buildScheduleRoutes({
         schedules: store,
+        runs: { getStats: async (name) => stats.get(name) },
+        backfill: {
+          maxRuns: 24,
+          recordedRunIds: async (name, from, to) =>
+            new Set(
+              (runs.get(name) ?? [])
+                .filter((r) => Date.parse(r.scheduledTime) >= from && Date.parse(r.scheduledTime) < to)
+                .map((r) => r.requestId),
+            ),
+          sendTrigger: async (trigger, delaySeconds) => {
+            triggers.push({ trigger, delaySeconds });
+          },
+        },
         scheduler: scheduler.port,
         launch,
         launches: {
@@ -286,6 +304,8 @@ function setup(options: { limits?: Partial<LaunchLimits> } = {}) {
     ecs,
     outcomes,
     accepted,
+    stats,
+    triggers,
   };
 }
 
@@ -295,6 +315,12 @@ const JOB = `t-${idempotencyDigest(ALICE, 'job-2025-03-01')}`;
 const JOB_7 = `t-${idempotencyDigest(ALICE, 'job-7')}`;
 const MANUAL_1 = `m-nightly-${idempotencyDigest(ALICE, 'manual-1')}`;
 const byName = { pathParameters: { name: 'nightly' } };
+
+/** A GET /schedules/{name} body without what the API computes on read (next run times, run statistics). */
+function definitionOf(body: Record<string, unknown>) {
+  const { nextRunTimes: _n, lastRun: _l, streak: _s, lastSuccessAt: _ls, ...definition } = body;
+  return definition;
+}
 
 describe('POST /schedules', () => {
   it('stores the schedule as version 1 created by the caller and creates its Scheduler schedule', async () => {
@@ -318,7 +344,7 @@ describe('POST /schedules', () => {
     expect(h.scheduler.calls).toHaveLength(1);
     const after = await h.get('nightly');
     expect(after.statusCode).toBe(200);
-    expect(parse(after)).toEqual(CREATED);
+    expect(definitionOf(parse(after))).toEqual(CREATED);
   });
 
   it('removes the stored definition when the Scheduler schedule cannot be created, answering the generic 500', async () => {
@@ -417,6 +443,21 @@ describe('POST /schedules', () => {
     expect(r.statusCode).toBe(400);
     expect(parse(r)).toEqual({ error: 'BadRequest', message: 'invalid body: (body): must be valid JSON' });
     expect(h.definitions.size).toBe(0);
+  });
+});
+
+describe('GET /schedules/{name}', () => {
+  it("shows the next 5 due times in UTC and in the schedule's time zone", async () => {
+    const h = setup();
+    await h.create();
+    const body = parse(await h.get('nightly'));
+    // cron(0 2 * * ? *) in Paris, read at T0 (2025-03-01 10:00 UTC): 02:00 CET is 01:00 UTC.
+    expect(body.nextRunTimes).toEqual(
+      ['02', '03', '04', '05', '06'].map((day) => ({
+        time: `2025-03-${day}T01:00:00Z`,
+        localTime: `2025-03-${day}T02:00:00+01:00`,
+      })),
+    );
   });
 });
 
@@ -566,7 +607,7 @@ describe('PUT /schedules/{name}', () => {
     expect(h.definitions.get('nightly')).toEqual(CREATED);
     const after = await h.get('nightly');
     expect(after.statusCode).toBe(200);
-    expect(parse(after)).toEqual(CREATED);
+    expect(definitionOf(parse(after))).toEqual(CREATED);
   });
 
   it('answers 404 for a schedule that does not exist, calling no Scheduler', async () => {
@@ -617,7 +658,7 @@ describe('PATCH /schedules/{name}', () => {
     expect(r.statusCode).toBe(500);
     expect(r.body).toBe(INTERNAL_ERROR_BODY);
     expect(h.definitions.get('nightly')).toEqual(CREATED);
-    expect(parse(await h.get('nightly'))).toEqual(CREATED);
+    expect(definitionOf(parse(await h.get('nightly')))).toEqual(CREATED);
   });
 
   it('updates as version 2 once the Scheduler works again after a failed update', async () => {
@@ -895,6 +936,7 @@ describe('POST /schedules/{name}/runs', () => {
       scheduledTime: T0,
       requestedBy: ALICE,
       status: 'SKIPPED',
+      cause: 'overlap',
       message: 'concurrencyPolicy Forbid: 1 task(s) of the previous run still running',
     };
     expect(r.statusCode).toBe(200);

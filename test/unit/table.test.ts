@@ -34,6 +34,8 @@ describe('the single table layout', () => {
       sk: 'RUN#2026-11-28T02:00:00.000Z#s-1',
     });
     expect(keys.launchLease('nightly')).toEqual({ pk: 'SCHEDULE#nightly', sk: 'LAUNCH_LEASE' });
+    expect(keys.scheduleStats('nightly')).toEqual({ pk: 'SCHEDULE#nightly', sk: 'STATS' });
+    expect(keys.bufferedRun('nightly')).toEqual({ pk: 'SCHEDULE#nightly', sk: 'BUFFERED' });
     expect(keys.serviceState('web', 'api')).toEqual({ pk: 'SERVICE#web#api', sk: 'STATE' });
     expect(keys.onDemandService('web', 'api')).toEqual({ pk: 'SERVICES', sk: 'ON-DEMAND#web#api' });
     expect(keys.budgetWindow('cluster:batch')).toEqual({ pk: 'BUDGET#cluster:batch', sk: 'WINDOW' });

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { makeTaskReactionsHandler } from '../../functions/taskReactions/handler';
 import { LaunchNotRecordedError, type ReactionDeps, TagsUnreadError } from '../../src/app/reactions';
+import { buildRunOutcomes } from '../../src/app/runOutcomes';
 import {
   buildReactToTaskEvent,
   REACTION_MAX_ATTEMPTS,
@@ -11,12 +12,13 @@ import type { TaskTransition } from '../../src/domain/lifecycle';
 import type { TaskDetail } from '../../src/domain/taskEvent';
 import type { ReactionRetry } from '../../src/ports';
 import { fixture } from '../support/fixtures';
-import { unusedScheduleRuns } from '../support/unusedDeps';
+import { unusedRunOutcomes, unusedScheduleRuns } from '../support/unusedDeps';
 
 function setup(react: (t: TaskTransition) => Promise<unknown> = async () => ({ action: 'restart' })) {
   const reacted: { t: TaskTransition; detail: TaskDetail }[] = [];
   const retries: { retry: ReactionRetry; delaySeconds: number }[] = [];
   const handler = buildReactToTaskEvent({
+    runEnded: buildRunOutcomes(unusedRunOutcomes).taskStopped,
     react: async (t, detail) => {
       reacted.push({ t, detail });
       return react(t);
@@ -103,6 +105,7 @@ describe('taskReactions handler', () => {
 
   it('throws when the retry queue refuses the event, so it is not lost (Lambda retries it)', async () => {
     const handler = buildReactToTaskEvent({
+      runEnded: buildRunOutcomes(unusedRunOutcomes).taskStopped,
       react: async (t) => {
         throw new TagsUnreadError(t.taskArn);
       },
@@ -161,6 +164,7 @@ describe('the taskReactions function (functions/taskReactions/handler.ts)', () =
   it("answers the retry queue's batch item by item: a malformed retry and a failed decision are reported, the rest succeed", async () => {
     const handler = makeTaskReactionsHandler({
       reactions,
+      runOutcomes: unusedRunOutcomes,
       retryLater: unreachable,
       logger: new Logger({ serviceName: 'ecs-autopilot', logLevel: 'SILENT' }),
     });
@@ -179,6 +183,7 @@ describe('the taskReactions function (functions/taskReactions/handler.ts)', () =
   it('takes an EventBridge event as it comes (not a batch): a failed decision throws, for Lambda to retry', async () => {
     const handler = makeTaskReactionsHandler({
       reactions,
+      runOutcomes: unusedRunOutcomes,
       retryLater: unreachable,
       logger: new Logger({ serviceName: 'ecs-autopilot', logLevel: 'SILENT' }),
     });

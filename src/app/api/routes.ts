@@ -7,6 +7,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { CLASSIFICATIONS } from '../../domain/classify';
 import {
+  backfillBodySchema,
   replaceScheduleSchema,
   runTaskBodySchema,
   scheduleNameSchema,
@@ -22,6 +23,7 @@ export type ResponseComponent =
   | 'ScheduleList'
   | 'ScheduleRun'
   | 'ScheduleRunList'
+  | 'Backfill'
   | 'LaunchResult'
   | 'Launch'
   | 'Service'
@@ -31,7 +33,12 @@ export type ResponseComponent =
   | 'OpenApiDocument';
 
 /** The request body schemas the document names. */
-export type BodyComponent = 'ScheduleInput' | 'ReplaceScheduleInput' | 'SchedulePatch' | 'RunTaskBody';
+export type BodyComponent =
+  | 'ScheduleInput'
+  | 'ReplaceScheduleInput'
+  | 'SchedulePatch'
+  | 'RunTaskBody'
+  | 'BackfillInput';
 
 export type ClientError = 400 | 403 | 404 | 409 | 413;
 
@@ -200,6 +207,23 @@ export const ROUTES = {
     query: pageQuerySchema,
     responses: { 200: { description: 'A page of runs.', schema: 'ScheduleRunList' } },
     errors: [400, 403, 404],
+  },
+  'POST /schedules/{name}/backfill': {
+    operationId: 'backfillSchedule',
+    summary: 'Run the due times of a past window that have no run yet, in order.',
+    description:
+      "Each due time in [from, to) without a run (by EventBridge Scheduler's rules in the schedule's time zone, startDate and endDate included) is sent to the launcher as that due time, a few seconds apart in order, and runs as it would have: through the concurrencyPolicy, the state's and the stage's budgets and allowlist, and its startingDeadlineSeconds counted from this request. A due time that ran (or is asked for again) is never run twice. At most the stage's maxBackfillRuns (default 24) due times: a wider window is a 400. 409 when the schedule breaks the stage's size limits.",
+    tag: 'schedules',
+    path: { name: scheduleName },
+    body: {
+      schema: backfillBodySchema,
+      component: 'BackfillInput',
+      description: 'The window: from (included) and to (excluded, not after now).',
+    },
+    responses: {
+      202: { description: 'What it will run, and the due times that had run.', schema: 'Backfill' },
+    },
+    errors: [400, 403, 404, 409, 413],
   },
   'POST /tasks': {
     operationId: 'runTask',

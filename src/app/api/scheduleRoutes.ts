@@ -11,19 +11,43 @@ import {
 import { bodyHash, idempotencyDigest, idempotencyKeyProblem } from '../../domain/idempotency';
 import { launchStatus } from '../../domain/launchOutcome';
 import type { LaunchRequest } from '../../domain/launchRequest';
-import { applySchedulePatch, type Schedule, scheduleSchema, toRunTaskInput } from '../../domain/schedule';
+import { asDueTimes, dueTimesBetween, nextRunTimes } from '../../domain/nextRunTimes';
+import { shownRunStatus } from '../../domain/runOutcome';
+import {
+  applySchedulePatch,
+  READ_ONLY_SCHEDULE_FIELDS,
+  type Schedule,
+  scheduleSchema,
+  toRunTaskInput,
+} from '../../domain/schedule';
 import { REDACTED, restoreRedacted } from '../../domain/secrets';
 import { badRequest, callerOf, httpError, json, notFound, parseRequest } from '../../http';
-import type { LaunchStore, SchedulerPort, ScheduleStore, StoredSchedule } from '../../ports';
+import type {
+  LaunchStore,
+  RunOutcomeStore,
+  ScheduleRun,
+  SchedulerPort,
+  ScheduleStore,
+  SendScheduleTrigger,
+  StoredSchedule,
+} from '../../ports';
 import { InvalidPageTokenError, ScheduleConflictError, ScheduleLimitError } from '../../ports';
 import type { LaunchResult } from '../launcher';
-import { type buildRunScheduled, LaunchLeaseBusyError } from '../scheduledRun';
+import { type buildRunScheduled, LaunchLeaseBusyError, scheduledRequestId } from '../scheduledRun';
+
+/** Seconds between two due times a backfill sends, so they meet the concurrencyPolicy in order. */
+export const BACKFILL_SPACING_SECONDS = 2;
+
 import type { RouteHandlers } from './routes';
 
 export { MAX_BODY_BYTES } from './dispatch';
 
 export interface ScheduleApiDeps {
   schedules: ScheduleStore;
+  /** Each schedule's run statistics (GET /schedules/{name}). */
+  runs: Pick<RunOutcomeStore, 'getStats'>;
+  /** POST /schedules/{name}/backfill: at most maxRuns due times (maxBackfillRuns), sent to the launch queue. */
+  backfill: Pick<RunOutcomeStore, 'recordedRunIds'> & { maxRuns: number; sendTrigger: SendScheduleTrigger };
   scheduler: SchedulerPort;
   launch: (request: LaunchRequest) => Promise<LaunchResult>;
   launches: Pick<LaunchStore, 'getAttempts' | 'acceptLaunch' | 'getAcceptedLaunch'>;
@@ -35,6 +59,36 @@ export interface ScheduleApiDeps {
   limits: LaunchLimits;
   openApi: () => object;
   now?: () => number;
+}
+
+/** A schedule as its definition: without what the API keeps or computes (a PUT of a GET body ignores it). */
+function withoutReadOnly(body: object): Record<string, unknown> {
+  const copy: Record<string, unknown> = { ...body };
+  for (const field of READ_ONLY_SCHEDULE_FIELDS) delete copy[field];
+  return copy;
+}
+
+/**
+ * A run as the API shows it: its status (its outcome once it has one, else what its launch is doing: PENDING,
+ * RUNNING, or FAILED), its tasks, and how it ended (reason, exit codes, start, end, duration).
+ */
+function shownRun(run: ScheduleRun, launch?: ReturnType<typeof launchStatus>) {
+  const { count: _count, succeededTaskIds: _succeeded, announced: _announced, outcome, ...fields } = run;
+  const startedAt = outcome?.startedAt ?? run.startedAt;
+  return {
+    ...fields,
+    status: shownRunStatus(run, launch?.status),
+    taskArns: launch?.taskArns ?? [],
+    ...(launch?.failures && { failures: launch.failures }),
+    ...(startedAt !== undefined && { startedAt }),
+    ...(outcome && {
+      reason: outcome.reason,
+      ...((outcome.cause ?? run.cause) !== undefined && { cause: outcome.cause ?? run.cause }),
+      ...(outcome.exitCodes && { exitCodes: outcome.exitCodes }),
+      endedAt: outcome.endedAt,
+      ...(outcome.durationSeconds !== undefined && { durationSeconds: outcome.durationSeconds }),
+    }),
+  };
 }
 
 /** Where a launch's outcome is shown. */
@@ -106,8 +160,11 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): ScheduleRoutes {
 
   /** The next version of a stored schedule (PUT, PATCH): who created it stays, who changed it is new. */
   function nextVersion(definition: Schedule, previous: StoredSchedule, caller: string): StoredSchedule {
+    // Who paused it and why stays while it stays PAUSED; resuming clears it.
+    const { pausedBy, pausedReason, pausedAt } = previous;
     return {
       ...definition,
+      ...(definition.state === 'PAUSED' && pausedBy !== undefined && { pausedBy, pausedReason, pausedAt }),
       version: previous.version + 1,
       createdAt: previous.createdAt,
       createdBy: previous.createdBy,
@@ -181,10 +238,20 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): ScheduleRoutes {
       }
     },
 
-    'GET /schedules/{name}': async ({ path }) => json(200, await existing(path.name)),
+    'GET /schedules/{name}': async ({ path }) => {
+      const [schedule, stats] = await Promise.all([existing(path.name), deps.runs.getStats(path.name)]);
+      return json(200, {
+        ...schedule,
+        nextRunTimes: nextRunTimes({ ...schedule, anchorMs: Date.parse(schedule.updatedAt) }, now()),
+        ...(stats?.lastRun && { lastRun: stats.lastRun }),
+        ...(stats?.streak && { streak: stats.streak }),
+        ...(stats?.lastSuccessAt && { lastSuccessAt: stats.lastSuccessAt }),
+      });
+    },
 
     'PUT /schedules/{name}': async ({ path: { name }, body, rawBody: raw, event }) => {
-      const { version, createdAt: _c, createdBy: _cb, updatedAt: _u, updatedBy: _ub, ...schedule } = body;
+      const version = body.version;
+      const schedule = withoutReadOnly(body) as Schedule;
       if (schedule.name !== name) throw badRequest(`invalid body: name: must equal the path (${name})`);
       checkAllowed(schedule, deps.allowlist, deps.scope);
       const previous = await existing(name);
@@ -205,14 +272,7 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): ScheduleRoutes {
 
     'PATCH /schedules/{name}': async ({ path: { name }, body: patch, event }) => {
       const previous = await existing(name);
-      const {
-        version: _v,
-        createdAt: _c,
-        updatedAt: _u,
-        createdBy: _cb,
-        updatedBy: _ub,
-        ...definition
-      } = previous;
+      const definition = withoutReadOnly(previous) as Schedule;
       const merged = parseRequest(scheduleSchema, applySchedulePatch(definition, patch), 'body');
       checkAllowed(merged, deps.allowlist, deps.scope);
       checkLimits(scheduleLimitIssues(merged, deps.limits));
@@ -251,11 +311,72 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): ScheduleRoutes {
           launchNow,
           { requestedBy: callerOf(event), manualId },
         );
-        return json(200, { ...run, ...(launched ?? { taskArns: [] }) });
+        return json(200, { ...shownRun(run), ...launched });
       } catch (error) {
         if (error instanceof LaunchLeaseBusyError) throw httpError(409, 'Conflict', error.message);
         throw error;
       }
+    },
+
+    'POST /schedules/{name}/backfill': async ({ path: { name }, body, event }) => {
+      const schedule = await existing(name);
+      checkAllowed(schedule, deps.allowlist, deps.scope);
+      const issues = launchLimitIssues(schedule, deps.limits);
+      if (issues.length > 0) {
+        throw httpError(
+          409,
+          'Conflict',
+          `schedule ${name} breaks this stage's limits (change it first): ${describeLimitIssues(issues)}`,
+        );
+      }
+      const from = Date.parse(body.from);
+      const to = Date.parse(body.to);
+      const asked = now();
+      if (to > asked) {
+        throw badRequest(
+          'invalid body: to: must not be after now (a backfill runs past due times; later ones run when due)',
+        );
+      }
+      const max = deps.backfill.maxRuns;
+      const spec = { ...schedule, anchorMs: Date.parse(schedule.updatedAt) };
+      const due = dueTimesBetween(spec, from - 1, to - 1, max + 1);
+      if (due.length > max) {
+        throw badRequest(
+          `invalid body: to: the window holds more than ${max} due times of ${schedule.expression} (the stage's maxBackfillRuns): narrow it`,
+        );
+      }
+      const ran = await deps.backfill.recordedRunIds(name, from, to);
+      const requestedAt = new Date(asked).toISOString();
+      const planned = due.map((ms) => {
+        const scheduledTime = new Date(ms).toISOString();
+        return {
+          scheduledTime,
+          requestId: scheduledRequestId({ trigger: 'backfill', schedule: name, scheduledTime }),
+        };
+      });
+      const toRun = planned.filter((run) => !ran.has(run.requestId));
+      // In order: a few seconds apart, so each meets the concurrencyPolicy after the one before has started.
+      for (const [index, run] of toRun.entries()) {
+        await deps.backfill.sendTrigger(
+          { trigger: 'backfill', schedule: name, scheduledTime: run.scheduledTime, requestedAt },
+          index * BACKFILL_SPACING_SECONDS,
+        );
+      }
+      const local = (runs: typeof planned) =>
+        runs.map((run, i) => ({
+          ...run,
+          localTime: asDueTimes([Date.parse(run.scheduledTime)], schedule.timezone)[0]?.localTime ?? '',
+          ...(runs === toRun && { startsInSeconds: i * BACKFILL_SPACING_SECONDS }),
+        }));
+      return json(202, {
+        schedule: name,
+        from: body.from,
+        to: body.to,
+        requestedAt,
+        requestedBy: callerOf(event),
+        runs: local(toRun),
+        alreadyRun: local(planned.filter((run) => ran.has(run.requestId))),
+      });
     },
 
     'GET /schedules/{name}/runs': async ({ path: { name }, query: q }) => {
@@ -267,11 +388,11 @@ export function buildScheduleRoutes(deps: ScheduleApiDeps): ScheduleRoutes {
       });
       // Each run's tasks and outcome come from its launch record.
       const runs = await Promise.all(
-        page.runs.map(async (run) => {
-          if (run.status === 'SKIPPED') return { ...run, taskArns: [] };
-          const { status, taskArns, failures } = launchStatus(await deps.launches.getAttempts(run.requestId));
-          return { ...run, status, taskArns, ...(failures && { failures }) };
-        }),
+        page.runs.map(async (run) =>
+          run.status === 'PENDING'
+            ? shownRun(run, launchStatus(await deps.launches.getAttempts(run.requestId)))
+            : shownRun(run),
+        ),
       );
       return json(200, { runs, nextToken: page.nextToken });
     },

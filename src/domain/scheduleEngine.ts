@@ -1,8 +1,9 @@
 /**
- * Next fire times of EventBridge Scheduler expressions in an IANA time zone, for the sandbox's Scheduler
- * (local/scheduler.ts): in AWS, EventBridge Scheduler computes them, so the product only validates
- * expressions (src/domain/scheduleExpression.ts) and this engine, with cron-parser and luxon, stays out of
- * the Lambda bundles. Pure: no clock, no I/O.
+ * Next fire times of EventBridge Scheduler expressions in an IANA time zone, with EventBridge Scheduler's
+ * daylight saving rules (a local time the clocks skip does not run, a repeated one runs once, at its first
+ * occurrence). Product code: the API answers a schedule's nextRunTimes with it (src/domain/nextRunTimes.ts,
+ * which loads it lazily so the api's cold start does not pay for cron-parser and luxon), and the sandbox's
+ * Scheduler (local/scheduler.ts) fires by it. Pure: no clock, no I/O.
  */
 import { CronExpressionParser } from 'cron-parser';
 import {
@@ -12,7 +13,7 @@ import {
   MAX_YEAR,
   parseScheduleExpression,
   type WallTime,
-} from '../src/domain/scheduleExpression';
+} from './scheduleExpression';
 
 /** The largest instant a Date can hold. */
 const MAX_DATE_MS = 8.64e15;

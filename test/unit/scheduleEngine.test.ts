@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { nextFireTimes, wallTimeToUtc } from '../../local/scheduleEngine';
+import { nextFireTimes, wallTimeToUtc } from '../../src/domain/scheduleEngine';
 import { scheduleCadence, validateScheduleExpression } from '../../src/domain/scheduleExpression';
 
-/** The sandbox's next-fire-time engine (EventBridge Scheduler computes them in AWS). */
+/** The next-fire-time engine (the API's nextRunTimes, the sandbox's Scheduler). */
 const iso = (dates: Date[]) => dates.map((date) => date.toISOString());
 const at = (text: string) => new Date(text);
 
