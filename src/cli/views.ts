@@ -160,8 +160,17 @@ export function runList(body: Json): string {
           header: 'TASKS',
           value: (r) => (list(r.taskArns) as unknown as string[]).map(lastSegment).join(' '),
         },
+        // How the run ended (issue 20): its duration, and why it failed or was skipped.
+        {
+          header: 'DURATION',
+          value: (r) => (r.durationSeconds === undefined ? '' : `${r.durationSeconds}s`),
+        },
+        {
+          header: 'EXIT CODES',
+          value: (r) => (list(r.exitCodes) as unknown as number[]).join(' '),
+        },
         { header: 'REQUEST', value: (r) => str(r.requestId) },
-        { header: 'MESSAGE', value: (r) => str(r.message) },
+        { header: 'WHY', value: (r) => str(r.reason ?? r.cause ?? r.message) },
       ],
       runs,
     ),

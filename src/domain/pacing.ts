@@ -78,16 +78,12 @@ export function shareOf(
 
 /**
  * After ECS throttled a launch of `tasks` tasks: the time the launch-rate bucket needs to hold them again (at
- * its refill rate), doubling with each throttle in a row (other callers take the tokens too) up to `maxMs`, and
- * spread from half to one and a half times that so throttled callers do not come back together.
+ * its refill rate), spread from half to one and a half times that so throttled callers do not come back
+ * together. Other callers take the refilled tokens too: from the third throttle in a row the wait doubles, up
+ * to four times the refill (a longer wait would leave ECS's bucket full and unused, which is what paces a wave).
  */
-export function throttleDelayMs(
-  tasks: number,
-  throttlesInARow: number,
-  random: () => number,
-  maxMs = 10_000,
-): number {
+export function throttleDelayMs(tasks: number, throttlesInARow: number, random: () => number): number {
   const refillMs = (Math.max(1, tasks) / ECS_BUCKETS.fargateLaunches.perSecond) * 1000;
-  const backoff = Math.min(maxMs, refillMs * 2 ** Math.max(0, throttlesInARow - 1));
+  const backoff = refillMs * Math.min(4, 2 ** Math.max(0, throttlesInARow - 2));
   return Math.round(backoff * (0.5 + random()));
 }

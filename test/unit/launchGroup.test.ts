@@ -80,11 +80,12 @@ describe("ECS's token buckets, as the launcher paces itself", () => {
     expect(shareOf(ECS_BUCKETS.runTask, 0.75, 5)).toEqual({ burst: 15, perSecond: 6 });
   });
 
-  it('after a throttle, waits the refill of the call tasks at 20 a second, doubling in a row, up to a cap', () => {
+  it("after a throttle, waits the refill of the call's tasks at 20 a second, doubling from the third in a row, up to 4x", () => {
     const mid = () => 0.5;
     expect(throttleDelayMs(10, 1, mid)).toBe(500);
-    expect(throttleDelayMs(10, 2, mid)).toBe(1000);
-    expect(throttleDelayMs(10, 9, mid)).toBe(10_000);
+    expect(throttleDelayMs(10, 2, mid)).toBe(500);
+    expect(throttleDelayMs(10, 3, mid)).toBe(1000);
+    expect(throttleDelayMs(10, 9, mid)).toBe(2000);
     expect(throttleDelayMs(1, 1, () => 0)).toBe(25);
   });
 });

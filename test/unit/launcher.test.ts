@@ -678,8 +678,8 @@ describe('when ECS refuses the launch', () => {
       },
     });
     await expect(launch(request)).resolves.toBe('launched');
-    // One task refills in 50 ms at 20 a second; the second throttle in a row waits twice that.
-    expect(waits).toEqual([50, 100]);
+    // One task refills in 50 ms at 20 a second: each throttle waits that (doubling from the third in a row).
+    expect(waits).toEqual([50, 50]);
     expect(runTaskInputs()).toHaveLength(3);
     expect(new Set(runTaskInputs().map((i) => i.clientToken)).size).toBe(1);
     expect(sent()).toEqual([]);
@@ -694,8 +694,8 @@ describe('when ECS refuses the launch', () => {
       sleep: async () => undefined,
     });
     await expect(launch(request)).resolves.toBe('requeued-throttled');
-    // 50 + 100 + 200 + 400 ms waited; the next, 800 ms, would pass the second: requeued for it.
-    expect(runTaskInputs()).toHaveLength(5);
+    // 50 + 50 + 100 + 200 × 4 ms waited (a second); the next wait would pass it: requeued instead.
+    expect(runTaskInputs()).toHaveLength(8);
     expect(sent().map((s) => s.delaySeconds)).toEqual([1]);
   });
 
