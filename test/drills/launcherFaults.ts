@@ -182,7 +182,7 @@ export async function ecsFaultsDrill(dynamo: DrillDb, options: LauncherDrillOpti
   const tally = new Tally('6 ECS throttling 20% + 5xx 5% through a mass restart, batched');
   const random = seededRandom(options.seed ?? 6);
   const { store, cases } = await setUp(dynamo, 'drill-ecs-faults', options.requests, random);
-  const ecs = new FakeEcs({ random, throttleRate: 0.2, serverErrorRate: 0.05 });
+  const ecs = new FakeEcs({ random, throttleRate: 0.2, serverErrorRate: 0.05, loseFirstAnswer: true });
   const queue = new FakeLaunchQueue();
   const bus = new FakeEventBus();
   const send = buildSendLaunchRequest(queue.client, QUEUE_URL);

@@ -22,6 +22,11 @@ export interface FakeEcsFaults {
   throttleRate: number;
   /** Share answered ServerException; half of those after the task was started (the answer was lost). */
   serverErrorRate: number;
+  /**
+   * The first call that starts tasks also loses its answer (ServerException after the start), so the path is
+   * exercised however few calls a batched wave makes.
+   */
+  loseFirstAnswer?: boolean;
 }
 
 /**
@@ -81,7 +86,7 @@ export class FakeEcs {
       this.counts.throttles++;
       throw throttling();
     }
-    const fault = r < this.faults.throttleRate + this.faults.serverErrorRate;
+    let fault = r < this.faults.throttleRate + this.faults.serverErrorRate;
     if (fault && this.faults.random() < 0.5) {
       this.counts.serverErrorsBeforeStart++;
       throw serverError();
@@ -94,6 +99,7 @@ export class FakeEcs {
       for (const taskArn of taskArns)
         this.tagsOf.set(taskArn, Object.fromEntries(tags.map((t) => [t.key ?? '', t.value ?? ''])));
       this.counts.launches += count;
+      if (this.faults.loseFirstAnswer && this.counts.serverErrorsAfterStart === 0) fault = true;
     }
     if (fault) {
       this.counts.serverErrorsAfterStart++;
