@@ -256,6 +256,41 @@ const rejectedEntry = {
   Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'Internal error' }],
 };
 
+/** The launcher function (functions/launcher/handler.ts) over these launcher dependencies; no schedule runs. */
+function launcherFunctionOf(launcher: LauncherDeps) {
+  const logger = new Logger({ serviceName: 'ecs-autopilot', logLevel: 'SILENT' });
+  const error = jest.spyOn(logger, 'error');
+  const notCalled = async () => {
+    throw new Error('no schedule runs in these tests');
+  };
+  const handler = makeLauncherHandler({
+    launcher,
+    scheduledRuns: {
+      buffer: unusedBuffer,
+      store: {
+        get: notCalled,
+        recordRun: notCalled,
+        acquireLaunchLease: notCalled,
+        releaseLaunchLease: notCalled,
+      },
+      refusalOf: () => undefined,
+      publishEvents: launcher.publishEvents,
+      listRunningTasks: notCalled,
+      stopTasks: notCalled,
+      logger,
+    },
+    lineageTags: {
+      tagTask: buildTagTask(ecs),
+      sendTagJob: launcher.sendTagJob,
+      logger,
+      countMetric: () => undefined,
+      pacing: TEST_PACING,
+    },
+    logger,
+  });
+  return { handle: (event: SQSEvent) => handler(event, {} as Context), logger: { error } };
+}
+
 describe('launching a request', () => {
   it("calls RunTask with the request's input and a clientToken derived from the request id", async () => {
     launchedOne();
@@ -918,38 +953,7 @@ describe('the launcher function with a batch of messages', () => {
   /** The launcher function itself (functions/launcher/handler.ts), given this file's fakes. */
   function batchHandler() {
     const { deps } = setup();
-    const logger = new Logger({ serviceName: 'ecs-autopilot', logLevel: 'SILENT' });
-    const error = jest.spyOn(logger, 'error');
-    const notCalled = async () => {
-      throw new Error('no schedule runs in these tests');
-    };
-    const handler = makeLauncherHandler({
-      launcher: deps,
-      scheduledRuns: {
-        buffer: unusedBuffer,
-        store: {
-          get: notCalled,
-          recordRun: notCalled,
-          acquireLaunchLease: notCalled,
-          releaseLaunchLease: notCalled,
-        },
-        refusalOf: () => undefined,
-        publishEvents: deps.publishEvents,
-        listRunningTasks: notCalled,
-        stopTasks: notCalled,
-        logger,
-      },
-      lineageTags: {
-        tagTask: buildTagTask(ecs),
-        sendTagJob: deps.sendTagJob,
-        logger,
-        countMetric: () => undefined,
-        pacing: TEST_PACING,
-      },
-      logger,
-    });
-    const handle = (event: SQSEvent) => handler(event, {} as Context);
-    return { handle, logger: { error }, deps };
+    return { ...launcherFunctionOf(deps), deps };
   }
 
   it('reports only the malformed message as failed, and launches the good one', async () => {
@@ -1033,37 +1037,8 @@ describe('batched launches: requests that differ only in lineage share one RunTa
   function launcherFunction(store = new FakeLaunchStore()) {
     const { deps } = setup();
     const tagJobs = recordedTagJobs();
-    const launcherDeps: LauncherDeps = { ...deps, store, sendTagJob: tagJobs };
-    const logger = new Logger({ serviceName: 'ecs-autopilot', logLevel: 'SILENT' });
-    const notCalled = async () => {
-      throw new Error('no schedule runs in these tests');
-    };
-    const handler = makeLauncherHandler({
-      launcher: launcherDeps,
-      scheduledRuns: {
-        store: {
-          get: notCalled,
-          recordRun: notCalled,
-          acquireLaunchLease: notCalled,
-          releaseLaunchLease: notCalled,
-        },
-        refusalOf: () => undefined,
-        publishEvents: deps.publishEvents,
-        listRunningTasks: notCalled,
-        stopTasks: notCalled,
-        logger,
-        buffer: unusedBuffer,
-      },
-      lineageTags: {
-        tagTask: buildTagTask(ecs),
-        sendTagJob: tagJobs,
-        logger,
-        countMetric: () => undefined,
-        pacing: TEST_PACING,
-      },
-      logger,
-    });
-    return { handle: (e: SQSEvent) => handler(e, {} as Context), store, tagJobs };
+    const { handle } = launcherFunctionOf({ ...deps, store, sendTagJob: tagJobs });
+    return { handle, store, tagJobs };
   }
 
   it('launches ten restarts with one RunTask of count 10, each recorded with its own task and lineage', async () => {
