@@ -183,14 +183,21 @@ async function stopChild(child: ChildProcess): Promise<void> {
   }
 }
 
+/** Ports this process handed out: the OS may give a port it just freed again, and a sandbox needs four. */
+const handedOut = new Set<number>();
+
 function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  return new Promise<number>((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
     s.listen(0, '127.0.0.1', () => {
       const { port } = s.address() as { port: number };
       s.close(() => resolve(port));
     });
+  }).then((port) => {
+    if (handedOut.has(port)) return freePort();
+    handedOut.add(port);
+    return port;
   });
 }
 

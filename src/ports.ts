@@ -270,6 +270,12 @@ export interface LaunchStore {
   ): Promise<{ claimed: true } | { claimed: false; taken: Map<string, RequestOutcome | RequestClaim> }>;
   getGroup(groupId: string): Promise<LaunchGroup | undefined>;
   /**
+   * Undoes a claim that never reached ECS (every RunTask call of it was throttled, which starts nothing):
+   * the group and its members' claims go, so the requests come back as new ones (their deadline, budgets and
+   * grouping decided again). False when a member was recorded or claimed otherwise meanwhile (nothing removed).
+   */
+  releaseGroup(group: LaunchGroup): Promise<boolean>;
+  /**
    * One transaction after RunTask: each member's outcome marker (replacing its claim), a LAUNCH item per
    * started task, each replaced task's decision pointing at its replacement. `first` false for the members
    * another delivery recorded first (their recorded outcome is returned).

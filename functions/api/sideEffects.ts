@@ -24,7 +24,11 @@ const {
   store: launchStore,
   schedules,
   runOutcomeStore,
-} = launcherSideEffects(config, { budgets });
+} = launcherSideEffects(config, {
+  budgets,
+  // A run-now answers at once: a throttled launch goes to the launch queue instead of holding the request.
+  maxInlineWaitMs: 0,
+});
 
 /** api's composition root: its config, clients and adapters, built once per cold start. */
 export const sideEffects: ApiSideEffects = {

@@ -17,7 +17,7 @@ import type { LineageTagDeps } from '../../src/app/lineageTags';
 import { buildRunOutcomes } from '../../src/app/runOutcomes';
 import type { ScheduledRunDeps } from '../../src/app/scheduledRun';
 import { dynamoDb } from '../../src/clients/dynamodb';
-import { ecs } from '../../src/clients/ecs';
+import { ecs, ecsLaunches } from '../../src/clients/ecs';
 import { eventBridge } from '../../src/clients/eventbridge';
 import { sqs } from '../../src/clients/sqs';
 import { logger, metrics, publishCount } from '../../src/observability';
@@ -30,7 +30,10 @@ import { allowlistRefusal, buildConfiguredLaunchGuard } from './launchGuardSideE
  * the api's alike (run-now launches run it in process). `budgets`: the api's one adapter, which also serves
  * the breakers.
  */
-export function launcherSideEffects(config: LauncherConfig, options: { budgets?: LaunchBudgets } = {}) {
+export function launcherSideEffects(
+  config: LauncherConfig,
+  options: { budgets?: LaunchBudgets; maxInlineWaitMs?: number } = {},
+) {
   const schedules = buildScheduleStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS);
   const store = buildLaunchStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS, Date.now, {
     storeOverrideValues: config.STORE_OVERRIDE_VALUES,
@@ -42,6 +45,7 @@ export function launcherSideEffects(config: LauncherConfig, options: { budgets?:
     runTaskShare: config.RUN_TASK_SHARE,
     instances: config.LAUNCHER_CONCURRENCY,
     spotShortageSeconds: config.SPOT_SHORTAGE_COOLDOWN_SECONDS,
+    ...(options.maxInlineWaitMs !== undefined && { maxInlineWaitMs: options.maxInlineWaitMs }),
   };
   const runOutcomeStore = buildRunOutcomeStore(dynamoDb, config.TABLE_NAME, config.HISTORY_RETENTION_DAYS);
   const runs = buildRunOutcomes({
@@ -53,7 +57,7 @@ export function launcherSideEffects(config: LauncherConfig, options: { budgets?:
     logger,
   });
   const launcher: LauncherDeps = {
-    runTask: buildRunTask(ecs),
+    runTask: buildRunTask(ecsLaunches),
     // For restarts decided without the failed task's tags (tagsOf); run-now requests never carry it.
     describeTaskTags: buildBatchedDescribeTaskTags(ecs),
     store,
@@ -78,6 +82,12 @@ export function launcherSideEffects(config: LauncherConfig, options: { budgets?:
     logger,
     buffer: runOutcomeStore,
   };
-  const lineageTags: LineageTagDeps = { tagTask: buildTagTask(ecs), sendTagJob, logger, countMetric, pacing };
+  const lineageTags: LineageTagDeps = {
+    tagTask: buildTagTask(ecsLaunches),
+    sendTagJob,
+    logger,
+    countMetric,
+    pacing,
+  };
   return { launcher, scheduledRuns, lineageTags, store, schedules, runOutcomeStore };
 }

@@ -18,7 +18,13 @@ import {
   type RequestClaim,
   type RequestOutcome,
 } from '../ports';
-import { cancellationCodes, existingItemOf, isConditionFailure, RETURN_EXISTING } from './dynamoErrors';
+import {
+  cancellationCodes,
+  existingItemOf,
+  isConditionFailure,
+  RETURN_EXISTING,
+  writtenIf,
+} from './dynamoErrors';
 import {
   type AcceptedItem,
   type ClaimItem,
@@ -235,6 +241,32 @@ export function buildLaunchStore(
       const item = await get<LaunchGroupItem>(keys.launchGroup(groupId));
       return item && recordOf<LaunchGroup>(item, ['claimedAt']);
     },
+
+    releaseGroup: (group) =>
+      writtenIf(
+        db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Delete: {
+                  TableName: table,
+                  Key: keys.launchGroup(group.groupId),
+                  ConditionExpression: 'attribute_exists(pk)',
+                },
+              },
+              ...group.members.map((member) => ({
+                Delete: {
+                  TableName: table,
+                  Key: keys.requestOutcome(requestKey(member)),
+                  ConditionExpression: '#status = :claimed AND groupId = :group',
+                  ExpressionAttributeNames: { '#status': 'status' },
+                  ExpressionAttributeValues: { ':claimed': 'claimed', ':group': group.groupId },
+                },
+              })),
+            ],
+          }),
+        ),
+      ),
 
     async recordGroup(group, outcomes) {
       const at = iso();

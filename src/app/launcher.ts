@@ -51,7 +51,13 @@ export interface LauncherDeps {
   describeTaskTags: DescribeTaskTags;
   store: Pick<
     LaunchStore,
-    'getOutcome' | 'recordOutcome' | 'markOutcomeDone' | 'claimGroup' | 'getGroup' | 'recordGroup'
+    | 'getOutcome'
+    | 'recordOutcome'
+    | 'markOutcomeDone'
+    | 'claimGroup'
+    | 'getGroup'
+    | 'releaseGroup'
+    | 'recordGroup'
   >;
   sendLaunchRequest: SendLaunchRequest;
   /** A batched launch's lineage tags, added off the launch's path (a job on the launch queue). */
@@ -427,23 +433,30 @@ export function buildLaunch(deps: LauncherDeps) {
    * long enough; the caller requeues its members (they are claimed: they come back to this group and token).
    */
   async function callRunTask(group: LaunchGroup) {
-    let waited = 0;
+    // The whole time in process counts, the calls' own included: a group holds its SQS batch meanwhile.
+    const started = now();
+    // A run with a starting deadline waits in process no later than it (then comes back and is SKIPPED).
+    const startBy = Math.min(
+      ...group.members.map((m) =>
+        m.startBy === undefined ? Number.POSITIVE_INFINITY : Date.parse(m.startBy),
+      ),
+    );
+    // Only ThrottlingException so far: ECS started nothing for this group (a 5xx may have started tasks).
+    let onlyThrottled = true;
     for (let throttles = 0; ; ) {
       const wait = runTaskCalls.reserve(1, now());
-      if (wait > 0) {
-        await sleep(wait);
-        waited += wait;
-      }
+      if (wait > 0) await sleep(wait);
       try {
         return { result: await deps.runTask(group.runTask, group.clientToken) };
       } catch (error) {
         if (!isTransientError(error)) return { error };
         throttles++;
+        onlyThrottled &&= (error as Error).name === 'ThrottlingException';
         deps.countMetric('LaunchThrottled');
         const delayMs = throttleDelayMs(group.runTask.count, throttles, random);
-        if (waited + delayMs > maxInlineWaitMs) return { throttled: error, delayMs };
+        if (now() - started + delayMs > maxInlineWaitMs || now() + delayMs > startBy)
+          return { throttled: error, delayMs, onlyThrottled };
         await sleep(delayMs);
-        waited += delayMs;
       }
     }
   }
@@ -453,10 +466,14 @@ export function buildLaunch(deps: LauncherDeps) {
    * this delivery holds (a redelivered member launches its whole group: the others are recorded too, and
    * their own deliveries find them done).
    */
-  async function runGroup(group: LaunchGroup, local: Pending[]) {
+  async function runGroup(group: LaunchGroup, local: Pending[], fresh = false) {
     const call = await callRunTask(group);
     if ('throttled' in call) {
-      // A retry reuses the claim, so a call that did start tasks is not repeated.
+      // A group claimed here that ECS only throttled started nothing: its claim goes, and the requests come
+      // back as new ones (a run's starting deadline is checked again). Otherwise the retry reuses the claim,
+      // so a call that did start tasks is not repeated.
+      if (fresh && call.onlyThrottled && local.length === group.members.length)
+        await deps.store.releaseGroup(group);
       await Promise.all(
         local.map(async (p) => {
           await requeueThrottled(p.request, call.throttled, call.delayMs ?? 1000);
@@ -554,7 +571,7 @@ export function buildLaunch(deps: LauncherDeps) {
           const mine = open.filter((p) => members.includes(p.request));
           const claim = await deps.store.claimGroup(group);
           if (claim.claimed) {
-            runs.push(runGroup(group, mine));
+            runs.push(runGroup(group, mine, true));
             return;
           }
           for (const p of mine) {

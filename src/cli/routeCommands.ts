@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { ROUTES, type RouteKey, type RouteSpec } from '../app/api/routes';
+import { READ_ONLY_SCHEDULE_FIELDS } from '../domain/schedule';
 import { describeIssues } from '../http';
 import * as z from '../zod';
 import { diffLines } from './diff';
@@ -197,7 +198,8 @@ async function followLaunch(stage: StageContext, body: Json, timeoutMs: number):
 
 // ---------- schedules from files, the way `ecschedule apply` works ----------
 
-const BOOKKEEPING = ['version', 'createdAt', 'updatedAt', 'createdBy', 'updatedBy'];
+/** What GET answers besides the definition (bookkeeping, next run times, outcomes): never part of a diff. */
+const BOOKKEEPING: readonly string[] = READ_ONLY_SCHEDULE_FIELDS;
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);

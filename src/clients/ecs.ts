@@ -8,3 +8,7 @@ export const ecs = new ECSClient({});
 // failing together), the decision goes on at once and the launcher reads the tags, ten tasks a call, instead
 // of every decision waiting out the SDK's backoff and spending ECS's 20 DescribeTasks a second.
 export const ecsTagReads = new ECSClient({ maxAttempts: 1 });
+
+// RunTask from the launcher with this one, once: the launcher paces itself on ECS's buckets (src/domain/pacing.ts)
+// and waits out a throttle by their arithmetic; the SDK's own backoff on top took about 2 s a throttled call.
+export const ecsLaunches = new ECSClient({ maxAttempts: 1 });

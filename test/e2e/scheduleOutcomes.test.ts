@@ -11,6 +11,7 @@ import {
   startTestSandbox,
   waitFor,
 } from '../support/sandbox';
+import { sandboxFetch } from '../support/signedFetch';
 
 let env: Awaited<ReturnType<typeof Start>>;
 
@@ -20,7 +21,7 @@ beforeAll(async () => {
 afterAll(() => env?.stop());
 
 async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${env.sandbox.apiUrl}${path}`, {
+  const response = await sandboxFetch(`${env.sandbox.apiUrl}${path}`, {
     method,
     headers: { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),

@@ -224,4 +224,22 @@ describe('launch groups in DynamoDB (dynalite)', () => {
     // A claim is not an attempt: GET /launches/{id} shows it PENDING until its record.
     expect(await store.getAttempts(a.requestId)).toHaveLength(1);
   });
+
+  it('releases a claim that never reached ECS, and nothing once a member is recorded', async () => {
+    const store = buildLaunchStore(dynamo.db, dynamo.table, 30);
+    const [a, b] = restartsOf(ids.slice(0, 2)) as [LaunchRequest, LaunchRequest];
+    const group = formGroup([a, b]);
+    await store.claimGroup(group);
+    expect(await store.releaseGroup(group)).toBe(true);
+    expect(await store.getOutcome(a)).toBeUndefined();
+    expect(await store.getGroup(group.groupId)).toBeUndefined();
+    // Claimed again and recorded: a release now removes nothing.
+    await store.claimGroup(group);
+    await store.recordGroup(
+      group,
+      group.members.map(() => ({ ...launched, taskArns: [] })),
+    );
+    expect(await store.releaseGroup(group)).toBe(false);
+    expect(await store.getOutcome(b)).toMatchObject({ status: 'launched' });
+  });
 });

@@ -140,6 +140,14 @@ class FakeLaunchStore implements Store {
     return { claimed: true as const };
   }
 
+  async releaseGroup(group: LaunchGroup) {
+    this.journal.push(`releaseGroup ${group.members.length}`);
+    if (group.members.some((m) => this.claims.get(requestKey(m)) !== group.groupId)) return false;
+    for (const m of group.members) this.claims.delete(requestKey(m));
+    this.groups.delete(group.groupId);
+    return true;
+  }
+
   async getGroup(groupId: string) {
     const group = this.groups.get(groupId);
     return group && structuredClone(group);
@@ -684,6 +692,8 @@ describe('when ECS refuses the launch', () => {
       Array.from({ length: 5 }, () => ({ queueUrl: QUEUE_URL, delaySeconds: 1, body: asJson(request) })),
     );
     expect(store.markers.size).toBe(0);
+    // Throttling started nothing: each time the claim went, so the next delivery is a new request again.
+    expect(store.claims.size).toBe(0);
     expect(published()).toEqual([]);
   });
 
@@ -722,11 +732,16 @@ describe('when ECS refuses the launch', () => {
 
   it('goes back on the queue once waiting in process would take longer than it may', async () => {
     ecsMock.on(RunTaskCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
+    let clock = 0;
     const { deps } = setup(() => 0.5);
     const launch = buildLaunch({
       ...deps,
       pacing: { ...TEST_PACING, maxInlineWaitMs: 1_000 },
-      sleep: async () => undefined,
+      // A clock that moves only by the launcher's own waits.
+      now: () => clock,
+      sleep: async (ms) => {
+        clock += ms;
+      },
     });
     await expect(launch(request)).resolves.toBe('requeued-throttled');
     // 50 + 50 + 100 + 200 × 4 ms waited (a second); the next wait would pass it: requeued instead.
