@@ -9,7 +9,7 @@
  * request that asks for due times does.
  */
 import type { Schedule } from './schedule';
-import { formatterFor, parseScheduleExpression } from './scheduleExpression';
+import { parseScheduleExpression, timezoneOffset } from './scheduleExpression';
 
 type Engine = typeof import('./scheduleEngine');
 let engine: Engine | undefined;
@@ -34,17 +34,9 @@ export const NEXT_RUN_TIMES = 5;
 
 /** `ms` as ISO-8601 wall-clock time in `timezone` with its UTC offset, e.g. 2026-03-29T03:30:00+02:00. */
 export function localIsoTime(ms: number, timezone: string): string {
-  const parts = formatterFor(timezone).formatToParts(new Date(ms));
-  const part = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const wall = Date.UTC(
-    part('year'),
-    part('month') - 1,
-    part('day'),
-    part('hour'),
-    part('minute'),
-    part('second'),
-  );
-  const offsetMinutes = Math.round((wall - Math.floor(ms / 1000) * 1000) / 60_000);
+  const offsetMs = timezoneOffset(ms, timezone);
+  const wall = Math.floor(ms / 1000) * 1000 + offsetMs;
+  const offsetMinutes = Math.round(offsetMs / 60_000);
   const sign = offsetMinutes < 0 ? '-' : '+';
   const abs = Math.abs(offsetMinutes);
   const offset =

@@ -8,10 +8,10 @@
 import { CronExpressionParser } from 'cron-parser';
 import {
   type CronExpression,
-  formatterFor,
   isValidTimezone,
   MAX_YEAR,
   parseScheduleExpression,
+  timezoneOffset,
   type WallTime,
 } from './scheduleExpression';
 
@@ -19,21 +19,6 @@ import {
 const MAX_DATE_MS = 8.64e15;
 const MAX_ITERATIONS = 10_000;
 const DAY_MS = 86_400_000;
-
-/** Offset (ms) of `timezone` from UTC at the instant `utcMs`. */
-function timezoneOffset(utcMs: number, timezone: string): number {
-  const parts = formatterFor(timezone).formatToParts(new Date(utcMs));
-  const part = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const asUtc = Date.UTC(
-    part('year'),
-    part('month') - 1,
-    part('day'),
-    part('hour'),
-    part('minute'),
-    part('second'),
-  );
-  return asUtc - Math.floor(utcMs / 1000) * 1000;
-}
 
 /**
  * The instant at which the wall-clock time `wall` occurs in `timezone`. A time that occurs twice (clocks going

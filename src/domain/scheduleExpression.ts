@@ -258,6 +258,21 @@ export function formatterFor(timezone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
+/** Offset (ms) of `timezone` from UTC at the instant `utcMs`. */
+export function timezoneOffset(utcMs: number, timezone: string): number {
+  const parts = formatterFor(timezone).formatToParts(new Date(utcMs));
+  const part = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const asUtc = Date.UTC(
+    part('year'),
+    part('month') - 1,
+    part('day'),
+    part('hour'),
+    part('minute'),
+    part('second'),
+  );
+  return asUtc - Math.floor(utcMs / 1000) * 1000;
+}
+
 /** IANA names: `UTC`, `Europe/Paris`, `America/Argentina/Buenos_Aires`, `Etc/GMT+1`; never offsets like +01:00. */
 const IANA_NAME = /^[A-Z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/;
 
