@@ -52,6 +52,12 @@ const allow = (actions, resource, clusters) => ({
   ...(clusters && { Condition: { ArnEquals: { 'ecs:cluster': clusters.map(clusterArn) } } }),
 });
 
+/** One Deny of every action whose condition does not hold (none when all hold). */
+const denyUnless = (rules) => {
+  const denied = rules.flatMap(([holds, actions]) => (holds ? [] : actions));
+  return denied.length > 0 ? [{ Effect: 'Deny', Action: denied, Resource: '*' }] : [];
+};
+
 /** Tags only as RunTask creates the task, on tasks of `clusters` (by resource: see LauncherRole's policy). */
 const tagAtLaunch = (clusters) => ({
   Effect: 'Allow',
@@ -133,21 +139,36 @@ module.exports = async ({ resolveVariable }) => {
       tagLineage(launcher),
       ...passToTasks,
     ],
-    // Without both allowlists the API launches nothing (403): an explicit Deny says so to IAM as well, and
+    // Without both allowlists the API launches nothing (403); without allowedClusters it also reads, stops
+    // and scales nothing (GET /clusters/{cluster}, the actions). An explicit Deny says so to IAM as well, and
     // outweighs any Allow attached to the role later.
-    api: apiLaunches
-      ? [
-          allow(
-            ['ecs:RunTask'],
-            allowedFamilies.map((family) => ecsArn(`task-definition/${family}:*`)),
-            allowedClusters,
-          ),
-          tagAtLaunch(allowedClusters),
-          allow(['ecs:ListTasks'], ecsArn('container-instance/*'), allowedClusters),
-          allow(['ecs:StopTask'], ecsArn('task/*'), allowedClusters),
-          ...passToTasks,
-        ]
-      : [{ Effect: 'Deny', Action: ['ecs:RunTask', 'ecs:StartTask', 'ecs:StopTask'], Resource: '*' }],
+    api: [
+      ...(apiLaunches
+        ? [
+            allow(
+              ['ecs:RunTask'],
+              allowedFamilies.map((family) => ecsArn(`task-definition/${family}:*`)),
+              allowedClusters,
+            ),
+            tagAtLaunch(allowedClusters),
+            ...passToTasks,
+          ]
+        : []),
+      ...(allowedClusters.length > 0
+        ? [
+            allow(['ecs:ListTasks'], ecsArn('container-instance/*'), allowedClusters),
+            allow(['ecs:StopTask', 'ecs:DescribeTasks'], ecsArn('task/*'), allowedClusters),
+            allow(['ecs:DescribeServices', 'ecs:UpdateService'], ecsArn('service/*'), allowedClusters),
+            // ListServices names no resource type, only the ecs:cluster condition key (Service Authorization
+            // Reference, Amazon ECS: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html).
+            allow(['ecs:ListServices'], '*', allowedClusters),
+          ]
+        : []),
+      ...denyUnless([
+        [apiLaunches, ['ecs:RunTask', 'ecs:StartTask']],
+        [allowedClusters.length > 0, ['ecs:StopTask', 'ecs:UpdateService']],
+      ]),
+    ],
   };
 
   return {

@@ -6,6 +6,7 @@
 import { version } from '../package.json';
 import { type ClientError, ROUTES, type RouteKey, type RouteSpec } from './app/api/routes';
 import { CLASSIFICATIONS, FAILURE_KINDS } from './domain/classify';
+import { capacityMixSchema, clusterStateSchema } from './domain/clusterState';
 import { IDEMPOTENCY_KEY_MAX } from './domain/idempotency';
 import { LAUNCH_REASONS } from './domain/launchRequest';
 import { RUN_OUTCOMES, SKIP_CAUSES } from './domain/runOutcome';
@@ -227,6 +228,35 @@ const restartBreakerSchema = z.object({
   windowMinutes: z.number().check(z.int()),
   cooldownMinutes: z.number().check(z.int()),
 });
+
+/** POST /tasks/{taskId}/stop. */
+const taskStopSchema = z.object({
+  cluster: z.string(),
+  taskArn: z.string(),
+  family: z.string(),
+  reason: z.string(),
+  lastStatus: z.string().check(z.describe("The task's status when the stop was asked for.")),
+  alreadyStopping: z.optional(
+    z.literal(true).check(z.describe('It was stopped or stopping: nothing was done.')),
+  ),
+  requestedBy: z.optional(z.string().check(z.describe('The IAM principal that stopped it.'))),
+  at: z.optional(isoDateTime),
+});
+
+const serviceActionFields = {
+  cluster: z.string(),
+  service: z.string(),
+  requestedBy: z.string().check(z.describe('The IAM principal that asked.')),
+  at: isoDateTime,
+};
+/** PATCH /services/{cluster}/{service}. */
+const serviceScaledSchema = z.object({
+  ...serviceActionFields,
+  desiredCount: z.number().check(z.int()),
+  previousDesiredCount: z.number().check(z.int()),
+});
+/** POST /services/{cluster}/{service}/redeploy. */
+const serviceRedeploySchema = z.object(serviceActionFields);
 
 const strategyItemSchema = z.object({
   capacityProvider: z.string(),
@@ -588,6 +618,13 @@ function components(): Json {
       Launch: jsonSchema(launchSchema, 'output'),
       Service: jsonSchema(serviceSchema, 'output'),
       RestartBreaker: jsonSchema(restartBreakerSchema, 'output'),
+      ClusterState: jsonSchema(clusterStateSchema, 'output'),
+      CapacityMix: jsonSchema(capacityMixSchema, 'output'),
+      StopTaskInput: jsonSchema(ROUTES['POST /tasks/{taskId}/stop'].body.schema, 'input'),
+      TaskStop: jsonSchema(taskStopSchema, 'output'),
+      ScaleServiceInput: jsonSchema(ROUTES['PATCH /services/{cluster}/{service}'].body.schema, 'input'),
+      ServiceScaled: jsonSchema(serviceScaledSchema, 'output'),
+      ServiceRedeploy: jsonSchema(serviceRedeploySchema, 'output'),
       TaskTransition: {
         ...jsonSchema(taskTransitionSchema, 'output'),
         description: 'One state change of a task: the task as the ECS event describes it, and what it means.',
@@ -659,7 +696,11 @@ export function buildOpenApiDocument(): object {
     tags: [
       { name: 'schedules', description: 'Scheduled task launches.' },
       { name: 'tasks', description: 'Task history and run-now launches.' },
-      { name: 'services', description: 'Services moved off Spot and back.' },
+      {
+        name: 'services',
+        description: 'Services moved off Spot and back; scaled and redeployed by callers.',
+      },
+      { name: 'clusters', description: "A cluster's state, capacity mix and what the automation did." },
       { name: 'meta', description: 'The API itself.' },
     ],
     paths: paths(),

@@ -6,6 +6,7 @@
  */
 import type { Task } from '@aws-sdk/client-ecs';
 import type { Classification } from './domain/classify';
+import type { ActionView, LiveTask } from './domain/clusterState';
 import type { LaunchGroup } from './domain/launchGroup';
 import type { RecordedAttempt, RunTaskFailure } from './domain/launchOutcome';
 import type { LaunchRequest, RunTaskInput } from './domain/launchRequest';
@@ -544,6 +545,90 @@ export interface ListTasksPage {
 
 /** Lists task summaries (InvalidPageTokenError for a token it did not return). */
 export type ListTasks = (q: ListTasksQuery) => Promise<ListTasksPage>;
+
+// ---- A cluster as ECS has it, and what callers do to it (src/adapters/clusterReader.ts) ----
+
+/** A service as the cluster state shows it. */
+export interface LiveService {
+  service: string;
+  /** ACTIVE, DRAINING or INACTIVE. */
+  status: string;
+  desiredCount: number;
+  runningCount: number;
+  pendingCount: number;
+  /** Its strategy's capacity providers, or its launch type. */
+  capacity: string[];
+}
+
+/** Reads a cluster's tasks and services from ECS: paginated, batched, and cached a few seconds per cluster. */
+export interface ClusterReader {
+  /** The tasks ECS keeps running or starting (desiredStatus RUNNING), at most `limit`. */
+  tasks(cluster: string, limit: number): Promise<{ tasks: LiveTask[]; truncated: boolean; asOf: string }>;
+  services(cluster: string): Promise<LiveService[]>;
+  /** One task, undefined when ECS does not know it (in that cluster, or any more). */
+  task(cluster: string, task: string): Promise<(LiveTask & { desiredStatus: string }) | undefined>;
+  /** One service, undefined when ECS does not know it or it is deleted (INACTIVE). */
+  service(cluster: string, service: string): Promise<LiveService | undefined>;
+  /** Forgets what was cached of a cluster: an action changed it. */
+  forget(cluster: string): void;
+}
+
+/** What a caller may do to a cluster through the API. */
+export interface ClusterActions {
+  stopTask(cluster: string, taskArn: string, reason: string): Promise<void>;
+  scaleService(cluster: string, service: string, desiredCount: number): Promise<void>;
+  /** UpdateService with forceNewDeployment: new tasks replace the running ones, same task definition. */
+  redeployService(cluster: string, service: string): Promise<void>;
+}
+
+/** A caller's action on a cluster, as the history keeps it. */
+export interface OperatorAction extends ActionView {
+  cluster: string;
+  /** Unique per action (the API request's id): two actions in one millisecond keep both. */
+  id: string;
+}
+
+/** What the cluster state reads of a task's summary. */
+export type ClusterTaskSummary = Pick<
+  TaskSummary,
+  'taskArn' | 'taskId' | 'family' | 'lastStatus' | 'classification' | 'eventTime'
+> &
+  Partial<
+    Pick<
+      TaskSummary,
+      | 'capacityProviderName'
+      | 'launchType'
+      | 'startedBy'
+      | 'cpu'
+      | 'memory'
+      | 'createdAt'
+      | 'startedAt'
+      | 'stoppedAt'
+    >
+  >;
+
+/** Summaries read for a cluster, and whether there were more than asked for. */
+export interface ClusterTaskPage {
+  tasks: ClusterTaskSummary[];
+  truncated: boolean;
+}
+
+/** The history's view of a cluster, for its state (src/adapters/clusterHistory.ts). */
+export interface ClusterHistory {
+  /** Task summaries with activity (an event) at or after `since`, newest first, at most `limit`. */
+  activitySince(cluster: string, since: string, limit: number): Promise<ClusterTaskPage>;
+  /** Summaries still classified running (their last event may be old), at most `limit`. */
+  running(cluster: string, limit: number): Promise<ClusterTaskPage>;
+  /** The decisions taken on these tasks, by task id (tasks without one are left out). */
+  decisions(taskIds: readonly string[]): Promise<Map<string, DecisionRecord>>;
+  /** The Spot fallback state of these services, by service name (services never moved are left out). */
+  serviceStates(cluster: string, services: readonly string[]): Promise<Map<string, ServiceSpotState>>;
+  /** The Spot shortages remembered for the cluster, ended or not. */
+  spotShortages(cluster: string): Promise<SpotShortage[]>;
+  recordAction(action: OperatorAction): Promise<void>;
+  /** Callers' actions on the cluster at or after `since`, newest first. */
+  actionsSince(cluster: string, since: string, limit: number): Promise<OperatorAction[]>;
+}
 
 // Errors the ports throw.
 

@@ -331,13 +331,14 @@ describe('guardrails, on a stage without cluster lists or allowlists', () => {
     }
     // The Spot handler finds the instance's cluster among all of them.
     expect(ecsAllows('SpotInstanceRole').flatMap(actionsOf)).toContain('ecs:ListClusters');
-    // allowedClusters and allowedFamilies are empty: the API may not start, stop or list tasks, nor pass roles.
+    // allowedClusters and allowedFamilies are empty: the API may not start, stop or list tasks, scale
+    // services, nor pass roles.
     const api = statementsOf('ApiRole');
     expect(ecsAllows('ApiRole')).toEqual([]);
     expect(api.filter(passRoleToTasks)).toEqual([]);
     expect(api).toContainEqual({
       Effect: 'Deny',
-      Action: expect.arrayContaining(['ecs:RunTask', 'ecs:StartTask', 'ecs:StopTask']),
+      Action: expect.arrayContaining(['ecs:RunTask', 'ecs:StartTask', 'ecs:StopTask', 'ecs:UpdateService']),
       Resource: '*',
     });
   });
@@ -518,6 +519,7 @@ describe('guardrails, on a stage with cluster lists and allowlists', () => {
     'ecs:ListTasks',
     'ecs:UpdateService',
     'ecs:DescribeServices',
+    'ecs:ListServices',
     'ecs:UpdateContainerInstancesState',
   ]);
   const clusters = (...names: string[]) => names.map((name) => ecsArn(`cluster/${name}`));

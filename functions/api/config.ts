@@ -1,4 +1,5 @@
-import { positiveInt } from '../../src/config';
+import { jsonVariable, positiveInt } from '../../src/config';
+import { priceTableSchema } from '../../src/domain/clusterState';
 import * as z from '../../src/zod';
 import { launcherConfigSchema } from '../shared/launcherConfig';
 
@@ -14,4 +15,11 @@ export const configSchema = {
   MAX_SCHEDULES: positiveInt,
   /** The most due times one POST /schedules/{name}/backfill runs (maxBackfillRuns). */
   MAX_BACKFILL_RUNS: z.coerce.number().check(z.int(), z.gte(1), z.lte(100)),
+  /** The bounds PATCH /services/{cluster}/{service} keeps a desiredCount in (min/maxServiceDesiredCount). */
+  MIN_SERVICE_DESIRED_COUNT: z.coerce.number().check(z.int(), z.gte(0)),
+  MAX_SERVICE_DESIRED_COUNT: z.coerce.number().check(z.int(), z.gte(0)),
+  /** Tasks GET /clusters/{cluster} reads from ECS (maxClusterTasks): 20 DescribeTasks calls at 2,000. */
+  MAX_CLUSTER_TASKS: z.coerce.number().check(z.int(), z.gte(1), z.lte(10_000)),
+  /** Per Region: on-demand and Spot prices per vCPU-hour and GB-hour (capacityPrices), for the savings. */
+  CAPACITY_PRICES: jsonVariable(z.record(z.string(), priceTableSchema)),
 };

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
+import { buildClusterRoutes, type ClusterApiDeps } from '../../src/app/api/clusterRoutes';
 import { buildScheduleRoutes, type ScheduleApiDeps } from '../../src/app/api/scheduleRoutes';
 import { type ApiDeps, buildApi } from '../../src/app/api/taskRoutes';
 import { buildLaunch, type LauncherDeps } from '../../src/app/launcher';
@@ -12,6 +13,7 @@ import { sideEffects } from './sideEffects';
 export interface ApiSideEffects {
   tasks: Omit<ApiDeps, 'routes'>;
   schedules: Omit<ScheduleApiDeps, 'launch' | 'runScheduled'>;
+  clusters: ClusterApiDeps;
   launcher: LauncherDeps;
   scheduledRuns: ScheduledRunDeps;
   logger: Logger;
@@ -24,7 +26,7 @@ export function makeApiHandler(effects: ApiSideEffects) {
     launch: buildLaunch(effects.launcher),
     runScheduled: buildRunScheduled(effects.scheduledRuns),
   });
-  return middy(buildApi({ ...effects.tasks, routes }))
+  return middy(buildApi({ ...effects.tasks, routes: { ...routes, ...buildClusterRoutes(effects.clusters) } }))
     .use(injectLambdaContext(effects.logger))
     .use(httpErrorHandler({ logger: logHttpError(effects.logger), fallbackMessage: INTERNAL_ERROR_BODY }));
 }

@@ -22,6 +22,13 @@ export const breakerRuleOf = (config: GuardConfig): BudgetSettings['breaker'] =>
   cooldownMinutes: config.RESTART_BREAKER_COOLDOWN_MINUTES,
 });
 
+/** The stage's launch budgets and restart breaker rule. */
+export const budgetSettingsOf = (config: GuardConfig): BudgetSettings => ({
+  launchesPerClusterHour: config.LAUNCHES_PER_CLUSTER_HOUR,
+  replacementsPerClusterHour: config.REPLACEMENTS_PER_CLUSTER_HOUR,
+  breaker: breakerRuleOf(config),
+});
+
 /** The stage's allowlist as the checks compare it (ARNs of clusters as names, role names as ARNs). */
 export const allowlistOf = (config: GuardConfig): LaunchAllowlist =>
   allowlistFrom(
@@ -51,11 +58,7 @@ export function buildConfiguredLaunchGuard(
 ) {
   return buildLaunchGuard({
     budgets: deps.budgets ?? buildLaunchBudgets(dynamoDb, config.TABLE_NAME),
-    settings: {
-      launchesPerClusterHour: config.LAUNCHES_PER_CLUSTER_HOUR,
-      replacementsPerClusterHour: config.REPLACEMENTS_PER_CLUSTER_HOUR,
-      breaker: breakerRuleOf(config),
-    },
+    settings: budgetSettingsOf(config),
     allowlist: allowlistOf(config),
     taskSize: { maxTaskCpu: config.MAX_TASK_CPU, maxTaskMemory: config.MAX_TASK_MEMORY },
     scope: stackScopeOf(config),

@@ -89,5 +89,5 @@ export function launcherSideEffects(
     countMetric,
     pacing,
   };
-  return { launcher, scheduledRuns, lineageTags, store, schedules, runOutcomeStore };
+  return { launcher, scheduledRuns, lineageTags, store, schedules, runOutcomeStore, publishEvents };
 }

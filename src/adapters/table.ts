@@ -7,6 +7,7 @@ import type {
   BufferedRun,
   DecisionRecord,
   LaunchRecord,
+  OperatorAction,
   RequestClaim,
   RequestOutcome,
   ScheduleRun,
@@ -38,6 +39,7 @@ import type {
  *   pk SERVICES                      sk ON-DEMAND#<cluster>#<service>   service-index  present while it is on-demand
  *   pk BUDGET#<key>                  sk WINDOW                          (none)       a rolling window's counts
  *   pk BUDGET#<key>                  sk CLAIM#<requestId>               budget-claim   one launch request counted
+ *   pk ACTIONS#<cluster>             sk <at>#<id>                       operator-action  a caller stopped, scaled, redeployed
  * (the third column is the item's `kind` attribute). Two indexes on the summaries: byCluster (gsi1pk = cluster,
  * gsi1sk = <eventTime>#<taskId>) and byClassification (gsi2pk = <cluster>#<classification>, same sort key).
  * The time to live is the expiresAt attribute, in epoch seconds; the schedule definitions, the count and the
@@ -68,6 +70,7 @@ const BUDGET_PK = (key: string) => `BUDGET#${key}`;
 const RUN_PREFIX = 'RUN#';
 const ON_DEMAND_PREFIX = 'ON-DEMAND#';
 const CLAIM_PREFIX = 'CLAIM#';
+const ACTIONS_PK = (cluster: string) => `ACTIONS#${cluster}`;
 
 /** The partitions the stores query: every item of one task, the schedules, one schedule's items, ... */
 export const partitions = {
@@ -76,6 +79,8 @@ export const partitions = {
   schedule: SCHEDULE_PK,
   services: 'SERVICES',
   budget: BUDGET_PK,
+  operatorActions: ACTIONS_PK,
+  spotShortages: (cluster: string) => `SPOT_SHORTAGE#${cluster}`,
 } as const;
 
 /** Sort key prefixes, for begins_with within a partition. */
@@ -115,6 +120,10 @@ export const keys = {
     sk: `${ON_DEMAND_PREFIX}${cluster}#${service}`,
   }),
   budgetWindow: (key: string): Key => ({ pk: BUDGET_PK(key), sk: 'WINDOW' }),
+  operatorAction: (cluster: string, at: string, id: string): Key => ({
+    pk: ACTIONS_PK(cluster),
+    sk: `${at}#${id}`,
+  }),
   budgetClaim: (key: string, requestId: string): Key => ({
     pk: BUDGET_PK(key),
     sk: `${CLAIM_PREFIX}${requestId}`,
@@ -191,6 +200,10 @@ export type ScheduleRunItem = Item<undefined, ScheduleRun & Expiring>;
 export type ScheduleStatsItem = Item<undefined, RunStats>;
 export type BufferedRunItem = Item<undefined, BufferedRun & Expiring>;
 export type LaunchLeaseItem = Item<undefined, { holder: string; until: number; parked?: boolean } & Expiring>;
+export type OperatorActionItem = Item<
+  'operator-action',
+  Omit<OperatorAction, 'kind'> & { actionKind: OperatorAction['kind'] } & Expiring
+>;
 export type ServiceStateItem = Item<'service-state', ServiceSpotState & { revision: number }>;
 export type ServiceIndexItem = Item<'service-index', { cluster: string; service: string; since?: string }>;
 export type BudgetWindowItem = Item<

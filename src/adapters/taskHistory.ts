@@ -78,7 +78,7 @@ export function buildRecordTransition(
  * name hold the capacity provider as capacityProvider: it is shown as capacityProviderName, so the history
  * of those tasks still tells where they ran (until their TTL removes them).
  */
-function transitionOf(item: Record<string, unknown>): TaskTransition {
+export function transitionOf(item: Record<string, unknown>): TaskTransition {
   const t = recordOf<TaskTransition & { capacityProvider?: string }>(item);
   if (t.capacityProvider !== undefined) {
     t.capacityProviderName ??= t.capacityProvider;

@@ -83,24 +83,34 @@ export interface ClusterBudget {
   windowMinutes: number;
 }
 
+/** A cluster's two budgets: what it may start in an hour, and what it may start to replace lost capacity. */
+export function clusterBudgets(
+  cluster: string,
+  settings: BudgetSettings,
+): { launches: ClusterBudget; replacements: ClusterBudget } {
+  return {
+    launches: {
+      key: `cluster#${cluster}#launches`,
+      name: 'launchesPerClusterHour',
+      limit: settings.launchesPerClusterHour,
+      windowMinutes: HOUR_MINUTES,
+    },
+    replacements: {
+      key: `cluster#${cluster}#replacements`,
+      name: 'replacementsPerClusterHour',
+      limit: settings.replacementsPerClusterHour,
+      windowMinutes: HOUR_MINUTES,
+    },
+  };
+}
+
 export function clusterBudgetFor(
   request: Budgeted,
   cluster: string,
   settings: BudgetSettings,
 ): ClusterBudget {
-  return isReplacement(request)
-    ? {
-        key: `cluster#${cluster}#replacements`,
-        name: 'replacementsPerClusterHour',
-        limit: settings.replacementsPerClusterHour,
-        windowMinutes: HOUR_MINUTES,
-      }
-    : {
-        key: `cluster#${cluster}#launches`,
-        name: 'launchesPerClusterHour',
-        limit: settings.launchesPerClusterHour,
-        windowMinutes: HOUR_MINUTES,
-      };
+  const budgets = clusterBudgets(cluster, settings);
+  return isReplacement(request) ? budgets.replacements : budgets.launches;
 }
 
 export const breakerKey = (family: string) => `breaker#${family}`;

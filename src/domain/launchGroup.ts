@@ -36,6 +36,13 @@ export function batchStartedBy(startedBy: string | undefined): string | undefine
   return lineage ? `${OWN_STARTED_BY}${lineage[1]}` : startedBy;
 }
 
+/**
+ * A task ecs-autopilot started to replace Spot work, by its startedBy (ecs-autopilot/spot/<origin>/<n>, or
+ * ecs-autopilot/spot batched). A schedule's run moved off Spot keeps the schedule's startedBy: not told here.
+ */
+export const isSpotFallbackLaunch = (startedBy: string | undefined): boolean =>
+  startedBy === `${OWN_STARTED_BY}spot` || startedBy?.startsWith(`${OWN_STARTED_BY}spot/`) === true;
+
 /** The request's input as a batched call sends it: no count, no lineage tags, the common startedBy. */
 function commonInput(runTask: RunTaskInput): Omit<RunTaskInput, 'count'> {
   const { count: _count, tags, startedBy, ...rest } = runTask;

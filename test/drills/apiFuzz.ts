@@ -60,6 +60,7 @@ import {
   unusedBackfill,
   unusedBreakers,
   unusedBuffer,
+  unusedClusterRoutes,
   unusedDescribeTaskTags,
 } from '../support/unusedDeps';
 import { FakeEcs, FakeEventBus, FakeLaunchQueue, QUEUE_URL } from './launcherHarness';
@@ -386,7 +387,7 @@ export function fakeApi(): Promise<ApiWorld> {
       listTasks: fakeListTasks,
       getServiceState: async () => undefined,
       breakers: unusedBreakers,
-      routes,
+      routes: { ...routes, ...unusedClusterRoutes },
     },
     () => launched,
   );
@@ -445,7 +446,7 @@ export async function realApi(dynamo: DrillDb): Promise<ApiWorld & { ecs: FakeEc
       listTasks: buildListTasks(dynamo.db, table),
       getServiceState: async () => undefined,
       breakers: unusedBreakers,
-      routes,
+      routes: { ...routes, ...unusedClusterRoutes },
     },
     () => ecs.counts.runTaskCalls,
   );

@@ -26,6 +26,7 @@ import {
   unusedBackfill,
   unusedBreakers,
   unusedBuffer,
+  unusedClusterRoutes,
   unusedDescribeTaskTags,
 } from '../support/unusedDeps';
 import { type DrillDb, quietLogger, Tally } from './support';
@@ -234,7 +235,7 @@ export async function hostileCallerDrill(db: DrillDb, options: { inputs: number;
     listTasks: async () => ({ tasks: [] }),
     breakers: unusedBreakers,
     getServiceState: async () => undefined,
-    routes,
+    routes: { ...routes, ...unusedClusterRoutes },
   });
 
   /** Launches allowed for a run-now or schedule, by the rule the API states. */

@@ -1,3 +1,5 @@
+import type { ClusterRouteKey } from '../../src/app/api/clusterRoutes';
+import type { RouteHandlers } from '../../src/app/api/routes';
 import type { ScheduleApiDeps } from '../../src/app/api/scheduleRoutes';
 import type { ApiDeps } from '../../src/app/api/taskRoutes';
 import type { LauncherDeps } from '../../src/app/launcher';
@@ -77,4 +79,13 @@ export const unusedBackfill: ScheduleApiDeps['backfill'] = {
   maxRuns: 24,
   recordedRunIds: unused('backfill.recordedRunIds'),
   sendTrigger: unused('backfill.sendTrigger'),
+};
+
+/** The cluster routes, for API tests of other routes (their own tests: clusterRoutes.test.ts). */
+export const unusedClusterRoutes: Pick<RouteHandlers, ClusterRouteKey> = {
+  'GET /clusters/{cluster}': unused('GET /clusters/{cluster}'),
+  'GET /clusters/{cluster}/capacity': unused('GET /clusters/{cluster}/capacity'),
+  'POST /tasks/{taskId}/stop': unused('POST /tasks/{taskId}/stop'),
+  'PATCH /services/{cluster}/{service}': unused('PATCH /services/{cluster}/{service}'),
+  'POST /services/{cluster}/{service}/redeploy': unused('POST /services/{cluster}/{service}/redeploy'),
 };

@@ -10,7 +10,7 @@ import type { ListTasksQuery, TaskHistory } from '../../src/ports';
 import { InvalidPageTokenError } from '../../src/ports';
 import { fixture } from '../support/fixtures';
 import { documented } from '../support/openApiContract';
-import { unusedBreakers } from '../support/unusedDeps';
+import { unusedBreakers, unusedClusterRoutes } from '../support/unusedDeps';
 
 const stopped = toTransition(parseTaskStateChange(fixture('stopped-exit-1')));
 const history: TaskHistory = { summary: stopped, transitions: [stopped] };
@@ -27,7 +27,7 @@ function api(overrides: Partial<Parameters<typeof buildApi>[0]> = {}) {
         return { tasks: [stopped], nextToken: undefined };
       },
       // Not under test here: the schedule routes' own tests are in schedulesApi.test.ts.
-      routes: buildScheduleRoutes({} as ScheduleApiDeps),
+      routes: { ...buildScheduleRoutes({} as ScheduleApiDeps), ...unusedClusterRoutes },
       breakers: unusedBreakers,
       getServiceState: async () => undefined,
       ...overrides,

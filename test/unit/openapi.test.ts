@@ -8,7 +8,7 @@ import { parseTaskStateChange } from '../../src/domain/taskEvent';
 import { buildOpenApiDocument, taskTransitionSchema } from '../../src/openapi';
 import { FIXTURE_NAMES, fixture } from '../support/fixtures';
 import { documentedRoutes, expectDocumented } from '../support/openApiContract';
-import { unusedBreakers } from '../support/unusedDeps';
+import { unusedBreakers, unusedClusterRoutes } from '../support/unusedDeps';
 
 interface Operation {
   operationId: string;
@@ -38,7 +38,7 @@ const SERVED = buildApi({
   listTasks: async () => ({ tasks: [] }),
   getServiceState: async () => undefined,
   breakers: unusedBreakers,
-  routes: buildScheduleRoutes({} as ScheduleApiDeps),
+  routes: { ...buildScheduleRoutes({} as ScheduleApiDeps), ...unusedClusterRoutes },
 }).routeKeys;
 const ROUTES = documentedRoutes();
 

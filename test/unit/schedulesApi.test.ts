@@ -25,7 +25,7 @@ import { InvalidPageTokenError, ScheduleConflictError, ScheduleLimitError } from
 import { fakeLaunchLeases } from '../support/fakeLaunchLeases';
 import { defaultLimits } from '../support/limits';
 import { documented } from '../support/openApiContract';
-import { unusedBreakers, unusedBuffer } from '../support/unusedDeps';
+import { unusedBreakers, unusedBuffer, unusedClusterRoutes } from '../support/unusedDeps';
 
 const ALICE = 'arn:aws:iam::111122223333:user/alice';
 const BOB = 'arn:aws:iam::111122223333:user/bob';
@@ -219,47 +219,50 @@ function setup(options: { limits?: Partial<LaunchLimits> } = {}) {
       },
       breakers: unusedBreakers,
       getServiceState: async () => undefined,
-      routes: buildScheduleRoutes({
-        schedules: store,
-        runs: { getStats: async (name) => stats.get(name) },
-        backfill: {
-          maxRuns: 24,
-          recordedRunIds: async (name, from, to) =>
-            new Set(
-              (runs.get(name) ?? [])
-                .filter((r) => Date.parse(r.scheduledTime) >= from && Date.parse(r.scheduledTime) < to)
-                .map((r) => r.requestId),
-            ),
-          sendTrigger: async (trigger, delaySeconds) => {
-            triggers.push({ trigger, delaySeconds });
+      routes: {
+        ...buildScheduleRoutes({
+          schedules: store,
+          runs: { getStats: async (name) => stats.get(name) },
+          backfill: {
+            maxRuns: 24,
+            recordedRunIds: async (name, from, to) =>
+              new Set(
+                (runs.get(name) ?? [])
+                  .filter((r) => Date.parse(r.scheduledTime) >= from && Date.parse(r.scheduledTime) < to)
+                  .map((r) => r.requestId),
+              ),
+            sendTrigger: async (trigger, delaySeconds) => {
+              triggers.push({ trigger, delaySeconds });
+            },
           },
-        },
-        scheduler: scheduler.port,
-        launch,
-        launches: {
-          getAttempts: async (requestId) => {
-            const outcome = outcomes.get(requestId);
-            return outcome ? [attemptOf(outcome)] : [];
+          scheduler: scheduler.port,
+          launch,
+          launches: {
+            getAttempts: async (requestId) => {
+              const outcome = outcomes.get(requestId);
+              return outcome ? [attemptOf(outcome)] : [];
+            },
+            acceptLaunch: async (launch) => {
+              const existing = accepted.get(launch.requestId);
+              if (existing) return { created: false, existing: structuredClone(existing) };
+              accepted.set(launch.requestId, structuredClone(launch));
+              return { created: true };
+            },
+            getAcceptedLaunch: async (requestId) => accepted.get(requestId),
           },
-          acceptLaunch: async (launch) => {
-            const existing = accepted.get(launch.requestId);
-            if (existing) return { created: false, existing: structuredClone(existing) };
-            accepted.set(launch.requestId, structuredClone(launch));
-            return { created: true };
+          runScheduled,
+          scope: { partition: 'aws', region: 'us-east-1', account: '111122223333' },
+          allowlist: {
+            clusters: new Set(['batch']),
+            families: new Set(['worker']),
+            taskRoles: new Set([WORKER_ROLE]),
           },
-          getAcceptedLaunch: async (requestId) => accepted.get(requestId),
-        },
-        runScheduled,
-        scope: { partition: 'aws', region: 'us-east-1', account: '111122223333' },
-        allowlist: {
-          clusters: new Set(['batch']),
-          families: new Set(['worker']),
-          taskRoles: new Set([WORKER_ROLE]),
-        },
-        limits: { ...DEFAULT_LIMITS, ...options.limits },
-        openApi: () => OPENAPI_DOC,
-        now: () => clock.now,
-      }),
+          limits: { ...DEFAULT_LIMITS, ...options.limits },
+          openApi: () => OPENAPI_DOC,
+          now: () => clock.now,
+        }),
+        ...unusedClusterRoutes,
+      },
     }),
   ).use(httpErrorHandler({ logger: false, fallbackMessage: INTERNAL_ERROR_BODY }));
 

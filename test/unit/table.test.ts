@@ -40,6 +40,10 @@ describe('the single table layout', () => {
     expect(keys.onDemandService('web', 'api')).toEqual({ pk: 'SERVICES', sk: 'ON-DEMAND#web#api' });
     expect(keys.budgetWindow('cluster:batch')).toEqual({ pk: 'BUDGET#cluster:batch', sk: 'WINDOW' });
     expect(keys.budgetClaim('cluster:batch', 'r-1')).toEqual({ pk: 'BUDGET#cluster:batch', sk: 'CLAIM#r-1' });
+    expect(keys.operatorAction('batch', '2026-01-01T00:00:00.000Z', 'req-1')).toEqual({
+      pk: 'ACTIONS#batch',
+      sk: '2026-01-01T00:00:00.000Z#req-1',
+    });
     expect(claimRequestId('CLAIM#r-1')).toBe('r-1');
   });
 
@@ -49,6 +53,7 @@ describe('the single table layout', () => {
     expect(partitions.schedule('nightly')).toBe('SCHEDULE#nightly');
     expect(partitions.services).toBe('SERVICES');
     expect(partitions.budget('k')).toBe('BUDGET#k');
+    expect(partitions.operatorActions('batch')).toBe('ACTIONS#batch');
     expect(prefixes).toEqual({ run: 'RUN#', onDemand: 'ON-DEMAND#', claim: 'CLAIM#' });
   });
 

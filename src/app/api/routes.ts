@@ -30,6 +30,11 @@ export type ResponseComponent =
   | 'RestartBreaker'
   | 'TaskList'
   | 'TaskHistory'
+  | 'ClusterState'
+  | 'CapacityMix'
+  | 'TaskStop'
+  | 'ServiceScaled'
+  | 'ServiceRedeploy'
   | 'OpenApiDocument';
 
 /** The request body schemas the document names. */
@@ -38,7 +43,9 @@ export type BodyComponent =
   | 'ReplaceScheduleInput'
   | 'SchedulePatch'
   | 'RunTaskBody'
-  | 'BackfillInput';
+  | 'BackfillInput'
+  | 'StopTaskInput'
+  | 'ScaleServiceInput';
 
 export type ClientError = 400 | 403 | 404 | 409 | 413;
 
@@ -51,7 +58,7 @@ export interface RouteSpec {
   operationId: string;
   summary: string;
   description?: string;
-  tag: 'schedules' | 'tasks' | 'services' | 'meta';
+  tag: 'schedules' | 'tasks' | 'services' | 'clusters' | 'meta';
   path?: Record<string, PathParameter>;
   query?: z.ZodMiniObject;
   body?: { schema: z.ZodMiniType; component: BodyComponent; description: string };
@@ -108,6 +115,53 @@ const listTasksQuerySchema = z.strictObject({
 });
 
 const pageQuerySchema = z.strictObject({ ...pageParams });
+
+const isoTime = (what: string) =>
+  z.optional(
+    z.pipe(
+      z.string().check(
+        z.refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 date or time'),
+        z.describe(what),
+      ),
+      z.transform((s: string) => new Date(Date.parse(s)).toISOString()),
+    ),
+  );
+
+const capacityQuerySchema = z.strictObject({
+  from: isoTime('The window starts here (ISO-8601); default: 24 hours before `to`.'),
+  to: isoTime('The window ends here (ISO-8601, not in the future); default: now.'),
+});
+
+const clusterName: PathParameter = { schema: ecsNameSchema('cluster'), description: 'The cluster name.' };
+const serviceName: PathParameter = { schema: ecsNameSchema('service'), description: 'The service name.' };
+
+/** StopTask's reason: "Up to 255 characters are allowed" (API_StopTask). */
+const stopTaskBodySchema = z.strictObject({
+  reason: z
+    .string({ error: 'is required (ECS keeps it as the stopped reason)' })
+    .check(
+      z.minLength(1, 'must not be empty'),
+      z.maxLength(255, 'must be at most 255 characters (StopTask)'),
+      z.describe("Why: ECS shows it as the task's stopped reason."),
+    ),
+  cluster: z.optional(
+    ecsNameSchema('cluster').check(
+      z.describe("The task's cluster; found from the task's history when left out."),
+    ),
+  ),
+});
+
+const scaleServiceBodySchema = z.strictObject({
+  desiredCount: z
+    .number({ error: 'is required (an integer)' })
+    .check(
+      z.int('must be an integer'),
+      z.gte(0, 'must be 0 or more'),
+      z.describe(
+        "The tasks the service keeps running, within the stage's minServiceDesiredCount and maxServiceDesiredCount.",
+      ),
+    ),
+});
 
 const scheduleName: PathParameter = { schema: scheduleNameSchema, description: 'The schedule name.' };
 
@@ -281,10 +335,7 @@ export const ROUTES = {
     operationId: 'getService',
     summary: "A service's Spot fallback state and its switches (services ecs-autopilot moved off Spot).",
     tag: 'services',
-    path: {
-      cluster: { schema: ecsNameSchema('cluster'), description: 'The cluster name.' },
-      service: { schema: ecsNameSchema('service'), description: 'The service name.' },
-    },
+    path: { cluster: clusterName, service: serviceName },
     responses: { 200: { description: 'The service.', schema: 'Service' } },
     errors: [400, 403, 404],
   },
@@ -307,6 +358,71 @@ export const ROUTES = {
     },
     responses: { 200: { description: 'The breaker, closed.', schema: 'RestartBreaker' } },
     errors: [400, 403],
+  },
+  'GET /clusters/{cluster}': {
+    operationId: 'getClusterState',
+    summary:
+      "A cluster's state: its tasks by family and capacity, services, the last hour's stops and what the automation did.",
+    description:
+      "Running and pending tasks (ECS, cached a few seconds), services with their Spot fallback state, the last hour's stopped tasks by classification, restarts in flight and exhausted, restart circuit breakers and launch budgets, the Spot shortage memory, upcoming scheduled runs, and the last hour's actions (automatic and callers'). allowedClusters only.",
+    tag: 'clusters',
+    path: { cluster: clusterName },
+    responses: { 200: { description: 'The state.', schema: 'ClusterState' } },
+    errors: [400, 403, 404],
+  },
+  'GET /clusters/{cluster}/capacity': {
+    operationId: 'getCapacityMix',
+    summary: 'Task-hours on Spot and on-demand per family over a window, and what Spot saved.',
+    description:
+      "From the history: each task's hours inside [from, to), on Spot or on-demand, the on-demand hours of Spot fallback replacements, and an estimated saving at the stage's capacityPrices (per vCPU-hour and GB-hour; defaults: Fargate's published US East prices, Spot at 70% off). At most 31 days. allowedClusters only.",
+    tag: 'clusters',
+    path: { cluster: clusterName },
+    query: capacityQuerySchema,
+    responses: { 200: { description: 'The capacity mix.', schema: 'CapacityMix' } },
+    errors: [400, 403],
+  },
+  'POST /tasks/{taskId}/stop': {
+    operationId: 'stopTask',
+    summary: 'Stop a task (StopTask with your reason); ecs-autopilot never restarts it.',
+    description:
+      "allowedClusters only. The caller's principal is recorded as an action of the cluster and published (Task Stop Requested). A task stopped or stopping already answers 200 with alreadyStopping, and nothing is done again.",
+    tag: 'tasks',
+    path: {
+      taskId: { schema: taskIdSchema, description: 'The ECS task id (the last part of the task ARN).' },
+    },
+    body: {
+      schema: stopTaskBodySchema,
+      component: 'StopTaskInput',
+      description: 'The reason, and the cluster.',
+    },
+    responses: { 200: { description: 'Stopping.', schema: 'TaskStop' } },
+    errors: [400, 403, 404, 413],
+  },
+  'PATCH /services/{cluster}/{service}': {
+    operationId: 'scaleService',
+    summary: "Scale a service: set its desiredCount, within the stage's bounds.",
+    description:
+      "allowedClusters only; desiredCount from the stage's minServiceDesiredCount (default 0) to maxServiceDesiredCount (default 50), else a 400. Recorded with the caller's principal and published (Service Scaled).",
+    tag: 'services',
+    path: { cluster: clusterName, service: serviceName },
+    body: {
+      schema: scaleServiceBodySchema,
+      component: 'ScaleServiceInput',
+      description: 'The new desiredCount.',
+    },
+    responses: { 200: { description: 'Scaled.', schema: 'ServiceScaled' } },
+    errors: [400, 403, 404, 413],
+  },
+  'POST /services/{cluster}/{service}/redeploy': {
+    operationId: 'redeployService',
+    summary:
+      'Redeploy a service: new tasks of the same task definition replace the running ones (forceNewDeployment).',
+    description:
+      "allowedClusters only. Recorded with the caller's principal and published (Service Redeploy Requested).",
+    tag: 'services',
+    path: { cluster: clusterName, service: serviceName },
+    responses: { 200: { description: 'The deployment started.', schema: 'ServiceRedeploy' } },
+    errors: [400, 403, 404],
   },
   'GET /openapi.json': {
     operationId: 'getOpenApiDocument',

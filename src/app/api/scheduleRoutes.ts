@@ -38,6 +38,7 @@ import { type buildRunScheduled, LaunchLeaseBusyError, scheduledRequestId } from
 /** Seconds between two due times a backfill sends, so they meet the concurrencyPolicy in order. */
 export const BACKFILL_SPACING_SECONDS = 2;
 
+import type { ClusterRouteKey } from './clusterRoutes';
 import type { RouteHandlers } from './routes';
 
 export { MAX_BODY_BYTES } from './dispatch';
@@ -127,6 +128,7 @@ export type ScheduleRoutes = Omit<
   | 'GET /restart-breakers/{family}'
   | 'DELETE /restart-breakers/{family}'
   | 'GET /tasks'
+  | ClusterRouteKey
 >;
 
 export function buildScheduleRoutes(deps: ScheduleApiDeps): ScheduleRoutes {

@@ -14,17 +14,17 @@ import type {
   TaskHistory,
 } from '../../ports';
 import { InvalidPageTokenError } from '../../ports';
+import { buildBreakerView } from './breakerView';
 import { buildApiDispatch } from './dispatch';
 import type { RouteHandlers } from './routes';
-import type { ScheduleRoutes } from './scheduleRoutes';
 
 export interface ApiDeps {
   getTaskHistory: GetTaskHistory;
   listTasks: ListTasks;
   /** Service Spot fallback state. */
   getServiceState: ServiceStateStore['getState'];
-  /** The schedule, run-now and document routes (src/app/api/scheduleRoutes.ts). */
-  routes: ScheduleRoutes;
+  /** The other routes: schedules, run-now and the document (scheduleRoutes.ts), clusters (clusterRoutes.ts). */
+  routes: Omit<RouteHandlers, CoreRouteKey>;
   /** The launches decisions asked for, to say what became of one that started nothing yet. */
   launches?: Pick<LaunchStore, 'getAttempts'>;
   /** The restart circuit breakers (src/app/launchGuard.ts): look at one, close one. */
@@ -73,21 +73,7 @@ export function buildApi(deps: ApiDeps) {
     return buildAttemptChain({ task: chainTask(taskArn, history), lineage, forward });
   }
 
-  /** A family's breaker: open until when, and the relaunches that failed again in its window. */
-  async function breakerView(family: string) {
-    const { budgets, rule } = deps.breakers;
-    const state = await budgets.state(breakerKey(family), rule.windowMinutes);
-    const open = state.openUntil !== undefined && Date.parse(state.openUntil) > Date.now();
-    return {
-      family,
-      state: open ? 'OPEN' : 'CLOSED',
-      ...(open && { openUntil: state.openUntil }),
-      relaunchesThatFailedAgain: state.used,
-      limit: rule.relaunches,
-      windowMinutes: rule.windowMinutes,
-      cooldownMinutes: rule.cooldownMinutes,
-    };
-  }
+  const breakerView = buildBreakerView(deps.breakers);
 
   /**
    * What became of the launch a decision asked for while it has no replacement yet: PENDING (waiting:
