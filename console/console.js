@@ -509,6 +509,9 @@ function timelineChart(rows) {
         scales: {
           x: {
             type: 'linear',
+            // The span of the chain, not from 1970 (a bar's value axis starts at zero by default).
+            min: Math.min(...points.map((p) => p.x[0])),
+            max: Math.max(...points.map((p) => p.x[1])),
             ticks: { callback: (v) => clock(v), maxRotation: 0 },
             title: { display: true, text: 'UTC' },
           },
@@ -574,7 +577,7 @@ async function taskView(taskId) {
           ['Launched by ecs-autopilot', h.launch && `${h.launch.reason} at ${time(h.launch.launchedAt)}`],
         ]
           .filter(([, v]) => v)
-          .map(([k, v]) => [el('dt', null, k), el('dd', null, v)]),
+          .flatMap(([k, v]) => [el('dt', null, k), el('dd', null, v)]),
       ),
       el(
         'p',
