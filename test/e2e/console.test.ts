@@ -111,7 +111,7 @@ describe('the web console against the sandbox', () => {
     await shot('task-replacement');
   }, 90_000);
 
-  it('lists a schedule with its next runs and its run history', async () => {
+  it('lists a schedule with its next runs and its run history (a run started now)', async () => {
     const created = await sandboxFetch(`${env.sandbox.apiUrl}/schedules`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -126,11 +126,22 @@ describe('the web console against the sandbox', () => {
       }),
     });
     expect(created.status).toBe(201);
+    // One run now, so the history has a row: its request id, its manual trigger.
+    const run = await sandboxFetch(`${env.sandbox.apiUrl}/schedules/console-nightly/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
+    const { requestId } = (await run.json()) as { requestId: string };
     const text = await show(page, '#/schedules');
     expect(text).toContain('console-nightly');
     expect(text).toContain('cron(30 2 * * ? *) (Europe/Paris)');
     expect(text).toMatch(/\d{4}-\d\d-\d\d 0[01]:30:00 UTC/); // 02:30 in Paris
     expect(text).toContain('Runs of console-nightly');
+    const runs = await page.$$eval('[data-runs="console-nightly"] tbody tr', (rows) =>
+      rows.map((r) => r.querySelector('td:nth-child(2)')?.textContent),
+    );
+    expect(runs).toEqual(['manual']);
+    expect(requestId).toMatch(/^m-console-nightly-/);
     await shot('schedules');
   });
 
