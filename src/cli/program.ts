@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ROUTES, type RouteSpec } from '../app/api/routes';
+import { DEFAULT_CONSOLE_PORT, startConsole, untilStopped } from './console';
 import { type DoctorIo, runCanary, runDoctor } from './doctor';
 import type { OutputFormat } from './output';
 import { type CommandEnv, type CommandResult, routeCommands } from './routeCommands';
@@ -126,6 +127,31 @@ export function buildProgram(io: CliIo = defaultIo, routes?: Record<string, Rout
       if (env.output === 'json')
         io.stdout(`${JSON.stringify({ ok, checks: report.checks, canary }, null, 2)}\n`);
       if (!ok) throw new RefusedError('', undefined, undefined);
+    });
+
+  program
+    .command('console')
+    .description(
+      "Serve a web console on 127.0.0.1: the cluster's state and capacity mix, task timelines with their restart chain, schedules and their runs, the automation's recent actions (its API calls signed with your credentials).",
+    )
+    .option('--port <port>', 'the local port (0: any free one)', String(DEFAULT_CONSOLE_PORT))
+    .option('--cluster <cluster>', 'the cluster the page opens on')
+    .action(async (options: { port: string; cluster?: string }, self: Command) => {
+      const port = Number(options.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new UsageError(`--port: ${options.port} is not a port number`);
+      const stage = envOf(self).stage();
+      // Found before listening: a wrong stage or missing credentials fail here, with the CLI's message.
+      const apiUrl = await stage.apiUrl();
+      const running = await startConsole(stage, { port, cluster: options.cluster }).catch((error) => {
+        if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+          throw new UsageError(`port ${port} is in use: pick another with --port`);
+        throw error;
+      });
+      io.stdout(`ecs-autopilot console for stage ${stage.stage} (API ${apiUrl}): ${running.url}\n`);
+      io.stdout('Ctrl-C stops it.\n');
+      await untilStopped();
+      await running.close();
     });
 
   program
