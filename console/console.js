@@ -260,7 +260,7 @@ function clusterState(s) {
             value: (v) =>
               v.spotFallback
                 ? [
-                    badge(v.spotFallback.state, 'spot'),
+                    badge('on-demand', 'spot'),
                     v.spotFallback.onDemandSince && ` since ${time(v.spotFallback.onDemandSince)}`,
                   ]
                 : '',
@@ -353,7 +353,7 @@ function capacityMix(m) {
     el(
       'p',
       null,
-      `Task-hours from ${time(m.from)} to ${time(m.to)} UTC: ${hours(m.totals.spotTaskHours)} on Spot, ${hours(m.totals.onDemandTaskHours)} on-demand, ${hours(m.totals.movedBySpotFallbackTaskHours)} moved off Spot by the fallback. Spot saved an estimated ${money(m.estimatedSaving.amount)}; the fallback cost ${money(m.estimatedSaving.fallbackCost)} (prices for ${m.estimatedSaving.prices.region}).`,
+      `Task-hours from ${time(m.from)} to ${time(m.to)} UTC: ${hours(m.totals.spotTaskHours)} on Spot, ${hours(m.totals.onDemandTaskHours)} on-demand, ${hours(m.totals.movedBySpotFallbackTaskHours)} moved off Spot by the fallback. Spot saved an estimated ${money(m.estimatedSaving.amount)}; the fallback cost ${money(m.estimatedSaving.fallbackCost)} (prices for ${m.estimatedSaving.pricesRegion}).`,
     ),
     chart(
       {

@@ -63,7 +63,7 @@ describe('the console against a fake API', () => {
       '14running',
       'stopped in the last hour',
       'web',
-      'ON_DEMAND',
+      'on-demand',
       'failed-app',
       'nightly-report',
       'OPEN',

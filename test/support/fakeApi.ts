@@ -65,6 +65,7 @@ export const CLUSTER_STATE: ClusterState = {
   services: [
     {
       service: 'api',
+      status: 'ACTIVE',
       desiredCount: 6,
       runningCount: 6,
       pendingCount: 0,
@@ -72,11 +73,12 @@ export const CLUSTER_STATE: ClusterState = {
     },
     {
       service: 'web',
+      status: 'ACTIVE',
       desiredCount: 3,
       runningCount: 2,
       pendingCount: 1,
       capacity: ['FARGATE'],
-      spotFallback: { state: 'ON_DEMAND', onDemandSince: T(25) },
+      spotFallback: { onDemandSince: T(25) },
     },
   ],
   stoppedLastHour: { total: 9, byClassification: { succeeded: 5, 'failed-app': 3, 'spot-interrupted': 1 } },
@@ -102,7 +104,7 @@ export const CLUSTER_STATE: ClusterState = {
     { name: 'launchesPerClusterHour', used: 12, limit: 100, windowMinutes: 60 },
     { name: 'replacementsPerClusterHour', used: 4, limit: 30, windowMinutes: 60 },
   ],
-  spotShortages: [{ provider: 'FARGATE_SPOT', fallback: 'FARGATE', until: T(-10) }],
+  spotShortages: [{ provider: 'FARGATE_SPOT', fallback: 'FARGATE', until: T(-10), since: T(5) }],
   upcomingRuns: [{ schedule: 'nightly-report', at: T(-90), taskDefinition: 'nightly-report:4', count: 1 }],
   recentActions: [
     {
@@ -179,8 +181,8 @@ export const CAPACITY_MIX: CapacityMix = {
     currency: 'USD',
     amount: 5.31,
     fallbackCost: 0.22,
+    pricesRegion: 'us-east-1',
     prices: {
-      region: 'us-east-1',
       onDemand: { vcpuHour: 0.04048, gbHour: 0.004445 },
       spot: { vcpuHour: 0.01334, gbHour: 0.00146 },
     },
