@@ -27,7 +27,8 @@ const GROUPS: Record<string, string> = {
   tasks: 'Task histories (timeline, classification, restart chain) and launches through the launcher',
   launches: 'What a launch became: its tasks over every attempt, or why it failed',
   schedules: 'Scheduled launches: create and update from YAML/JSON files, pause, resume, run now, history',
-  services: "Services' Spot fallback state and switches",
+  services: "Services' Spot fallback state and switches; scale and redeploy",
+  clusters: "A cluster's capacity mix over a window (`status <cluster>` shows its state)",
   breakers: 'Restart circuit breakers per task definition family',
   api: 'The HTTP API itself',
 };
@@ -75,7 +76,7 @@ export function buildProgram(io: CliIo = defaultIo, routes?: Record<string, Rout
 
   for (const spec of routeCommands(routes)) {
     const [groupName, name] = spec.name;
-    let group = groups.get(groupName);
+    let group = name === undefined ? program : groups.get(groupName);
     if (!group) {
       group = program
         .command(groupName)
@@ -83,7 +84,9 @@ export function buildProgram(io: CliIo = defaultIo, routes?: Record<string, Rout
       groups.set(groupName, group);
     }
     const route = (routes ?? ROUTES)[spec.route] as RouteSpec | undefined;
-    const command = group.command(name).description(spec.summary ?? route?.summary ?? spec.route);
+    const command = group
+      .command(name ?? groupName)
+      .description(spec.summary ?? route?.summary ?? spec.route);
     spec.configure?.(command);
     command.addHelpText('after', `\nAPI route: ${spec.route}`);
     command.action(async (...received: unknown[]) => {
@@ -92,7 +95,7 @@ export function buildProgram(io: CliIo = defaultIo, routes?: Record<string, Rout
       const env = envOf(self);
       print(env.output, await spec.run(env, args, self.opts()));
     });
-    routeOf.set(`${groupName} ${name}`, spec.route);
+    routeOf.set(spec.name.join(' '), spec.route);
   }
 
   program

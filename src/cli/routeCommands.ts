@@ -35,8 +35,8 @@ export interface CommandEnv {
 
 export interface RouteCommandSpec {
   route: RouteKey;
-  /** [group, name]: `ecs-autopilot <group> <name>` */
-  name: [string, string];
+  /** [group, name]: `ecs-autopilot <group> <name>`; [name]: `ecs-autopilot <name>`. */
+  name: [string, string] | [string];
   summary?: string;
   configure?: (command: Command) => void;
   run: (env: CommandEnv, args: string[], options: Json) => Promise<CommandResult>;
@@ -139,6 +139,18 @@ const idempotencyOption = () =>
 
 const idempotencyHeader = (options: Json): Record<string, string> =>
   typeof options.idempotencyKey === 'string' ? { 'idempotency-key': options.idempotencyKey } : {};
+
+/** `<cluster/service>`, as the services commands take it. */
+const serviceArg = (c: Command) =>
+  c.argument('<cluster/service>', 'the cluster and service names, e.g. batch/web');
+
+function clusterService(both: string): { cluster: string; service: string } {
+  const [cluster, service, ...rest] = both.split('/');
+  if (!cluster || !service || rest.length) {
+    throw new UsageError(`<cluster/service> must be two names joined by "/", e.g. batch/web (got "${both}")`);
+  }
+  return { cluster, service };
+}
 
 // ---------- waits ----------
 
@@ -481,18 +493,70 @@ export const ROUTE_COMMANDS: RouteCommandSpec[] = [
   {
     route: 'GET /services/{cluster}/{service}',
     name: ['services', 'get'],
-    configure: (c) => c.argument('<cluster/service>', 'the cluster and service names, e.g. batch/web'),
+    configure: serviceArg,
     run: async (env, [both = '']) => {
-      const [cluster, service, ...rest] = both.split('/');
-      if (!cluster || !service || rest.length) {
-        throw new UsageError(
-          `<cluster/service> must be two names joined by "/", e.g. batch/web (got "${both}")`,
-        );
-      }
       const { body } = await env
         .stage()
-        .call('GET', routePath('GET /services/{cluster}/{service}', { cluster, service }));
+        .call('GET', routePath('GET /services/{cluster}/{service}', clusterService(both)));
       return { body, view: views.service };
+    },
+  },
+  {
+    route: 'PATCH /services/{cluster}/{service}',
+    name: ['services', 'scale'],
+    configure: (c) =>
+      serviceArg(c).argument('<desiredCount>', "the tasks it keeps running (within the stage's bounds)"),
+    run: async (env, [both = '', count = '']) => {
+      const desiredCount = Number(count);
+      const body = { desiredCount };
+      checkedBody('PATCH /services/{cluster}/{service}', body, '<desiredCount>');
+      const answer = await env
+        .stage()
+        .call('PATCH', routePath('PATCH /services/{cluster}/{service}', clusterService(both)), { body });
+      return { body: answer.body, view: views.yaml };
+    },
+  },
+  {
+    route: 'POST /services/{cluster}/{service}/redeploy',
+    name: ['services', 'redeploy'],
+    configure: serviceArg,
+    run: async (env, [both = '']) => {
+      const answer = await env
+        .stage()
+        .call('POST', routePath('POST /services/{cluster}/{service}/redeploy', clusterService(both)));
+      return { body: answer.body, view: views.yaml };
+    },
+  },
+  {
+    route: 'GET /clusters/{cluster}',
+    name: ['status'],
+    summary: "A cluster's state: tasks by capacity and family, services, the last hour, budgets, actions.",
+    configure: (c) => c.argument('<cluster>', 'the cluster name'),
+    run: async (env, [cluster = '']) => {
+      const { body } = await env.stage().call('GET', routePath('GET /clusters/{cluster}', { cluster }));
+      return { body, view: views.clusterState };
+    },
+  },
+  {
+    route: 'POST /tasks/{taskId}/stop',
+    name: ['tasks', 'stop'],
+    configure: (c) =>
+      c
+        .argument('<taskId>', 'the ECS task id')
+        .addOption(
+          new Option('--reason <reason>', 'why (ECS keeps it as the stopped reason)').makeOptionMandatory(),
+        )
+        .option('--cluster <cluster>', "the task's cluster (default: from its history)"),
+    run: async (env, [taskId = ''], options) => {
+      const body: Json = {
+        reason: options.reason,
+        ...(typeof options.cluster === 'string' && { cluster: options.cluster }),
+      };
+      checkedBody('POST /tasks/{taskId}/stop', body, '--reason');
+      const answer = await env
+        .stage()
+        .call('POST', routePath('POST /tasks/{taskId}/stop', { taskId }), { body });
+      return { body: answer.body, view: views.yaml };
     },
   },
   {

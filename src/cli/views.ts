@@ -199,4 +199,70 @@ export function service(body: Json): string {
   ].join('\n');
 }
 
+/** A cluster's state (GET /clusters/{cluster}): counts, capacity, services, the last hour, budgets, actions. */
+export function clusterState(body: Json): string {
+  const tasks = (body.tasks ?? {}) as Json;
+  const stopped = (body.stoppedLastHour ?? {}) as Json;
+  const restarts = (body.restarts ?? {}) as Json;
+  const byClassification = Object.entries((stopped.byClassification ?? {}) as Record<string, number>)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  const section = (title: string, rows: Json[], columns: Column<Json>[]) =>
+    rows.length ? ['', title, table(columns, rows)] : [];
+  return [
+    `Cluster   ${str(body.cluster) ?? ''} (ECS read at ${time(body.asOf) ?? ''})`,
+    `Tasks     ${tasks.running} running, ${tasks.pending} pending${tasks.truncated ? ' (more than one answer reads)' : ''}`,
+    `Stopped   ${stopped.total} in the last hour${byClassification ? ` (${byClassification})` : ''}`,
+    `Restarts  ${list(restarts.inFlight).length} in flight, ${list(restarts.exhausted).length} exhausted`,
+    ...section('Capacity', list(tasks.byCapacity), [
+      { header: 'CAPACITY', value: (c) => str(c.name) },
+      {
+        header: 'KIND',
+        value: (c) => `${c.compute === 'fargate' ? 'Fargate' : 'EC2'} ${c.spot ? 'Spot' : 'on-demand'}`,
+      },
+      { header: 'RUNNING', value: (c) => str(c.running) },
+      { header: 'PENDING', value: (c) => str(c.pending) },
+    ]),
+    ...section('Families', list(tasks.byFamily), [
+      { header: 'FAMILY', value: (f) => str(f.family) },
+      { header: 'RUNNING', value: (f) => str(f.running) },
+      { header: 'PENDING', value: (f) => str(f.pending) },
+    ]),
+    ...section('Services', list(body.services), [
+      { header: 'SERVICE', value: (s) => str(s.service) },
+      { header: 'DESIRED', value: (s) => str(s.desiredCount) },
+      { header: 'RUNNING', value: (s) => str(s.runningCount) },
+      { header: 'PENDING', value: (s) => str(s.pendingCount) },
+      { header: 'CAPACITY', value: (s) => list(s.capacity).join(',') },
+      { header: 'SPOT FALLBACK', value: (s) => (s.spotFallback ? 'on-demand' : '') },
+    ]),
+    ...section('Budgets', list(body.budgets), [
+      { header: 'BUDGET', value: (b) => str(b.name) },
+      { header: 'USED', value: (b) => `${b.used} / ${b.limit}` },
+    ]),
+    ...section('Breakers', list(body.breakers), [
+      { header: 'FAMILY', value: (b) => str(b.family) },
+      { header: 'STATE', value: (b) => str(b.state) },
+      { header: 'FAILED AGAIN', value: (b) => `${b.relaunchesThatFailedAgain} / ${b.limit}` },
+    ]),
+    ...section('Spot shortages', list(body.spotShortages), [
+      { header: 'PROVIDER', value: (s) => str(s.provider) },
+      { header: 'FALLBACK', value: (s) => str(s.fallback) },
+      { header: 'UNTIL', value: (s) => time(s.until) },
+    ]),
+    ...section('Upcoming runs', list(body.upcomingRuns), [
+      { header: 'TIME', value: (r) => time(r.at) },
+      { header: 'SCHEDULE', value: (r) => str(r.schedule) },
+      { header: 'TASK DEFINITION', value: (r) => str(r.taskDefinition) },
+    ]),
+    ...section('Recent actions', list(body.recentActions), [
+      { header: 'TIME', value: (a) => time(a.at) },
+      { header: 'ACTION', value: (a) => str(a.kind) },
+      { header: 'BY', value: (a) => lastSegment(str(a.by)) },
+      { header: 'TARGET', value: (a) => lastSegment(str(a.taskArn)) ?? str(a.service) },
+      { header: 'DETAIL', value: (a) => str(a.detail) },
+    ]),
+  ].join('\n');
+}
+
 export { genericView, yaml };
